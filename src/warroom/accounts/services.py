@@ -1,0 +1,190 @@
+"""Every write to users, teams, memberships and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from warroom.accounts import selectors
+from warroom.accounts.models import ApiToken, Membership, Role, Team, User
+from warroom.audit import services as audit
+from warroom.lib import clock, tokens
+from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+API_TOKEN_PREFIX = "wr_at"
+#: last_used_at is written at most this often per token, so reads do not turn into writes.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed(f"{email!r} is not a valid email address", field="email") from None
+    return email
+
+
+def generate_password() -> str:
+    """A random password a person can type: 4 groups of 5 characters."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def create_user(
+    *,
+    email: str,
+    password: str | None,
+    full_name: str = "",
+    is_org_admin: bool = False,
+    actor: User | None,
+    source: str,
+    validate: bool = True,
+) -> User:
+    """Create a user. ``password=None`` leaves the account without a usable password."""
+    email = _clean_email(email)
+    if actor is not None and not actor.is_org_admin:
+        raise PermissionDenied("only organisation admins create users")
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(f"a user with email {email} already exists", field="email")
+    if password is not None and validate:
+        try:
+            validate_password(password, User(email=email, full_name=full_name))
+        except DjangoValidationError as exc:
+            raise ValidationFailed(" ".join(exc.messages), field="password") from None
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email,
+            password,
+            full_name=full_name.strip()[:150],
+            is_org_admin=is_org_admin,
+            is_staff=is_org_admin,
+            is_superuser=is_org_admin,
+        )
+        audit.record(
+            actor=actor,
+            source=source,
+            action="user.create",
+            obj=user,
+            after={"email": email, "is_org_admin": is_org_admin},
+        )
+    return user
+
+
+def create_team(*, name: str, description: str = "", actor: User | None, source: str) -> Team:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("a team needs a name", field="name")
+    if len(name) > 100:
+        raise ValidationFailed("team names are at most 100 characters", field="name")
+    if actor is not None and not actor.is_org_admin:
+        raise PermissionDenied("only organisation admins create teams")
+    slug = slugify(name)[:100] or "team"
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name, slug=slug, description=description)
+            audit.record(actor=actor, source=source, action="team.create", obj=team, after={"name": name})
+    except IntegrityError:
+        raise Conflict(f"a team named {name!r} already exists", field="name") from None
+    return team
+
+
+def set_membership(*, team: Team, user: User, role: str, actor: User | None, source: str) -> Membership:
+    """Add ``user`` to ``team`` with ``role``, or change their role."""
+    if role not in Role.values:
+        raise ValidationFailed(f"role must be one of {', '.join(Role.values)}", field="role")
+    if actor is not None and not selectors.can_manage_team(actor, team.pk):
+        raise PermissionDenied("only the team's admins and managers change its members")
+    with transaction.atomic():
+        membership, created = Membership.objects.select_for_update().get_or_create(
+            user=user, team=team, defaults={"role": role}
+        )
+        before = None if created else {"role": membership.role}
+        if not created and membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+        audit.record(
+            actor=actor,
+            source=source,
+            action="team.member.set",
+            obj=membership,
+            before=before,
+            after={"user": user.email, "team": team.slug, "role": role},
+        )
+    return membership
+
+
+def remove_membership(*, team: Team, user: User, actor: User | None, source: str) -> None:
+    if actor is not None and not selectors.can_manage_team(actor, team.pk):
+        raise PermissionDenied("only the team's admins and managers change its members")
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(team=team, user=user).first()
+        if membership is None:
+            raise NotFound(f"{user.email} is not a member of {team.name}")
+        audit.record(
+            actor=actor,
+            source=source,
+            action="team.member.remove",
+            obj=membership,
+            before={"user": user.email, "team": team.slug, "role": membership.role},
+        )
+        membership.delete()
+
+
+def create_api_token(*, user: User, name: str, actor: User | None, source: str) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the secret, which is never shown again."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("a token needs a name", field="name")
+    if len(name) > 100:
+        raise ValidationFailed("token names are at most 100 characters", field="name")
+    if actor is not None and actor.pk != user.pk and not actor.is_org_admin:
+        raise PermissionDenied("you can only create tokens for yourself")
+    secret = tokens.generate(API_TOKEN_PREFIX)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=secret[: len(API_TOKEN_PREFIX) + 7],
+            digest=tokens.digest(secret),
+            created_at=clock.now(),
+        )
+        audit.record(
+            actor=actor,
+            source=source,
+            action="token.create",
+            obj=token,
+            after={"user": user.email, "name": name},
+        )
+    return token, secret
+
+
+def revoke_api_token(*, token: ApiToken, actor: User | None, source: str) -> ApiToken:
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
+        if not updated:
+            raise Conflict("this token is already revoked")
+        token.refresh_from_db()
+        audit.record(actor=actor, source=source, action="token.revoke", obj=token, after={"name": token.name})
+    return token
+
+
+def authenticate_token(secret: str) -> User | None:
+    """Return the active user behind a bearer secret, or None. Touches last_used_at (coarsely)."""
+    if not secret or not secret.startswith(API_TOKEN_PREFIX + "_") or len(secret) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=tokens.digest(secret)).first()
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    if not tokens.matches(secret, token.digest):
+        return None
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

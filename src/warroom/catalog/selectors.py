@@ -1,0 +1,36 @@
+"""Reads of the service catalog, scoped to the teams a user belongs to."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from warroom.accounts import selectors as accounts
+from warroom.accounts.models import User
+from warroom.catalog.models import Service
+from warroom.lib.errors import NotFound
+
+
+def visible_services(user: User) -> QuerySet[Service]:
+    qs = Service.objects.select_related("team")
+    if user.is_org_admin:
+        return qs
+    return qs.filter(team_id__in=accounts.team_ids(user))
+
+
+def get_service_for_user_or_404(user: User, *, key: int | str) -> Service:
+    services = visible_services(user)
+    service = services.filter(pk=key).first() if str(key).isdigit() else services.filter(slug=key).first()
+    if service is None:
+        raise NotFound(f"service {key!r} not found")
+    return service
+
+
+def dependency_graph(service: Service, user: User) -> tuple[list[Service], list[Service]]:
+    """(what ``service`` depends on, what depends on ``service``), limited to what ``user`` may see.
+
+    Dependencies on other teams' services are real but hidden: the count of hidden ones is not leaked.
+    """
+    visible = visible_services(user)
+    upstream = list(visible.filter(dependent_links__service=service).order_by("name"))
+    downstream = list(visible.filter(dependency_links__depends_on=service).order_by("name"))
+    return upstream, downstream

@@ -1,0 +1,125 @@
+"""The ``warroom`` command: server commands (serve, web, engine, migrate, user, token, demo) and the client
+verbs (incident ...) that talk to a Warroom server over its REST API.
+
+Server commands set up Django and hand over to management commands in the apps; the client verbs never
+touch settings or the database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from django.core.management import execute_from_command_line
+
+from warroom.cli import client
+
+app = typer.Typer(
+    help="Warroom: self-hosted incident management.", no_args_is_help=True, add_completion=False
+)
+user_app = typer.Typer(help="Manage users (server side).", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens (server side).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(client.incident_app, name="incident")
+
+
+def _django(*args: str) -> None:
+    """Run a Django management command in this process."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warroom.settings")
+    execute_from_command_line(["warroom", *args])
+
+
+@app.command()
+def serve(
+    demo: bool = typer.Option(False, "--demo", help="Seed a demo organisation on first start."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Web worker processes."),
+) -> None:
+    """Migrate, then run the web server and the engine in one process (embedded mode)."""
+    args = ["warroom_serve", "--host", host, "--port", str(port), "--workers", str(workers)]
+    _django(*args, *(["--demo"] if demo else []))
+
+
+@app.command()
+def web(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(2, help="Web worker processes."),
+) -> None:
+    """Run only the web server (production: several of these, plus `warroom engine`)."""
+    _django(
+        "warroom_serve",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-engine",
+        "--no-migrate",
+    )
+
+
+@app.command()
+def engine(once: bool = typer.Option(False, "--once", help="Run one cycle and exit.")) -> None:
+    """Run only the engine loop (production: one or more of these against PostgreSQL)."""
+    _django("warroom_engine", *(["--once"] if once else []))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    _django("migrate", "--no-input")
+
+
+@app.command()
+def demo() -> None:
+    """Seed the demo organisation into the configured database."""
+    _django("warroom_demo")
+
+
+@app.command()
+def check() -> None:
+    """Run Django's system checks, including Warroom's production-safety checks."""
+    _django("check", "--deploy", "--fail-level", "WARNING")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run any Django management command (advanced)."""
+    _django(*ctx.args)
+
+
+@user_app.command("create")
+def user_create(
+    email: str = typer.Option(..., "--email", help="The new user's email address (their login)."),
+    name: str = typer.Option("", "--name", help="Full name."),
+    admin: bool = typer.Option(False, "--admin", help="Make them an organisation admin."),
+    team: str = typer.Option("", "--team", help="Add them to this team (slug)."),
+    role: str = typer.Option("responder", "--role", help="Their role in --team."),
+) -> None:
+    """Create a user. The password is read from stdin when piped, else generated and printed."""
+    args = ["warroom_user", "--email", email, "--name", name, "--role", role]
+    if admin:
+        args.append("--admin")
+    if team:
+        args += ["--team", team]
+    if not sys.stdin.isatty():
+        args.append("--password-stdin")
+    _django(*args)
+
+
+@token_app.command("create")
+def token_create(
+    email: str = typer.Option(..., "--email", help="Whose token."),
+    name: str = typer.Option(..., "--name", help="What the token is for."),
+) -> None:
+    """Print a new API token for an existing user. It is shown only this once."""
+    _django("warroom_token", "--email", email, "--name", name)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

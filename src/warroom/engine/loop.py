@@ -1,0 +1,118 @@
+"""The engine loop: every cycle runs each registered module in a fixed order.
+
+On PostgreSQL each module runs under a session-level advisory lock, so when several ``warroom engine``
+processes share one database a module runs in one of them at a time; the others skip it this cycle. The
+modules themselves select due rows ``FOR UPDATE SKIP LOCKED``, so this lock is an economy, not the guarantee.
+On SQLite exactly one engine runs (inside ``warroom serve``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+
+from django.db import close_old_connections, connection
+from django.db.models import F
+
+from warroom.engine import registry
+from warroom.engine.models import ModuleState
+from warroom.lib import clock
+
+log = logging.getLogger("warroom.engine")
+
+
+@dataclass
+class CycleReport:
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    items: dict[str, int] = field(default_factory=dict)
+
+
+def _lock_key(name: str) -> int:
+    return zlib.crc32(f"warroom.engine:{name}".encode()) & 0x7FFFFFFF
+
+
+def _try_module_lock(name: str) -> bool:
+    """Take the module's advisory lock (PostgreSQL); always True on SQLite, where one engine runs."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_key(name)])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _release_module_lock(name: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(name)])
+
+
+def _run_module(mod: registry.Module, report: CycleReport) -> None:
+    started = clock.now()
+    ModuleState.objects.get_or_create(name=mod.name)
+    if not _try_module_lock(mod.name):
+        report.skipped.append(mod.name)
+        return
+    try:
+        moved = mod.func(started)
+    except Exception as exc:
+        log.exception("engine module %s failed", mod.name)
+        report.failed[mod.name] = f"{type(exc).__name__}: {exc}"
+        ModuleState.objects.filter(name=mod.name).update(
+            last_started_at=started, last_error=report.failed[mod.name][:2000], last_error_at=clock.now()
+        )
+        return
+    finally:
+        _release_module_lock(mod.name)
+    report.ran.append(mod.name)
+    report.items[mod.name] = moved
+    ModuleState.objects.filter(name=mod.name).update(
+        last_started_at=started, last_finished_at=clock.now(), runs=F("runs") + 1, items=F("items") + moved
+    )
+
+
+def run_cycle() -> CycleReport:
+    """Run every registered module once. A failing module is logged and recorded; the others still run."""
+    report = CycleReport()
+    for mod in registry.modules():
+        _run_module(mod, report)
+    return report
+
+
+class Engine:
+    """Runs cycles every ``interval`` seconds until stopped."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self.cycles = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run_forever(self) -> None:
+        registry.discover()
+        log.info("engine started: %s", ", ".join(m.name for m in registry.modules()) or "no modules")
+        while not self._stop.is_set():
+            began = time.monotonic()
+            close_old_connections()
+            try:
+                report = run_cycle()
+                if report.failed:
+                    log.warning("engine cycle had failures: %s", report.failed)
+            except Exception:
+                log.exception("engine cycle failed")
+            self.cycles += 1
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
+        connection.close()
+        log.info("engine stopped after %d cycles", self.cycles)
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run_forever, name="warroom-engine", daemon=True)
+        thread.start()
+        return thread

@@ -1,0 +1,197 @@
+"""Reads of incidents, scoped to what the asking user may see.
+
+Visibility rules:
+
+* organisation admins see every incident;
+* members of the assignment group (any role) see its incidents, unless the incident is private;
+* participants (reporter, assignee, role holders, watchers, task owners) see the incidents they take part in;
+* private incidents are visible to their participants, the team's admins and organisation admins only.
+
+Anything else is a :class:`NotFound`, never a "forbidden" that would confirm the incident exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from warroom.accounts import selectors as accounts
+from warroom.accounts.models import Role, User
+from warroom.incidents.models import (
+    Category,
+    Incident,
+    IncidentRole,
+    PriorityRule,
+    RoleType,
+    Task,
+    TimelineEntry,
+    Watcher,
+    parse_number,
+)
+from warroom.incidents.priority import ITIL_DEFAULT
+from warroom.lib.errors import NotFound, ValidationFailed
+
+
+def participant_q(user: User) -> Q:
+    """Incidents ``user`` takes part in."""
+    return (
+        Q(reporter=user)
+        | Q(assignee=user)
+        | Q(pk__in=IncidentRole.objects.filter(user=user).values("incident_id"))
+        | Q(pk__in=Watcher.objects.filter(user=user).values("incident_id"))
+        | Q(pk__in=Task.objects.filter(owner=user).values("incident_id"))
+    )
+
+
+def visible_incidents(user: User) -> QuerySet[Incident]:
+    qs = Incident.objects.select_related("team", "assignee", "reporter", "category", "subcategory")
+    if user.is_org_admin:
+        return qs
+    roles = accounts.roles_by_team(user)
+    member_of = [team_id for team_id in roles]
+    admin_of = [team_id for team_id, role in roles.items() if role == Role.ADMIN]
+    return qs.filter(
+        Q(team_id__in=member_of, is_private=False) | Q(team_id__in=admin_of) | participant_q(user)
+    )
+
+
+def get_incident_for_user_or_404(user: User, *, ref: str | int) -> Incident:
+    """An incident by number (``INC0001042``, ``1042``) if ``user`` may see it."""
+    number = ref if isinstance(ref, int) else parse_number(str(ref))
+    incident = visible_incidents(user).filter(number=number).first() if number is not None else None
+    if incident is None:
+        raise NotFound(f"incident {ref} not found")
+    return incident
+
+
+def is_participant(user: User, incident: Incident) -> bool:
+    return Incident.objects.filter(pk=incident.pk).filter(participant_q(user)).exists()
+
+
+def can_edit(user: User, incident: Incident) -> bool:
+    """May change fields, state, roles and tasks: org admins and acting members of the assignment group,
+    and the people holding a role or the assignment on it."""
+    if accounts.can_act_for_team(user, incident.team_id):
+        return True
+    if incident.assignee_id == user.pk:
+        return True
+    return IncidentRole.objects.filter(incident=incident, user=user).exists()
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    state: list[str] | None = None
+    priority: list[int] | None = None
+    service: str | None = None
+    team: str | None = None
+    assignee: str | None = None
+    text: str | None = None
+    opened_after: datetime | None = None
+    opened_before: datetime | None = None
+    is_major: bool | None = None
+    open_only: bool = False
+
+
+def filter_incidents(user: User, flt: IncidentFilter) -> QuerySet[Incident]:
+    """The visible incidents that match ``flt``, newest first."""
+    qs = visible_incidents(user)
+    if flt.open_only:
+        qs = qs.filter(state__in=["new", "in_progress", "on_hold"])
+    if flt.state:
+        qs = qs.filter(state__in=flt.state)
+    if flt.priority:
+        qs = qs.filter(priority__in=flt.priority)
+    if flt.service:
+        qs = (
+            qs.filter(services__slug=flt.service)
+            if not flt.service.isdigit()
+            else qs.filter(services__pk=int(flt.service))
+        )
+    if flt.team:
+        qs = qs.filter(team__slug=flt.team) if not flt.team.isdigit() else qs.filter(team_id=int(flt.team))
+    if flt.assignee:
+        if flt.assignee == "none":
+            qs = qs.filter(assignee__isnull=True)
+        elif flt.assignee.isdigit():
+            qs = qs.filter(assignee_id=int(flt.assignee))
+        else:
+            qs = qs.filter(assignee__email__iexact=flt.assignee)
+    if flt.text:
+        text = flt.text.strip()
+        number = parse_number(text)
+        match = Q(title__icontains=text) | Q(description__icontains=text)
+        if number is not None:
+            match |= Q(number=number)
+        qs = qs.filter(match)
+    if flt.opened_after:
+        qs = qs.filter(opened_at__gte=flt.opened_after)
+    if flt.opened_before:
+        qs = qs.filter(opened_at__lt=flt.opened_before)
+    if flt.is_major is not None:
+        qs = qs.filter(is_major=flt.is_major)
+    return qs.distinct().order_by("-opened_at", "-number")
+
+
+def incident_detail(incident: Incident) -> Incident:
+    """Load what the detail page and API show, in a fixed number of queries."""
+    return (
+        Incident.objects.select_related("team", "assignee", "reporter", "category", "subcategory", "parent")
+        .prefetch_related(
+            "services",
+            "related",
+            "children",
+            Prefetch("roles", queryset=IncidentRole.objects.select_related("role_type", "user")),
+            Prefetch("tasks", queryset=Task.objects.select_related("owner", "done_by")),
+            Prefetch("watchers", queryset=Watcher.objects.select_related("user")),
+        )
+        .get(pk=incident.pk)
+    )
+
+
+def timeline(incident: Incident) -> QuerySet[TimelineEntry]:
+    return TimelineEntry.objects.filter(incident=incident).select_related("actor").order_by("at", "id")
+
+
+def role_types() -> QuerySet[RoleType]:
+    return RoleType.objects.all()
+
+
+def get_role_type_or_404(slug: str) -> RoleType:
+    role_type = RoleType.objects.filter(slug=slug).first()
+    if role_type is None:
+        raise NotFound(
+            f"role {slug!r} does not exist; roles are {', '.join(RoleType.objects.values_list('slug', flat=True))}"
+        )
+    return role_type
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).prefetch_related("subcategories")
+
+
+def priority_matrix() -> dict[tuple[int, int], int]:
+    """The current matrix; cells missing from the table fall back to the ITIL default."""
+    matrix = dict(ITIL_DEFAULT)
+    for impact, urgency, priority in PriorityRule.objects.values_list("impact", "urgency", "priority"):
+        matrix[(impact, urgency)] = priority
+    return matrix
+
+
+def priority_for(impact: int, urgency: int) -> int:
+    if impact not in (1, 2, 3):
+        raise ValidationFailed("impact must be 1 (High), 2 (Medium) or 3 (Low)", field="impact")
+    if urgency not in (1, 2, 3):
+        raise ValidationFailed("urgency must be 1 (High), 2 (Medium) or 3 (Low)", field="urgency")
+    rule = (
+        PriorityRule.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
+    )
+    return rule if rule is not None else ITIL_DEFAULT[(impact, urgency)]
+
+
+def get_task_or_404(incident: Incident, task_id: int) -> Task:
+    task = Task.objects.filter(incident=incident, pk=task_id).first()
+    if task is None:
+        raise NotFound(f"task {task_id} not found on {incident.ref}")
+    return task

@@ -1,0 +1,14 @@
+"""URL map: the console at /, the REST API at /api/v1/, health at /healthz, admin at /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from warroom.api import api
+from warroom.web import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("", include("warroom.web.urls")),
+]

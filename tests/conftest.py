@@ -1,0 +1,81 @@
+"""The standard world of DESIGN.md: alice (admin of team A), bob (responder in A), charlie (team B),
+plus olivia, an organisation admin, and a service owned by each team."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from warroom.accounts import services as accounts
+from warroom.accounts.models import Team, User
+from warroom.catalog import services as catalog
+from warroom.catalog.models import Service
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class World:
+    alice: User
+    bob: User
+    charlie: User
+    olivia: User
+    dave: User
+    team_a: Team
+    team_b: Team
+    service_a: Service
+    service_b: Service
+
+
+def make_world() -> World:
+    team_a = accounts.create_team(name="Team A", actor=None, source="system")
+    team_b = accounts.create_team(name="Team B", actor=None, source="system")
+
+    def person(email: str, name: str, *, org_admin: bool = False) -> User:
+        return accounts.create_user(
+            email=email,
+            password=PASSWORD,
+            full_name=name,
+            is_org_admin=org_admin,
+            actor=None,
+            source="system",
+        )
+
+    alice = person("alice@example.com", "Alice Admin")
+    bob = person("bob@example.com", "Bob Responder")
+    charlie = person("charlie@example.com", "Charlie Other")
+    olivia = person("olivia@example.com", "Olivia Org", org_admin=True)
+    dave = person("dave@example.com", "Dave Observer")
+    accounts.set_membership(team=team_a, user=alice, role="admin", actor=None, source="system")
+    accounts.set_membership(team=team_a, user=bob, role="responder", actor=None, source="system")
+    accounts.set_membership(team=team_a, user=dave, role="observer", actor=None, source="system")
+    accounts.set_membership(team=team_b, user=charlie, role="admin", actor=None, source="system")
+    service_a = catalog.create_service(team=team_a, name="Checkout", tier=1, actor=None, source="system")
+    service_b = catalog.create_service(team=team_b, name="Billing", tier=2, actor=None, source="system")
+    return World(alice, bob, charlie, olivia, dave, team_a, team_b, service_a, service_b)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return make_world()
+
+
+@pytest.fixture
+def client_for() -> Iterator[object]:
+    """``client_for(user)`` → a Django test client signed in as ``user``."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    yield make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    """Argon2 is deliberately slow; the suite uses MD5 except where a test checks the real hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
