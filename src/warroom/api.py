@@ -1,7 +1,112 @@
-"""The REST API root: ``/api/v1/``."""
+"""The REST API root: ``/api/v1/``.
 
+Authentication: ``Authorization: Bearer <api token>``, or the console's session (with its CSRF token) so the
+browsable docs at ``/api/v1/docs`` work for a signed-in user.
+
+Every error is JSON of one shape::
+
+    {"detail": "<what went wrong>", "code": "<machine code>", "errors": [{"field": "title", "message": "..."}]}
+
+400 bad input a service refused · 401 no or bad credentials · 403 may see but not change · 404 unknown or not
+visible · 409 conflicts with the current state or a concurrent change · 413 body too large · 422 the body does
+not match the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer, django_auth
 
 import warroom
+from warroom.accounts.models import User
+from warroom.accounts.services import authenticate_token
+from warroom.lib.errors import ServiceError
 
-api = NinjaAPI(title="Warroom API", version=warroom.__version__, urls_namespace="api-v1")
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer wr_at_...``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = authenticate_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+_session_auth: APIKeyCookie = django_auth
+
+api = NinjaAPI(
+    title="Warroom API",
+    version=warroom.__version__,
+    description="Incidents, services, teams and tokens. Authenticate with `Authorization: Bearer <token>`.",
+    urls_namespace="api-v1",
+    auth=[TokenAuth(), _session_auth],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_body(detail: str, code: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "code": code, "errors": errors or []}
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    return api.create_response(request, error_body(exc.message, exc.code, errors), status=exc.status)
+
+
+def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "header", "form", "cookie")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    return api.create_response(request, error_body(summary, "invalid", errors), status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        error_body("authentication required: send Authorization: Bearer <api token>", "unauthenticated"),
+        status=401,
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, error_body(str(exc) or "not found", "not_found"), status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Errors ninja raises itself: malformed JSON (400), a failed CSRF check under session auth (403)..."""
+    codes = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 413: "too_large"}
+    return api.create_response(
+        request, error_body(str(exc), codes.get(exc.status_code, "error")), status=exc.status_code
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, error_body("request body too large (limit 1 MB)", "too_large"), status=413)
+
+
+# The routers of the apps, mounted at /api/v1/. Kept together at the bottom of the module (the routers do not
+# import this module, so there is no cycle; they could move to the top with the other imports).
+from warroom.accounts.api import router as accounts_router  # noqa: E402
+from warroom.catalog.api import router as catalog_router  # noqa: E402
+from warroom.incidents.api import router as incidents_router  # noqa: E402
+
+api.add_router("", accounts_router)
+api.add_router("", catalog_router)
+api.add_router("", incidents_router)

@@ -6,9 +6,12 @@ start-up with a message that names the variable, instead of surfacing later as o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,12 +25,14 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The variable's value, stripped; unset or blank means ``default`` (as for every parser here)."""
+    raw = os.environ.get(name, "").strip()
+    return raw or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return default
     value = raw.strip().lower()
     if value in _TRUE:
@@ -65,35 +70,106 @@ def env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float
 
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in {"http", "https"} and bool(parts.hostname) and not parts.query and not parts.fragment
+    )
+
+
 def env_url(name: str, default: str) -> str:
     raw = env_str(name, default)
-    parts = urlsplit(raw)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    if not _is_http_url(raw):
         raise ConfigError(
             f"{name} must be an absolute http(s) URL such as https://warroom.example.com, not {raw!r}"
         )
     return raw.rstrip("/")
 
 
+def env_origins(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of origins (scheme://host[:port]), as Django's CSRF_TRUSTED_ORIGINS wants."""
+    values = env_list(name, default)
+    for value in values:
+        if not _is_http_url(value.replace("*.", "", 1)) or urlsplit(value).path not in ("", "/"):
+            raise ConfigError(
+                f"{name} must list origins such as https://warroom.example.com (scheme and host, "
+                f"no path), not {value!r}"
+            )
+    return values
+
+
+def env_email(name: str, default: str) -> str:
+    raw = env_str(name, default)
+    _display, address = parseaddr(raw)
+    local, _at, domain = address.partition("@")
+    if not local or not domain or " " in address:
+        raise ConfigError(
+            f"{name} must be an email address such as warroom@example.com or "
+            f"'Warroom <warroom@example.com>', not {raw!r}"
+        )
+    return raw
+
+
+def env_database_url(name: str, default: str) -> str:
+    raw = env_str(name, default)
+    parts = urlsplit(raw)
+    if parts.scheme not in {"sqlite", "postgres", "postgresql", "pgsql"} or not raw.startswith(
+        f"{parts.scheme}://"
+    ):
+        raise ConfigError(
+            f"{name} must start with sqlite:/// or postgres://, as in sqlite:////path/to/warroom.sqlite3 or "
+            f"postgres://user:password@host:5432/dbname; not {_redact(raw)!r}"
+        )
+    if parts.scheme == "sqlite" and parts.path in ("", "/"):
+        raise ConfigError(f"{name} must name a database file: sqlite:////path/to/warroom.sqlite3")
+    if parts.scheme != "sqlite" and (not parts.hostname and not parts.path.strip("/")):
+        raise ConfigError(f"{name} must name a host or a database: postgres://user:password@host:5432/dbname")
+    return raw
+
+
+def _redact(url: str) -> str:
+    """``url`` with any password replaced, for error messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
+def _read_secret(path: Path) -> str:
+    value = path.read_text().strip()
+    if len(value) < 50:
+        raise ConfigError(f"{path} holds a secret key shorter than 50 characters; delete it or fix it")
+    return value
+
+
 def load_or_create_secret(data_dir: Path) -> str:
-    """Return the secret key kept in the data dir, creating it (mode 0600) on first use."""
+    """Return the secret key kept in the data dir, creating it (mode 0600) on first use.
+
+    The key is written to a private temporary file and hard-linked into place, so two processes starting
+    at once on a fresh data dir agree on one key and neither ever reads a half-written file.
+    """
     path = data_dir / "secret_key"
     if path.exists():
-        value = path.read_text().strip()
-        if len(value) < 50:
-            raise ConfigError(f"{path} holds a secret key shorter than 50 characters; delete it or fix it")
-        return value
+        return _read_secret(path)
     data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(64)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    return value
+    fd, tmp = tempfile.mkstemp(prefix=".secret_key.", dir=data_dir)  # mkstemp creates it with mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(64) + "\n")
+        with contextlib.suppress(FileExistsError):  # another process won the race: use its key
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+    return _read_secret(path)
 
 
 @dataclass(frozen=True)
@@ -125,10 +201,7 @@ class Config:
 def load() -> Config:
     """Read and validate every WARROOM_* variable."""
     data_dir = Path(env_str("WARROOM_DATA_DIR", str(Path.cwd() / "data"))).expanduser().resolve()
-    database_url = env_str("WARROOM_DATABASE_URL") or f"sqlite:///{data_dir / 'warroom.sqlite3'}"
-    scheme = database_url.split(":", 1)[0]
-    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
-        raise ConfigError(f"WARROOM_DATABASE_URL must start with sqlite:/// or postgres://, not {scheme!r}")
+    database_url = env_database_url("WARROOM_DATABASE_URL", f"sqlite:///{data_dir / 'warroom.sqlite3'}")
     secret = env_str("WARROOM_SECRET_KEY")
     generated = False
     if not secret:
@@ -149,9 +222,9 @@ def load() -> Config:
         debug=env_bool("WARROOM_DEBUG", False),
         allowed_hosts=allowed,
         base_url=base_url,
-        csrf_trusted_origins=env_list("WARROOM_CSRF_TRUSTED_ORIGINS", [origin]),
+        csrf_trusted_origins=env_origins("WARROOM_CSRF_TRUSTED_ORIGINS", [origin]),
         engine_interval=env_float("WARROOM_ENGINE_INTERVAL", 2.0, minimum=0.1, maximum=60.0),
         autoclose_days=env_int("WARROOM_AUTOCLOSE_DAYS", 7, minimum=0, maximum=3650),
         log_level=level,
-        email_from=env_str("WARROOM_EMAIL_FROM", "warroom@localhost"),
+        email_from=env_email("WARROOM_EMAIL_FROM", "warroom@localhost"),
     )

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "warroom.incidents",
     "warroom.engine",
     "warroom.web",
+    "warroom.demo",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +121,8 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static"  # `warroom manage collectstatic` fills it; WhiteNoise also finds app statics
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -90,6 +90,14 @@ def is_member(user_id: int, team_id: int) -> bool:
     return Membership.objects.filter(user_id=user_id, team_id=team_id).exists()
 
 
+def memberships_visible_to(viewer: User, user: User) -> QuerySet[Membership]:
+    """``user``'s memberships in the teams ``viewer`` may see (all of them for organisation admins)."""
+    memberships = Membership.objects.filter(user=user).select_related("team").order_by("team__name")
+    if viewer.is_org_admin:
+        return memberships
+    return memberships.filter(team_id__in=team_ids(viewer))
+
+
 def tokens_of(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
 
@@ -99,6 +107,16 @@ def get_token_for_user_or_404(user: User, *, token_id: int) -> ApiToken:
     if token is None:
         raise NotFound(f"token {token_id} not found")
     return token
+
+
+def team_people(team: Team) -> QuerySet[User]:
+    """The active members of ``team`` (any role), by name: who can hold a role or own a task on its incidents."""
+    return User.objects.filter(memberships__team=team, is_active=True).order_by("full_name", "email")
+
+
+def find_active_user(email: str) -> User | None:
+    """The active user with this email, for a team manager adding an existing person to their team."""
+    return User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
 
 
 __all__ = ["Role"]

@@ -1,7 +1,609 @@
-"""Client verbs: ``warroom incident ...`` against a Warroom server's REST API."""
+"""Client verbs: ``warroom incident ...`` against a Warroom server's REST API.
+
+Server and token come from ``--url``/``--token``, else ``WARROOM_URL``/``WARROOM_TOKEN``, else the config file
+(see :mod:`warroom.cli.config`). Output is a table by default; ``--json`` prints the server's JSON for scripts.
+
+Exit codes: 0 done · 1 the server refused (its message goes to stderr) · 2 the client could not talk to the
+server (no URL or token, bad config, connection failure, a wrong command line).
+
+No Django imports here: the client runs without settings.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import datetime
+from typing import Annotated, Any, NoReturn
+
+import httpx
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+import warroom
+from warroom.cli.config import ClientConfig, ConfigError, resolve
 
 incident_app = typer.Typer(help="Work with incidents on a Warroom server.", no_args_is_help=True)
+
+EXIT_REFUSED = 1
+EXIT_UNREACHABLE = 2
+TIMEOUT_SECONDS = 30.0
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", envvar="WARROOM_URL", help="Server URL, e.g. https://warroom.example.com."),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option("--token", envvar="WARROOM_TOKEN", help="API token (wr_at_...).", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the server's JSON instead of a table.")]
+NoteOption = Annotated[str, typer.Option("--note", help="A note for the timeline, added with the change.")]
+VersionOption = Annotated[
+    int | None, typer.Option("--if-version", help="Refuse (409) if the incident changed since this version.")
+]
+RefArgument = Annotated[str, typer.Argument(help="The incident: INC0001042 or 1042.")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# talking to the server
+
+
+def fail(code: int, message: str) -> NoReturn:
+    err.print(Text(f"error: {message}"))
+    raise typer.Exit(code)
+
+
+class ApiClient:
+    """A thin httpx wrapper: JSON in, JSON out, server refusals and transport failures turned into exits."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.http = httpx.Client(
+            base_url=config.api_base,
+            headers={
+                "Authorization": f"Bearer {config.token}",
+                "Accept": "application/json",
+                "User-Agent": f"warroom-cli/{warroom.__version__}",
+                "X-Warroom-Client": "cli",
+            },
+            timeout=TIMEOUT_SECONDS,
+        )
+
+    def request(
+        self, method: str, path: str, *, body: dict[str, Any] | None = None, params: Any = None
+    ) -> Any:
+        try:
+            response = self.http.request(method, path, json=body, params=params)
+        except httpx.HTTPError as exc:
+            fail(EXIT_UNREACHABLE, f"cannot reach the Warroom server at {self.config.url}: {exc}")
+        if response.status_code >= 400:
+            fail(EXIT_REFUSED, _refusal(response))
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            fail(
+                EXIT_UNREACHABLE,
+                f"{self.config.url} answered {response.status_code} with something that is not JSON; "
+                "is it a Warroom server?",
+            )
+
+
+def _refusal(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("detail"), str):
+        message = data["detail"]
+    else:
+        message = f"the server answered {response.status_code} {response.reason_phrase}"
+    if response.status_code == 401:
+        message += " (check --token, WARROOM_TOKEN or the config file)"
+    return message
+
+
+def connect(url: str | None, token: str | None) -> ApiClient:
+    try:
+        return ApiClient(resolve(url, token))
+    except ConfigError as exc:
+        fail(EXIT_UNREACHABLE, str(exc))
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# rendering
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return "—"
+    try:
+        return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return value
+
+
+def _person(value: dict[str, Any] | None) -> str:
+    return value["name"] if value else "—"
+
+
+def _incident_table(page: dict[str, Any]) -> Table:
+    table = Table(title=None, show_lines=False, header_style="bold")
+    table.add_column("Ref", no_wrap=True)
+    table.add_column("P", no_wrap=True)
+    table.add_column("State", no_wrap=True)
+    table.add_column("Title", ratio=1)
+    table.add_column("Team", no_wrap=True)
+    table.add_column("Assignee")
+    table.add_column("Opened", no_wrap=True)
+    for item in page["items"]:
+        title = (
+            item["title"]
+            + ("  [MAJOR]" if item["is_major"] else "")
+            + ("  [private]" if item["is_private"] else "")
+        )
+        table.add_row(
+            Text(item["ref"]),
+            Text(f"P{item['priority']}"),
+            Text(item["state_label"]),
+            Text(title),
+            Text(item["team"]["slug"]),
+            Text(_person(item["assignee"])),
+            Text(_when(item["opened_at"])),
+        )
+    return table
+
+
+def _detail_table(incident: dict[str, Any]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    rows: list[tuple[str, str]] = [
+        ("Incident", f"{incident['ref']}  {incident['title']}"),
+        (
+            "State",
+            incident["state_label"]
+            + (f" ({incident['hold_reason_label']})" if incident["hold_reason"] else ""),
+        ),
+        ("Priority", incident["priority_label"]),
+        ("Impact / urgency", f"{incident['impact_label']} / {incident['urgency_label']}"),
+        ("Team", incident["team"]["name"]),
+        ("Assignee", _person(incident["assignee"])),
+        ("Reporter", _person(incident["reporter"])),
+        ("Services", ", ".join(s["name"] for s in incident["services"]) or "—"),
+        (
+            "Category",
+            " / ".join(c["name"] for c in (incident["category"], incident["subcategory"]) if c) or "—",
+        ),
+        ("Major", "yes" if incident["is_major"] else "no"),
+        ("Private", "yes" if incident["is_private"] else "no"),
+        ("Opened", _when(incident["opened_at"])),
+        ("Acknowledged", _when(incident["acknowledged_at"])),
+        ("Resolved", _when(incident["resolved_at"])),
+        ("Closed", _when(incident["closed_at"])),
+        ("Version", str(incident["version"])),
+    ]
+    if incident["resolution_code"]:
+        rows.append(("Resolution", f"{incident['resolution_code_label']}: {incident['resolution_notes']}"))
+    if incident["parent"]:
+        rows.append(("Parent", f"{incident['parent']['ref']}  {incident['parent']['title']}"))
+    for label, key in (("Children", "children"), ("Related", "related")):
+        if incident[key]:
+            rows.append((label, ", ".join(i["ref"] for i in incident[key])))
+    if incident["roles"]:
+        rows.append(("Roles", "; ".join(f"{r['name']}: {r['user']['name']}" for r in incident["roles"])))
+    if incident["watchers"]:
+        rows.append(("Watchers", ", ".join(w["name"] for w in incident["watchers"])))
+    if incident["allowed_transitions"]:
+        rows.append(
+            ("Next", ", ".join(f"{t['verb']} → {t['label']}" for t in incident["allowed_transitions"]))
+        )
+    for label, value in rows:
+        table.add_row(Text(label), Text(value))
+    return table
+
+
+def _tasks_table(tasks: list[dict[str, Any]]) -> Table:
+    table = Table(title="Tasks", title_justify="left", header_style="bold")
+    table.add_column("#", no_wrap=True)
+    table.add_column("Done", no_wrap=True)
+    table.add_column("Task", ratio=1)
+    table.add_column("Owner")
+    for task in tasks:
+        table.add_row(
+            Text(str(task["id"])),
+            Text("✓" if task["done"] else " "),
+            Text(task["title"]),
+            Text(_person(task["owner"])),
+        )
+    return table
+
+
+def _timeline_table(entries: list[dict[str, Any]]) -> Table:
+    table = Table(title="Timeline", title_justify="left", header_style="bold")
+    table.add_column("When", no_wrap=True)
+    table.add_column("Who")
+    table.add_column("Via", no_wrap=True)
+    table.add_column("What", ratio=1)
+    for entry in entries:
+        table.add_row(
+            Text(_when(entry["at"])),
+            Text(_person(entry["actor"]) if entry["actor"] else "Warroom"),
+            Text(entry["source"]),
+            Text(entry["message"]),
+        )
+    return table
+
+
+def _summary(incident: dict[str, Any], verb: str) -> None:
+    out.print(
+        Text(
+            f"{verb} {incident['ref']}: {incident['title']} — {incident['state_label']}, {incident['priority_label']}"
+        )
+    )
+
+
+def _nullable(value: str | None) -> str | None:
+    """``none`` (any case) or an empty string on the command line clears a field."""
+    return None if value is None or value.strip().lower() in ("", "none") else value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# commands
+
+
+@incident_app.command("list")
+def list_incidents(
+    state: Annotated[
+        list[str] | None,
+        typer.Option("--state", "-s", help="new, in_progress, on_hold, resolved, closed, canceled."),
+    ] = None,
+    priority: Annotated[list[int] | None, typer.Option("--priority", "-p", help="1 (Critical) to 5.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team slug.")] = None,
+    service: Annotated[str | None, typer.Option("--service", help="Service slug.")] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee", help='Email, id, "me" or "none".')] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Text or incident number.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only New, In Progress and On Hold.")] = False,
+    major: Annotated[bool, typer.Option("--major", help="Only major incidents.")] = False,
+    opened_after: Annotated[
+        str | None, typer.Option("--since", help="Opened at or after (ISO-8601).")
+    ] = None,
+    opened_before: Annotated[str | None, typer.Option("--before", help="Opened before (ISO-8601).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-500).")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many.")] = 0,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """List incidents, newest first."""
+    params: list[tuple[str, str | int]] = [("limit", limit), ("offset", offset)]
+    params += [("state", s) for s in state or []] + [("priority", p) for p in priority or []]
+    for key, value in (
+        ("team", team),
+        ("service", service),
+        ("assignee", assignee),
+        ("q", query),
+        ("opened_after", opened_after),
+        ("opened_before", opened_before),
+    ):
+        if value:
+            params.append((key, value))
+    if open_only:
+        params.append(("open", "true"))
+    if major:
+        params.append(("is_major", "true"))
+    page = connect(url, token).request("GET", "/incidents", params=params)
+    if as_json:
+        print_json(page)
+        return
+    if not page["items"]:
+        out.print("No incidents match.")
+        return
+    out.print(_incident_table(page))
+    shown = len(page["items"])
+    if page["count"] > shown:
+        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
+
+
+@incident_app.command("show")
+def show(
+    ref: RefArgument,
+    timeline: Annotated[
+        bool, typer.Option("--timeline/--no-timeline", help="Also print the timeline.")
+    ] = True,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Show one incident with its roles, tasks and timeline."""
+    api = connect(url, token)
+    incident = api.request("GET", f"/incidents/{ref}")
+    if as_json:
+        print_json(incident)
+        return
+    out.print(_detail_table(incident))
+    if incident["description"]:
+        out.print()
+        out.print(Text(incident["description"]))
+    if incident["tasks"]:
+        out.print()
+        out.print(_tasks_table(incident["tasks"]))
+    if timeline:
+        entries = api.request("GET", f"/incidents/{incident['ref']}/timeline", params={"limit": 500})
+        out.print()
+        out.print(_timeline_table(entries["items"]))
+
+
+@incident_app.command("declare")
+def declare(
+    title: Annotated[str, typer.Argument(help="What is wrong, in one line.")],
+    team: Annotated[str | None, typer.Option("--team", help="Team slug (default: your only team).")] = None,
+    description: Annotated[str, typer.Option("--description", "-d", help="Markdown.")] = "",
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Affected service slug (repeatable).")
+    ] = None,
+    impact: Annotated[int, typer.Option("--impact", help="1 High, 2 Medium, 3 Low.")] = 2,
+    urgency: Annotated[int, typer.Option("--urgency", help="1 High, 2 Medium, 3 Low.")] = 2,
+    category: Annotated[str | None, typer.Option("--category", help="Category name.")] = None,
+    subcategory: Annotated[str | None, typer.Option("--subcategory", help="Subcategory name.")] = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="Email of a responder in the team.")
+    ] = None,
+    major: Annotated[bool, typer.Option("--major", help="Declare a major incident.")] = False,
+    private: Annotated[
+        bool, typer.Option("--private", help="Visible to participants and admins only.")
+    ] = False,
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent incident ref.")] = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Declare a new incident."""
+    body: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "services": service or [],
+        "impact": impact,
+        "urgency": urgency,
+        "is_major": major,
+        "is_private": private,
+    }
+    for key, value in (
+        ("team", team),
+        ("category", category),
+        ("subcategory", subcategory),
+        ("assignee", assignee),
+        ("parent", parent),
+    ):
+        if value:
+            body[key] = value
+    incident = connect(url, token).request("POST", "/incidents", body=body)
+    if as_json:
+        print_json(incident)
+    else:
+        _summary(incident, "Declared")
+
+
+@incident_app.command("update")
+def update(
+    ref: RefArgument,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    description: Annotated[str | None, typer.Option("--description", "-d", help="New description.")] = None,
+    impact: Annotated[int | None, typer.Option("--impact", help="1 High, 2 Medium, 3 Low.")] = None,
+    urgency: Annotated[int | None, typer.Option("--urgency", help="1 High, 2 Medium, 3 Low.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Move to this team (slug).")] = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help='Email or id; "none" to unassign.')
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help='Category name; "none" to clear.')
+    ] = None,
+    subcategory: Annotated[str | None, typer.Option("--subcategory", help='Name; "none" to clear.')] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Replace the services (repeatable).")
+    ] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help='Parent ref; "none" to clear.')] = None,
+    major: Annotated[bool | None, typer.Option("--major/--not-major", help="Major incident flag.")] = None,
+    private: Annotated[bool | None, typer.Option("--private/--public", help="Private flag.")] = None,
+    version: VersionOption = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Change fields of an incident; only the options given are changed."""
+    body: dict[str, Any] = {}
+    for key, value in (
+        ("title", title),
+        ("description", description),
+        ("impact", impact),
+        ("urgency", urgency),
+        ("team", team),
+        ("is_major", major),
+        ("is_private", private),
+    ):
+        if value is not None:
+            body[key] = value
+    for key, text in (
+        ("assignee", assignee),
+        ("category", category),
+        ("subcategory", subcategory),
+        ("parent", parent),
+    ):
+        if text is not None:
+            body[key] = _nullable(text)
+    if service is not None:
+        body["services"] = service
+    if not body:
+        fail(EXIT_UNREACHABLE, "nothing to change: give at least one option (see --help)")
+    if version is not None:
+        body["version"] = version
+    incident = connect(url, token).request("PATCH", f"/incidents/{ref}", body=body)
+    if as_json:
+        print_json(incident)
+    else:
+        _summary(incident, "Updated")
+
+
+@incident_app.command("note")
+def note(
+    ref: RefArgument,
+    text: Annotated[str, typer.Argument(help="The note (markdown).")],
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Add a note to the incident's timeline."""
+    entry = connect(url, token).request("POST", f"/incidents/{ref}/notes", body={"text": text})
+    if as_json:
+        print_json(entry)
+    else:
+        out.print(Text(f"Added a note to {ref} at {_when(entry['at'])}."))
+
+
+def _transition(
+    ref: str, to: str, *, url: str | None, token: str | None, as_json: bool, **fields: Any
+) -> None:
+    body = {key: value for key, value in fields.items() if value not in (None, "")}
+    body["to"] = to
+    incident = connect(url, token).request("POST", f"/incidents/{ref}/transition", body=body)
+    if as_json:
+        print_json(incident)
+    else:
+        out.print(Text(f"{incident['ref']} is now {incident['state_label']}."))
+
+
+@incident_app.command("resolve")
+def resolve_incident(
+    ref: RefArgument,
+    notes: Annotated[str, typer.Option("--notes", help="How it was resolved (required).")],
+    code: Annotated[
+        str,
+        typer.Option(
+            "--code",
+            help="permanent_fix, workaround, not_reproducible, too_costly, resolved_by_caller, duplicate.",
+        ),
+    ] = "permanent_fix",
+    note_text: NoteOption = "",
+    version: VersionOption = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Resolve an incident, with a resolution code and notes."""
+    _transition(
+        ref,
+        "resolved",
+        url=url,
+        token=token,
+        as_json=as_json,
+        resolution_code=code,
+        resolution_notes=notes,
+        note=note_text,
+        version=version,
+    )
+
+
+@incident_app.command("start")
+def start(
+    ref: RefArgument,
+    note_text: NoteOption = "",
+    version: VersionOption = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Move to In Progress (from New, or back from On Hold)."""
+    _transition(ref, "in_progress", url=url, token=token, as_json=as_json, note=note_text, version=version)
+
+
+@incident_app.command("hold")
+def hold(
+    ref: RefArgument,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason", help="awaiting_caller, awaiting_change, awaiting_problem or awaiting_vendor."
+        ),
+    ],
+    note_text: NoteOption = "",
+    version: VersionOption = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Put an incident on hold."""
+    _transition(
+        ref,
+        "on_hold",
+        url=url,
+        token=token,
+        as_json=as_json,
+        hold_reason=reason,
+        note=note_text,
+        version=version,
+    )
+
+
+@incident_app.command("close")
+def close(
+    ref: RefArgument,
+    note_text: NoteOption = "",
+    version: VersionOption = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Close a resolved incident."""
+    _transition(ref, "closed", url=url, token=token, as_json=as_json, note=note_text, version=version)
+
+
+@incident_app.command("cancel")
+def cancel(
+    ref: RefArgument,
+    note_text: NoteOption = "",
+    version: VersionOption = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Cancel an open incident (declared by mistake, duplicate...)."""
+    _transition(ref, "canceled", url=url, token=token, as_json=as_json, note=note_text, version=version)
+
+
+@incident_app.command("reopen")
+def reopen(
+    ref: RefArgument,
+    note_text: NoteOption = "",
+    version: VersionOption = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Reopen a resolved incident (back to In Progress)."""
+    api = connect(url, token)
+    incident = api.request("GET", f"/incidents/{ref}")
+    if incident["state"] != "resolved":
+        fail(
+            EXIT_REFUSED,
+            f"{incident['ref']} is {incident['state_label']}; only a Resolved incident can be reopened",
+        )
+    _transition(
+        ref,
+        "in_progress",
+        url=url,
+        token=token,
+        as_json=as_json,
+        note=note_text,
+        version=incident["version"] if version is None else version,
+    )

@@ -8,7 +8,6 @@ touch settings or the database.
 from __future__ import annotations
 
 import os
-import sys
 
 import typer
 from django.core.management import execute_from_command_line
@@ -100,14 +99,17 @@ def user_create(
     admin: bool = typer.Option(False, "--admin", help="Make them an organisation admin."),
     team: str = typer.Option("", "--team", help="Add them to this team (slug)."),
     role: str = typer.Option("responder", "--role", help="Their role in --team."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin instead of generating one."
+    ),
 ) -> None:
-    """Create a user. The password is read from stdin when piped, else generated and printed."""
+    """Create a user. The password is read from stdin (--password-stdin) or generated and printed once."""
     args = ["warroom_user", "--email", email, "--name", name, "--role", role]
     if admin:
         args.append("--admin")
     if team:
         args += ["--team", team]
-    if not sys.stdin.isatty():
+    if password_stdin:
         args.append("--password-stdin")
     _django(*args)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Role, User
@@ -66,8 +66,12 @@ def get_incident_for_user_or_404(user: User, *, ref: str | int) -> Incident:
     return incident
 
 
-def is_participant(user: User, incident: Incident) -> bool:
-    return Incident.objects.filter(pk=incident.pk).filter(participant_q(user)).exists()
+def can_write_notes(user: User, incident: Incident) -> bool:
+    """Notes come from people who work the incident: those who may change it, its reporter, and the owners
+    of its tasks. Watching an incident only lets you read it."""
+    if can_edit(user, incident) or incident.reporter_id == user.pk:
+        return True
+    return Task.objects.filter(incident=incident, owner=user).exists()
 
 
 def can_edit(user: User, incident: Incident) -> bool:
@@ -132,6 +136,18 @@ def filter_incidents(user: User, flt: IncidentFilter) -> QuerySet[Incident]:
     if flt.is_major is not None:
         qs = qs.filter(is_major=flt.is_major)
     return qs.distinct().order_by("-opened_at", "-number")
+
+
+def open_incident_counts_by_service(user: User) -> dict[int, int]:
+    """Service id → how many open incidents ``user`` can see on it (the services page)."""
+    rows = (
+        visible_incidents(user)
+        .filter(state__in=["new", "in_progress", "on_hold"], services__isnull=False)
+        .values("services")
+        .annotate(n=Count("pk", distinct=True))
+        .values_list("services", "n")
+    )
+    return dict(rows)
 
 
 def incident_detail(incident: Incident) -> Incident:

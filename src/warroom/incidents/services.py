@@ -111,7 +111,7 @@ def _locked(incident: Incident, expected_version: int | None = None) -> Iterator
     """Open the transaction and lock the incident row; refuse if the caller saw an older version."""
     with transaction.atomic():
         locked = (
-            Incident.objects.select_for_update()
+            Incident.objects.select_for_update(of=("self",))
             .select_related("team", "assignee", "category", "subcategory", "parent")
             .get(pk=incident.pk)
         )
@@ -197,17 +197,16 @@ def _check_category(category: Category | None, subcategory: Subcategory | None) 
         )
 
 
-def _check_parent(incident: Incident | None, parent: Incident | None) -> None:
-    if parent is None:
-        return
-    if incident is not None:
-        node: Incident | None = parent
-        seen = 0
-        while node is not None and seen < 100:
-            if node.pk == incident.pk:
-                raise ValidationFailed("an incident cannot be its own parent or ancestor", field="parent")
-            node = node.parent
-            seen += 1
+def _check_parent(incident: Incident, parent: Incident | None) -> None:
+    """Refuse a parent that is the incident itself or one of its descendants (walks the stored chain)."""
+    node_id: int | None = parent.pk if parent is not None else None
+    for _ in range(100):
+        if node_id is None:
+            return
+        if node_id == incident.pk:
+            raise ValidationFailed("an incident cannot be its own parent or ancestor", field="parent")
+        node_id = Incident.objects.filter(pk=node_id).values_list("parent_id", flat=True).first()
+    raise ValidationFailed("the parent chain is deeper than 100 incidents", field="parent")
 
 
 def _next_number() -> int:
@@ -356,8 +355,6 @@ def update_incident(
     for flag in ("is_major", "is_private"):
         if flag in asked and not isinstance(asked[flag], bool):
             raise ValidationFailed(f"{flag} must be true or false", field=flag)
-    if team is not _UNSET and actor is not None and not accounts.can_act_for_team(actor, team.pk):
-        raise PermissionDenied(f"you cannot assign incidents to {team.name}", field="team")
 
     with _locked(incident, expected_version) as locked:
         _require_edit(actor, locked)
@@ -373,6 +370,8 @@ def update_incident(
                 values[key] = value
                 changes.append((key, current, value))
 
+        if "team" in values and actor is not None and not accounts.can_act_for_team(actor, values["team"].pk):
+            raise PermissionDenied(f"you cannot assign incidents to {values['team'].name}", field="team")
         new_team = values.get("team", locked.team)
         new_assignee = values.get("assignee", locked.assignee)
         moved_away = "team" in values and new_assignee is not None and "assignee" not in asked
@@ -589,7 +588,7 @@ def close_resolved_incidents(*, older_than: datetime, limit: int = 100) -> int:
 def add_note(*, incident: Incident, actor: User, source: str, text: str) -> TimelineEntry:
     """Add a note to the timeline. Anyone who may change the incident, or takes part in it, may write one."""
     text = _clean_text(text, field="text", limit=NOTE_MAX, required=True)
-    if not selectors.can_edit(actor, incident) and not selectors.is_participant(actor, incident):
+    if not selectors.can_write_notes(actor, incident):
         raise PermissionDenied(f"you may view {incident.ref} but not write on it")
     with transaction.atomic():
         now = clock.now()
@@ -735,7 +734,7 @@ def update_task(
         if actor is not None and not (selectors.can_edit(actor, locked) or task.owner_id == actor.pk):
             raise PermissionDenied(f"you may view {locked.ref} but not change its tasks")
         _require_open_record(locked)
-        fresh = Task.objects.select_for_update().select_related("owner").get(pk=task.pk)
+        fresh = Task.objects.select_for_update(of=("self",)).select_related("owner").get(pk=task.pk)
         now = clock.now()
         messages: list[str] = []
         if title is not _UNSET:

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from warroom.web import checks  # noqa: F401 - registers Warroom's system checks
+
 
 class WebConfig(AppConfig):
     name = "warroom.web"

@@ -1,0 +1,186 @@
+"""REST routes for the signed-in user, teams and their members, users and API tokens.
+
+Reads go through :mod:`warroom.accounts.selectors` (another team's team or user is a 404); writes go through
+:mod:`warroom.accounts.services`, which check who may do what (403) and write the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from warroom.accounts import selectors, services
+from warroom.accounts.models import Team, User
+from warroom.accounts.schemas import (
+    MembershipIn,
+    MembershipOut,
+    Page,
+    Paging,
+    TeamDetailOut,
+    TeamIn,
+    TeamOut,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+    UserCreatedOut,
+    UserIn,
+    UserOut,
+    caller,
+    membership_json,
+    paginate,
+    source_of,
+    team_json,
+    token_json,
+    user_json,
+    user_key,
+)
+
+router = Router(tags=["accounts"])
+
+
+def _user_json(viewer: User, user: User) -> dict[str, Any]:
+    return user_json(user, list(selectors.memberships_visible_to(viewer, user)))
+
+
+def _team_detail(viewer: User, team: Team) -> dict[str, Any]:
+    data = team_json(team, selectors.role_in(viewer, team.pk))
+    data["member_count"] = selectors.team_members(team).count()
+    return data
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# me
+
+
+@router.get("/me", response=UserOut, summary="Who am I")
+def me(request: HttpRequest) -> dict[str, Any]:
+    """The authenticated user, with every team they belong to and their role there."""
+    user = caller(request)
+    return _user_json(user, user)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# teams
+
+
+@router.get("/teams", response=Page[TeamOut], summary="List teams")
+def list_teams(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
+    """The teams you belong to (organisation admins: every team)."""
+    user = caller(request)
+    roles = selectors.roles_by_team(user)
+    return paginate(selectors.visible_teams(user), paging, lambda t: team_json(t, roles.get(t.pk)))
+
+
+@router.post("/teams", response={201: TeamDetailOut}, summary="Create a team")
+def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, dict[str, Any]]:
+    """Organisation admins only. The slug is derived from the name."""
+    user = caller(request)
+    team = services.create_team(
+        name=payload.name, description=payload.description, actor=user, source=source_of(request)
+    )
+    return 201, _team_detail(user, team)
+
+
+@router.get("/teams/{slug}", response=TeamDetailOut, summary="Get a team")
+def get_team(request: HttpRequest, slug: str) -> dict[str, Any]:
+    user = caller(request)
+    return _team_detail(user, selectors.get_team_for_user_or_404(user, key=slug))
+
+
+@router.get("/teams/{slug}/members", response=Page[MembershipOut], summary="List a team's members")
+def list_members(request: HttpRequest, slug: str, paging: Query[Paging]) -> dict[str, Any]:
+    user = caller(request)
+    team = selectors.get_team_for_user_or_404(user, key=slug)
+    return paginate(selectors.team_members(team).select_related("team"), paging, membership_json)
+
+
+@router.put(
+    "/teams/{slug}/members/{user_id}", response=MembershipOut, summary="Add a member or change a role"
+)
+def set_member(request: HttpRequest, slug: str, user_id: str, payload: MembershipIn) -> dict[str, Any]:
+    """Team admins and managers (and organisation admins). ``user_id`` is an id or an email address of a
+    user you can already see; organisation admins see everyone."""
+    user = caller(request)
+    team = selectors.get_team_for_user_or_404(user, key=slug)
+    member = selectors.get_user_for_user_or_404(user, key=user_key(user_id))
+    membership = services.set_membership(
+        team=team, user=member, role=payload.role, actor=user, source=source_of(request)
+    )
+    return membership_json(membership)
+
+
+@router.delete("/teams/{slug}/members/{user_id}", response={204: None}, summary="Remove a member")
+def remove_member(request: HttpRequest, slug: str, user_id: str) -> tuple[int, None]:
+    user = caller(request)
+    team = selectors.get_team_for_user_or_404(user, key=slug)
+    member = selectors.get_user_for_user_or_404(user, key=user_key(user_id))
+    services.remove_membership(team=team, user=member, actor=user, source=source_of(request))
+    return 204, None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# users
+
+
+@router.get("/users", response=Page[UserOut], summary="List users")
+def list_users(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
+    """The people in your teams (organisation admins: everyone)."""
+    user = caller(request)
+    return paginate(
+        selectors.visible_users(user).order_by("full_name", "email"), paging, lambda u: _user_json(user, u)
+    )
+
+
+@router.post("/users", response={201: UserCreatedOut}, summary="Create a user")
+def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, dict[str, Any]]:
+    """Organisation admins only. Without a password one is generated and returned in this answer only."""
+    user = caller(request)
+    generated = payload.password is None
+    password = services.generate_password() if payload.password is None else payload.password
+    created = services.create_user(
+        email=payload.email,
+        password=password,
+        full_name=payload.full_name,
+        is_org_admin=payload.is_org_admin,
+        actor=user,
+        source=source_of(request),
+        validate=not generated,
+    )
+    return 201, {"user": _user_json(user, created), "password": password if generated else None}
+
+
+@router.get("/users/{user_id}", response=UserOut, summary="Get a user")
+def get_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
+    """``user_id`` is an id or an email address."""
+    user = caller(request)
+    return _user_json(user, selectors.get_user_for_user_or_404(user, key=user_key(user_id)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# tokens
+
+
+@router.get("/tokens", response=Page[TokenOut], summary="List your API tokens")
+def list_tokens(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
+    """Your own tokens, newest first, including revoked ones. Secrets are never shown again."""
+    return paginate(selectors.tokens_of(caller(request)), paging, token_json)
+
+
+@router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token")
+def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+    """A new token for yourself. The answer holds the secret; it is shown only this once."""
+    user = caller(request)
+    token, secret = services.create_api_token(
+        user=user, name=payload.name, actor=user, source=source_of(request)
+    )
+    return 201, {**token_json(token), "token": secret}
+
+
+@router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")
+def revoke_token(request: HttpRequest, token_id: int) -> dict[str, Any]:
+    """Revoke one of your tokens; it stops working at once. Revoking twice is a 409."""
+    user = caller(request)
+    token = selectors.get_token_for_user_or_404(user, token_id=token_id)
+    return token_json(services.revoke_api_token(token=token, actor=user, source=source_of(request)))

@@ -1,0 +1,246 @@
+"""Schemas of the accounts API, and the few helpers every Warroom router shares.
+
+The shared helpers live here because ``accounts`` is the root of the app dependency chain
+(``accounts`` ← ``catalog`` ← ``incidents``): every router may import from it.
+
+* :func:`caller` — the authenticated :class:`User` behind a request (token or session).
+* :func:`source_of` — the ``source`` recorded on timeline and audit rows: ``"cli"`` when the request carries
+  ``X-Warroom-Client: cli`` (the ``warroom`` client sends it), otherwise ``"api"``.
+* :class:`Paging` and :func:`paginate` — ``limit``/``offset`` pagination answering
+  ``{"items": [...], "count": N, "limit": L, "offset": O}``.
+* :func:`lookup` — resolve a reference given in a request body, turning "not found" into a 400 naming the
+  field (a reference in the path stays a 404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from ninja import Field, Schema
+from ninja.errors import AuthenticationError
+
+from warroom.accounts.models import ApiToken, Membership, Role, Team, User
+from warroom.lib.errors import NotFound, ValidationFailed
+
+SOURCES = frozenset({"api", "cli"})
+CLIENT_HEADER = "X-Warroom-Client"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# shared helpers
+
+
+def caller(request: HttpRequest) -> User:
+    """The user the request authenticated as. Every route requires authentication, so this always exists."""
+    user = getattr(request, "auth", None)
+    if not isinstance(user, User):  # pragma: no cover - the router's auth refuses such requests first
+        raise AuthenticationError()
+    return user
+
+
+def source_of(request: HttpRequest) -> str:
+    """``"cli"`` for the ``warroom`` client, ``"api"`` for everything else."""
+    claimed = request.headers.get(CLIENT_HEADER, "").strip().lower()
+    return claimed if claimed in SOURCES else "api"
+
+
+class Paging(Schema):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1-500).")
+    offset: int = Field(0, ge=0, description="How many items to skip.")
+
+
+class Page[T](Schema):
+    items: list[T]
+    count: int = Field(description="How many items match, across all pages.")
+    limit: int
+    offset: int
+
+
+def paginate[M: Model](
+    rows: QuerySet[M] | Sequence[M], paging: Paging, render: Callable[[M], dict[str, Any]]
+) -> dict[str, Any]:
+    """One page of ``rows``, each turned into JSON by ``render``."""
+    count = rows.count() if isinstance(rows, QuerySet) else len(rows)
+    window = rows[paging.offset : paging.offset + paging.limit]
+    return {
+        "items": [render(row) for row in window],
+        "count": count,
+        "limit": paging.limit,
+        "offset": paging.offset,
+    }
+
+
+def lookup[T](field: str, find: Callable[[], T]) -> T:
+    """Run a ``get_..._or_404`` selector for a reference given in the body: unknown → 400 naming ``field``."""
+    try:
+        return find()
+    except NotFound as exc:
+        raise ValidationFailed(f"{field}: {exc.message}", field=field) from None
+
+
+def user_key(value: int | str) -> int | str:
+    """A user reference as the selectors take it: an id or an email address."""
+    return value.strip() if isinstance(value, str) else value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# output
+
+
+class UserRef(Schema):
+    id: int
+    email: str
+    name: str
+
+
+class TeamRef(Schema):
+    id: int
+    slug: str
+    name: str
+
+
+class TeamRoleOut(Schema):
+    slug: str
+    name: str
+    role: str
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    name: str
+    is_org_admin: bool
+    is_active: bool
+    date_joined: datetime
+    teams: list[TeamRoleOut] = Field(description="Teams the asking user can see, with this user's role.")
+
+
+class UserCreatedOut(Schema):
+    user: UserOut
+    password: str | None = Field(
+        description="The generated password when none was given; shown only this once, otherwise null."
+    )
+
+
+class TeamOut(Schema):
+    id: int
+    slug: str
+    name: str
+    description: str
+    created_at: datetime
+    my_role: str | None = Field(description="Your role in this team, or null (organisation admins).")
+
+
+class TeamDetailOut(TeamOut):
+    member_count: int
+
+
+class MembershipOut(Schema):
+    user: UserRef
+    team: TeamRef
+    role: str
+    created_at: datetime
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    is_active: bool
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The secret. Shown only this once; store it now.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# input
+
+
+class TeamIn(Schema):
+    name: str
+    description: str = ""
+
+
+class MembershipIn(Schema):
+    role: str = Field(description=f"One of: {', '.join(Role.values)}.")
+
+
+class UserIn(Schema):
+    email: str
+    full_name: str = ""
+    password: str | None = Field(None, description="Leave out to have one generated and returned once.")
+    is_org_admin: bool = False
+
+
+class TokenIn(Schema):
+    name: str
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# rendering
+
+
+def user_ref(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "email": user.email, "name": user.display_name}
+
+
+def team_ref(team: Team) -> dict[str, Any]:
+    return {"id": team.pk, "slug": team.slug, "name": team.name}
+
+
+def user_json(user: User, memberships: Sequence[Membership]) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "name": user.display_name,
+        "is_org_admin": user.is_org_admin,
+        "is_active": user.is_active,
+        "date_joined": user.date_joined,
+        "teams": [{"slug": m.team.slug, "name": m.team.name, "role": m.role} for m in memberships],
+    }
+
+
+def team_json(team: Team, my_role: str | None) -> dict[str, Any]:
+    return {
+        "id": team.pk,
+        "slug": team.slug,
+        "name": team.name,
+        "description": team.description,
+        "created_at": team.created_at,
+        "my_role": my_role,
+    }
+
+
+def membership_json(membership: Membership) -> dict[str, Any]:
+    return {
+        "user": user_ref(membership.user),
+        "team": team_ref(membership.team),
+        "role": membership.role,
+        "created_at": membership.created_at,
+    }
+
+
+def token_json(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+        "is_active": token.is_active,
+    }

@@ -1,0 +1,163 @@
+"""Console pages for teams (members and roles) and the user's own API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from warroom.accounts import selectors, services
+from warroom.accounts.forms import AddMemberForm, RoleChangeForm, TokenForm
+from warroom.accounts.models import Team
+from warroom.catalog import selectors as catalog
+from warroom.lib.errors import NotFound, ServiceError
+from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
+
+# ---------------------------------------------------------------------------------------------------------------
+# teams
+
+
+@console_view
+@require_GET
+def team_list(request: AuthedRequest) -> HttpResponse:
+    roles = selectors.roles_by_team(request.user)
+    teams = [
+        {"team": team, "role": roles.get(team.pk), "members": selectors.team_members(team).count()}
+        for team in selectors.visible_teams(request.user)
+    ]
+    return render(request, "accounts/team_list.html", {"teams": teams})
+
+
+def _team_page(
+    request: AuthedRequest, team: Team, *, status: int = 200, add_form: forms.Form | None = None, **extra: Any
+) -> HttpResponse:
+    context = {
+        "team": team,
+        "members": selectors.team_members(team),
+        "services": catalog.visible_services(request.user).filter(team=team),
+        "can_manage": selectors.can_manage_team(request.user, team.pk),
+        "my_role": selectors.role_in(request.user, team.pk),
+        "add_form": add_form or AddMemberForm(),
+        "role_choices": RoleChangeForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        **extra,
+    }
+    return render(request, "accounts/team_detail.html", context, status=status)
+
+
+@console_view
+@require_GET
+def team_detail(request: AuthedRequest, slug: str) -> HttpResponse:
+    return _team_page(request, selectors.get_team_for_user_or_404(request.user, key=slug))
+
+
+@console_view
+@require_POST
+def team_member_add(request: AuthedRequest, slug: str) -> HttpResponse:
+    team = selectors.get_team_for_user_or_404(request.user, key=slug)
+    form = AddMemberForm(request.POST)
+    if not form.is_valid():
+        return _team_page(request, team, status=400, add_form=form)
+    person = selectors.find_active_user(form.cleaned_data["email"])
+    try:
+        if person is None:
+            raise NotFound(f"there is no active user with email {form.cleaned_data['email']}", field="email")
+        if selectors.is_member(person.pk, team.pk):
+            form.add_error(
+                "email", f"{person.display_name} is already in {team.name}; change their role below"
+            )
+            return _team_page(request, team, status=409, add_form=form)
+        services.set_membership(
+            team=team, user=person, role=form.cleaned_data["role"], actor=request.user, source=SOURCE
+        )
+    except ServiceError as exc:
+        status = form_error(form, exc)
+        return _team_page(request, team, status=400 if status == 404 else status, add_form=form)
+    messages.success(request, f"{person.display_name} joined {team.name} as {form.cleaned_data['role']}.")
+    return redirect("web:team-detail", slug=team.slug)
+
+
+def _member(request: AuthedRequest, team: Team, user_id: int) -> Any:
+    member = selectors.team_members(team).filter(user_id=user_id).first()
+    if member is None:
+        raise NotFound(f"user {user_id} is not a member of {team.name}")
+    return member
+
+
+@console_view
+@require_POST
+def team_member_role(request: AuthedRequest, slug: str, user_id: int) -> HttpResponse:
+    team = selectors.get_team_for_user_or_404(request.user, key=slug)
+    member = _member(request, team, user_id)
+    form = RoleChangeForm(request.POST)
+    if not form.is_valid():
+        return _team_page(request, team, status=400, member_error=(member.user_id, "choose a valid role"))
+    try:
+        services.set_membership(
+            team=team, user=member.user, role=form.cleaned_data["role"], actor=request.user, source=SOURCE
+        )
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        return _team_page(request, team, status=exc.status, member_error=(member.user_id, exc.message))
+    messages.success(
+        request, f"{member.user.display_name} is now {form.cleaned_data['role']} in {team.name}."
+    )
+    return redirect("web:team-detail", slug=team.slug)
+
+
+@console_view
+@require_POST
+def team_member_remove(request: AuthedRequest, slug: str, user_id: int) -> HttpResponse:
+    team = selectors.get_team_for_user_or_404(request.user, key=slug)
+    member = _member(request, team, user_id)
+    services.remove_membership(team=team, user=member.user, actor=request.user, source=SOURCE)
+    messages.success(request, f"{member.user.display_name} left {team.name}.")
+    return redirect("web:team-detail", slug=team.slug)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# API tokens
+
+
+def _tokens_page(
+    request: AuthedRequest, *, form: TokenForm | None = None, secret: str = "", status: int = 200
+) -> HttpResponse:
+    context = {"tokens": selectors.tokens_of(request.user), "form": form or TokenForm(), "secret": secret}
+    return render(request, "accounts/tokens.html", context, status=status)
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def token_list(request: AuthedRequest) -> HttpResponse:
+    """List the user's tokens; a POST creates one and shows its secret this once."""
+    if request.method == "GET":
+        return _tokens_page(request)
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _tokens_page(request, form=form, status=400)
+    try:
+        _token, secret = services.create_api_token(
+            user=request.user, name=form.cleaned_data["name"], actor=request.user, source=SOURCE
+        )
+    except ServiceError as exc:
+        return _tokens_page(request, form=form, status=form_error(form, exc))
+    response = _tokens_page(request, secret=secret, status=201)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@console_view
+@require_POST
+def token_revoke(request: AuthedRequest, token_id: int) -> HttpResponse:
+    token = selectors.get_token_for_user_or_404(request.user, token_id=token_id)
+    try:
+        services.revoke_api_token(token=token, actor=request.user, source=SOURCE)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return _tokens_page(request, status=exc.status)
+    messages.success(request, f"Token {token.name} revoked. Anything using it is now refused.")
+    return redirect("web:token-list")
