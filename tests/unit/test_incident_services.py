@@ -10,6 +10,7 @@ from django.db import connection
 
 from tests.conftest import World
 from warroom.audit.models import AuditEvent
+from warroom.catalog import services as catalog_services
 from warroom.incidents import selectors, services
 from warroom.incidents.models import Category, Incident, RoleType, TimelineEntry
 from warroom.lib import clock
@@ -258,3 +259,17 @@ def test_clock_drives_timestamps(world: World) -> None:
     with clock.frozen(T0 + timedelta(minutes=7)):
         started = services.transition_incident(incident=incident, actor=world.bob, source="web", to="in_progress")
     assert started.acknowledged_at == T0 + timedelta(minutes=7)
+
+
+@pytest.mark.django_db
+def test_filters_return_each_incident_once(world: World) -> None:
+    other = catalog_services.create_service(team=world.team_a, name="Orders", actor=world.alice, source="web")
+    both = _declare(world, services=[world.service_a, other], title="Checkout and orders down")
+    _declare(world, title="Unrelated")
+    by_slug = selectors.filter_incidents(world.bob, selectors.IncidentFilter(service="checkout"))
+    assert list(by_slug) == [both]
+    by_id = selectors.filter_incidents(world.bob, selectors.IncidentFilter(service=str(other.pk)))
+    assert list(by_id) == [both]
+    by_text = selectors.filter_incidents(world.bob, selectors.IncidentFilter(text=both.ref))
+    assert list(by_text) == [both]
+    assert selectors.filter_incidents(world.bob, selectors.IncidentFilter(open_only=True)).count() == 2

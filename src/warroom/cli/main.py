@@ -83,7 +83,7 @@ def demo() -> None:
 @app.command()
 def check() -> None:
     """Run Django's system checks, including Warroom's production-safety checks."""
-    _django("check", "--deploy", "--fail-level", "WARNING")
+    _django("check", "--deploy", "--fail-level", "ERROR")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

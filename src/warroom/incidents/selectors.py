@@ -108,11 +108,14 @@ def filter_incidents(user: User, flt: IncidentFilter) -> QuerySet[Incident]:
     if flt.priority:
         qs = qs.filter(priority__in=flt.priority)
     if flt.service:
-        qs = (
-            qs.filter(services__slug=flt.service)
-            if not flt.service.isdigit()
-            else qs.filter(services__pk=int(flt.service))
+        # A subquery, not a join: no duplicate rows, so the list needs no DISTINCT over every column.
+        links = Incident.services.through.objects.all()
+        links = (
+            links.filter(service_id=int(flt.service))
+            if flt.service.isdigit()
+            else links.filter(service__slug=flt.service)
         )
+        qs = qs.filter(pk__in=links.values("incident_id"))
     if flt.team:
         qs = qs.filter(team__slug=flt.team) if not flt.team.isdigit() else qs.filter(team_id=int(flt.team))
     if flt.assignee:
@@ -135,7 +138,7 @@ def filter_incidents(user: User, flt: IncidentFilter) -> QuerySet[Incident]:
         qs = qs.filter(opened_at__lt=flt.opened_before)
     if flt.is_major is not None:
         qs = qs.filter(is_major=flt.is_major)
-    return qs.distinct().order_by("-opened_at", "-number")
+    return qs.order_by("-opened_at", "-number")
 
 
 def open_incident_counts_by_service(user: User) -> dict[int, int]:

@@ -660,6 +660,7 @@ def assign_role(
 def release_role(*, incident: Incident, role_type: RoleType, actor: User | None, source: str) -> None:
     with _locked(incident) as locked:
         _require_edit(actor, locked)
+        _require_open_record(locked)
         current = (
             IncidentRole.objects.select_related("user").filter(incident=locked, role_type=role_type).first()
         )

@@ -1,48 +1,63 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 from granian import Granian
 from granian.constants import Interfaces
 
-from warroom.engine.loop import Engine
+
+def _shown_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
 class Command(BaseCommand):
-    help = "Migrate, then serve the web console and API with granian (WSGI) and run the engine in a thread."
+    help = "Migrate, then serve the console and API with granian (WSGI), with the engine beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
-        parser.add_argument(
-            "--demo", action="store_true", help="Seed the demo organisation if it is missing."
-        )
-        parser.add_argument("--no-engine", action="store_true", help="Do not run the engine in this process.")
+        parser.add_argument("--demo", action="store_true", help="Seed the demo organisation if it is missing.")
+        parser.add_argument("--no-engine", action="store_true", help="Do not run the engine beside the server.")
         parser.add_argument("--no-migrate", action="store_true", help="Do not apply migrations first.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        host, port = options["host"], options["port"]
+        url = f"http://{_shown_host(host)}:{port}"
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         if options["demo"]:
-            call_command("warroom_demo", "--if-empty")
+            call_command("warroom_demo", "--if-empty", "--url", url)
+        # granian forks its workers: they must not inherit open database connections or running threads
+        # (a lock held by a thread at fork time stays held forever in the child). So the engine runs as a
+        # child process of its own, started from a clean interpreter.
+        connections.close_all()
+        engine = None
         if not options["no_engine"]:
-            Engine(interval=settings.WARROOM_ENGINE_INTERVAL).start_thread()
-        host, port = options["host"], options["port"]
-        self.stdout.write(self.style.SUCCESS(f"Warroom is listening on http://{host}:{port}/"))
-        self.stdout.write(
-            f"Data directory: {settings.DATA_DIR}  Database: {settings.DATABASES['default']['ENGINE']}"
-        )
-        Granian(
-            target="warroom.wsgi:application",
-            address=host,
-            port=port,
-            interface=Interfaces.WSGI,
-            workers=options["workers"],
-            blocking_threads=8,
-            log_access=False,
-            websockets=False,
-        ).serve()
+            engine = subprocess.Popen([sys.executable, "-m", "warroom.cli.main", "engine"])
+        self.stdout.write(self.style.SUCCESS(f"Warroom is listening on {url}/"))
+        self.stdout.write(f"Data directory: {settings.DATA_DIR}  Database: {settings.DATABASES['default']['ENGINE']}")
+        try:
+            Granian(
+                target="warroom.wsgi:application",
+                address=host,
+                port=port,
+                interface=Interfaces.WSGI,
+                workers=options["workers"],
+                blocking_threads=8,
+                log_access=False,
+                websockets=False,
+            ).serve()
+        finally:
+            if engine is not None:
+                engine.terminate()
+                try:
+                    engine.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    engine.kill()
