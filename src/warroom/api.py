@@ -23,8 +23,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer, django_auth
 
 import warroom
+from warroom.accounts.api import router as accounts_router
 from warroom.accounts.models import User
 from warroom.accounts.services import authenticate_token
+from warroom.catalog.api import router as catalog_router
+from warroom.incidents.api import router as incidents_router
 from warroom.lib.errors import ServiceError
 
 
@@ -101,12 +104,7 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(request, error_body("request body too large (limit 1 MB)", "too_large"), status=413)
 
 
-# The routers of the apps, mounted at /api/v1/. Kept together at the bottom of the module (the routers do not
-# import this module, so there is no cycle; they could move to the top with the other imports).
-from warroom.accounts.api import router as accounts_router  # noqa: E402
-from warroom.catalog.api import router as catalog_router  # noqa: E402
-from warroom.incidents.api import router as incidents_router  # noqa: E402
-
+# The routers of the apps, mounted at /api/v1/.
 api.add_router("", accounts_router)
 api.add_router("", catalog_router)
 api.add_router("", incidents_router)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from warroom.accounts import selectors, services
 from warroom.accounts.models import Team, User
@@ -74,13 +74,13 @@ def list_teams(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
 
 
 @router.post("/teams", response={201: TeamDetailOut}, summary="Create a team")
-def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, dict[str, Any]]:
+def create_team(request: HttpRequest, payload: TeamIn) -> Status[dict[str, Any]]:
     """Organisation admins only. The slug is derived from the name."""
     user = caller(request)
     team = services.create_team(
         name=payload.name, description=payload.description, actor=user, source=source_of(request)
     )
-    return 201, _team_detail(user, team)
+    return Status(201, _team_detail(user, team))
 
 
 @router.get("/teams/{slug}", response=TeamDetailOut, summary="Get a team")
@@ -112,12 +112,12 @@ def set_member(request: HttpRequest, slug: str, user_id: str, payload: Membershi
 
 
 @router.delete("/teams/{slug}/members/{user_id}", response={204: None}, summary="Remove a member")
-def remove_member(request: HttpRequest, slug: str, user_id: str) -> tuple[int, None]:
+def remove_member(request: HttpRequest, slug: str, user_id: str) -> Status[None]:
     user = caller(request)
     team = selectors.get_team_for_user_or_404(user, key=slug)
     member = selectors.get_user_for_user_or_404(user, key=user_key(user_id))
     services.remove_membership(team=team, user=member, actor=user, source=source_of(request))
-    return 204, None
+    return Status(204, None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def list_users(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
 
 
 @router.post("/users", response={201: UserCreatedOut}, summary="Create a user")
-def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, dict[str, Any]]:
+def create_user(request: HttpRequest, payload: UserIn) -> Status[dict[str, Any]]:
     """Organisation admins only. Without a password one is generated and returned in this answer only."""
     user = caller(request)
     generated = payload.password is None
@@ -148,7 +148,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, dict[str, A
         source=source_of(request),
         validate=not generated,
     )
-    return 201, {"user": _user_json(user, created), "password": password if generated else None}
+    return Status(201, {"user": _user_json(user, created), "password": password if generated else None})
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="Get a user")
@@ -169,13 +169,13 @@ def list_tokens(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token")
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     """A new token for yourself. The answer holds the secret; it is shown only this once."""
     user = caller(request)
     token, secret = services.create_api_token(
         user=user, name=payload.name, actor=user, source=source_of(request)
     )
-    return 201, {**token_json(token), "token": secret}
+    return Status(201, {**token_json(token), "token": secret})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
@@ -76,7 +76,7 @@ def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str,
 
 
 @router.post("/services", response={201: ServiceDetailOut}, summary="Create a service")
-def create_service(request: HttpRequest, payload: ServiceIn) -> tuple[int, dict[str, Any]]:
+def create_service(request: HttpRequest, payload: ServiceIn) -> Status[dict[str, Any]]:
     """Team admins and managers. The slug is derived from the name."""
     user = caller(request)
     team = lookup("team", partial(accounts.get_team_for_user_or_404, user, key=payload.team))
@@ -88,7 +88,7 @@ def create_service(request: HttpRequest, payload: ServiceIn) -> tuple[int, dict[
             dependencies=_dependencies(user, payload.depends_on),
             **_plain(payload),
         )
-    return 201, _detail(user, service)
+    return Status(201, _detail(user, service))
 
 
 @router.get("/services/{slug}", response=ServiceDetailOut, summary="Get a service")

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
-from ninja import Body, Query, Router
+from ninja import Body, Query, Router, Status
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
@@ -181,7 +181,7 @@ def list_incidents(request: HttpRequest, query: Query[IncidentQuery]) -> dict[st
 
 
 @router.post("/incidents", response={201: IncidentDetailOut}, summary="Declare an incident")
-def declare_incident(request: HttpRequest, payload: IncidentIn) -> tuple[int, dict[str, Any]]:
+def declare_incident(request: HttpRequest, payload: IncidentIn) -> Status[dict[str, Any]]:
     """Open a new incident in state New. Priority follows from impact × urgency through the matrix."""
     user = caller(request)
     team = _team(user, payload.team) if payload.team is not None else _default_team(user)
@@ -202,7 +202,7 @@ def declare_incident(request: HttpRequest, payload: IncidentIn) -> tuple[int, di
         is_private=payload.is_private,
         parent=_incident(user, "parent", payload.parent) if payload.parent is not None else None,
     )
-    return 201, _detail(user, incident)
+    return Status(201, _detail(user, incident))
 
 
 @router.get("/incidents/{ref}", response=IncidentDetailOut, summary="Get an incident")
@@ -289,11 +289,11 @@ def get_timeline(request: HttpRequest, ref: str, paging: Query[Paging]) -> dict[
 
 
 @router.post("/incidents/{ref}/notes", response={201: TimelineEntryOut}, summary="Add a note")
-def add_note(request: HttpRequest, ref: str, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def add_note(request: HttpRequest, ref: str, payload: NoteIn) -> Status[dict[str, Any]]:
     user = caller(request)
     incident = selectors.get_incident_for_user_or_404(user, ref=ref)
     entry = services.add_note(incident=incident, actor=user, source=source_of(request), text=payload.text)
-    return 201, timeline_json(entry)
+    return Status(201, timeline_json(entry))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -331,13 +331,13 @@ def assign_role(
 
 
 @router.delete("/incidents/{ref}/roles/{role_slug}", response={204: None}, summary="Release a role")
-def release_role(request: HttpRequest, ref: str, role_slug: str) -> tuple[int, None]:
+def release_role(request: HttpRequest, ref: str, role_slug: str) -> Status[None]:
     """Nobody holds the role afterwards. 409 when nobody held it."""
     user = caller(request)
     incident = selectors.get_incident_for_user_or_404(user, ref=ref)
     role_type = selectors.get_role_type_or_404(role_slug)
     services.release_role(incident=incident, role_type=role_type, actor=user, source=source_of(request))
-    return 204, None
+    return Status(204, None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -345,14 +345,14 @@ def release_role(request: HttpRequest, ref: str, role_slug: str) -> tuple[int, N
 
 
 @router.post("/incidents/{ref}/tasks", response={201: TaskOut}, summary="Add a task")
-def add_task(request: HttpRequest, ref: str, payload: TaskIn) -> tuple[int, dict[str, Any]]:
+def add_task(request: HttpRequest, ref: str, payload: TaskIn) -> Status[dict[str, Any]]:
     user = caller(request)
     incident = selectors.get_incident_for_user_or_404(user, ref=ref)
     owner = _person(user, "owner", payload.owner) if payload.owner is not None else None
     task = services.add_task(
         incident=incident, actor=user, source=source_of(request), title=payload.title, owner=owner
     )
-    return 201, task_json(task)
+    return Status(201, task_json(task))
 
 
 @router.patch("/incidents/{ref}/tasks/{task_id}", response=TaskOut, summary="Change a task")
