@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 import httpx
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -125,6 +126,20 @@ def print_json(data: Any) -> None:
 # rendering
 
 
+def _age(value: str | None) -> str:
+    """How long ago, compactly: 45s, 12m, 5h, 3d."""
+    if not value:
+        return "—"
+    try:
+        seconds = max(0, int((datetime.now(UTC) - datetime.fromisoformat(value)).total_seconds()))
+    except ValueError:
+        return value
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _when(value: str | None) -> str:
     if not value:
         return "—"
@@ -139,14 +154,15 @@ def _person(value: dict[str, Any] | None) -> str:
 
 
 def _incident_table(page: dict[str, Any]) -> Table:
-    table = Table(title=None, show_lines=False, header_style="bold")
+    # Compact enough for an 80-column terminal: the title gets the room, the rest is cut with an ellipsis.
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, show_edge=False)
     table.add_column("Ref", no_wrap=True)
     table.add_column("P", no_wrap=True)
-    table.add_column("State", no_wrap=True)
+    table.add_column("State", no_wrap=True, max_width=11, overflow="ellipsis")
     table.add_column("Title", ratio=1)
-    table.add_column("Team", no_wrap=True)
-    table.add_column("Assignee")
-    table.add_column("Opened", no_wrap=True)
+    table.add_column("Team", no_wrap=True, max_width=9, overflow="ellipsis")
+    table.add_column("Assignee", no_wrap=True, max_width=12, overflow="ellipsis")
+    table.add_column("Age", no_wrap=True, justify="right")
     for item in page["items"]:
         title = (
             item["title"]
@@ -160,7 +176,7 @@ def _incident_table(page: dict[str, Any]) -> Table:
             Text(title),
             Text(item["team"]["slug"]),
             Text(_person(item["assignee"])),
-            Text(_when(item["opened_at"])),
+            Text(_age(item["opened_at"])),
         )
     return table
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             engine = subprocess.Popen([sys.executable, "-m", "warroom.cli.main", "engine"])
         self.stdout.write(self.style.SUCCESS(f"Warroom is listening on {url}/"))
         self.stdout.write(f"Data directory: {settings.DATA_DIR}  Database: {settings.DATABASES['default']['ENGINE']}")
+        # Threads per worker: enough to overlap database waits, few enough not to fight over the GIL.
+        threads = min(8, (os.cpu_count() or 1) * 2 + 1)
         try:
             Granian(
                 target="warroom.wsgi:application",
@@ -50,7 +53,8 @@ class Command(BaseCommand):
                 port=port,
                 interface=Interfaces.WSGI,
                 workers=options["workers"],
-                blocking_threads=8,
+                blocking_threads=threads,
+                backpressure=threads,
                 log_access=False,
                 websockets=False,
             ).serve()
