@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from tests.conftest import World
+from warroom.accounts import services as accounts_services
 from warroom.audit.models import AuditEvent
 from warroom.catalog import services as catalog_services
 from warroom.incidents import selectors, services
@@ -273,3 +274,20 @@ def test_filters_return_each_incident_once(world: World) -> None:
     by_text = selectors.filter_incidents(world.bob, selectors.IncidentFilter(text=both.ref))
     assert list(by_text) == [both]
     assert selectors.filter_incidents(world.bob, selectors.IncidentFilter(open_only=True)).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_role_holder_from_another_team_may_edit_but_not_move_the_incident(world: World) -> None:
+    incident = _declare(world)
+    commander = RoleType.objects.get(slug="incident-commander")
+    services.assign_role(incident=incident, role_type=commander, user=world.charlie, actor=world.alice,
+                         source="web")
+    # The console sends every field back, the unchanged team included: that is not a move.
+    edited = services.update_incident(incident=incident, actor=world.charlie, source="web",
+                                      team=world.team_a, title="Checkout errors (EU only)")
+    assert edited.title == "Checkout errors (EU only)"
+    team_c = accounts_services.create_team(name="Team C", actor=None, source="system")
+    with pytest.raises(PermissionDenied) as moved:
+        services.update_incident(incident=incident, actor=world.charlie, source="web", team=team_c)
+    assert moved.value.field == "team"
+    assert Incident.objects.get(pk=incident.pk).team == world.team_a

@@ -277,16 +277,13 @@ def incident_edit(request: AuthedRequest, ref: str) -> HttpResponse:
     )
     if parent_visible or data["parent"] is not None:
         changes["parent"] = data["parent"]
-    if data["team"].pk != incident.team_id:
-        # Only a move is checked against the teams the user may act for: an assignee from another team may
-        # still edit the incident they hold.
-        changes["team"] = data["team"]
     try:
         services.update_incident(
             incident=incident,
             actor=request.user,
             source=SOURCE,
             expected_version=data["version"],
+            team=data["team"],
             title=data["title"],
             description=data["description"],
             impact=data["impact"],
