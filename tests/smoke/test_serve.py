@@ -52,6 +52,16 @@ def test_serve_on_a_fresh_data_dir(tmp_path: Path) -> None:
         assert "content-security-policy" in login.headers
         unauthenticated = httpx.get(f"http://127.0.0.1:{port}/api/v1/incidents", timeout=5)
         assert unauthenticated.status_code == 401
+        # A browser keeps several idle keep-alive connections open; they must not starve the next request
+        # (granian's backpressure once counted them, and a console page hung on its 7th asset).
+        idle = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) for _ in range(12)]
+        try:
+            for client in idle:
+                assert client.get("/healthz").status_code == 200
+            assert httpx.get(f"http://127.0.0.1:{port}/login/", timeout=5).status_code == 200
+        finally:
+            for client in idle:
+                client.close()
         # The engine thread runs its modules against the same SQLite file.
         deadline = time.monotonic() + 20
         runs = 0

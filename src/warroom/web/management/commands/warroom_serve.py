@@ -54,7 +54,6 @@ class Command(BaseCommand):
                 interface=Interfaces.WSGI,
                 workers=options["workers"],
                 blocking_threads=threads,
-                backpressure=threads,
                 log_access=False,
                 websockets=False,
             ).serve()
