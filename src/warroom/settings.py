@@ -80,7 +80,7 @@ TEMPLATES = [
 
 
 def _database(url: str) -> dict[str, Any]:
-    db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60))
+    db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600 if url.startswith("sqlite") else 60))
     if db["ENGINE"] == "django.db.backends.sqlite3":
         Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         db["OPTIONS"] = {
