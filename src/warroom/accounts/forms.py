@@ -1,10 +1,19 @@
-"""Console forms for teams and API tokens."""
+"""Console forms for teams, their members and API tokens."""
 
 from __future__ import annotations
 
 from django import forms
 
 from warroom.accounts.models import Role
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    description = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What the team runs and how to reach it"}),
+    )
 
 
 class AddMemberForm(forms.Form):

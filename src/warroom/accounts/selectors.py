@@ -50,6 +50,13 @@ def actionable_teams(user: User) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user, memberships__role__in=list(ACTING_ROLES)).distinct()
 
 
+def managed_teams(user: User) -> QuerySet[Team]:
+    """Teams the user may change (members, roles, services): see :func:`can_manage_team`."""
+    if user.is_org_admin:
+        return Team.objects.all()
+    return Team.objects.filter(memberships__user=user, memberships__role__in=list(MANAGING_ROLES)).distinct()
+
+
 def get_team_for_user_or_404(user: User, *, key: int | str) -> Team:
     """A team by id or slug, if the user may see it; otherwise :class:`NotFound`."""
     teams = visible_teams(user)

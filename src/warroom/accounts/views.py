@@ -11,25 +11,49 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from warroom.accounts import selectors, services
-from warroom.accounts.forms import AddMemberForm, RoleChangeForm, TokenForm
+from warroom.accounts.forms import AddMemberForm, RoleChangeForm, TeamForm, TokenForm
 from warroom.accounts.models import Team
 from warroom.catalog import selectors as catalog
-from warroom.lib.errors import NotFound, ServiceError
+from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
 
 # ---------------------------------------------------------------------------------------------------------------
 # teams
 
 
-@console_view
-@require_GET
-def team_list(request: AuthedRequest) -> HttpResponse:
+def _teams_page(request: AuthedRequest, *, form: TeamForm | None = None, status: int = 200) -> HttpResponse:
     roles = selectors.roles_by_team(request.user)
     teams = [
         {"team": team, "role": roles.get(team.pk), "members": selectors.team_members(team).count()}
         for team in selectors.visible_teams(request.user)
     ]
-    return render(request, "accounts/team_list.html", {"teams": teams})
+    if form is None and request.user.is_org_admin:
+        form = TeamForm()
+    return render(request, "accounts/team_list.html", {"teams": teams, "form": form}, status=status)
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def team_list(request: AuthedRequest) -> HttpResponse:
+    """The teams the user can see; a POST from an organisation admin creates one."""
+    if request.method == "GET":
+        return _teams_page(request)
+    if not request.user.is_org_admin:
+        raise PermissionDenied("only organisation admins create teams")
+    form = TeamForm(request.POST)
+    if not form.is_valid():
+        return _teams_page(request, form=form, status=400)
+    try:
+        team = services.create_team(
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            actor=request.user,
+            source=SOURCE,
+        )
+    except ServiceError as exc:
+        return _teams_page(request, form=form, status=form_error(form, exc))
+    messages.success(request, f"{team.name} created. Add its members and give it services.")
+    return redirect("web:team-detail", slug=team.slug)
 
 
 def _team_page(

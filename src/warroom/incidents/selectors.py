@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Role, User
@@ -154,19 +154,22 @@ def open_incident_counts_by_service(user: User) -> dict[int, int]:
 
 
 def incident_detail(incident: Incident) -> Incident:
-    """Load what the detail page and API show onto ``incident`` (already fetched through a selector or
-    returned by a service), in a fixed number of queries."""
-    incident.__dict__.pop("_prefetched_objects_cache", None)
-    prefetch_related_objects(
-        [incident],
-        "services",
-        "related",
-        "children",
-        Prefetch("roles", queryset=IncidentRole.objects.select_related("role_type", "user")),
-        Prefetch("tasks", queryset=Task.objects.select_related("owner", "done_by")),
-        Prefetch("watchers", queryset=Watcher.objects.select_related("user")),
+    """Load, fresh from the database, what the detail page and API show, in a fixed number of queries.
+
+    It re-reads the row on purpose: callers often hold the instance they fetched before a service changed it.
+    """
+    return (
+        Incident.objects.select_related("team", "assignee", "reporter", "category", "subcategory", "parent")
+        .prefetch_related(
+            "services",
+            "related",
+            "children",
+            Prefetch("roles", queryset=IncidentRole.objects.select_related("role_type", "user")),
+            Prefetch("tasks", queryset=Task.objects.select_related("owner", "done_by")),
+            Prefetch("watchers", queryset=Watcher.objects.select_related("user")),
+        )
+        .get(pk=incident.pk)
     )
-    return incident
 
 
 def timeline(incident: Incident) -> QuerySet[TimelineEntry]:

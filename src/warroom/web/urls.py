@@ -34,6 +34,7 @@ urlpatterns = [
     # catalog
     path("services/", catalog.service_list, name="service-list"),
     path("services/<slug:slug>/", catalog.service_detail, name="service-detail"),
+    path("services/<slug:slug>/edit/", catalog.service_edit, name="service-edit"),
     # teams and tokens
     path("teams/", accounts.team_list, name="team-list"),
     path("teams/<slug:slug>/", accounts.team_detail, name="team-detail"),
