@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "warroom.audit",
     "warroom.accounts",
     "warroom.catalog",
+    "warroom.alerts",
     "warroom.incidents",
     "warroom.engine",
     "warroom.web",

@@ -10,5 +10,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("", include("warroom.alerts.urls")),
     path("", include("warroom.web.urls")),
 ]

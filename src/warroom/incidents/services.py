@@ -873,3 +873,18 @@ def set_priority_rule(
             after={"impact": impact, "urgency": urgency, "priority": priority},
         )
     return rule
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# alerts
+
+
+def record_alert(*, incident: Incident, source: str, message: str, at: datetime | None = None) -> TimelineEntry:
+    """Write the timeline line of an alert that opened, joined or left ``incident`` (the alert engine)."""
+    with transaction.atomic():
+        now = at or clock.now()
+        entry = _entry(
+            incident, actor=None, source=source, kind=EntryKind.LINK, at=now, field="alert", message=message
+        )
+        Incident.objects.filter(pk=incident.pk).update(updated_at=now)
+    return entry
