@@ -13,8 +13,9 @@ WARROOM = Path(sys.executable).with_name("warroom")
 def _run(args: list[str], data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
     env["WARROOM_DATA_DIR"] = str(data_dir)
-    return subprocess.run([str(WARROOM), *args], env=env, input=stdin, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [str(WARROOM), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_user_and_token_creation_headless(tmp_path: Path) -> None:
@@ -25,8 +26,11 @@ def test_user_and_token_creation_headless(tmp_path: Path) -> None:
     password = created.stdout.split("password:", 1)[1].strip()
     assert len(password) >= 20
 
-    piped = _run(["user", "create", "--email", "erin@example.com", "--password-stdin"], tmp_path,
-                 stdin="a-long-enough-passphrase\n")
+    piped = _run(
+        ["user", "create", "--email", "erin@example.com", "--password-stdin"],
+        tmp_path,
+        stdin="a-long-enough-passphrase\n",
+    )
     assert piped.returncode == 0, piped.stderr
     assert "password:" not in piped.stdout
 
@@ -41,3 +45,30 @@ def test_user_and_token_creation_headless(tmp_path: Path) -> None:
 
     unknown = _run(["token", "create", "--email", "nobody@example.com", "--name", "x"], tmp_path)
     assert unknown.returncode != 0 and "no user with email" in unknown.stderr
+
+
+def test_integration_create_prints_the_endpoint_and_a_key_once(tmp_path: Path) -> None:
+    assert _run(["demo"], tmp_path).returncode == 0
+    created = _run(
+        [
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+            "--kind",
+            "alertmanager",
+            "--name",
+            "Prometheus prod",
+            "--grouping",
+            "group_key",
+        ],
+        tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "/integrations/alertmanager" in created.stdout
+    key = created.stdout.split("key:", 1)[1].strip()
+    assert key.startswith("wr_ik_")
+    missing = _run(
+        ["integration", "create", "--service", "nope", "--kind", "webhook", "--name", "x"], tmp_path
+    )
+    assert missing.returncode != 0 and "no service with slug 'nope'" in missing.stderr

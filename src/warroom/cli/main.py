@@ -19,8 +19,10 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage users (server side).", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens (server side).", no_args_is_help=True)
+integration_app = typer.Typer(help="Manage alert integrations (server side).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(integration_app, name="integration")
 app.add_typer(client.incident_app, name="incident")
 
 
@@ -76,7 +78,8 @@ def migrate() -> None:
 
 @app.command()
 def demo() -> None:
-    """Seed the demo organisation into the configured database."""
+    """Apply migrations, then seed the demo organisation into the configured (empty) database."""
+    _django("migrate", "--no-input", "--verbosity", "0")
     _django("warroom_demo")
 
 
@@ -100,7 +103,9 @@ def user_create(
     team: str = typer.Option("", "--team", help="Add them to this team (slug)."),
     role: str = typer.Option("responder", "--role", help="Their role in --team."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from the first line of stdin instead of generating one."
+        False,
+        "--password-stdin",
+        help="Read the password from the first line of stdin instead of generating one.",
     ),
 ) -> None:
     """Create a user. The password is read from stdin (--password-stdin) or generated and printed once."""
@@ -121,6 +126,30 @@ def token_create(
 ) -> None:
     """Print a new API token for an existing user. It is shown only this once."""
     _django("warroom_token", "--email", email, "--name", name)
+
+
+@integration_app.command("create")
+def integration_create(
+    service: str = typer.Option(..., "--service", help="The service's slug."),
+    kind: str = typer.Option(..., "--kind", help="pagerduty, alertmanager or webhook."),
+    name: str = typer.Option(..., "--name", help="What sends to it, e.g. 'Prometheus prod'."),
+    grouping: str = typer.Option("alert", "--grouping", help="alert, group_key or window."),
+    window_minutes: int = typer.Option(10, "--window-minutes", help="The window, for --grouping window."),
+) -> None:
+    """Create an integration on a service and print its endpoint and first key (shown only this once)."""
+    _django(
+        "warroom_integration",
+        "--service",
+        service,
+        "--kind",
+        kind,
+        "--name",
+        name,
+        "--grouping",
+        grouping,
+        "--window-minutes",
+        str(window_minutes),
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
