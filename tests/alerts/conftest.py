@@ -96,3 +96,13 @@ def pd_trigger(key: str, dedup_key: str | None = None, **payload: Any) -> dict[s
 
 def pd_follow_up(key: str, action: str, dedup_key: str) -> dict[str, Any]:
     return {"routing_key": key, "dedup_key": dedup_key, "event_action": action}
+
+
+@pytest.fixture
+def grafana(world: World) -> Hooked:
+    return make_integration(world, "grafana", grouping="group_key")
+
+
+@pytest.fixture
+def opsgenie(world: World) -> Hooked:
+    return make_integration(world, "opsgenie")

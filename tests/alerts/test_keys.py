@@ -76,7 +76,8 @@ def test_only_the_services_team_admins_manage_integrations(world: World, pd: Hoo
 @pytest.mark.parametrize(
     ("options", "field"),
     [
-        ({"kind": "opsgenie"}, "kind"),
+        ({"kind": "nagios"}, "kind"),
+        ({"signing_secret": "s" * 257}, "signing_secret"),
         ({"name": " "}, "name"),
         ({"grouping": "labels"}, "grouping"),
         ({"window_minutes": 0}, "window_minutes"),

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 import logging
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -35,6 +37,7 @@ from warroom.alerts.models import (
     Action,
     EventStatus,
     IntakeEvent,
+    Integration,
     IntegrationKey,
     Kind,
     Severity,
@@ -88,8 +91,8 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_json(request: HttpRequest) -> dict[str, Any]:
-    """The body as a JSON object, or :class:`BadRequest` (413, 415 or 400)."""
+def read_body(request: HttpRequest) -> bytes:
+    """The raw body, or :class:`BadRequest` (413 or 415). Signatures are checked over these bytes."""
     content_type = (request.content_type or "").strip().lower()
     if not _JSON_TYPE.match(content_type):
         raise BadRequest(
@@ -104,6 +107,16 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     body = request.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise BadRequest(413, [("body", f"the body is larger than {MAX_BODY // 1024} KB")])
+    return body
+
+
+def read_json(request: HttpRequest) -> dict[str, Any]:
+    """The body as a JSON object, or :class:`BadRequest` (413, 415 or 400)."""
+    return parse_json(read_body(request))
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """``body`` as a JSON object, or :class:`BadRequest` (400)."""
     raw = body[:RAW_KEEP].decode("utf-8", errors="replace").replace("\x00", "")
     try:
         text = body.decode("utf-8")
@@ -127,9 +140,14 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+def header_key(request: HttpRequest, scheme: str) -> str:
+    """The credentials of an ``Authorization: <scheme> <credentials>`` header, or "" for another scheme."""
+    given, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    return value.strip() if given.lower() == scheme.lower() else ""
+
+
 def bearer_key(request: HttpRequest) -> str:
-    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
+    return header_key(request, "Bearer")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -294,7 +312,20 @@ _AM_SEVERITY = {
 }
 
 
-def _am_alert(alert: Any, index: int, group: dict[str, Any], errors: Errors) -> IntakeEvent | None:
+@dataclass
+class GroupAlert:
+    """The checked identity fields of one alert of an Alertmanager or Grafana group."""
+
+    alert: dict[str, Any]
+    status: str
+    fingerprint: str
+    labels: dict[str, str]
+    annotations: dict[str, Any]
+
+
+def _group_alert(alert: Any, index: int, errors: Errors, urls: tuple[str, ...]) -> GroupAlert | None:
+    """Check the fields Alertmanager and Grafana alerts share (status, fingerprint, labels, annotations, times
+    and the URL fields ``urls``)."""
     label = f"alerts[{index}]"
     if not isinstance(alert, dict):
         errors.append((label, f"{label} must be an object"))
@@ -310,10 +341,23 @@ def _am_alert(alert: Any, index: int, group: dict[str, Any], errors: Errors) -> 
         errors.append((f"{label}.labels", f"{label}.labels must be an object of strings"))
         labels = {}
     annotations = _object(alert, "annotations", errors, label=f"{label}.annotations")
-    for name in ("startsAt", "endsAt", "generatorURL"):
+    for name in ("startsAt", "endsAt", *urls):
         _text(alert, name, errors, label=f"{label}.{name}", limit=2048)
     if errors:
         return None
+    return GroupAlert(alert, str(status), fingerprint, labels, annotations)
+
+
+def _am_alert(alert: Any, index: int, group: dict[str, Any], errors: Errors) -> IntakeEvent | None:
+    checked = _group_alert(alert, index, errors, ("generatorURL",))
+    if checked is None:
+        return None
+    status, fingerprint, labels, annotations = (
+        checked.status,
+        checked.fingerprint,
+        checked.labels,
+        checked.annotations,
+    )
     note = annotations.get("summary") or annotations.get("description") or labels.get("alertname")
     summary = note if isinstance(note, str) and note.strip() else f"Alertmanager alert {fingerprint}"
     external = group.get("externalURL") if isinstance(group.get("externalURL"), str) else ""
@@ -365,6 +409,215 @@ def parse_alertmanager(data: dict[str, Any], errors: Errors) -> Parsed:
     return Parsed(events=found, answer={"status": "success", "events": len(found)})
 
 
+_GRAFANA_LINKS = (
+    ("generatorURL", "Alert rule"),
+    ("dashboardURL", "Dashboard"),
+    ("panelURL", "Panel"),
+    ("silenceURL", "Silence"),
+)
+
+
+def _grafana_alert(alert: Any, index: int, group: dict[str, Any], errors: Errors) -> IntakeEvent | None:
+    checked = _group_alert(alert, index, errors, tuple(name for name, _ in _GRAFANA_LINKS))
+    if checked is None:
+        return None
+    labels, annotations = checked.labels, checked.annotations
+    note = annotations.get("summary") or labels.get("alertname")
+    summary = note if isinstance(note, str) and note.strip() else f"Grafana alert {checked.fingerprint}"
+    severity = labels.get("severity", "").lower()
+    links = [
+        {"href": checked.alert[name], "text": text}
+        for name, text in _GRAFANA_LINKS
+        if isinstance(checked.alert.get(name), str) and checked.alert[name]
+    ]
+    details = {
+        "labels": labels,
+        "annotations": annotations,
+        **{
+            name: checked.alert[name]
+            for name in ("startsAt", "endsAt", "values", "valueString", "imageURL", "ruleUID")
+            if checked.alert.get(name) not in (None, "")
+        },
+        "receiver": group.get("receiver", ""),
+        "orgId": group.get("orgId"),
+    }
+    fields = {
+        "summary": summary[:SUMMARY_MAX],
+        "severity": severity if severity in _SEVERITIES else Severity.WARNING,
+        "source": str(labels.get("instance") or labels.get("grafana_folder") or "grafana")[:SOURCE_MAX],
+        "details": details,
+        "links": links,
+    }
+    return _event(
+        action=Action.TRIGGER if checked.status == "firing" else Action.RESOLVE,
+        dedup_key=checked.fingerprint,
+        group_key=stored_group_key(str(group.get("groupKey", ""))),
+        fields=fields,
+        payload={"alert": checked.alert, "group": group},
+    )
+
+
+def parse_grafana(data: dict[str, Any], errors: Errors) -> Parsed:
+    """Grafana alerting webhook, version 1: one event per alert of the group."""
+    if data.get("version") != "1":
+        errors.append(("version", 'version must be "1" (the Grafana alerting webhook version)'))
+    _text(data, "groupKey", errors, label="groupKey", limit=GROUP_KEY_MAX, required=True)
+    alerts = data.get("alerts")
+    if not isinstance(alerts, list):
+        errors.append(("alerts", "alerts must be a list"))
+        alerts = []
+    if errors:
+        return Parsed()
+    group = {name: value for name, value in data.items() if name != "alerts"}
+    events = [_grafana_alert(alert, index, group, errors) for index, alert in enumerate(alerts)]
+    if errors:
+        return Parsed()
+    found = [event for event in events if event is not None]
+    return Parsed(events=found, answer={"status": "success", "events": len(found)})
+
+
+GRAFANA_SIGNATURE_HEADERS = ("X-Grafana-Alerting-Signature", "X-Grafana-Alert-Signature")
+GRAFANA_TIMESTAMP_HEADERS = ("X-Grafana-Alerting-Signature-Timestamp", "X-Grafana-Alert-Signature-Timestamp")
+REPLAY_WINDOW = timedelta(minutes=5)
+
+
+def _first_header(request: HttpRequest, names: tuple[str, ...]) -> str:
+    for name in names:
+        value = request.headers.get(name, "").strip()
+        if value:
+            return value
+    return ""
+
+
+def grafana_signature_errors(request: HttpRequest, body: bytes, integration: Integration) -> Errors:
+    """Check Grafana's optional HMAC when the integration has a signing secret: hex HMAC-SHA256 of the body,
+    or of ``"<unix seconds>:" + body`` when the timestamp header is sent (then at most 5 minutes off)."""
+    secret = integration.signing_secret
+    if not secret:
+        return []
+    signature = _first_header(request, GRAFANA_SIGNATURE_HEADERS)
+    if not signature:
+        return [("signature", "the signature header X-Grafana-Alerting-Signature is missing")]
+    message = body
+    timestamp = _first_header(request, GRAFANA_TIMESTAMP_HEADERS)
+    if timestamp:
+        if not timestamp.isdigit() or len(timestamp) > 12:
+            return [("signature", "the signature timestamp must be Unix seconds")]
+        age = abs(clock.now().timestamp() - int(timestamp))
+        if age > REPLAY_WINDOW.total_seconds():
+            return [("signature", "the signature timestamp is more than 5 minutes off (a replay?)")]
+        message = timestamp.encode() + b":" + body
+    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", errors="replace")):
+        return [("signature", "the signature does not match the body")]
+    return []
+
+
+OPSGENIE_MESSAGE_MAX = 130
+OPSGENIE_ALIAS_MAX = 512
+OPSGENIE_DESCRIPTION_MAX = 15000
+_OPSGENIE_PRIORITY = {
+    "P1": Severity.CRITICAL,
+    "P2": Severity.ERROR,
+    "P3": Severity.WARNING,
+    "P4": Severity.INFO,
+    "P5": Severity.INFO,
+}
+
+
+def opsgenie_dedup_key(alias: str) -> str:
+    """Opsgenie aliases may be 512 characters; longer than a dedup key, one is kept as its SHA-256."""
+    if len(alias) <= DEDUP_KEY_MAX:
+        return alias
+    return "sha256:" + hashlib.sha256(alias.encode()).hexdigest()
+
+
+def _opsgenie_answer(request_id: str) -> dict[str, Any]:
+    return {"result": "Request will be processed", "took": 0.0, "requestId": request_id}
+
+
+def parse_opsgenie_create(request_id: str, data: dict[str, Any], errors: Errors) -> Parsed:
+    """Opsgenie ``POST /v2/alerts``: ``alias`` is the dedup key (the request id when absent)."""
+    message = _text(data, "message", errors, label="message", limit=OPSGENIE_MESSAGE_MAX, required=True)
+    alias = _text(data, "alias", errors, label="alias", limit=OPSGENIE_ALIAS_MAX)
+    description = _text(data, "description", errors, label="description", limit=OPSGENIE_DESCRIPTION_MAX)
+    source = _text(data, "source", errors, label="source", limit=SOURCE_MAX)
+    entity = _text(data, "entity", errors, label="entity", limit=512)
+    for name in ("user", "note"):
+        _text(data, name, errors, label=name, limit=OPSGENIE_DESCRIPTION_MAX)
+    priority = data.get("priority", "P3")
+    if priority not in _OPSGENIE_PRIORITY:
+        errors.append(("priority", "priority must be one of P1, P2, P3, P4, P5"))
+    details = _object(data, "details", errors, label="details")
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or any(not isinstance(tag, str) for tag in tags):
+        errors.append(("tags", "tags must be a list of strings"))
+    for name in ("responders", "visibleTo", "actions"):
+        if not isinstance(data.get(name, []), list):
+            errors.append((name, f"{name} must be a list"))
+    parsed = Parsed(answer=_opsgenie_answer(request_id))
+    if errors:
+        return parsed
+    extra = {
+        name: data[name]
+        for name in ("entity", "user", "note", "responders", "visibleTo", "actions")
+        if data.get(name) not in (None, "", [])
+    }
+    fields = {
+        "summary": message,
+        "severity": _OPSGENIE_PRIORITY[str(priority)],
+        "source": source or entity or "opsgenie",
+        "details": {
+            "description": description,
+            "priority": priority,
+            "details": details,
+            "tags": tags,
+            "alias": alias,
+            "requestId": request_id,
+            **extra,
+        },
+        "links": [],
+    }
+    parsed.events.append(
+        _event(
+            action=Action.TRIGGER,
+            dedup_key=opsgenie_dedup_key(alias or request_id),
+            fields=fields,
+            payload=data,
+        )
+    )
+    return parsed
+
+
+def parse_opsgenie_follow_up(
+    action: str, identifier: str, identifier_type: str, request_id: str, data: dict[str, Any], errors: Errors
+) -> Parsed:
+    """Opsgenie ``POST /v2/alerts/{identifier}/close|acknowledge``. Only ``identifierType=alias`` is supported:
+    Warroom keeps Opsgenie alerts by alias, not by Opsgenie's alert id or tiny id."""
+    if identifier_type != "alias":
+        errors.append(
+            (
+                "identifierType",
+                f"identifierType={identifier_type} is not supported: Warroom finds Opsgenie alerts by alias; "
+                "send ?identifierType=alias",
+            )
+        )
+    if not identifier.strip() or len(identifier) > OPSGENIE_ALIAS_MAX:
+        errors.append(("identifier", f"the alias is 1 to {OPSGENIE_ALIAS_MAX} characters"))
+    for name in ("user", "source", "note"):
+        _text(data, name, errors, label=name, limit=OPSGENIE_DESCRIPTION_MAX)
+    parsed = Parsed(answer=_opsgenie_answer(request_id))
+    if not errors:
+        parsed.events.append(
+            _event(
+                action=action,
+                dedup_key=opsgenie_dedup_key(identifier),
+                payload={"identifier": identifier, "identifierType": identifier_type, "body": data},
+            )
+        )
+    return parsed
+
+
 def parse_webhook(data: dict[str, Any], errors: Errors) -> Parsed:
     """The generic JSON webhook (fields in ``docs/integrations/webhook.md``)."""
     action = data.get("action", Action.TRIGGER)
@@ -406,6 +659,7 @@ def parse_webhook(data: dict[str, Any], errors: Errors) -> Parsed:
 
 
 Parser = Callable[[dict[str, Any], Errors], Parsed]
+Verifier = Callable[[Integration], Errors]
 View = Callable[..., HttpResponse]
 
 
@@ -443,23 +697,43 @@ class Outcome:
     answer: dict[str, Any] = field(default_factory=dict)
 
 
-def _accept(key: IntegrationKey, kind: str, data: dict[str, Any], parser: Parser, key_field: str) -> Outcome:
-    """Inside the request's transaction: check the key's kind, parse, store the events or log the refusal."""
+def _accept(
+    key: IntegrationKey,
+    kind: str,
+    data: dict[str, Any],
+    parser: Parser,
+    key_field: str,
+    *,
+    verify: Verifier | None = None,
+    invalid: int = 400,
+) -> Outcome:
+    """Inside the request's transaction: check the key's kind and the signature (``verify``), parse, store the
+    events or log the refusal (``invalid`` is the status for invalid fields: Opsgenie answers 422)."""
     if key.integration.kind != kind:
         errors = [(key_field, f"this key belongs to a {key.integration.get_kind_display()} integration")]
         _log_rejected(key, data, errors, 400)
         return Outcome(400, errors)
-    errors = []
+    errors = verify(key.integration) if verify is not None else []
+    if errors:
+        _log_rejected(key, data, errors, 401)
+        return Outcome(401, errors)
     parsed = parser(data, errors)
     if errors:
-        _log_rejected(key, data, errors, 400)
-        return Outcome(400, errors)
+        _log_rejected(key, data, errors, invalid)
+        return Outcome(invalid, errors)
     _store(key, parsed.events)
     return Outcome(202, answer=parsed.answer)
 
 
 def _intake(
-    secret: str, kind: str, data: dict[str, Any] | BadRequest, parser: Parser, key_field: str
+    secret: str,
+    kind: str,
+    data: dict[str, Any] | BadRequest,
+    parser: Parser,
+    key_field: str,
+    *,
+    verify: Verifier | None = None,
+    invalid: int = 400,
 ) -> Outcome:
     """Authenticate and store one request in one transaction; the outcome is returned after the commit."""
     with transaction.atomic():
@@ -469,7 +743,7 @@ def _intake(
         if isinstance(data, BadRequest):
             _log_rejected(key, {"raw": data.raw}, data.errors, data.status)
             return Outcome(data.status, data.errors)
-        outcome = _accept(key, kind, data, parser, key_field)
+        outcome = _accept(key, kind, data, parser, key_field, verify=verify, invalid=invalid)
     return outcome
 
 
@@ -501,7 +775,7 @@ def _pd_answer(outcome: Outcome) -> JsonResponse:
 
 _STATUS_TEXT = {
     400: "Bad request",
-    401: "Missing integration key",
+    401: "Missing integration key or bad signature",
     404: "Unknown or revoked integration key",
     413: "Request entity too large",
     415: "Unsupported media type",
@@ -562,10 +836,19 @@ def pagerduty_change(request: HttpRequest) -> HttpResponse:
     return _pd_view(parse_pagerduty_change, request)
 
 
-def _keyed_view(kind: str, parser: Parser, request: HttpRequest, key: str | None) -> HttpResponse:
+def _keyed_view(
+    kind: str,
+    parser: Parser,
+    request: HttpRequest,
+    key: str | None,
+    *,
+    verify: Callable[[HttpRequest, bytes, Integration], Errors] | None = None,
+) -> HttpResponse:
     secret = key or bearer_key(request)
+    body = b""
     try:
-        data: dict[str, Any] | BadRequest = read_json(request)
+        body = read_body(request)
+        data: dict[str, Any] | BadRequest = parse_json(body)
     except BadRequest as exc:
         data = exc
     if not secret:
@@ -573,7 +856,8 @@ def _keyed_view(kind: str, parser: Parser, request: HttpRequest, key: str | None
             401, [("authorization", "send the key as Authorization: Bearer <key> or in the path")]
         )
     else:
-        outcome = _intake(secret, kind, data, parser, "key")
+        check = functools.partial(verify, request, body) if verify is not None else None
+        outcome = _intake(secret, kind, data, parser, "key", verify=check)
     return _json_answer(outcome)
 
 
@@ -587,3 +871,73 @@ def alertmanager(request: HttpRequest, key: str | None = None) -> HttpResponse:
 def webhook(request: HttpRequest, key: str | None = None) -> HttpResponse:
     """``POST /integrations/webhook[/<key>]``: the generic JSON webhook."""
     return _keyed_view(Kind.WEBHOOK, parse_webhook, request, key)
+
+
+@intake_view
+def grafana(request: HttpRequest, key: str | None = None) -> HttpResponse:
+    """``POST /integrations/grafana[/<key>]``: Grafana alerting webhook version 1, optionally HMAC-signed."""
+    return _keyed_view(Kind.GRAFANA, parse_grafana, request, key, verify=grafana_signature_errors)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Opsgenie Alert API (drop-in): ``Authorization: GenieKey <key>``, answers in Opsgenie's shape
+
+
+def _opsgenie_response(outcome: Outcome, request_id: str) -> JsonResponse:
+    if outcome.status == 202:
+        return JsonResponse(outcome.answer, status=202)
+    message = "; ".join(message for _, message in outcome.errors) or _STATUS_TEXT[outcome.status]
+    response = JsonResponse({"message": message, "took": 0.0, "requestId": request_id}, status=outcome.status)
+    if outcome.status == 401:
+        response["WWW-Authenticate"] = 'GenieKey realm="warroom-intake"'
+    return response
+
+
+def _opsgenie_view(
+    request: HttpRequest, parser: Parser, request_id: str, *, optional_body: bool
+) -> HttpResponse:
+    secret = header_key(request, "GenieKey")
+    data: dict[str, Any] | BadRequest
+    try:
+        empty = int(request.META.get("CONTENT_LENGTH") or 0) == 0
+    except ValueError:
+        empty = False
+    if optional_body and empty:
+        data = {}
+    else:
+        try:
+            data = read_json(request)
+        except BadRequest as exc:
+            data = exc
+    if not secret:
+        outcome = Outcome(401, [("authorization", "send the key as Authorization: GenieKey <key>")])
+    else:
+        outcome = _intake(secret, Kind.OPSGENIE, data, parser, "GenieKey", invalid=422)
+    return _opsgenie_response(outcome, request_id)
+
+
+@intake_view
+def opsgenie_create(request: HttpRequest) -> HttpResponse:
+    """``POST /v2/alerts``: Opsgenie create alert; ``alias`` deduplicates."""
+    request_id = str(uuid.uuid4())
+    parser = functools.partial(parse_opsgenie_create, request_id)
+    return _opsgenie_view(request, parser, request_id, optional_body=False)
+
+
+def _opsgenie_follow_up(request: HttpRequest, identifier: str, action: str) -> HttpResponse:
+    request_id = str(uuid.uuid4())
+    identifier_type = request.GET.get("identifierType", "id")
+    parser = functools.partial(parse_opsgenie_follow_up, action, identifier, identifier_type, request_id)
+    return _opsgenie_view(request, parser, request_id, optional_body=True)
+
+
+@intake_view
+def opsgenie_close(request: HttpRequest, identifier: str) -> HttpResponse:
+    """``POST /v2/alerts/{identifier}/close?identifierType=alias``: resolves the open alert with that alias."""
+    return _opsgenie_follow_up(request, identifier, Action.RESOLVE)
+
+
+@intake_view
+def opsgenie_acknowledge(request: HttpRequest, identifier: str) -> HttpResponse:
+    """``POST /v2/alerts/{identifier}/acknowledge?identifierType=alias``: acknowledges it."""
+    return _opsgenie_follow_up(request, identifier, Action.ACKNOWLEDGE)

@@ -17,6 +17,7 @@ from warroom.incidents.models import Incident
 KEY_PREFIX = "wr_ik"
 DEDUP_KEY_MAX = 255
 SUMMARY_MAX = 1024
+SIGNING_SECRET_MAX = 256
 
 #: severity → (impact, urgency) for new incidents, unless an integration overrides it.
 DEFAULT_SEVERITY_MAP: dict[str, list[int]] = {
@@ -35,6 +36,8 @@ class Kind(models.TextChoices):
     PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
     ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
     WEBHOOK = "webhook", "Generic JSON webhook"
+    GRAFANA = "grafana", "Grafana alerting webhook"
+    OPSGENIE = "opsgenie", "Opsgenie Alert API"
 
 
 class Grouping(models.TextChoices):
@@ -81,6 +84,12 @@ class Integration(models.Model):
     window_minutes = models.PositiveIntegerField(default=10)
     severity_map = models.JSONField(default=default_severity_map)
     auto_resolve_incident = models.BooleanField(default=True)
+    signing_secret = models.CharField(
+        max_length=SIGNING_SECRET_MAX,
+        blank=True,
+        default="",
+        help_text="HMAC-SHA256 secret the sender signs with (Grafana); blank: requests are not signed.",
+    )
 
     class Meta:
         ordering = ["service__name", "name"]

@@ -14,6 +14,7 @@ from warroom.accounts.models import User
 from warroom.alerts.models import (
     DEFAULT_SEVERITY_MAP,
     KEY_PREFIX,
+    SIGNING_SECRET_MAX,
     Grouping,
     Integration,
     IntegrationKey,
@@ -47,6 +48,7 @@ def _snapshot(integration: Integration) -> dict[str, Any]:
         "window_minutes": integration.window_minutes,
         "severity_map": integration.severity_map,
         "auto_resolve_incident": integration.auto_resolve_incident,
+        "signed": bool(integration.signing_secret),
     }
 
 
@@ -90,6 +92,7 @@ def create_integration(
     window_minutes: int = 10,
     severity_map: dict[str, Any] | None = None,
     auto_resolve_incident: bool = True,
+    signing_secret: str = "",
 ) -> Integration:
     """Add an integration of ``kind`` to ``service``. It has no key yet: see :func:`create_integration_key`."""
     _require_manage(actor, service)
@@ -109,6 +112,10 @@ def create_integration(
         raise ValidationFailed("window_minutes is 1 to 1440", field="window_minutes")
     if not isinstance(auto_resolve_incident, bool):
         raise ValidationFailed("auto_resolve_incident must be true or false", field="auto_resolve_incident")
+    if not isinstance(signing_secret, str) or len(signing_secret) > SIGNING_SECRET_MAX:
+        raise ValidationFailed(
+            f"signing_secret is a string of at most {SIGNING_SECRET_MAX} characters", field="signing_secret"
+        )
     mapping = _clean_severity_map(severity_map)
     with transaction.atomic():
         integration = Integration.objects.create(
@@ -120,6 +127,7 @@ def create_integration(
             window_minutes=window_minutes,
             severity_map=mapping,
             auto_resolve_incident=auto_resolve_incident,
+            signing_secret=signing_secret,
         )
         audit.record(
             actor=actor,

@@ -9,6 +9,15 @@ urlpatterns = [
     path("v2/change/enqueue", intake.pagerduty_change, name="alerts-pagerduty-change"),
     path("integrations/alertmanager", intake.alertmanager, name="alerts-alertmanager"),
     path("integrations/alertmanager/<str:key>", intake.alertmanager, name="alerts-alertmanager-key"),
+    path("integrations/grafana", intake.grafana, name="alerts-grafana"),
+    path("integrations/grafana/<str:key>", intake.grafana, name="alerts-grafana-key"),
+    path("v2/alerts", intake.opsgenie_create, name="alerts-opsgenie-create"),
+    path("v2/alerts/<str:identifier>/close", intake.opsgenie_close, name="alerts-opsgenie-close"),
+    path(
+        "v2/alerts/<str:identifier>/acknowledge",
+        intake.opsgenie_acknowledge,
+        name="alerts-opsgenie-acknowledge",
+    ),
     path("integrations/webhook", intake.webhook, name="alerts-webhook"),
     path("integrations/webhook/<str:key>", intake.webhook, name="alerts-webhook-key"),
 ]

@@ -131,7 +131,7 @@ def token_create(
 @integration_app.command("create")
 def integration_create(
     service: str = typer.Option(..., "--service", help="The service's slug."),
-    kind: str = typer.Option(..., "--kind", help="pagerduty, alertmanager or webhook."),
+    kind: str = typer.Option(..., "--kind", help="pagerduty, alertmanager, grafana, opsgenie or webhook."),
     name: str = typer.Option(..., "--name", help="What sends to it, e.g. 'Prometheus prod'."),
     grouping: str = typer.Option("alert", "--grouping", help="alert, group_key or window."),
     window_minutes: int = typer.Option(10, "--window-minutes", help="The window, for --grouping window."),

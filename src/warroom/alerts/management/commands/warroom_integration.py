@@ -15,6 +15,8 @@ ENDPOINTS = {
     Kind.PAGERDUTY: "/v2/enqueue  (the key goes in the body as routing_key)",
     Kind.ALERTMANAGER: "/integrations/alertmanager  (Authorization: Bearer <key>)",
     Kind.WEBHOOK: "/integrations/webhook  (Authorization: Bearer <key>)",
+    Kind.GRAFANA: "/integrations/grafana  (Authorization: Bearer <key>)",
+    Kind.OPSGENIE: "/v2/alerts  (Authorization: GenieKey <key>)",
 }
 
 
@@ -45,7 +47,7 @@ class Command(BaseCommand):
             created = services.create_integration_key(integration=integration, actor=None, source="cli")
         except ServiceError as exc:
             raise CommandError(exc.message) from None
-        endpoint = ENDPOINTS.get(Kind(integration.kind), "")
+        endpoint = ENDPOINTS[Kind(integration.kind)]
         self.stdout.write(f"created integration {integration.pk} ({integration.kind}) on {service.name}")
         self.stdout.write(f"endpoint: {settings.WARROOM_BASE_URL}{endpoint}")
         self.stdout.write(f"key: {created.secret}")
