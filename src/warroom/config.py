@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass
@@ -107,6 +108,17 @@ def env_origins(name: str, default: list[str]) -> list[str]:
     return values
 
 
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def env_domain(name: str, default: str) -> str:
+    """A mail domain such as alerts.example.com (lower-cased)."""
+    value = env_str(name, default).strip().lower()
+    if not _DOMAIN.match(value):
+        raise ConfigError(f"{name} must be a domain name such as alerts.example.com, not {value!r}")
+    return value
+
+
 def env_email(name: str, default: str) -> str:
     raw = env_str(name, default)
     _display, address = parseaddr(raw)
@@ -188,6 +200,8 @@ class Config:
     autoclose_days: int
     log_level: str
     email_from: str
+    email_domain: str
+    intake_retention_days: int
 
     @property
     def is_sqlite(self) -> bool:
@@ -227,4 +241,6 @@ def load() -> Config:
         autoclose_days=env_int("WARROOM_AUTOCLOSE_DAYS", 7, minimum=0, maximum=3650),
         log_level=level,
         email_from=env_email("WARROOM_EMAIL_FROM", "warroom@localhost"),
+        email_domain=env_domain("WARROOM_EMAIL_DOMAIN", host),
+        intake_retention_days=env_int("WARROOM_INTAKE_RETENTION_DAYS", 30, minimum=1, maximum=3650),
     )

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
+from warroom.alerts.grouping import fields_group_key
 from warroom.alerts.models import Action, Alert, AlertStatus, EventStatus, Grouping, IntakeEvent, Integration
+from warroom.alerts.services import active_maintenance
 from warroom.engine import registry
 from warroom.incidents import services as incidents
 from warroom.incidents.models import Incident
@@ -143,12 +145,44 @@ def _new_alert(event: IntakeEvent) -> Alert:
         last_seen=event.received_at,
         group_key=event.group_key,
     )
+    if integration.grouping == Grouping.FIELDS:
+        alert.group_key, _ = fields_group_key(
+            list(integration.group_fields), alert.summary, alert.source, alert.severity, alert.details
+        )
+        alert.save(update_fields=["group_key"])
+    window = active_maintenance(integration.service_id, alert.first_seen)
+    if window is not None:
+        alert.suppressed = True
+        alert.suppressed_by = window
+        alert.group_reason = f"suppressed by maintenance window {window.pk} ({window.title}): no incident"
+        alert.save(update_fields=["suppressed", "suppressed_by", "group_reason"])
+        return alert
     _group(alert, integration)
     return alert
 
 
 def _group_target(alert: Alert, integration: Integration) -> tuple[Incident | None, str]:
     """The open incident ``alert`` joins, with the reason; or (None, reason) for a new incident."""
+    if integration.grouping == Grouping.FIELDS:
+        # the alert's group key was set from the chosen fields when it was created (see _new_alert)
+        sibling = (
+            Alert.objects.filter(
+                integration=integration,
+                group_key=alert.group_key,
+                incident__state__in=OPEN_STATES,
+                suppressed=False,
+            )
+            .exclude(pk=alert.pk)
+            .select_related("incident")
+            .order_by("-first_seen", "-id")
+            .first()
+        )
+        _, described = fields_group_key(
+            list(integration.group_fields), alert.summary, alert.source, alert.severity, alert.details
+        )
+        if sibling is not None and sibling.incident is not None:
+            return sibling.incident, f"same {described} as alert {sibling.pk}"
+        return None, f"first alert with {described}: new incident"
     if integration.grouping == Grouping.GROUP_KEY:
         if not alert.group_key:
             return None, "grouping by group key, but the alert has none: new incident"

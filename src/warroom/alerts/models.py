@@ -7,8 +7,10 @@ enforced by a partial unique index.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from warroom.catalog.models import Service
@@ -18,6 +20,7 @@ KEY_PREFIX = "wr_ik"
 DEDUP_KEY_MAX = 255
 SUMMARY_MAX = 1024
 SIGNING_SECRET_MAX = 256
+DEFAULT_RATE_LIMIT = 6000
 
 #: severity → (impact, urgency) for new incidents, unless an integration overrides it.
 DEFAULT_SEVERITY_MAP: dict[str, list[int]] = {
@@ -38,12 +41,15 @@ class Kind(models.TextChoices):
     WEBHOOK = "webhook", "Generic JSON webhook"
     GRAFANA = "grafana", "Grafana alerting webhook"
     OPSGENIE = "opsgenie", "Opsgenie Alert API"
+    EMAIL = "email", "Email"
+    HEARTBEAT = "heartbeat", "Heartbeat monitor"
 
 
 class Grouping(models.TextChoices):
     ALERT = "alert", "One incident per alert"
     GROUP_KEY = "group_key", "By the upstream group key"
     WINDOW = "window", "All alerts of the service within a time window"
+    FIELDS = "fields", "By chosen fields or labels"
 
 
 class Severity(models.TextChoices):
@@ -88,7 +94,44 @@ class Integration(models.Model):
         max_length=SIGNING_SECRET_MAX,
         blank=True,
         default="",
-        help_text="HMAC-SHA256 secret the sender signs with (Grafana); blank: requests are not signed.",
+        help_text=(
+            "HMAC-SHA256 secret the sender signs with (Grafana, generic webhook); blank: requests are not signed."
+        ),
+    )
+    group_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Grouping 'fields': the labels or detail fields whose values make the group (e.g. alertname, "
+        "cluster).",
+    )
+    field_mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Generic webhook: where each alert field is found in arbitrary JSON (dotted paths).",
+    )
+    rate_limit_per_minute = models.PositiveIntegerField(
+        default=DEFAULT_RATE_LIMIT,
+        help_text="Requests per minute accepted per key; more get 429 with Retry-After. 0: no limit.",
+    )
+    email_address = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Email: the local part mail is sent to (<address>@<WARROOM_EMAIL_DOMAIN>).",
+    )
+    email_dedup_pattern = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="Email: a regular expression over the subject; its first group (or the whole match) is the "
+        "dedup key. Blank: the subject is the dedup key.",
+    )
+    email_resolve_pattern = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="Email: a regular expression over the subject that marks a mail as resolving its alert.",
     )
 
     class Meta:
@@ -158,6 +201,15 @@ class Alert(models.Model):
         default=False, help_text="This alert's arrival declared its incident."
     )
     group_reason = models.TextField(blank=True)
+    suppressed_by = models.ForeignKey(
+        "MaintenanceWindow",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="suppressed_alerts",
+        help_text="The maintenance window that suppressed this alert (it opened no incident).",
+    )
+    suppressed = models.BooleanField(default=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -224,3 +276,118 @@ class IntakeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.pk} {self.action} {self.dedup_key} ({self.status})"
+
+
+class Recurrence(models.TextChoices):
+    NONE = "none", "Once"
+    DAILY = "daily", "Every day"
+    WEEKLY = "weekly", "Every week"
+
+
+class MaintenanceWindow(models.Model):
+    """While a window is active, alerts of its service are recorded as suppressed and open no incident.
+
+    A recurring window repeats ``starts_at``–``ends_at`` every day or week (in UTC) until ``repeat_until``."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="maintenance_windows")
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    recurrence = models.CharField(max_length=8, choices=Recurrence.choices, default=Recurrence.NONE)
+    repeat_until = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["service", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="maintenance_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recurrence__in=Recurrence.values), name="maintenance_recurrence_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.service_id})"
+
+    def period(self) -> timedelta | None:
+        if self.recurrence == Recurrence.DAILY:
+            return timedelta(days=1)
+        if self.recurrence == Recurrence.WEEKLY:
+            return timedelta(weeks=1)
+        return None
+
+    def is_active(self, at: datetime) -> bool:
+        """Whether ``at`` falls inside this window or one of its repeats."""
+        if at < self.starts_at:
+            return False
+        period = self.period()
+        if period is None:
+            return at < self.ends_at
+        if self.repeat_until is not None and at >= self.repeat_until:
+            return False
+        length = self.ends_at - self.starts_at
+        if length >= period:
+            return True
+        offset = (at - self.starts_at) % period
+        return offset < length
+
+
+class ChangeEvent(models.Model):
+    """A change reported by a tool (a deploy, a config push): on the service's timeline, never pages."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="change_events")
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="change_events")
+    summary = models.CharField(max_length=SUMMARY_MAX)
+    source = models.CharField(max_length=255, blank=True)
+    links = models.JSONField(default=list, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    happened_at = models.DateTimeField(help_text="The sender's timestamp, else when it was received.")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-happened_at", "-id"]
+        indexes = [models.Index(fields=["service", "happened_at"])]
+
+    def __str__(self) -> str:
+        return f"change {self.pk}: {self.summary[:40]}"
+
+
+class HeartbeatState(models.TextChoices):
+    NEW = "new", "Waiting for the first ping"
+    UP = "up", "Up"
+    DOWN = "down", "Missed"
+
+
+class HeartbeatMonitor(models.Model):
+    """A job that must ping its URL every ``interval`` (plus ``grace``); a missed ping raises an alert through
+    its integration, the next ping resolves it."""
+
+    integration = models.OneToOneField(Integration, on_delete=models.CASCADE, related_name="heartbeat")
+    interval_seconds = models.PositiveIntegerField()
+    grace_seconds = models.PositiveIntegerField(default=60)
+    state = models.CharField(max_length=8, choices=HeartbeatState.choices, default=HeartbeatState.NEW)
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the heartbeat counts as missed: last ping + interval + grace."
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "due_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(interval_seconds__gte=60, interval_seconds__lte=31 * 86400),
+                name="heartbeat_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grace_seconds__lte=31 * 86400), name="heartbeat_grace_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"heartbeat {self.integration_id} ({self.state})"

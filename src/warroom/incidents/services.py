@@ -32,6 +32,7 @@ from warroom.incidents.models import (
     Watcher,
 )
 from warroom.incidents.priority import Priority
+from warroom.incidents.signals import incident_transitioned
 from warroom.incidents.states import FINAL_STATES, TRANSITIONS, HoldReason, ResolutionCode, State, refusal
 from warroom.lib import clock
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
@@ -521,6 +522,14 @@ def transition_incident(
             )
             detail = " (reopened)"
         _save(locked, values, now)
+        incident_transitioned.send(
+            sender=Incident,
+            incident=locked,
+            frm=frm,
+            to=to,
+            acknowledged="acknowledged_at" in values,
+            at=now,
+        )
         _entry(
             locked,
             actor=actor,
