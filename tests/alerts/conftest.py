@@ -13,6 +13,7 @@ from django.test import Client
 from tests.conftest import World
 from warroom.alerts import services
 from warroom.alerts.models import Integration
+from warroom.alerts.ratelimit import LIMITER
 from warroom.engine import registry
 from warroom.engine.loop import CycleReport, run_cycle
 
@@ -106,3 +107,9 @@ def grafana(world: World) -> Hooked:
 @pytest.fixture
 def opsgenie(world: World) -> Hooked:
     return make_integration(world, "opsgenie")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit buckets live in the process and are keyed by key id, which a later test may reuse."""
+    LIMITER.reset()

@@ -212,14 +212,21 @@ def test_unreadable_bodies(opsgenie: Hooked, raw: bytes, content_type: str, stat
     assert IntakeEvent.objects.get().status == "rejected"
 
 
-@pytest.mark.parametrize("identifier_type", ["", "id", "tiny"])
-def test_identifier_types_other_than_alias_are_422(opsgenie: Hooked, identifier_type: str) -> None:
-    query = f"?identifierType={identifier_type}" if identifier_type else ""
-    response = genie(
-        f"/v2/alerts/8418d193-2dab-4490-b331-8c02cdd196b7-1583317268470/close{query}", {}, opsgenie.key
-    )
+def test_tiny_ids_are_422(opsgenie: Hooked) -> None:
+    response = genie("/v2/alerts/1791/close?identifierType=tiny", {}, opsgenie.key)
     assert response.status_code == 422
-    assert "send ?identifierType=alias" in response.json()["message"]
+    assert "identifierType=tiny is not supported" in response.json()["message"]
+
+
+@pytest.mark.parametrize("identifier_type", ["", "id"])
+def test_id_is_the_dedup_key_of_an_alert_created_without_alias(opsgenie: Hooked, identifier_type: str) -> None:
+    # Opsgenie's default identifierType is id; in Warroom an alert's id is the requestId its create answered.
+    request_id = genie("/v2/alerts", {"message": "no alias"}, opsgenie.key).json()["requestId"]
+    cycle()
+    query = f"?identifierType={identifier_type}" if identifier_type else ""
+    accepted(genie(f"/v2/alerts/{request_id}/close{query}", {}, opsgenie.key))
+    cycle()
+    assert IntakeEvent.objects.order_by("-id").first().status == "processed"  # type: ignore[union-attr]
 
 
 def test_follow_up_for_an_unknown_alias_is_accepted_and_ignored(opsgenie: Hooked) -> None:

@@ -24,7 +24,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -35,6 +35,7 @@ from warroom.alerts.models import (
     DEDUP_KEY_MAX,
     SUMMARY_MAX,
     Action,
+    ChangeEvent,
     EventStatus,
     IntakeEvent,
     Integration,
@@ -42,12 +43,14 @@ from warroom.alerts.models import (
     Kind,
     Severity,
 )
+from warroom.alerts.ratelimit import LIMITER
 from warroom.alerts.services import authenticate_key
 from warroom.lib import clock
 
 log = logging.getLogger("warroom.alerts.intake")
 
 MAX_BODY = 512 * 1024
+PAYLOAD_KEEP = 64 * 1024
 RAW_KEEP = 4096
 SOURCE_MAX = 255
 GROUP_KEY_MAX = 4096
@@ -95,9 +98,7 @@ def read_body(request: HttpRequest) -> bytes:
     """The raw body, or :class:`BadRequest` (413 or 415). Signatures are checked over these bytes."""
     content_type = (request.content_type or "").strip().lower()
     if not _JSON_TYPE.match(content_type):
-        raise BadRequest(
-            415, [("content-type", f"Content-Type must be application/json (got {content_type!r})")]
-        )
+        raise BadRequest(415, [("content-type", f"Content-Type must be application/json (got {content_type!r})")])
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -132,9 +133,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
     try:
         dumped.encode("utf-8")
     except UnicodeEncodeError:
-        raise BadRequest(
-            400, [("body", "the body contains an unpaired UTF-16 surrogate escape")], raw
-        ) from None
+        raise BadRequest(400, [("body", "the body contains an unpaired UTF-16 surrogate escape")], raw) from None
     if "\\u0000" in dumped:
         raise BadRequest(400, [("body", "the body contains a NUL character (\\u0000)")], raw)
     return data
@@ -154,9 +153,7 @@ def bearer_key(request: HttpRequest) -> str:
 # field checks
 
 
-def _text(
-    data: dict[str, Any], name: str, errors: Errors, *, label: str, limit: int, required: bool = False
-) -> str:
+def _text(data: dict[str, Any], name: str, errors: Errors, *, label: str, limit: int, required: bool = False) -> str:
     value = data.get(name)
     if value is None or value == "":
         if required:
@@ -243,9 +240,7 @@ def parse_pagerduty(data: dict[str, Any], errors: Errors) -> Parsed:
         source = _text(payload, "source", errors, label="payload.source", limit=SOURCE_MAX, required=True)
         severity = payload.get("severity")
         if severity not in _SEVERITIES:
-            errors.append(
-                ("payload.severity", "payload.severity must be one of critical, error, warning, info")
-            )
+            errors.append(("payload.severity", "payload.severity must be one of critical, error, warning, info"))
         for name in ("timestamp", "component", "group", "class"):
             _text(payload, name, errors, label=f"payload.{name}", limit=SUMMARY_MAX)
         for name in ("client", "client_url"):
@@ -278,6 +273,10 @@ def parse_pagerduty_change(data: dict[str, Any], errors: Errors) -> Parsed:
         payload = {}
     summary = _text(payload, "summary", errors, label="payload.summary", limit=SUMMARY_MAX, required=True)
     source = _text(payload, "source", errors, label="payload.source", limit=SOURCE_MAX)
+    timestamp = _text(payload, "timestamp", errors, label="payload.timestamp", limit=64)
+    if timestamp and parse_timestamp(timestamp) is None:
+        errors.append(("payload.timestamp", "payload.timestamp must be an ISO 8601 date-time"))
+    details = _object(payload, "custom_details", errors, label="payload.custom_details")
     links = _links(data.get("links"), errors)
     parsed = Parsed(answer={"status": "success", "message": "Change event processed"})
     if not errors:
@@ -285,7 +284,13 @@ def parse_pagerduty_change(data: dict[str, Any], errors: Errors) -> Parsed:
             _event(
                 action=Action.CHANGE,
                 dedup_key="",
-                fields={"summary": summary, "source": source, "links": links},
+                fields={
+                    "summary": summary,
+                    "source": source,
+                    "links": links,
+                    "details": details,
+                    "timestamp": timestamp,
+                },
                 payload=data,
                 status=EventStatus.PROCESSED,
                 reason="change event: recorded, never pages",
@@ -333,9 +338,7 @@ def _group_alert(alert: Any, index: int, errors: Errors, urls: tuple[str, ...]) 
     status = alert.get("status")
     if status not in ("firing", "resolved"):
         errors.append((f"{label}.status", f"{label}.status must be firing or resolved"))
-    fingerprint = _text(
-        alert, "fingerprint", errors, label=f"{label}.fingerprint", limit=DEDUP_KEY_MAX, required=True
-    )
+    fingerprint = _text(alert, "fingerprint", errors, label=f"{label}.fingerprint", limit=DEDUP_KEY_MAX, required=True)
     labels = alert.get("labels")
     if not isinstance(labels, dict) or any(not isinstance(v, str) for v in labels.values()):
         errors.append((f"{label}.labels", f"{label}.labels must be an object of strings"))
@@ -592,14 +595,15 @@ def parse_opsgenie_create(request_id: str, data: dict[str, Any], errors: Errors)
 def parse_opsgenie_follow_up(
     action: str, identifier: str, identifier_type: str, request_id: str, data: dict[str, Any], errors: Errors
 ) -> Parsed:
-    """Opsgenie ``POST /v2/alerts/{identifier}/close|acknowledge``. Only ``identifierType=alias`` is supported:
-    Warroom keeps Opsgenie alerts by alias, not by Opsgenie's alert id or tiny id."""
-    if identifier_type != "alias":
+    """Opsgenie ``POST /v2/alerts/{identifier}/close|acknowledge``. ``identifierType=alias`` finds the alert by
+    its alias; ``id`` by the ``requestId`` answered when an alert without alias was created (that is its dedup key
+    in Warroom). ``tiny`` ids are not supported."""
+    if identifier_type not in ("alias", "id"):
         errors.append(
             (
                 "identifierType",
-                f"identifierType={identifier_type} is not supported: Warroom finds Opsgenie alerts by alias; "
-                "send ?identifierType=alias",
+                f"identifierType={identifier_type} is not supported: Warroom finds Opsgenie alerts by alias, or "
+                "by id (the requestId answered when an alert without alias was created)",
             )
         )
     if not identifier.strip() or len(identifier) > OPSGENIE_ALIAS_MAX:
@@ -658,7 +662,102 @@ def parse_webhook(data: dict[str, Any], errors: Errors) -> Parsed:
     return parsed
 
 
+WEBHOOK_SIGNATURE_HEADER = "X-Warroom-Signature"
+WEBHOOK_TIMESTAMP_HEADER = "X-Warroom-Timestamp"
+
+
+def webhook_signature_errors(request: HttpRequest, body: bytes, integration: Integration) -> Errors:
+    """When the integration has a signing secret, the sender signs ``"<unix seconds>." + body`` with
+    HMAC-SHA256 and sends ``X-Warroom-Timestamp: <unix seconds>`` and ``X-Warroom-Signature: sha256=<hex>``; the
+    timestamp must be within 5 minutes of Warroom's clock (replays of old requests are refused)."""
+    secret = integration.signing_secret
+    if not secret:
+        return []
+    signature = request.headers.get(WEBHOOK_SIGNATURE_HEADER, "").strip()
+    timestamp = request.headers.get(WEBHOOK_TIMESTAMP_HEADER, "").strip()
+    if not signature or not timestamp:
+        return [("signature", f"this integration requires {WEBHOOK_SIGNATURE_HEADER} and {WEBHOOK_TIMESTAMP_HEADER}")]
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        return [("signature", f"{WEBHOOK_TIMESTAMP_HEADER} must be Unix seconds")]
+    if abs(clock.now().timestamp() - int(timestamp)) > REPLAY_WINDOW.total_seconds():
+        return [("signature", f"{WEBHOOK_TIMESTAMP_HEADER} is more than 5 minutes off (a replay?)")]
+    expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", errors="replace")):
+        return [("signature", "the signature does not match the body")]
+    return []
+
+
+_SEVERITY_WORDS = {
+    **{
+        word: Severity.CRITICAL for word in ("critical", "crit", "fatal", "emergency", "page", "p1", "high", "disaster")
+    },
+    **{word: Severity.ERROR for word in ("error", "err", "major", "p2", "average")},
+    **{word: Severity.WARNING for word in ("warning", "warn", "minor", "p3", "medium")},
+    **{word: Severity.INFO for word in ("info", "information", "informational", "low", "p4", "p5", "ok", "debug")},
+}
+_ACTION_WORDS = {
+    **{
+        word: Action.TRIGGER
+        for word in ("trigger", "triggered", "firing", "alerting", "problem", "open", "down", "fail")
+    },
+    **{word: Action.ACKNOWLEDGE for word in ("acknowledge", "acknowledged", "ack")},
+    **{word: Action.RESOLVE for word in ("resolve", "resolved", "ok", "closed", "close", "recovery", "up", "normal")},
+}
+
+
+def lookup_path(data: Any, path: str) -> tuple[bool, Any]:
+    """(found, value) of a dotted path such as ``alert.labels.host`` or ``items.0.name`` in JSON data."""
+    value = data
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return False, None
+    return True, value
+
+
+def map_webhook_fields(integration: Integration, data: dict[str, Any], errors: Errors) -> dict[str, Any]:
+    """The body in the generic webhook's own fields, read through the integration's field mapping (no mapping:
+    the body as sent). Severity and action words from other tools are translated (``firing`` → trigger,
+    ``high`` → critical, ...); an unknown word is refused naming the path. Unmapped fields are read from the
+    body's top level as usual."""
+    mapping: dict[str, str] = integration.field_mapping or {}
+    if not mapping:
+        return data
+    result = {name: value for name, value in data.items() if name not in mapping}
+    for name, path in mapping.items():
+        found, value = lookup_path(data, path)
+        if not found or value is None:
+            continue
+        if name in ("summary", "dedup_key", "source", "group_key") and isinstance(value, int | float | bool):
+            value = str(value)
+        if name == "severity" and isinstance(value, str):
+            word = _SEVERITY_WORDS.get(value.strip().lower())
+            if word is None:
+                errors.append(
+                    (path, f"{path}: {value!r} is not a severity Warroom knows (critical, error, warning, info, ...)")
+                )
+                continue
+            value = str(word)
+        if name == "action" and isinstance(value, str):
+            verb = _ACTION_WORDS.get(value.strip().lower())
+            if verb is None:
+                errors.append(
+                    (
+                        path,
+                        f"{path}: {value!r} is not an action Warroom knows (trigger/firing, resolve/resolved/ok, acknowledge)",
+                    )
+                )
+                continue
+            value = str(verb)
+        result[name] = value
+    return result
+
+
 Parser = Callable[[dict[str, Any], Errors], Parsed]
+Mapper = Callable[[Integration, dict[str, Any], Errors], dict[str, Any]]
 Verifier = Callable[[Integration], Errors]
 View = Callable[..., HttpResponse]
 
@@ -673,21 +772,67 @@ def _log_rejected(key: IntegrationKey, payload: dict[str, Any], errors: Errors, 
         integration=key.integration,
         key=key,
         received_at=clock.now(),
-        payload=payload,
+        payload=capped_payload(payload),
         status=EventStatus.REJECTED,
         reason=reason[:4000],
     )
 
 
+def capped_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Raw payloads are kept up to ``PAYLOAD_KEEP`` bytes of JSON; a bigger one is kept as its first bytes."""
+    dumped = json.dumps(payload, ensure_ascii=False)
+    if len(dumped) <= PAYLOAD_KEEP:
+        return payload
+    return {"_truncated": True, "_size": len(dumped), "raw": dumped[:PAYLOAD_KEEP]}
+
+
 def _store(key: IntegrationKey, events: list[IntakeEvent]) -> None:
     now = clock.now()
+    changes = []
     for event in events:
         event.integration = key.integration
         event.key = key
         event.received_at = now
+        event.payload = capped_payload(event.payload)
         if event.status == EventStatus.PROCESSED:
             event.processed_at = now
+        if event.action == Action.CHANGE:
+            changes.append(_change(key.integration, event, now))
     IntakeEvent.objects.bulk_create(events)
+    if changes:
+        ChangeEvent.objects.bulk_create(changes)
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """An ISO 8601 date-time as an aware UTC datetime (no offset: UTC), or None."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]  # +0000 → +00:00, as PagerDuty's examples write it
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _change(integration: Integration, event: IntakeEvent, now: datetime) -> ChangeEvent:
+    """A change event goes on the service's timeline (never pages)."""
+    fields = event.fields
+    happened = parse_timestamp(fields.get("timestamp") or "")
+    return ChangeEvent(
+        service_id=integration.service_id,
+        integration=integration,
+        summary=fields.get("summary", ""),
+        source=fields.get("source", ""),
+        links=fields.get("links", []),
+        details=fields.get("details", {}),
+        happened_at=happened if isinstance(happened, datetime) else now,
+        received_at=now,
+    )
 
 
 @dataclass
@@ -695,6 +840,7 @@ class Outcome:
     status: int
     errors: Errors = field(default_factory=list)
     answer: dict[str, Any] = field(default_factory=dict)
+    retry_after: int = 0
 
 
 def _accept(
@@ -706,9 +852,11 @@ def _accept(
     *,
     verify: Verifier | None = None,
     invalid: int = 400,
+    mapper: Mapper | None = None,
 ) -> Outcome:
-    """Inside the request's transaction: check the key's kind and the signature (``verify``), parse, store the
-    events or log the refusal (``invalid`` is the status for invalid fields: Opsgenie answers 422)."""
+    """Inside the request's transaction: check the key's kind and the signature (``verify``), parse (after
+    ``mapper`` translated the body, for a generic webhook with a field mapping), store the events or log the
+    refusal (``invalid`` is the status for invalid fields: Opsgenie answers 422)."""
     if key.integration.kind != kind:
         errors = [(key_field, f"this key belongs to a {key.integration.get_kind_display()} integration")]
         _log_rejected(key, data, errors, 400)
@@ -717,6 +865,11 @@ def _accept(
     if errors:
         _log_rejected(key, data, errors, 401)
         return Outcome(401, errors)
+    if mapper is not None:
+        data = mapper(key.integration, data, errors)
+        if errors:
+            _log_rejected(key, data, errors, invalid)
+            return Outcome(invalid, errors)
     parsed = parser(data, errors)
     if errors:
         _log_rejected(key, data, errors, invalid)
@@ -734,17 +887,36 @@ def _intake(
     *,
     verify: Verifier | None = None,
     invalid: int = 400,
+    mapper: Mapper | None = None,
 ) -> Outcome:
     """Authenticate and store one request in one transaction; the outcome is returned after the commit."""
     with transaction.atomic():
         key = authenticate_key(secret)
         if key is None:
             return Outcome(404, [(key_field, f"{key_field} is not an active integration key")])
+        limited = _rate_limited(key, data)
+        if limited is not None:
+            return limited
         if isinstance(data, BadRequest):
             _log_rejected(key, {"raw": data.raw}, data.errors, data.status)
             return Outcome(data.status, data.errors)
-        outcome = _accept(key, kind, data, parser, key_field, verify=verify, invalid=invalid)
+        outcome = _accept(key, kind, data, parser, key_field, verify=verify, invalid=invalid, mapper=mapper)
     return outcome
+
+
+def _rate_limited(key: IntegrationKey, data: dict[str, Any] | BadRequest) -> Outcome | None:
+    """429 with ``Retry-After`` when the key is over its integration's rate; the first refusal of a streak is
+    logged in the event log (not every one, so a runaway sender costs no writes)."""
+    rate = key.integration.rate_limit_per_minute
+    wait, first = LIMITER.take(key.pk, rate)
+    if not wait:
+        return None
+    errors = [("key", f"over this key's rate of {rate} requests per minute; retry after {wait} s")]
+    if first:
+        payload = {"raw": data.raw} if isinstance(data, BadRequest) else data
+        note = [*errors, ("key", "further refusals until the rate recovers are not logged one by one")]
+        _log_rejected(key, payload, note, 429)
+    return Outcome(429, errors, retry_after=wait)
 
 
 def redacted(path: str) -> str:
@@ -763,6 +935,13 @@ def _quiet(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 def _pd_answer(outcome: Outcome) -> JsonResponse:
     if outcome.status == 202:
         return JsonResponse(outcome.answer, status=202)
+    if outcome.status == 429:
+        throttled = {
+            "status": "throttle event",
+            "message": "Requests for this service are arriving too quickly. Please retry later.",
+            "errors": [message for _, message in outcome.errors],
+        }
+        return _with_retry(JsonResponse(throttled, status=429), outcome)
     return JsonResponse(
         {
             "status": "invalid event" if outcome.status == 400 else "error",
@@ -773,12 +952,20 @@ def _pd_answer(outcome: Outcome) -> JsonResponse:
     )
 
 
+def _with_retry(response: JsonResponse, outcome: Outcome) -> JsonResponse:
+    if outcome.retry_after:
+        response["Retry-After"] = str(outcome.retry_after)
+    return response
+
+
 _STATUS_TEXT = {
     400: "Bad request",
     401: "Missing integration key or bad signature",
     404: "Unknown or revoked integration key",
     413: "Request entity too large",
     415: "Unsupported media type",
+    422: "Unprocessable entity",
+    429: "Too many requests",
 }
 
 
@@ -787,12 +974,17 @@ def _json_answer(outcome: Outcome) -> JsonResponse:
         return JsonResponse(outcome.answer, status=202)
     body = {
         "detail": outcome.errors[0][1] if len(outcome.errors) == 1 else _STATUS_TEXT[outcome.status],
-        "code": {400: "invalid", 401: "unauthorized", 404: "not_found", 413: "too_large", 415: "unsupported"}[
-            outcome.status
-        ],
+        "code": {
+            400: "invalid",
+            401: "unauthorized",
+            404: "not_found",
+            413: "too_large",
+            415: "unsupported",
+            429: "rate_limited",
+        }[outcome.status],
         "errors": [{"field": name, "message": message} for name, message in outcome.errors],
     }
-    response = JsonResponse(body, status=outcome.status)
+    response = _with_retry(JsonResponse(body, status=outcome.status), outcome)
     if outcome.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="warroom-intake"'
     return response
@@ -843,6 +1035,7 @@ def _keyed_view(
     key: str | None,
     *,
     verify: Callable[[HttpRequest, bytes, Integration], Errors] | None = None,
+    mapper: Mapper | None = None,
 ) -> HttpResponse:
     secret = key or bearer_key(request)
     body = b""
@@ -852,12 +1045,10 @@ def _keyed_view(
     except BadRequest as exc:
         data = exc
     if not secret:
-        outcome = Outcome(
-            401, [("authorization", "send the key as Authorization: Bearer <key> or in the path")]
-        )
+        outcome = Outcome(401, [("authorization", "send the key as Authorization: Bearer <key> or in the path")])
     else:
         check = functools.partial(verify, request, body) if verify is not None else None
-        outcome = _intake(secret, kind, data, parser, "key", verify=check)
+        outcome = _intake(secret, kind, data, parser, "key", verify=check, mapper=mapper)
     return _json_answer(outcome)
 
 
@@ -870,7 +1061,9 @@ def alertmanager(request: HttpRequest, key: str | None = None) -> HttpResponse:
 @intake_view
 def webhook(request: HttpRequest, key: str | None = None) -> HttpResponse:
     """``POST /integrations/webhook[/<key>]``: the generic JSON webhook."""
-    return _keyed_view(Kind.WEBHOOK, parse_webhook, request, key)
+    return _keyed_view(
+        Kind.WEBHOOK, parse_webhook, request, key, verify=webhook_signature_errors, mapper=map_webhook_fields
+    )
 
 
 @intake_view
@@ -888,14 +1081,13 @@ def _opsgenie_response(outcome: Outcome, request_id: str) -> JsonResponse:
         return JsonResponse(outcome.answer, status=202)
     message = "; ".join(message for _, message in outcome.errors) or _STATUS_TEXT[outcome.status]
     response = JsonResponse({"message": message, "took": 0.0, "requestId": request_id}, status=outcome.status)
+    _with_retry(response, outcome)
     if outcome.status == 401:
         response["WWW-Authenticate"] = 'GenieKey realm="warroom-intake"'
     return response
 
 
-def _opsgenie_view(
-    request: HttpRequest, parser: Parser, request_id: str, *, optional_body: bool
-) -> HttpResponse:
+def _opsgenie_view(request: HttpRequest, parser: Parser, request_id: str, *, optional_body: bool) -> HttpResponse:
     secret = header_key(request, "GenieKey")
     data: dict[str, Any] | BadRequest
     try:
