@@ -241,6 +241,6 @@ def load() -> Config:
         autoclose_days=env_int("WARROOM_AUTOCLOSE_DAYS", 7, minimum=0, maximum=3650),
         log_level=level,
         email_from=env_email("WARROOM_EMAIL_FROM", "warroom@localhost"),
-        email_domain=env_domain("WARROOM_EMAIL_DOMAIN", host),
+        email_domain=env_domain("WARROOM_EMAIL_DOMAIN", host if _DOMAIN.match(host.lower()) else "localhost"),
         intake_retention_days=env_int("WARROOM_INTAKE_RETENTION_DAYS", 30, minimum=1, maximum=3650),
     )
