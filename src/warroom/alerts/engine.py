@@ -288,3 +288,6 @@ def _after_resolve(alert: Alert, integration: Integration) -> str:
         resolution_notes="All alerts resolved at the source.",
     )
     return f"; all alerts of {incident.ref} resolved: incident resolved"
+
+import warroom.alerts.heartbeat  # noqa: E402, F401  (registers alerts.heartbeats)
+from warroom.alerts import retention  # noqa: E402, F401  (registers alerts.retention)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from warroom.alerts import intake
+from warroom.alerts import heartbeat, intake
 
 urlpatterns = [
     path("v2/enqueue", intake.pagerduty_enqueue, name="alerts-pagerduty-enqueue"),
@@ -20,4 +20,8 @@ urlpatterns = [
     ),
     path("integrations/webhook", intake.webhook, name="alerts-webhook"),
     path("integrations/webhook/<str:key>", intake.webhook, name="alerts-webhook-key"),
+    path("integrations/heartbeat", heartbeat.heartbeat_ping, name="alerts-heartbeat"),
+    path("integrations/heartbeat/fail", heartbeat.heartbeat_fail, name="alerts-heartbeat-fail"),
+    path("integrations/heartbeat/<str:key>", heartbeat.heartbeat_ping, name="alerts-heartbeat-key"),
+    path("integrations/heartbeat/<str:key>/fail", heartbeat.heartbeat_fail, name="alerts-heartbeat-key-fail"),
 ]
