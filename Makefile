@@ -12,6 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_ENV := WARROOM_DATA_DIR=$(CURDIR)/.pytest-data WARROOM_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
+ALERTMANAGER ?= $(shell command -v prometheus-alertmanager)
 
 .PHONY: help run test lint typecheck pytest pytest-sqlite pytest-postgres browser clean bench
 
@@ -46,6 +47,12 @@ browser:
 		echo "Chromium is missing: installing the Debian package (the console tests drive it)"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
 		else sudo apt-get install -y -q chromium >/dev/null; fi; \
+	fi
+	@if [ -z "$(ALERTMANAGER)" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Prometheus Alertmanager is missing: installing the Debian package (tests/alerts/test_real_alertmanager.py drives it)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q prometheus-alertmanager >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q prometheus-alertmanager >/dev/null; }; \
+		else sudo apt-get install -y -q prometheus-alertmanager >/dev/null; fi \
+		|| echo "Could not install prometheus-alertmanager: the real-Alertmanager test will be skipped"; \
 	fi
 
 pytest-sqlite: $(VENV)/.installed-test browser
