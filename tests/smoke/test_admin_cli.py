@@ -13,9 +13,7 @@ WARROOM = Path(sys.executable).with_name("warroom")
 def _run(args: list[str], data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
     env["WARROOM_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [str(WARROOM), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([str(WARROOM), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
 
 
 def test_user_and_token_creation_headless(tmp_path: Path) -> None:
@@ -68,7 +66,39 @@ def test_integration_create_prints_the_endpoint_and_a_key_once(tmp_path: Path) -
     assert "/integrations/alertmanager" in created.stdout
     key = created.stdout.split("key:", 1)[1].strip()
     assert key.startswith("wr_ik_")
-    missing = _run(
-        ["integration", "create", "--service", "nope", "--kind", "webhook", "--name", "x"], tmp_path
-    )
+    missing = _run(["integration", "create", "--service", "nope", "--kind", "webhook", "--name", "x"], tmp_path)
     assert missing.returncode != 0 and "no service with slug 'nope'" in missing.stderr
+
+
+def test_integration_create_for_heartbeat_and_email(tmp_path: Path) -> None:
+    assert _run(["demo"], tmp_path).returncode == 0
+    beat = _run(
+        [
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+            "--kind",
+            "heartbeat",
+            "--name",
+            "nightly backup",
+            "--interval",
+            "86400",
+            "--grace",
+            "600",
+        ],
+        tmp_path,
+    )
+    assert beat.returncode == 0, beat.stderr
+    key = beat.stdout.split("key:", 1)[1].strip()
+    assert f"/integrations/heartbeat/{key}" in beat.stdout
+    no_interval = _run(
+        ["integration", "create", "--service", "checkout", "--kind", "heartbeat", "--name", "x"], tmp_path
+    )
+    assert no_interval.returncode != 0 and "heartbeat_interval_seconds" in no_interval.stderr
+    mail = _run(
+        ["integration", "create", "--service", "checkout", "--kind", "email", "--name", "Nagios mail"], tmp_path
+    )
+    assert mail.returncode == 0, mail.stderr
+    address = mail.stdout.split("address:", 1)[1].split()[0]
+    assert address.startswith("checkout-") and address.endswith("@127.0.0.1")

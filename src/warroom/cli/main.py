@@ -71,6 +71,15 @@ def engine(once: bool = typer.Option(False, "--once", help="Run one cycle and ex
 
 
 @app.command()
+def smtpd(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(2525, help="Port to listen on."),
+) -> None:
+    """Receive alert email (SMTP) for the email integrations' addresses at WARROOM_EMAIL_DOMAIN."""
+    _django("warroom_smtpd", "--host", host, "--port", str(port))
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations."""
     _django("migrate", "--no-input")
@@ -131,12 +140,29 @@ def token_create(
 @integration_app.command("create")
 def integration_create(
     service: str = typer.Option(..., "--service", help="The service's slug."),
-    kind: str = typer.Option(..., "--kind", help="pagerduty, alertmanager, grafana, opsgenie or webhook."),
+    kind: str = typer.Option(
+        ..., "--kind", help="pagerduty, alertmanager, grafana, opsgenie, webhook, email or heartbeat."
+    ),
     name: str = typer.Option(..., "--name", help="What sends to it, e.g. 'Prometheus prod'."),
-    grouping: str = typer.Option("alert", "--grouping", help="alert, group_key or window."),
+    grouping: str = typer.Option("alert", "--grouping", help="alert, group_key, window or fields."),
     window_minutes: int = typer.Option(10, "--window-minutes", help="The window, for --grouping window."),
+    group_fields: str = typer.Option(
+        "", "--group-fields", help="For --grouping fields: comma-separated labels, e.g. alertname,cluster."
+    ),
+    rate_limit: int | None = typer.Option(
+        None, "--rate-limit", help="Requests per minute per key (0: no limit)."
+    ),
+    interval: int | None = typer.Option(
+        None, "--interval", help="Heartbeat: expected seconds between pings."
+    ),
+    grace: int = typer.Option(60, "--grace", help="Heartbeat: seconds of grace after the interval."),
 ) -> None:
     """Create an integration on a service and print its endpoint and first key (shown only this once)."""
+    extra = ["--group-fields", group_fields, "--grace", str(grace)]
+    if rate_limit is not None:
+        extra += ["--rate-limit", str(rate_limit)]
+    if interval is not None:
+        extra += ["--interval", str(interval)]
     _django(
         "warroom_integration",
         "--service",
@@ -149,6 +175,7 @@ def integration_create(
         grouping,
         "--window-minutes",
         str(window_minutes),
+        *extra,
     )
 
 

@@ -17,6 +17,7 @@ ENDPOINTS = {
     Kind.WEBHOOK: "/integrations/webhook  (Authorization: Bearer <key>)",
     Kind.GRAFANA: "/integrations/grafana  (Authorization: Bearer <key>)",
     Kind.OPSGENIE: "/v2/alerts  (Authorization: GenieKey <key>)",
+    Kind.HEARTBEAT: "/integrations/heartbeat/<key>  (GET or POST; /fail reports a failure)",
 }
 
 
@@ -29,6 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--grouping", default=Grouping.ALERT, choices=Grouping.values)
         parser.add_argument("--window-minutes", type=int, default=10)
+        parser.add_argument(
+            "--group-fields", default="", help="For --grouping fields: comma-separated labels, e.g. alertname,cluster."
+        )
+        parser.add_argument("--rate-limit", type=int, default=None, help="Requests per minute per key (0: none).")
+        parser.add_argument("--interval", type=int, default=None, help="Heartbeat: expected seconds between pings.")
+        parser.add_argument("--grace", type=int, default=60, help="Heartbeat: seconds of grace after the interval.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         service = Service.objects.filter(slug=options["service"]).first()
@@ -43,11 +50,21 @@ class Command(BaseCommand):
                 source="cli",
                 grouping=options["grouping"],
                 window_minutes=options["window_minutes"],
+                group_fields=[f for f in options["group_fields"].split(",") if f.strip()],
+                heartbeat_interval_seconds=options["interval"],
+                heartbeat_grace_seconds=options["grace"],
+                **({} if options["rate_limit"] is None else {"rate_limit_per_minute": options["rate_limit"]}),
             )
             created = services.create_integration_key(integration=integration, actor=None, source="cli")
         except ServiceError as exc:
             raise CommandError(exc.message) from None
-        endpoint = ENDPOINTS[Kind(integration.kind)]
         self.stdout.write(f"created integration {integration.pk} ({integration.kind}) on {service.name}")
+        if integration.kind == Kind.EMAIL:
+            self.stdout.write(f"address: {integration.email_address}@{settings.WARROOM_EMAIL_DOMAIN}")
+            self.stdout.write("(mail to it is received by `warroom smtpd`; the address is the credential)")
+            return
+        endpoint = ENDPOINTS[Kind(integration.kind)]
+        if integration.kind == Kind.HEARTBEAT:
+            endpoint = endpoint.replace("<key>", created.secret)
         self.stdout.write(f"endpoint: {settings.WARROOM_BASE_URL}{endpoint}")
         self.stdout.write(f"key: {created.secret}")
