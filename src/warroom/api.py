@@ -26,6 +26,7 @@ import warroom
 from warroom.accounts.api import router as accounts_router
 from warroom.accounts.models import User
 from warroom.accounts.services import authenticate_token
+from warroom.alerts.api import router as alerts_router
 from warroom.catalog.api import router as catalog_router
 from warroom.incidents.api import router as incidents_router
 from warroom.lib.errors import ServiceError
@@ -46,7 +47,10 @@ _session_auth: APIKeyCookie = django_auth
 api = NinjaAPI(
     title="Warroom API",
     version=warroom.__version__,
-    description="Incidents, services, teams and tokens. Authenticate with `Authorization: Bearer <token>`.",
+    description=(
+        "Incidents, alerts and integrations, services, teams and tokens. "
+        "Authenticate with `Authorization: Bearer <token>`."
+    ),
     urls_namespace="api-v1",
     auth=[TokenAuth(), _session_auth],
     docs_url="/docs",
@@ -71,7 +75,9 @@ def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors]
+    errors = [
+        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors
+    ]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
     return api.create_response(request, error_body(summary, "invalid", errors), status=422)
 
@@ -101,10 +107,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return api.create_response(request, error_body("request body too large (limit 1 MB)", "too_large"), status=413)
+    return api.create_response(
+        request, error_body("request body too large (limit 1 MB)", "too_large"), status=413
+    )
 
 
 # The routers of the apps, mounted at /api/v1/.
 api.add_router("", accounts_router)
 api.add_router("", catalog_router)
 api.add_router("", incidents_router)
+api.add_router("", alerts_router)

@@ -1,4 +1,5 @@
-"""Client verbs: ``warroom incident ...`` against a Warroom server's REST API.
+"""Client verbs: ``warroom incident ...`` and ``warroom alert ...`` against a Warroom server's REST API
+(``warroom alert send`` posts to the intake endpoints with an integration key instead).
 
 Server and token come from ``--url``/``--token``, else ``WARROOM_URL``/``WARROOM_TOKEN``, else the config file
 (see :mod:`warroom.cli.config`). Output is a table by default; ``--json`` prints the server's JSON for scripts.
@@ -12,6 +13,7 @@ No Django imports here: the client runs without settings.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
@@ -24,7 +26,14 @@ from rich.table import Table
 from rich.text import Text
 
 import warroom
-from warroom.cli.config import ClientConfig, ConfigError, resolve
+from warroom.cli.config import (
+    ClientConfig,
+    ConfigError,
+    config_path,
+    normalise_url,
+    read_config_file,
+    resolve,
+)
 
 incident_app = typer.Typer(help="Work with incidents on a Warroom server.", no_args_is_help=True)
 
@@ -623,3 +632,276 @@ def reopen(
         note=note_text,
         version=incident["version"] if version is None else version,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# alerts: ``warroom alert send|list|show|ack|resolve``
+
+alert_app = typer.Typer(help="Send and work with alerts on a Warroom server.", no_args_is_help=True)
+
+AlertArgument = Annotated[int, typer.Argument(help="The alert's number (its id).")]
+SEVERITIES = ("critical", "error", "warning", "info")
+SEND_KINDS = ("webhook", "pagerduty")
+SEND_ACTIONS = ("trigger", "acknowledge", "resolve")
+
+
+def server_url(url: str | None) -> str:
+    """The server URL alone (``alert send`` authenticates with an integration key, not an API token)."""
+    try:
+        chosen = url or read_config_file(config_path()).get("url") or ""
+        if not chosen:
+            raise ConfigError(
+                f'no server URL: pass --url, set WARROOM_URL, or put url = "..." in {config_path()}'
+            )
+        return normalise_url(chosen)
+    except ConfigError as exc:
+        fail(EXIT_UNREACHABLE, str(exc))
+
+
+def _intake_refusal(response: httpx.Response) -> str:
+    """The intake's refusal in either of its shapes: the REST one (``detail``, ``errors`` with fields) or
+    PagerDuty's (``message``, ``errors`` as strings)."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return f"the server answered {response.status_code} {response.reason_phrase}"
+    errors = data.get("errors") or []
+    details = [e.get("message", "") if isinstance(e, dict) else str(e) for e in errors]
+    head = data.get("detail") or data.get("message") or f"{response.status_code} {response.reason_phrase}"
+    extra = [d for d in details if d and d != head]
+    return "; ".join([str(head), *extra])
+
+
+def _send_body(
+    kind: str, key: str, action: str, summary: str | None, severity: str, dedup_key: str | None, source: str
+) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """(path, JSON body, headers) of one event in the integration's own format."""
+    if kind == "pagerduty":
+        body: dict[str, Any] = {"routing_key": key, "event_action": action}
+        if action == "trigger":
+            body["payload"] = {"summary": summary, "severity": severity, "source": source}
+        if dedup_key:
+            body["dedup_key"] = dedup_key
+        return "/v2/enqueue", body, {}
+    body = {"action": action, "severity": severity, "source": source}
+    if summary:
+        body["summary"] = summary
+    if dedup_key:
+        body["dedup_key"] = dedup_key
+    return "/integrations/webhook", body, {"Authorization": f"Bearer {key}"}
+
+
+@alert_app.command("send")
+def send(
+    key: Annotated[
+        str,
+        typer.Option(
+            "--key",
+            envvar="WARROOM_INTEGRATION_KEY",
+            help="The integration key (wr_ik_...).",
+            show_default=False,
+        ),
+    ],
+    summary: Annotated[
+        str | None, typer.Option("--summary", "-m", help="What is wrong (for trigger).")
+    ] = None,
+    severity: Annotated[
+        str, typer.Option("--severity", help="critical, error, warning or info.")
+    ] = "warning",
+    dedup_key: Annotated[
+        str | None, typer.Option("--dedup-key", help="Repeats with the same key add to one open alert.")
+    ] = None,
+    action: Annotated[str, typer.Option("--action", help="trigger, acknowledge or resolve.")] = "trigger",
+    kind: Annotated[
+        str, typer.Option("--kind", help="The integration's kind: webhook (generic JSON) or pagerduty.")
+    ] = "webhook",
+    source: Annotated[
+        str | None, typer.Option("--source", help="The affected system (default: this host's name).")
+    ] = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+) -> None:
+    """Send an event to an integration (generic webhook or PagerDuty Events v2), as monitoring would."""
+    for name, value, allowed in (
+        ("--kind", kind, SEND_KINDS),
+        ("--action", action, SEND_ACTIONS),
+        ("--severity", severity, SEVERITIES),
+    ):
+        if value not in allowed:
+            fail(EXIT_UNREACHABLE, f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    if action == "trigger" and not (summary or "").strip():
+        fail(EXIT_UNREACHABLE, "--summary is required to trigger an alert")
+    if action != "trigger" and not dedup_key:
+        fail(EXIT_UNREACHABLE, f"--dedup-key is required to {action} an alert")
+    path, body, headers = _send_body(
+        kind,
+        key.strip(),
+        action,
+        summary,
+        severity,
+        dedup_key,
+        source or socket.gethostname() or "warroom-cli",
+    )
+    base = server_url(url)
+    try:
+        response = httpx.post(
+            base + path,
+            json=body,
+            headers={**headers, "User-Agent": f"warroom-cli/{warroom.__version__}"},
+            timeout=TIMEOUT_SECONDS,
+        )
+    except httpx.HTTPError as exc:
+        fail(EXIT_UNREACHABLE, f"cannot reach the Warroom server at {base}: {exc}")
+    if response.status_code >= 400:
+        fail(EXIT_REFUSED, _intake_refusal(response))
+    answer = response.json() if response.content else {}
+    if as_json:
+        print_json(answer)
+        return
+    out.print(Text(f"Accepted ({action}); dedup key {answer.get('dedup_key') or dedup_key or '—'}."))
+
+
+def _alert_table(page: dict[str, Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, show_edge=False)
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("Status", no_wrap=True, max_width=12, overflow="ellipsis")
+    table.add_column("Sev", no_wrap=True, max_width=8, overflow="ellipsis")
+    table.add_column("Summary", ratio=1)
+    table.add_column("Service", no_wrap=True, max_width=12, overflow="ellipsis")
+    table.add_column("Incident", no_wrap=True)
+    table.add_column("×", no_wrap=True, justify="right")
+    table.add_column("Last", no_wrap=True, justify="right")
+    for item in page["items"]:
+        summary = item["summary"] + ("  [suppressed]" if item["suppressed"] else "")
+        table.add_row(
+            Text(str(item["id"])),
+            Text(item["status"]),
+            Text(item["severity"]),
+            Text(summary),
+            Text(item["service"]["slug"]),
+            Text(item["incident"]["ref"] if item["incident"] else "—"),
+            Text(str(item["count"])),
+            Text(_age(item["last_seen"])),
+        )
+    return table
+
+
+def _alert_detail(alert: dict[str, Any]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    incident = alert["incident"]
+    rows = [
+        ("Alert", f"{alert['id']}  {alert['summary']}"),
+        ("Status", alert["status"] + ("  (suppressed)" if alert["suppressed"] else "")),
+        ("Severity", alert["severity"]),
+        ("Service", alert["service"]["name"]),
+        ("Integration", f"{alert['integration']['name']} ({alert['integration']['kind']})"),
+        ("Dedup key", alert["dedup_key"]),
+        ("Source", alert["source"] or "—"),
+        (
+            "Incident",
+            f"{incident['ref']}  {incident['title']} ({incident['state_label']})" if incident else "—",
+        ),
+        ("Why", alert["group_reason"] or "—"),
+        (
+            "Seen",
+            f"{alert['count']}× · first {_when(alert['first_seen'])} · last {_when(alert['last_seen'])}",
+        ),
+        ("Acknowledged", _when(alert["acknowledged_at"])),
+        ("Resolved", _when(alert["resolved_at"])),
+    ]
+    if alert["suppressed_by"]:
+        rows.append(("Suppressed by", alert["suppressed_by"]["title"]))
+    for label, value in rows:
+        table.add_row(Text(label), Text(value))
+    return table
+
+
+@alert_app.command("list")
+def list_alerts(
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", "-s", help="triggered, acknowledged, resolved (repeatable)."),
+    ] = None,
+    severity: Annotated[
+        list[str] | None, typer.Option("--severity", help="critical, error, warning, info (repeatable).")
+    ] = None,
+    service: Annotated[str | None, typer.Option("--service", help="Service slug.")] = None,
+    integration: Annotated[int | None, typer.Option("--integration", help="Integration id.")] = None,
+    incident: Annotated[str | None, typer.Option("--incident", help="Incident: INC0001042 or 1042.")] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Text in summary, dedup key or source.")
+    ] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only triggered and acknowledged.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-500).")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many.")] = 0,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """List alerts, newest first."""
+    params: list[tuple[str, str | int]] = [("limit", limit), ("offset", offset)]
+    params += [("status", s) for s in status or []] + [("severity", s) for s in severity or []]
+    for name, value in (
+        ("service", service),
+        ("integration", integration),
+        ("incident", incident),
+        ("q", query),
+    ):
+        if value is not None and value != "":
+            params.append((name, value))
+    if open_only:
+        params.append(("open", "true"))
+    page = connect(url, token).request("GET", "/alerts", params=params)
+    if as_json:
+        print_json(page)
+        return
+    if not page["items"]:
+        out.print("No alerts match.")
+        return
+    out.print(_alert_table(page))
+    shown = len(page["items"])
+    if page["count"] > shown:
+        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
+
+
+@alert_app.command("show")
+def show_alert(
+    alert_id: AlertArgument, as_json: JsonOption = False, url: UrlOption = None, token: TokenOption = None
+) -> None:
+    """Show one alert: why it joined its incident, and its raw events (with --json)."""
+    alert = connect(url, token).request("GET", f"/alerts/{alert_id}")
+    if as_json:
+        print_json(alert)
+        return
+    out.print(_alert_detail(alert))
+
+
+def _alert_verb(alert_id: int, verb: str, *, url: str | None, token: str | None, as_json: bool) -> None:
+    alert = connect(url, token).request("POST", f"/alerts/{alert_id}/{verb}")
+    if as_json:
+        print_json(alert)
+        return
+    message = f"Alert {alert['id']} is now {alert['status']}: {alert['summary']}"
+    if verb == "resolve" and alert["incident"] and alert["incident"]["state"] == "resolved":
+        message += f" ({alert['incident']['ref']} resolved too)"
+    out.print(Text(message))
+
+
+@alert_app.command("ack")
+def ack_alert(
+    alert_id: AlertArgument, as_json: JsonOption = False, url: UrlOption = None, token: TokenOption = None
+) -> None:
+    """Acknowledge a triggered alert."""
+    _alert_verb(alert_id, "acknowledge", url=url, token=token, as_json=as_json)
+
+
+@alert_app.command("resolve")
+def resolve_alert(
+    alert_id: AlertArgument, as_json: JsonOption = False, url: UrlOption = None, token: TokenOption = None
+) -> None:
+    """Resolve an alert; its incident resolves too when it was the last open alert (and auto-resolve is on)."""
+    _alert_verb(alert_id, "resolve", url=url, token=token, as_json=as_json)

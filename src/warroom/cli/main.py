@@ -1,5 +1,5 @@
 """The ``warroom`` command: server commands (serve, web, engine, migrate, user, token, demo) and the client
-verbs (incident ...) that talk to a Warroom server over its REST API.
+verbs (incident ..., alert ...) that talk to a Warroom server over its REST API.
 
 Server commands set up Django and hand over to management commands in the apps; the client verbs never
 touch settings or the database.
@@ -24,6 +24,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(integration_app, name="integration")
 app.add_typer(client.incident_app, name="incident")
+app.add_typer(client.alert_app, name="alert")
 
 
 def _django(*args: str) -> None:

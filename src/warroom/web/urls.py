@@ -3,6 +3,7 @@
 from django.urls import path
 
 from warroom.accounts import views as accounts
+from warroom.alerts import views as alerts
 from warroom.catalog import views as catalog
 from warroom.incidents import views as incidents
 from warroom.web import views
@@ -35,6 +36,48 @@ urlpatterns = [
     path("services/", catalog.service_list, name="service-list"),
     path("services/<slug:slug>/", catalog.service_detail, name="service-detail"),
     path("services/<slug:slug>/edit/", catalog.service_edit, name="service-edit"),
+    # alert intake: a service's integrations (keys, event log) and maintenance windows; alerts
+    path("services/<slug:slug>/integrations/", alerts.integration_list, name="integration-list"),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/",
+        alerts.integration_detail,
+        name="integration-detail",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/edit/",
+        alerts.integration_edit,
+        name="integration-edit",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/events/",
+        alerts.integration_events,
+        name="integration-events",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/keys/",
+        alerts.integration_key_create,
+        name="integration-key-create",
+    ),
+    path(
+        "services/<slug:slug>/integrations/<int:integration_id>/keys/<int:key_id>/revoke/",
+        alerts.integration_key_revoke,
+        name="integration-key-revoke",
+    ),
+    path("services/<slug:slug>/maintenance/", alerts.maintenance_list, name="maintenance-list"),
+    path(
+        "services/<slug:slug>/maintenance/<int:window_id>/end/",
+        alerts.maintenance_end,
+        name="maintenance-end",
+    ),
+    path(
+        "services/<slug:slug>/maintenance/<int:window_id>/delete/",
+        alerts.maintenance_delete,
+        name="maintenance-delete",
+    ),
+    path("alerts/", alerts.alert_list, name="alert-list"),
+    path("alerts/<int:alert_id>/", alerts.alert_detail, name="alert-detail"),
+    path("alerts/<int:alert_id>/acknowledge/", alerts.alert_acknowledge, name="alert-acknowledge"),
+    path("alerts/<int:alert_id>/resolve/", alerts.alert_resolve, name="alert-resolve"),
     # teams and tokens
     path("teams/", accounts.team_list, name="team-list"),
     path("teams/<slug:slug>/", accounts.team_detail, name="team-detail"),

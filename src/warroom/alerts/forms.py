@@ -1,0 +1,259 @@
+"""Console forms for integrations, maintenance windows and the alert list. They parse and shape input (text
+into lists, JSON into objects); :mod:`warroom.alerts.services` decides what is allowed and names the field it
+refuses, which is a field of these forms by the same name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from warroom.alerts.models import (
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_SEVERITY_MAP,
+    AlertStatus,
+    EventStatus,
+    Grouping,
+    Integration,
+    Kind,
+    Recurrence,
+    Severity,
+)
+from warroom.catalog.models import Service
+
+LEVELS = {1: "High", 2: "Medium", 3: "Low"}
+PAIR_CHOICES = [
+    (f"{impact}{urgency}", f"Impact {LEVELS[impact]} · urgency {LEVELS[urgency]}")
+    for impact in (1, 2, 3)
+    for urgency in (1, 2, 3)
+]
+SEVERITY_FIELDS = {severity: f"severity_{severity}" for severity in DEFAULT_SEVERITY_MAP}
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _pair(value: list[int]) -> str:
+    return f"{value[0]}{value[1]}"
+
+
+class IntegrationForm(forms.Form):
+    """An integration's options, for both "New integration" (``integration`` None: the kind is chosen) and
+    "Edit" (the kind is fixed). Field names are the service's keyword arguments."""
+
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.ALERTMANAGER)
+    name = forms.CharField(
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Prometheus prod"}),
+        help_text="What sends to it.",
+    )
+    grouping = forms.ChoiceField(
+        choices=Grouping.choices, initial=Grouping.ALERT, label="Group alerts into incidents"
+    )
+    group_fields = forms.CharField(
+        required=False,
+        label="Group by fields",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "alertname, cluster"}),
+        help_text="For grouping by fields: label or detail names, separated by commas.",
+    )
+    window_minutes = forms.IntegerField(
+        initial=10, label="Window (minutes)", help_text="For grouping by time window: 1 to 1440."
+    )
+    severity_critical = forms.ChoiceField(choices=PAIR_CHOICES, label="Critical alerts open incidents with")
+    severity_error = forms.ChoiceField(choices=PAIR_CHOICES, label="Error alerts open incidents with")
+    severity_warning = forms.ChoiceField(choices=PAIR_CHOICES, label="Warning alerts open incidents with")
+    severity_info = forms.ChoiceField(choices=PAIR_CHOICES, label="Info alerts open incidents with")
+    auto_resolve_incident = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Resolve the incident when all its alerts resolve",
+    )
+    rate_limit_per_minute = forms.IntegerField(
+        initial=DEFAULT_RATE_LIMIT, label="Rate limit (requests per minute per key)", help_text="0: no limit."
+    )
+    signing_secret = forms.CharField(
+        required=False,
+        max_length=256,
+        label="Signing secret (HMAC-SHA256)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+        help_text="Grafana and generic webhook: requests must be signed with it. Blank: not signed.",
+    )
+    clear_signing_secret = forms.BooleanField(required=False, label="Remove the signing secret")
+    field_mapping = forms.CharField(
+        required=False,
+        label="Webhook: field mapping (JSON)",
+        widget=forms.Textarea(
+            attrs={"rows": 3, "class": "mono", "placeholder": '{"summary": "alert.title"}'}
+        ),
+        help_text="Where each alert field is in your JSON, as dotted paths.",
+    )
+    email_dedup_pattern = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Email: dedup pattern (regular expression)",
+        help_text="Over the subject; its first group is the dedup key. Blank: the whole subject.",
+    )
+    email_resolve_pattern = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Email: resolve pattern (regular expression)",
+        help_text="A subject matching it resolves its alert.",
+    )
+    heartbeat_interval_seconds = forms.IntegerField(
+        required=False, initial=300, label="Heartbeat: expected every (seconds)", help_text="60 or more."
+    )
+    heartbeat_grace_seconds = forms.IntegerField(
+        required=False, initial=60, label="Heartbeat: grace (seconds)", help_text="How late a ping may be."
+    )
+
+    def __init__(self, *args: Any, integration: Integration | None = None, **kwargs: Any) -> None:
+        self.integration = integration
+        if integration is not None and "initial" not in kwargs and not args:
+            kwargs["initial"] = integration_initial(integration)
+        super().__init__(*args, **kwargs)
+        for severity, name in SEVERITY_FIELDS.items():
+            self.fields[name].initial = _pair(DEFAULT_SEVERITY_MAP[severity])
+        if integration is not None:
+            del self.fields["kind"]
+            self.fields["signing_secret"].help_text = (
+                "Blank keeps the current secret." if integration.signing_secret else "Blank: not signed."
+            )
+            if not integration.signing_secret:
+                del self.fields["clear_signing_secret"]
+            if integration.kind != Kind.HEARTBEAT:
+                del self.fields["heartbeat_interval_seconds"]
+                del self.fields["heartbeat_grace_seconds"]
+        else:
+            del self.fields["clear_signing_secret"]
+
+    def chosen_kind(self) -> str:
+        if self.integration is not None:
+            return self.integration.kind
+        return str(self.cleaned_data.get("kind", ""))
+
+    def clean_group_fields(self) -> list[str]:
+        text = self.cleaned_data.get("group_fields") or ""
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    def clean_field_mapping(self) -> dict[str, Any]:
+        text = (self.cleaned_data.get("field_mapping") or "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"not valid JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError('a JSON object such as {"summary": "alert.title"}')
+        return value
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments for ``create_integration``/``update_integration``."""
+        data = self.cleaned_data
+        values: dict[str, Any] = {
+            name: data[name]
+            for name in (
+                "name",
+                "grouping",
+                "group_fields",
+                "window_minutes",
+                "auto_resolve_incident",
+                "rate_limit_per_minute",
+                "field_mapping",
+                "email_dedup_pattern",
+                "email_resolve_pattern",
+            )
+        }
+        values["severity_map"] = {
+            severity: [int(data[name][0]), int(data[name][1])] for severity, name in SEVERITY_FIELDS.items()
+        }
+        if data.get("clear_signing_secret"):
+            values["signing_secret"] = ""
+        elif data.get("signing_secret") or self.integration is None:
+            values["signing_secret"] = data.get("signing_secret") or ""
+        if self.chosen_kind() == Kind.HEARTBEAT:
+            values["heartbeat_interval_seconds"] = data.get("heartbeat_interval_seconds")
+            grace = data.get("heartbeat_grace_seconds")
+            values["heartbeat_grace_seconds"] = 60 if grace is None else grace
+        return values
+
+
+def integration_initial(integration: Integration) -> dict[str, Any]:
+    mapping = integration.severity_map or {}
+    initial: dict[str, Any] = {
+        "name": integration.name,
+        "grouping": integration.grouping,
+        "group_fields": ", ".join(integration.group_fields or []),
+        "window_minutes": integration.window_minutes,
+        "auto_resolve_incident": integration.auto_resolve_incident,
+        "rate_limit_per_minute": integration.rate_limit_per_minute,
+        "field_mapping": json.dumps(integration.field_mapping) if integration.field_mapping else "",
+        "email_dedup_pattern": integration.email_dedup_pattern,
+        "email_resolve_pattern": integration.email_resolve_pattern,
+    }
+    for severity, name in SEVERITY_FIELDS.items():
+        initial[name] = _pair(mapping.get(severity) or DEFAULT_SEVERITY_MAP[severity])
+    monitor = getattr(integration, "heartbeat", None) if integration.kind == Kind.HEARTBEAT else None
+    if monitor is not None:
+        initial["heartbeat_interval_seconds"] = monitor.interval_seconds
+        initial["heartbeat_grace_seconds"] = monitor.grace_seconds
+    return initial
+
+
+class EventFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *EventStatus.choices], required=False)
+
+
+class AlertFilterForm(forms.Form):
+    """The alert list's filters (a GET form: nothing here is trusted beyond narrowing a visible list)."""
+
+    q = forms.CharField(required=False, max_length=200)
+    status = forms.ChoiceField(
+        choices=[("", "Open (triggered or acknowledged)"), ("all", "Any status"), *AlertStatus.choices],
+        required=False,
+    )
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    service = forms.ChoiceField(required=False)
+    integration = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+
+    def __init__(
+        self, *args: Any, services: list[Service], integrations: list[Integration], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        service_field = self.fields["service"]
+        assert isinstance(service_field, forms.ChoiceField)
+        service_field.choices = [("", "Any service"), *((s.slug, s.name) for s in services)]
+        integration_field = self.fields["integration"]
+        assert isinstance(integration_field, forms.ChoiceField)
+        integration_field.choices = [
+            ("", "Any integration"),
+            *((str(i.pk), f"{i.service.name} / {i.name}") for i in integrations),
+        ]
+
+    def value(self, name: str) -> Any:
+        """The cleaned value, or None when the field is empty or was refused (a bad filter is just ignored)."""
+        if not hasattr(self, "cleaned_data") or name in self.errors:
+            return None
+        return self.cleaned_data.get(name) or None
+
+
+def _datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+    )
+
+
+class WindowForm(forms.Form):
+    """A maintenance window; times are in the user's own time zone (the console renders in it)."""
+
+    title = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Database upgrade"}),
+    )
+    starts_at = _datetime_field("Starts")
+    ends_at = _datetime_field("Ends")
+    recurrence = forms.ChoiceField(choices=Recurrence.choices, initial=Recurrence.NONE, label="Repeats")
+    repeat_until = _datetime_field("Repeat until", required=False, help_text="Recurring windows only.")
