@@ -3,7 +3,7 @@ resolving an alert by hand, an integration created with its first key, a mainten
 
 Monitoring changes alerts through intake events that the engine applies; a person changes them here, with the
 same effect: the alert row is locked and moved with a compare-and-set, its incident gets a timeline line, and a
-resolve runs the engine's own auto-resolve rule (:func:`warroom.alerts.engine._after_resolve`), so an
+resolve runs the engine's own auto-resolve rule (:func:`warroom.alerts.engine.resolve_incident_when_all_alerts_resolved`), so an
 incident opened by alerts resolves when its last alert does, whoever resolved it. One transaction each, with
 the audit row.
 """
@@ -17,7 +17,7 @@ from django.db import transaction
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
 from warroom.alerts import services
-from warroom.alerts.engine import _after_resolve
+from warroom.alerts.engine import resolve_incident_when_all_alerts_resolved
 from warroom.alerts.models import Alert, AlertStatus, Integration, Kind, MaintenanceWindow, Recurrence
 from warroom.alerts.services import NewKey
 from warroom.audit import services as audit
@@ -113,7 +113,13 @@ def resolve_alert(*, alert: Alert, actor: User | None, source: str) -> Alert:
                 at=now,
                 message=f"Alert {locked.pk} resolved by hand by {_who(actor, source)}",
             )
-            _after_resolve(locked, locked.integration)
+            resolve_incident_when_all_alerts_resolved(
+                locked,
+                locked.integration,
+                actor=None,  # the rule resolves it, whoever may edit the incident; the note names the person
+                source=source,
+                notes=f"All alerts resolved (the last by hand, by {_who(actor, source)}).",
+            )
         audit.record(
             actor=actor,
             source=source,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
+from warroom.accounts.models import User
 from warroom.alerts.grouping import fields_group_key
 from warroom.alerts.models import Action, Alert, AlertStatus, EventStatus, Grouping, IntakeEvent, Integration
 from warroom.alerts.services import active_maintenance
@@ -263,8 +264,7 @@ def _group(alert: Alert, integration: Integration) -> None:
 
 
 def _after_resolve(alert: Alert, integration: Integration) -> str:
-    """Resolve the alert's incident when it was opened by an alert, all its alerts are resolved now and the
-    integration asks for it. Returns what happened, for the event's reason."""
+    """The engine's side of a resolve from the source: a timeline line, then the auto-resolve rule."""
     if alert.incident_id is None:
         return ""
     incident = Incident.objects.filter(pk=alert.incident_id).first()
@@ -273,6 +273,20 @@ def _after_resolve(alert: Alert, integration: Integration) -> str:
     incidents.record_alert(
         incident=incident, source=SOURCE, message=f"Alert {alert.pk} resolved: {alert.summary[:300]}"
     )
+    return resolve_incident_when_all_alerts_resolved(
+        alert, integration, actor=None, source=SOURCE, notes="All alerts resolved at the source."
+    )
+
+
+def resolve_incident_when_all_alerts_resolved(
+    alert: Alert, integration: Integration, *, actor: User | None, source: str, notes: str
+) -> str:
+    """Resolve the alert's incident when it was opened by an alert, all its alerts are resolved now and the
+    integration asks for it (``auto_resolve_incident``); a person's resolve of the last alert counts the same as
+    the source's. Returns what happened, for the event's reason. Runs in the caller's transaction."""
+    incident = Incident.objects.filter(pk=alert.incident_id).first() if alert.incident_id else None
+    if incident is None:
+        return ""
     if not integration.auto_resolve_incident or incident.state not in OPEN_STATES:
         return ""
     if not Alert.objects.filter(incident=incident, opened_incident=True).exists():
@@ -281,11 +295,11 @@ def _after_resolve(alert: Alert, integration: Integration) -> str:
         return ""
     incidents.transition_incident(
         incident=incident,
-        actor=None,
-        source=SOURCE,
+        actor=actor,
+        source=source,
         to=State.RESOLVED,
         resolution_code=ResolutionCode.RESOLVED_BY_CALLER,
-        resolution_notes="All alerts resolved at the source.",
+        resolution_notes=notes,
     )
     return f"; all alerts of {incident.ref} resolved: incident resolved"
 
