@@ -13,7 +13,7 @@ from django.test import Client
 
 from tests.alerts.conftest import Hooked, cycle, make_integration, pd_trigger, post
 from tests.conftest import World
-from warroom.alerts import services
+from warroom.alerts import actions, services
 from warroom.alerts.intake import PAYLOAD_KEEP
 from warroom.alerts.models import Alert, ChangeEvent, IntakeEvent, MaintenanceWindow
 from warroom.alerts.ratelimit import Limiter
@@ -343,3 +343,12 @@ def test_resolving_the_incident_resolves_its_alerts_so_the_next_trigger_opens_a_
     cycle()
     assert Alert.objects.count() == 2
     assert Incident.objects.count() == 2
+
+
+def test_resolving_the_last_alert_by_hand_resolves_the_incident_naming_the_person(world: World, pd: Hooked) -> None:
+    post("/v2/enqueue", pd_trigger(pd.key, "disk"))
+    cycle()
+    actions.resolve_alert(alert=Alert.objects.get(), actor=world.bob, source="web")
+    incident = Incident.objects.get()
+    assert incident.state == "resolved"
+    assert "by hand" in incident.resolution_notes and "Bob" in incident.resolution_notes
