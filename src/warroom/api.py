@@ -30,6 +30,8 @@ from warroom.alerts.api import router as alerts_router
 from warroom.catalog.api import router as catalog_router
 from warroom.incidents.api import router as incidents_router
 from warroom.lib.errors import ServiceError
+from warroom.notify.api import router as notify_router
+from warroom.oncall.api import router as oncall_router
 
 
 class TokenAuth(HttpBearer):
@@ -117,3 +119,5 @@ api.add_router("", accounts_router)
 api.add_router("", catalog_router)
 api.add_router("", incidents_router)
 api.add_router("", alerts_router)
+api.add_router("", notify_router)
+api.add_router("", oncall_router)

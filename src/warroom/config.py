@@ -7,6 +7,7 @@ start-up with a message that names the variable, instead of surfacing later as o
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import secrets
@@ -148,6 +149,122 @@ def env_database_url(name: str, default: str) -> str:
     return raw
 
 
+def env_networks(name: str) -> tuple[str, ...]:
+    """Comma-separated CIDR ranges such as ``10.0.0.0/8,fd00::/8`` (a bare address: just that one)."""
+    found: list[str] = []
+    for item in env_list(name, []):
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must list address ranges such as 10.0.0.0/8 or fd00::/8, not {item!r}"
+            ) from None
+    return tuple(found)
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+_TWILIO_SID = re.compile(r"^AC[0-9a-f]{32}$")
+_TWILIO_FROM = re.compile(r"^(\+[1-9][0-9]{6,14}|MG[0-9a-f]{32})$")
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """The mail server for notifications (``WARROOM_SMTP_*``); ``host`` empty = not configured."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    security: str  # "starttls", "tls" (implicit TLS) or "none"
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Twilio:
+    """SMS and voice calls through Twilio (``WARROOM_TWILIO_*``); ``account_sid`` empty = not configured."""
+
+    account_sid: str
+    auth_token: str
+    from_: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Slack:
+    """Slack's Web API (``WARROOM_SLACK_*``), for channels given by id; webhooks need none of it."""
+
+    bot_token: str
+    api_url: str
+
+
+def _smtp() -> Smtp:
+    security = env_choice("WARROOM_SMTP_SECURITY", "starttls", ("starttls", "tls", "none"))
+    default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
+    host = env_str("WARROOM_SMTP_HOST")
+    if host and not _DOMAIN.match(host.lower()) and not _is_ip(host):
+        raise ConfigError(
+            f"WARROOM_SMTP_HOST must be a host name or address such as smtp.example.com, not {host!r}"
+        )
+    user, password = env_str("WARROOM_SMTP_USER"), env_str("WARROOM_SMTP_PASSWORD")
+    if bool(user) != bool(password):
+        raise ConfigError("WARROOM_SMTP_USER and WARROOM_SMTP_PASSWORD go together: set both or neither")
+    return Smtp(
+        host=host,
+        port=env_int("WARROOM_SMTP_PORT", default_port, minimum=1, maximum=65535),
+        user=user,
+        password=password,
+        security=security,
+        timeout=env_float("WARROOM_SMTP_TIMEOUT", 10.0, minimum=1.0, maximum=120.0),
+    )
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _twilio() -> Twilio:
+    sid = env_str("WARROOM_TWILIO_ACCOUNT_SID")
+    token = env_str("WARROOM_TWILIO_AUTH_TOKEN")
+    sender = env_str("WARROOM_TWILIO_FROM")
+    if (sid or token or sender) and not (sid and token and sender):
+        raise ConfigError(
+            "WARROOM_TWILIO_ACCOUNT_SID, WARROOM_TWILIO_AUTH_TOKEN and WARROOM_TWILIO_FROM go together: "
+            "set all three"
+        )
+    if sid and not _TWILIO_SID.match(sid):
+        raise ConfigError(f"WARROOM_TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits, not {sid!r}")
+    if sender and not _TWILIO_FROM.match(sender):
+        raise ConfigError(
+            "WARROOM_TWILIO_FROM must be a phone number in E.164 form such as +15005550006, or a messaging "
+            f"service id (MG + 32 hex digits), not {sender!r}"
+        )
+    return Twilio(
+        account_sid=sid,
+        auth_token=token,
+        from_=sender,
+        base_url=env_url("WARROOM_TWILIO_BASE_URL", "https://api.twilio.com"),
+    )
+
+
+def _slack() -> Slack:
+    token = env_str("WARROOM_SLACK_BOT_TOKEN")
+    if token and not token.startswith(("xoxb-", "xoxp-")):
+        raise ConfigError(
+            "WARROOM_SLACK_BOT_TOKEN must be a Slack bot token (xoxb-...) or user token (xoxp-...)"
+        )
+    return Slack(bot_token=token, api_url=env_url("WARROOM_SLACK_API_URL", "https://slack.com/api"))
+
+
 def _redact(url: str) -> str:
     """``url`` with any password replaced, for error messages."""
     parts = urlsplit(url)
@@ -202,6 +319,10 @@ class Config:
     email_from: str
     email_domain: str
     intake_retention_days: int
+    smtp: Smtp
+    twilio: Twilio
+    slack: Slack
+    http_allow_private: tuple[str, ...]
 
     @property
     def is_sqlite(self) -> bool:
@@ -243,4 +364,8 @@ def load() -> Config:
         email_from=env_email("WARROOM_EMAIL_FROM", "warroom@localhost"),
         email_domain=env_domain("WARROOM_EMAIL_DOMAIN", host if _DOMAIN.match(host.lower()) else "localhost"),
         intake_retention_days=env_int("WARROOM_INTAKE_RETENTION_DAYS", 30, minimum=1, maximum=3650),
+        smtp=_smtp(),
+        twilio=_twilio(),
+        slack=_slack(),
+        http_allow_private=env_networks("WARROOM_HTTP_ALLOW_PRIVATE"),
     )

@@ -40,8 +40,11 @@ INSTALLED_APPS = [
     "warroom.audit",
     "warroom.accounts",
     "warroom.catalog",
+    "warroom.oncall",
     "warroom.alerts",
     "warroom.incidents",
+    "warroom.integrations",
+    "warroom.notify",
     "warroom.engine",
     "warroom.web",
     "warroom.demo",
@@ -148,6 +151,32 @@ SECURE_CSP = {
 
 DEFAULT_FROM_EMAIL = CONFIG.email_from
 
+# Mail goes through Django's SMTP backend. The "notifications" mailer (the email channel) exists only when
+# WARROOM_SMTP_HOST is set; "default" (Django's own mail) uses the same server, or localhost:25 without one.
+_SMTP_OPTIONS = {
+    "host": CONFIG.smtp.host,
+    "port": CONFIG.smtp.port,
+    "username": CONFIG.smtp.user,
+    "password": CONFIG.smtp.password,
+    "use_tls": CONFIG.smtp.security == "starttls",
+    "use_ssl": CONFIG.smtp.security == "tls",
+    "timeout": CONFIG.smtp.timeout,
+}
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+MAILERS: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": _SMTP_BACKEND,
+        "OPTIONS": _SMTP_OPTIONS if CONFIG.smtp.host else {"host": "localhost", "port": 25},
+    }
+}
+if CONFIG.smtp.host:
+    MAILERS["notifications"] = {"BACKEND": _SMTP_BACKEND, "OPTIONS": _SMTP_OPTIONS}
+# Notification channels (warroom.integrations): Twilio for SMS and voice, Slack's Web API.
+WARROOM_TWILIO = CONFIG.twilio
+WARROOM_SLACK = CONFIG.slack
+# Outbound HTTP (warroom.lib.http): address ranges an administrator allows despite being private.
+WARROOM_HTTP_ALLOW_PRIVATE = CONFIG.http_allow_private
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 LOGGING = {
@@ -159,7 +188,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
     },
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO: webhook URLs are secrets (warroom.lib.http logs what it should)
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

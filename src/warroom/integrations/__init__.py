@@ -1,0 +1,1 @@
+"""Provider integrations: the channel contract (``base``), the registry, and one package per provider."""

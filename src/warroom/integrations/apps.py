@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "warroom.integrations"
+    label = "integrations"
+    verbose_name = "Provider integrations"

@@ -1,0 +1,1 @@
+"""The ntfy notification channel."""

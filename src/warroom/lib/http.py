@@ -1,0 +1,356 @@
+"""The one outbound HTTP client. Every call Warroom makes to a URL a user or admin typed goes through here.
+
+What it guarantees (the SSRF rules of DESIGN.md and ``reliability-and-security.md``):
+
+* Only ``http`` and ``https`` URLs, without credentials in them.
+* The host is resolved once; **every** address it resolves to must be public. Loopback, private (RFC 1918,
+  ULA), link-local (169.254.0.0/16 with the cloud metadata address, fe80::/10), CGNAT (100.64.0.0/10),
+  multicast, reserved, unspecified and other non-global addresses are refused, IPv4 and IPv6 alike, including
+  IPv4 addresses wrapped in IPv6 (``::ffff:10.0.0.1``, NAT64 ``64:ff9b::/96``, 6to4, Teredo). An administrator
+  may allow ranges with ``WARROOM_HTTP_ALLOW_PRIVATE`` (comma-separated CIDRs, e.g. an on-premises ntfy).
+* The connection goes to the vetted address itself, with the original ``Host`` header and TLS SNI (and the
+  certificate checked against the host name), so a DNS answer that changes between the check and the connect
+  (DNS rebinding) cannot redirect the request.
+* Redirects are not followed unless the caller asks; each hop is then vetted the same way.
+* A connect timeout of 5 s, an overall deadline of 10 s, and a 1 MB cap on the (decoded) response body.
+
+Errors say whether the request may have reached the server, which the notification channels need to decide
+between "retry" and "never again" (see ``warroom.integrations.base``):
+
+* :class:`TargetRefused` — the URL or address is not allowed: nothing was sent.
+* :class:`ConnectFailed` — no connection could be made: nothing was sent.
+* :class:`NoResponse` — the connection broke or timed out after the request started: it may have arrived.
+* :class:`ResponseTooLarge` — the server answered more than the cap allows: it did receive the request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import certifi
+import httpx
+from django.conf import settings
+
+import warroom
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+CONNECT_TIMEOUT = 5.0
+TOTAL_TIMEOUT = 10.0
+MAX_BYTES = 1024 * 1024
+USER_AGENT = f"Warroom/{warroom.__version__}"
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
+
+
+class OutboundError(Exception):
+    """An outbound request that did not produce a usable answer. ``maybe_delivered`` says whether the server
+    may have received (and acted on) the request."""
+
+    maybe_delivered = False
+
+
+class TargetRefused(OutboundError):
+    """The URL, or an address its host resolves to, is not allowed. Nothing was sent."""
+
+
+class ConnectFailed(OutboundError):
+    """No connection could be made (DNS failure, refused, unreachable, connect timeout). Nothing was sent."""
+
+
+class NoResponse(OutboundError):
+    """The exchange broke after the request started (timeout, reset, malformed answer): it may have arrived."""
+
+    maybe_delivered = True
+
+
+class ResponseTooLarge(OutboundError):
+    """The answer was larger than the cap. The server did receive the request."""
+
+    maybe_delivered = True
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; ``None`` when it is not JSON."""
+        try:
+            return httpx.Response(self.status, content=self.content).json()
+        except ValueError:
+            return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# vetting
+
+
+def allowed_networks() -> tuple[IPNetwork, ...]:
+    """The ranges an administrator allowed (``WARROOM_HTTP_ALLOW_PRIVATE``), read at each call."""
+    return tuple(
+        ipaddress.ip_network(n, strict=False) for n in getattr(settings, "WARROOM_HTTP_ALLOW_PRIVATE", ())
+    )
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, NAT64, 6to4, Teredo client), if any."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
+
+
+def _category(ip: IPAddress) -> str | None:
+    """Why ``ip`` is not a public address, or None when it is."""
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("shared (CGNAT)", isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT),
+        ("reserved", ip.is_reserved),
+        ("site-local", isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local),
+        ("not globally routable", not ip.is_global),
+    )
+    return next((name for name, hit in checks if hit), None)
+
+
+def refusal(ip: IPAddress) -> str | None:
+    """Why Warroom may not connect to ``ip``, or None when it may. An IPv6 address that carries an IPv4 one
+    (mapped, NAT64, 6to4, Teredo) is judged by the IPv4 address it reaches."""
+    embedded = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    allowed = allowed_networks()
+    if any(c in net for c in (ip, embedded) if c is not None for net in allowed if c.version == net.version):
+        return None
+    judged = embedded or ip
+    reason = _category(judged)
+    if reason:
+        return f"{ip} ({judged}) is a {reason} address" if judged != ip else f"{ip} is a {reason} address"
+    return None
+
+
+def _parse(url: str | httpx.URL) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise TargetRefused(f"not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https"):
+        raise TargetRefused(f"only http and https URLs are allowed, not {parsed.scheme or 'no scheme'!r}")
+    if not parsed.host:
+        raise TargetRefused("the URL has no host")
+    if parsed.userinfo:
+        raise TargetRefused("credentials in the URL are not allowed")
+    return parsed
+
+
+def _literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def check_url(url: str) -> str:
+    """Check a URL as it is being saved: syntax, scheme, no credentials, and a literal address or ``localhost``
+    must be allowed. The full check (DNS) happens at each request. Returns the URL; raises :class:`TargetRefused`."""
+    parsed = _parse(url)
+    host = parsed.raw_host.decode("ascii", errors="replace")
+    literal = _literal(host)
+    if literal is None and host.rstrip(".").lower() in ("localhost", "localhost.localdomain"):
+        literal = ipaddress.IPv4Address("127.0.0.1")
+    if literal is not None:
+        reason = refusal(literal)
+        if reason:
+            raise TargetRefused(
+                f"{host}: {reason}; ask an administrator to allow it (WARROOM_HTTP_ALLOW_PRIVATE)"
+            )
+    return url
+
+
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` resolves to, in the resolver's order; raises :class:`ConnectFailed`."""
+    literal = _literal(host)
+    if literal is not None:
+        return [literal]
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise ConnectFailed(f"cannot resolve {host}: {exc}") from None
+    found: list[IPAddress] = []
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if ip not in found:
+            found.append(ip)
+    if not found:
+        raise ConnectFailed(f"{host} has no address")
+    return found
+
+
+def vet(url: httpx.URL) -> IPAddress:
+    """Resolve ``url``'s host once and return the address to connect to; every resolved address must pass."""
+    host = url.raw_host.decode("ascii")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    addresses = resolve(host, port)
+    for ip in addresses:
+        reason = refusal(ip)
+        if reason:
+            raise TargetRefused(
+                f"{host} resolves to {reason}; ask an administrator to allow it (WARROOM_HTTP_ALLOW_PRIVATE)"
+            )
+    return addresses[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# requests
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _pinned(url: httpx.URL, ip: IPAddress) -> tuple[httpx.URL, str, dict[str, Any]]:
+    """The URL rewritten to the vetted address, the Host header it must carry, and the TLS SNI extension."""
+    default_port = 443 if url.scheme == "https" else 80
+    host = url.raw_host.decode("ascii")
+    host_header = f"[{host}]" if ":" in host else host
+    if url.port and url.port != default_port:
+        host_header += f":{url.port}"
+    extensions: dict[str, Any] = {}
+    if url.scheme == "https" and _literal(host) is None:
+        extensions["sni_hostname"] = host
+    return url.copy_with(host=str(ip)), host_header, extensions
+
+
+def _read(response: httpx.Response, *, max_bytes: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ResponseTooLarge(
+                f"the answer is larger than {max_bytes} bytes", status=response.status_code
+            )
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise NoResponse(f"no complete answer within {TOTAL_TIMEOUT:g} s")
+    return b"".join(chunks)
+
+
+def _once(
+    client: httpx.Client,
+    method: str,
+    url: httpx.URL,
+    *,
+    headers: dict[str, str],
+    body: Mapping[str, Any],
+    auth: tuple[str, str] | None,
+    max_bytes: int,
+    deadline: float,
+) -> Response:
+    ip = vet(url)
+    target, host_header, extensions = _pinned(url, ip)
+    request = client.build_request(
+        method, target, headers={**headers, "Host": host_header}, extensions=extensions, **body
+    )
+    try:
+        response = client.send(request, auth=httpx.BasicAuth(*auth) if auth else None, stream=True)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise ConnectFailed(f"cannot connect to {url.host} ({ip}): {exc or type(exc).__name__}") from None
+    except httpx.TransportError as exc:
+        raise NoResponse(f"no answer from {url.host}: {exc or type(exc).__name__}") from None
+    try:
+        content = _read(response, max_bytes=max_bytes, deadline=deadline)
+    except httpx.TransportError as exc:
+        raise NoResponse(f"the answer from {url.host} broke off: {exc or type(exc).__name__}") from None
+    finally:
+        response.close()
+    return Response(status=response.status_code, headers=response.headers, content=content, url=str(url))
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    content: bytes | str | None = None,
+    json: Any = None,
+    data: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    max_bytes: int = MAX_BYTES,
+    timeout: float = TOTAL_TIMEOUT,
+    max_redirects: int = 0,
+) -> Response:
+    """Send one request through the SSRF rules above and return the whole (capped) answer.
+
+    ``content``, ``json`` and ``data`` (form fields) are the body, as in httpx. A 3xx answer is returned as it is
+    unless ``max_redirects`` > 0; followed hops are vetted again, and only 307/308 keep the method and body.
+    Raises :class:`OutboundError` subclasses; never returns for a refused target.
+    """
+    parsed = _parse(url)
+    all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
+    body: dict[str, Any] = {"content": content, "json": json, "data": data}
+    deadline = time.monotonic() + timeout
+    limits = httpx.Timeout(min(timeout, TOTAL_TIMEOUT), connect=min(CONNECT_TIMEOUT, timeout))
+    with httpx.Client(verify=_tls(), timeout=limits, follow_redirects=False, trust_env=False) as client:
+        for hop in range(max_redirects + 1):
+            response = _once(
+                client,
+                method,
+                parsed,
+                headers=all_headers,
+                body=body,
+                auth=auth,
+                max_bytes=max_bytes,
+                deadline=deadline,
+            )
+            location = response.headers.get("location")
+            if not (300 <= response.status < 400 and location and hop < max_redirects):
+                return response
+            previous = parsed
+            parsed = _parse(parsed.join(location))
+            if (parsed.scheme, parsed.host, parsed.port) != (previous.scheme, previous.host, previous.port):
+                auth = None  # credentials never follow a redirect to another origin
+                all_headers = {k: v for k, v in all_headers.items() if k.lower() != "authorization"}
+            if response.status not in (307, 308):
+                method, body = "GET", {"content": None, "json": None, "data": None}
+    return response  # pragma: no cover - the loop always returns
+
+
+def post(url: str, **kwargs: Any) -> Response:
+    return request("POST", url, **kwargs)
+
+
+def get(url: str, **kwargs: Any) -> Response:
+    return request("GET", url, **kwargs)

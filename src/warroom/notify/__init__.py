@@ -1,0 +1,1 @@
+"""Contact methods, personal notification rules, the outbox and its sender."""

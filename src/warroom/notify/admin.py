@@ -1,0 +1,47 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from warroom.notify.models import ContactMethod, DeliveryAttempt, Message, NotificationRule
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(admin.ModelAdmin[ContactMethod]):
+    list_display = ["user", "name", "kind", "display", "verified_at", "disabled"]
+    list_filter = ["kind", "disabled"]
+    search_fields = ["user__email", "name"]
+    exclude = ["secret", "code_digest"]
+    readonly_fields = ["value", "display", "config", "verified_at", "code_expires_at", "code_sent_at"]
+
+
+@admin.register(NotificationRule)
+class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
+    list_display = ["user", "urgency", "delay_minutes", "contact_method"]
+    list_filter = ["urgency"]
+
+
+class AttemptInline(admin.TabularInline[DeliveryAttempt, Message]):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "number",
+        "delivery_id",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "provider_id",
+        "error",
+    ]
+    exclude = ["contact_method", "counts_for_throttle"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin[Message]):
+    list_display = ["created_at", "user", "kind", "target", "subject", "status", "failure", "attempts"]
+    list_filter = ["status", "kind", "category"]
+    search_fields = ["user__email", "subject", "delivery_id", "dedup_key", "group"]
+    readonly_fields = [f.name for f in Message._meta.fields]
+    inlines = [AttemptInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,160 @@
+"""Schemas of the notifications API. Secrets (webhook URLs, tokens, signing secrets) are write-only: no output
+schema has a field for them, except a generated signing secret shown once in the creation answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from warroom.integrations import registry
+from warroom.notify import throttle
+from warroom.notify.models import ContactMethod, Message, NotificationRule
+
+
+class ContactMethodOut(Schema):
+    id: int
+    kind: str
+    name: str
+    display: str = Field(description="The address as it may be shown: secret parts are elided.")
+    verified: bool
+    verified_at: datetime | None
+    disabled: bool
+    disabled_reason: str
+    delivery: str = Field(description="at_most_once (SMS, voice) or at_least_once.")
+    throttle: str = Field(description="How many notifications may start per time window.")
+    created_at: datetime
+
+
+class ContactMethodCreatedOut(ContactMethodOut):
+    signing_secret: str | None = Field(
+        None, description="Webhooks: the generated signing secret. Shown only this once."
+    )
+
+
+class ContactMethodIn(Schema):
+    kind: str = Field(description="email, sms, voice, slack, teams, ntfy or webhook.")
+    name: str = Field(description="Your label, such as 'Work phone'.")
+    address: str = Field(
+        description="Email address; phone number (+14155550100); Slack webhook URL or channel id; Teams "
+        "workflow URL; ntfy topic URL; webhook URL."
+    )
+    token: str = Field(
+        "", description="ntfy: access token. Webhook: your own signing secret (else generated)."
+    )
+    send_code: bool = Field(True, description="Send a verification code right away.")
+
+
+class ContactMethodPatch(Schema):
+    name: str | None = None
+    disabled: bool | None = None
+    address: str | None = Field(None, description="A new address: the method must be verified again.")
+    token: str | None = None
+
+
+class VerifyIn(Schema):
+    code: str
+
+
+class RuleOut(Schema):
+    id: int
+    contact_method: int
+    contact_method_name: str
+    kind: str
+    urgency: str
+    delay_minutes: int
+    created_at: datetime
+
+
+class RuleIn(Schema):
+    contact_method: int
+    urgency: str = Field(description="high or low.")
+    delay_minutes: int = Field(0, description="Minutes after the page starts, 0 to 1440.")
+
+
+class RulePatch(Schema):
+    contact_method: int | None = None
+    urgency: str | None = None
+    delay_minutes: int | None = None
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str
+    target: str
+    category: str
+    urgency: str
+    subject: str
+    status: str
+    failure: str
+    note: str
+    last_error: str
+    attempts: int
+    bundle_count: int
+    bundled_into: int | None
+    delivery_id: str
+    due_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    created_at: datetime
+
+
+class ChannelOut(Schema):
+    kind: str
+    label: str
+    configured: bool
+    delivery: str
+    throttle: str
+    address_help: str
+
+
+def contact_method_json(method: ContactMethod) -> dict[str, Any]:
+    return {
+        "id": method.pk,
+        "kind": method.kind,
+        "name": method.name,
+        "display": method.display,
+        "verified": method.verified_at is not None,
+        "verified_at": method.verified_at,
+        "disabled": method.disabled,
+        "disabled_reason": method.disabled_reason,
+        "delivery": registry.get(method.kind).delivery.value,
+        "throttle": throttle.describe(method.kind),
+        "created_at": method.created_at,
+    }
+
+
+def rule_json(rule: NotificationRule) -> dict[str, Any]:
+    return {
+        "id": rule.pk,
+        "contact_method": rule.contact_method_id,
+        "contact_method_name": rule.contact_method.name,
+        "kind": rule.contact_method.kind,
+        "urgency": rule.urgency,
+        "delay_minutes": rule.delay_minutes,
+        "created_at": rule.created_at,
+    }
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "kind": message.kind,
+        "target": message.target,
+        "category": message.category,
+        "urgency": message.urgency,
+        "subject": message.subject,
+        "status": message.status,
+        "failure": message.failure,
+        "note": message.note,
+        "last_error": message.last_error,
+        "attempts": message.attempts,
+        "bundle_count": message.bundle_count,
+        "bundled_into": message.bundled_into_id,
+        "delivery_id": message.delivery_id,
+        "due_at": message.due_at,
+        "next_attempt_at": message.next_attempt_at,
+        "sent_at": message.sent_at,
+        "created_at": message.created_at,
+    }

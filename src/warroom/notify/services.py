@@ -1,0 +1,641 @@
+"""Every write to contact methods, notification rules and the outbox.
+
+A person manages their own contact methods and rules (``actor`` must be that person; ``actor=None`` is the
+system). :func:`enqueue` is the entry point for other apps: it expands a person's rules into outbox rows inside
+the caller's transaction. See docs/notifications.md for the contracts.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from warroom.accounts.models import User
+from warroom.audit import services as audit
+from warroom.integrations import registry
+from warroom.integrations.base import Channel, InvalidAddress
+from warroom.lib import clock, tokens
+from warroom.lib.errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
+from warroom.notify.models import (
+    Category,
+    ContactMethod,
+    Kind,
+    Message,
+    NotificationRule,
+    Status,
+    Urgency,
+)
+
+NAME_MAX = 100
+SUBJECT_MAX = 300
+BODY_MAX = 20_000
+CONTEXT_MAX = 20_000  # bytes of JSON
+DEDUP_KEY_MAX = 200
+GROUP_MAX = 200
+DELAY_MAX = 1440
+
+CODE_DIGITS = 6
+CODE_TTL = timedelta(minutes=15)
+CODE_RESEND_AFTER = timedelta(seconds=60)
+CODE_MAX_ATTEMPTS = 5
+
+#: kinds that wake a phone: a new one gets a high-urgency rule only
+PHONE_KINDS = frozenset({Kind.SMS, Kind.VOICE})
+
+_UNSET: Any = object()
+
+
+class TooManyRequests(ServiceError):
+    """Asked again too soon (a verification code within a minute of the last)."""
+
+    status = 429
+    code = "throttled"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _check_owner(user: User, actor: User | None) -> None:
+    if actor is not None and actor.pk != user.pk:
+        raise PermissionDenied("people manage their own contact methods and notification rules")
+
+
+def _channel(kind: str) -> Channel:
+    if kind not in Kind.values:
+        raise ValidationFailed(f"kind must be one of {', '.join(Kind.values)}", field="kind")
+    return registry.get(kind)
+
+
+def _clean_name(name: str | None) -> str:
+    value = " ".join((name or "").split())
+    if not value or len(value) > NAME_MAX:
+        raise ValidationFailed(f"a name is 1 to {NAME_MAX} characters", field="name")
+    return value
+
+
+def _snapshot(method: ContactMethod) -> dict[str, Any]:
+    """What the audit log keeps of a contact method: never its secret."""
+    return {
+        "kind": method.kind,
+        "name": method.name,
+        "display": method.display,
+        "verified": method.verified_at is not None,
+        "disabled": method.disabled,
+    }
+
+
+def _rule_snapshot(rule: NotificationRule) -> dict[str, Any]:
+    return {
+        "contact_method": rule.contact_method_id,
+        "urgency": rule.urgency,
+        "delay_minutes": rule.delay_minutes,
+    }
+
+
+def new_delivery_id() -> str:
+    return f"wrd_{uuid.uuid4().hex}"
+
+
+def _code_digest(method: ContactMethod, code: str) -> str:
+    return tokens.digest(f"contact-method-code:{method.pk}:{code}")
+
+
+def _message_row(
+    *,
+    method: ContactMethod,
+    category: str,
+    urgency: str,
+    subject: str,
+    body: str,
+    context: dict[str, Any],
+    dedup_key: str,
+    group: str,
+    due_at: datetime,
+    now: datetime,
+) -> Message:
+    return Message(
+        user_id=method.user_id,
+        contact_method=method,
+        kind=method.kind,
+        target=method.display,
+        category=category,
+        urgency=urgency,
+        subject=subject[:SUBJECT_MAX],
+        body=body,
+        context=context,
+        dedup_key=dedup_key,
+        group=group,
+        delivery_id=new_delivery_id(),
+        due_at=due_at,
+        next_attempt_at=due_at,
+        created_at=now,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# contact methods
+
+
+@dataclass(frozen=True)
+class Created:
+    method: ContactMethod
+    #: shown to the owner once (a generated webhook signing secret)
+    reveal: dict[str, str] = field(default_factory=dict)
+
+
+def _parse(channel: Channel, address: str, token: str) -> Any:
+    if not channel.configured():
+        raise ValidationFailed(channel.not_configured_reason(), field="kind")
+    try:
+        return channel.parse_address(address, token=token or "")
+    except InvalidAddress as exc:
+        raise ValidationFailed(str(exc), field="address") from None
+
+
+def create_contact_method(
+    *,
+    user: User,
+    kind: str,
+    name: str,
+    address: str,
+    token: str = "",
+    actor: User | None,
+    source: str,
+    send_code: bool = True,
+) -> Created:
+    """Add a contact method (unverified) and, unless ``send_code`` is false, send it a verification code."""
+    _check_owner(user, actor)
+    channel = _channel(kind)
+    clean_name = _clean_name(name)
+    target = _parse(channel, address, token)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            method = ContactMethod.objects.create(
+                user=user,
+                kind=kind,
+                name=clean_name,
+                value=target.value,
+                display=target.display,
+                config=target.config,
+                secret=target.secret,
+                created_at=now,
+                updated_at=now,
+            )
+            audit.record(
+                actor=actor,
+                source=source,
+                action="contact_method.create",
+                obj=method,
+                after=_snapshot(method),
+            )
+            if send_code:
+                _send_code(method, now)
+    except IntegrityError:
+        raise Conflict(f"you already have a contact method named {clean_name!r}", field="name") from None
+    return Created(method=method, reveal=dict(target.reveal))
+
+
+def update_contact_method(
+    *,
+    method: ContactMethod,
+    actor: User | None,
+    source: str,
+    name: str = _UNSET,
+    disabled: bool = _UNSET,
+    address: str = _UNSET,
+    token: str = _UNSET,
+) -> Created:
+    """Rename, disable or re-enable, or change the address (which needs a new verification)."""
+    _check_owner(method.user, actor)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            locked = (
+                ContactMethod.objects.select_for_update(of=("self",)).select_related("user").get(pk=method.pk)
+            )
+            before = _snapshot(locked)
+            reveal: dict[str, str] = {}
+            if name is not _UNSET:
+                locked.name = _clean_name(name)
+            if disabled is not _UNSET:
+                locked.disabled = bool(disabled)
+                locked.disabled_reason = "" if not disabled else "disabled by its owner"
+            if address is not _UNSET or token is not _UNSET:
+                if address is _UNSET:
+                    raise ValidationFailed("give the address again with a new token", field="address")
+                target = _parse(registry.get(locked.kind), address, "" if token is _UNSET else token)
+                locked.value, locked.display = target.value, target.display
+                locked.config, locked.secret = target.config, target.secret
+                locked.verified_at = None
+                locked.code_digest, locked.code_expires_at, locked.code_attempts = "", None, 0
+                reveal = dict(target.reveal)
+            locked.updated_at = now
+            locked.save()
+            audit.record(
+                actor=actor,
+                source=source,
+                action="contact_method.update",
+                obj=locked,
+                before=before,
+                after=_snapshot(locked),
+            )
+    except IntegrityError:
+        raise Conflict(f"you already have a contact method named {name!r}", field="name") from None
+    return Created(method=locked, reveal=reveal)
+
+
+def delete_contact_method(*, method: ContactMethod, actor: User | None, source: str) -> None:
+    """Delete a contact method and its rules; its pending messages are cancelled (the log keeps them)."""
+    _check_owner(method.user, actor)
+    now = clock.now()
+    with transaction.atomic():
+        locked = ContactMethod.objects.select_for_update(of=("self",)).get(pk=method.pk)
+        Message.objects.filter(contact_method=locked, status=Status.PENDING).update(
+            status=Status.CANCELLED, note="the contact method was deleted", finished_at=now
+        )
+        audit.record(
+            actor=actor, source=source, action="contact_method.delete", obj=locked, before=_snapshot(locked)
+        )
+        locked.delete()
+
+
+def disable_contact_method(*, method_id: int, reason: str, source: str = "engine") -> bool:
+    """The system stops using a dead address (unsubscribed number, archived channel, 410 Gone)."""
+    with transaction.atomic():
+        locked = (
+            ContactMethod.objects.select_for_update(of=("self",)).filter(pk=method_id, disabled=False).first()
+        )
+        if locked is None:
+            return False
+        before = _snapshot(locked)
+        locked.disabled, locked.disabled_reason, locked.updated_at = True, reason[:500], clock.now()
+        locked.save(update_fields=["disabled", "disabled_reason", "updated_at"])
+        audit.record(
+            actor=None,
+            source=source,
+            action="contact_method.disable",
+            obj=locked,
+            before=before,
+            after=_snapshot(locked),
+        )
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# verification
+
+
+def _send_code(method: ContactMethod, now: datetime) -> Message:
+    code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+    method.code_digest = _code_digest(method, code)
+    method.code_expires_at = now + CODE_TTL
+    method.code_sent_at = now
+    method.code_attempts = 0
+    method.save(update_fields=["code_digest", "code_expires_at", "code_sent_at", "code_attempts"])
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    message = _message_row(
+        method=method,
+        category=Category.VERIFICATION,
+        urgency=Urgency.HIGH,
+        subject="Your Warroom verification code",
+        body=f"Your Warroom verification code is {code}. It expires in {minutes} minutes.",
+        context={"code": code},
+        dedup_key=f"verification:{method.pk}:{uuid.uuid4().hex}",
+        group=f"contact-method:{method.pk}",
+        due_at=now,
+        now=now,
+    )
+    message.save()
+    return message
+
+
+def send_verification(*, method: ContactMethod, actor: User | None, source: str) -> Message:
+    """Send a new code (the previous one stops working). At most one per minute per contact method."""
+    _check_owner(method.user, actor)
+    now = clock.now()
+    with transaction.atomic():
+        locked = ContactMethod.objects.select_for_update(of=("self",)).get(pk=method.pk)
+        if locked.verified_at is not None:
+            raise Conflict("this contact method is already verified")
+        channel = registry.get(locked.kind)
+        if not channel.configured():
+            raise ValidationFailed(channel.not_configured_reason(), field="kind")
+        if locked.code_sent_at is not None and now - locked.code_sent_at < CODE_RESEND_AFTER:
+            wait = int((locked.code_sent_at + CODE_RESEND_AFTER - now).total_seconds()) + 1
+            raise TooManyRequests(f"a code was sent moments ago: ask again in {wait} s")
+        message = _send_code(locked, now)
+        audit.record(actor=actor, source=source, action="contact_method.send_code", obj=locked)
+    return message
+
+
+def verify_contact_method(
+    *, method: ContactMethod, code: str, actor: User | None, source: str
+) -> ContactMethod:
+    """Check ``code``. Wrong guesses count: after 5 the code is void and a new one must be sent. A first
+    successful verification adds an immediate rule (high urgency; low urgency too except for phones) when the
+    method has none, so a verified method is never silently unused."""
+    _check_owner(method.user, actor)
+    now = clock.now()
+    refusal: ServiceError | None = None
+    with transaction.atomic():
+        locked = ContactMethod.objects.select_for_update(of=("self",)).get(pk=method.pk)
+        if locked.verified_at is not None:
+            return locked
+        given = "".join((code or "").split())
+        if not locked.code_digest:
+            refusal = ValidationFailed("no code is waiting: send a new one", field="code")
+        elif locked.code_expires_at is None or locked.code_expires_at <= now:
+            refusal = ValidationFailed("the code has expired: send a new one", field="code")
+        elif not tokens.matches(f"contact-method-code:{locked.pk}:{given}", locked.code_digest):
+            locked.code_attempts += 1
+            left = CODE_MAX_ATTEMPTS - locked.code_attempts
+            if left <= 0:
+                locked.code_digest, locked.code_expires_at = "", None
+                refusal = ValidationFailed("wrong code, and too many tries: send a new one", field="code")
+            else:
+                refusal = ValidationFailed(f"wrong code ({left} tries left)", field="code")
+            locked.save(update_fields=["code_attempts", "code_digest", "code_expires_at"])
+            audit.record(actor=actor, source=source, action="contact_method.verify_failed", obj=locked)
+        else:
+            before = _snapshot(locked)
+            locked.verified_at, locked.updated_at = now, now
+            locked.code_digest, locked.code_expires_at, locked.code_attempts = "", None, 0
+            locked.save()
+            _default_rules(locked, now)
+            audit.record(
+                actor=actor,
+                source=source,
+                action="contact_method.verify",
+                obj=locked,
+                before=before,
+                after=_snapshot(locked),
+            )
+    if refusal is not None:
+        raise refusal
+    return locked
+
+
+def _default_rules(method: ContactMethod, now: datetime) -> None:
+    if NotificationRule.objects.filter(contact_method=method).exists():
+        return
+    urgencies = [Urgency.HIGH] if method.kind in PHONE_KINDS else [Urgency.HIGH, Urgency.LOW]
+    for urgency in urgencies:
+        NotificationRule.objects.create(
+            user_id=method.user_id, contact_method=method, urgency=urgency, delay_minutes=0, created_at=now
+        )
+
+
+def send_test(*, method: ContactMethod, actor: User | None, source: str) -> Message:
+    """Send a test message to a verified contact method, now."""
+    _check_owner(method.user, actor)
+    if not method.is_usable:
+        raise Conflict("verify and enable the contact method first")
+    now = clock.now()
+    with transaction.atomic():
+        message = _message_row(
+            method=method,
+            category=Category.TEST,
+            urgency=Urgency.LOW,
+            subject="Test notification from Warroom",
+            body=f"This is a test of your contact method {method.name!r}. No action is needed.",
+            context={},
+            dedup_key=f"test:{method.pk}:{uuid.uuid4().hex}",
+            group=f"contact-method:{method.pk}",
+            due_at=now,
+            now=now,
+        )
+        message.save()
+        audit.record(actor=actor, source=source, action="contact_method.test", obj=method)
+    return message
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# notification rules
+
+
+def _clean_rule(user: User, contact_method: ContactMethod, urgency: str, delay_minutes: int) -> None:
+    if contact_method.user_id != user.pk:
+        raise ValidationFailed("contact method not found", field="contact_method")
+    if urgency not in Urgency.values:
+        raise ValidationFailed("urgency must be high or low", field="urgency")
+    if (
+        isinstance(delay_minutes, bool)
+        or not isinstance(delay_minutes, int)
+        or not 0 <= delay_minutes <= DELAY_MAX
+    ):
+        raise ValidationFailed(
+            f"delay_minutes is a whole number from 0 to {DELAY_MAX}", field="delay_minutes"
+        )
+
+
+def create_rule(
+    *,
+    user: User,
+    contact_method: ContactMethod,
+    urgency: str,
+    delay_minutes: int,
+    actor: User | None,
+    source: str,
+) -> NotificationRule:
+    _check_owner(user, actor)
+    _clean_rule(user, contact_method, urgency, delay_minutes)
+    try:
+        with transaction.atomic():
+            rule = NotificationRule.objects.create(
+                user=user,
+                contact_method=contact_method,
+                urgency=urgency,
+                delay_minutes=delay_minutes,
+                created_at=clock.now(),
+            )
+            audit.record(
+                actor=actor,
+                source=source,
+                action="notification_rule.create",
+                obj=rule,
+                after=_rule_snapshot(rule),
+            )
+    except IntegrityError:
+        raise Conflict("that rule exists already (same contact method, urgency and delay)") from None
+    return rule
+
+
+def update_rule(
+    *,
+    rule: NotificationRule,
+    actor: User | None,
+    source: str,
+    contact_method: ContactMethod = _UNSET,
+    urgency: str = _UNSET,
+    delay_minutes: int = _UNSET,
+) -> NotificationRule:
+    _check_owner(rule.user, actor)
+    try:
+        with transaction.atomic():
+            locked = (
+                NotificationRule.objects.select_for_update(of=("self",))
+                .select_related("user")
+                .get(pk=rule.pk)
+            )
+            before = _rule_snapshot(locked)
+            if contact_method is not _UNSET:
+                locked.contact_method = contact_method
+            if urgency is not _UNSET:
+                locked.urgency = urgency
+            if delay_minutes is not _UNSET:
+                locked.delay_minutes = delay_minutes
+            _clean_rule(locked.user, locked.contact_method, locked.urgency, locked.delay_minutes)
+            locked.save()
+            audit.record(
+                actor=actor,
+                source=source,
+                action="notification_rule.update",
+                obj=locked,
+                before=before,
+                after=_rule_snapshot(locked),
+            )
+    except IntegrityError:
+        raise Conflict("that rule exists already (same contact method, urgency and delay)") from None
+    return locked
+
+
+def delete_rule(*, rule: NotificationRule, actor: User | None, source: str) -> None:
+    _check_owner(rule.user, actor)
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            source=source,
+            action="notification_rule.delete",
+            obj=rule,
+            before=_rule_snapshot(rule),
+        )
+        NotificationRule.objects.filter(pk=rule.pk).delete()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the outbox: the API other apps call
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """What :func:`enqueue` did: the outbox rows of this logical message (new or already there), and why some
+    of the person's rules produced nothing. ``reachable`` is false when nothing will be sent: the caller
+    should say so where people look (the incident timeline)."""
+
+    messages: list[Message]
+    skipped: list[str]
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.messages)
+
+
+def _clean_context(context: dict[str, Any] | None) -> dict[str, Any]:
+    context = dict(context or {})
+    try:
+        encoded = json.dumps(context)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            "context must be JSON (strings, numbers, lists, objects)", field="context"
+        ) from None
+    if len(encoded) > CONTEXT_MAX:
+        raise ValidationFailed(f"context is at most {CONTEXT_MAX} bytes of JSON", field="context")
+    for key in ("url", "ack_url"):
+        value = context.get(key, "")
+        if value and not (isinstance(value, str) and value.startswith(("http://", "https://"))):
+            raise ValidationFailed(f"context.{key} must be an http(s) URL", field=f"context.{key}")
+    return context
+
+
+def enqueue(
+    *,
+    user: User,
+    urgency: str,
+    subject: str,
+    body: str = "",
+    context: dict[str, Any] | None = None,
+    dedup_key: str,
+    group: str = "",
+    start: datetime | None = None,
+) -> Enqueued:
+    """Expand ``user``'s notification rules for ``urgency`` into outbox rows, in the caller's transaction.
+
+    Each rule (contact method, delay) gives one row due at ``start`` (default: now) plus the rule's delay, keyed
+    ``"<dedup_key>|<contact method id>|<delay>"``: calling again with the same ``dedup_key`` inserts nothing new
+    and returns the existing rows, so a producer that is redone after a crash pages nobody twice. Rules whose
+    contact method is unverified, disabled or whose channel the server lacks are skipped and listed in
+    ``skipped``. ``group`` (e.g. ``"incident:42"``) lets :func:`cancel_pending` stop the later rungs.
+    """
+    if urgency not in Urgency.values:
+        raise ValidationFailed("urgency must be high or low", field="urgency")
+    subject = " ".join((subject or "").split())
+    if not subject:
+        raise ValidationFailed("a notification needs a subject", field="subject")
+    if not dedup_key or len(dedup_key) > DEDUP_KEY_MAX:
+        raise ValidationFailed(f"dedup_key is 1 to {DEDUP_KEY_MAX} characters", field="dedup_key")
+    if len(group) > GROUP_MAX:
+        raise ValidationFailed(f"group is at most {GROUP_MAX} characters", field="group")
+    if len(body or "") > BODY_MAX:
+        raise ValidationFailed(f"body is at most {BODY_MAX} characters", field="body")
+    clean_context = _clean_context(context)
+    now = clock.now()
+    begin = start or now
+    if not user.is_active:
+        return Enqueued(messages=[], skipped=[f"{user.display_name} is deactivated"])
+    rules = list(
+        NotificationRule.objects.filter(user=user, urgency=urgency)
+        .select_related("contact_method")
+        .order_by("delay_minutes", "id")
+    )
+    rows: list[Message] = []
+    skipped: list[str] = []
+    for rule in rules:
+        method = rule.contact_method
+        channel = registry.get(method.kind)
+        if method.disabled:
+            skipped.append(f"{method.name}: disabled ({method.disabled_reason or 'by its owner'})")
+        elif method.verified_at is None:
+            skipped.append(f"{method.name}: not verified")
+        elif not channel.configured():
+            skipped.append(f"{method.name}: {channel.not_configured_reason()}")
+        else:
+            rows.append(
+                _message_row(
+                    method=method,
+                    category=Category.NOTIFICATION,
+                    urgency=urgency,
+                    subject=subject,
+                    body=body or "",
+                    context=clean_context,
+                    dedup_key=f"{dedup_key}|{method.pk}|{rule.delay_minutes}",
+                    group=group,
+                    due_at=begin + timedelta(minutes=rule.delay_minutes),
+                    now=now,
+                )
+            )
+    if not rules:
+        skipped.append(f"{user.display_name} has no {urgency}-urgency notification rules")
+    with transaction.atomic():
+        Message.objects.bulk_create(rows, ignore_conflicts=True)
+    messages = list(
+        Message.objects.filter(dedup_key__in=[r.dedup_key for r in rows]).order_by("due_at", "id")
+    )
+    return Enqueued(messages=messages, skipped=skipped)
+
+
+def cancel_pending(*, group: str, reason: str) -> int:
+    """Cancel the ``group``'s messages that have not started sending (e.g. the later rungs of everyone's ladder
+    once an incident is acknowledged). Messages already being sent are not recalled. Returns how many."""
+    if not group:
+        raise ValidationFailed("give the group to cancel", field="group")
+    return Message.objects.filter(group=group, status=Status.PENDING).update(
+        status=Status.CANCELLED, note=(reason or "cancelled")[:300], finished_at=clock.now()
+    )
