@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("warroom.alerts.urls")),
+    path("", include("warroom.oncall.urls")),
     path("", include("warroom.web.urls")),
 ]
