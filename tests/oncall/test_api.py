@@ -13,6 +13,8 @@ from tests.conftest import World
 from tests.oncall.conftest import business_hours
 from warroom.accounts import services as accounts
 from warroom.audit.models import AuditEvent
+from warroom.lib import clock
+from warroom.notify.models import ContactMethod, NotificationRule
 from warroom.oncall import services
 from warroom.oncall.models import Layer, LayerMember, Override, Schedule
 
@@ -256,9 +258,10 @@ def test_shifts_report_gaps_and_warn_when_nobody_is_on_call(
         {"start": "2026-03-02T06:00:00Z", "end": "2026-03-02T15:00:00Z"},
         {"start": "2026-03-02T23:00:00Z", "end": "2026-03-03T06:00:00Z"},
     ]
-    assert [w["code"] for w in body["warnings"]] == ["nobody_on_call", "nobody_on_call"]
+    gaps = [w["code"] for w in body["warnings"] if w["code"] != "no_contact_method"]
+    assert gaps == ["nobody_on_call", "nobody_on_call"]
     detail = api.alice.get(f"/schedules/{schedule.pk}").json()
-    assert {w["code"] for w in detail["warnings"]} == {"nobody_on_call"}
+    assert {w["code"] for w in detail["warnings"]} - {"no_contact_method"} == {"nobody_on_call"}
 
 
 def test_participants_who_left_or_were_deactivated_are_warned_about(
@@ -268,10 +271,35 @@ def test_participants_who_left_or_were_deactivated_are_warned_about(
     world.alice.is_active = False
     world.alice.save()
     warnings = api.olivia.get(f"/schedules/{layer.schedule_id}").json()["warnings"]
-    assert {(w["code"], w["user"]["email"]) for w in warnings if w["user"]} == {
+    assert {
+        (w["code"], w["user"]["email"]) for w in warnings if w["user"] and w["code"] != "no_contact_method"
+    } == {
         ("participant_inactive", world.alice.email),
         ("participant_not_in_team", world.bob.email),
     }
+
+
+def test_participants_no_page_would_reach_are_warned_about(api: Clients, world: World, layer: Layer) -> None:
+    def unreachable() -> set[str]:
+        warnings = api.alice.get(f"/schedules/{layer.schedule_id}").json()["warnings"]
+        return {w["user"]["email"] for w in warnings if w["code"] == "no_contact_method"}
+
+    participants = unreachable()
+    assert world.bob.email in participants
+    now = clock.now()
+    method = ContactMethod.objects.create(
+        user=world.bob,
+        kind="email",
+        name="work",
+        value=world.bob.email,
+        display=world.bob.email,
+        created_at=now,
+    )
+    NotificationRule.objects.create(user=world.bob, contact_method=method, urgency="high", created_at=now)
+    assert world.bob.email in unreachable()  # not verified yet: a page would not reach him
+    method.verified_at = now
+    method.save()
+    assert world.bob.email not in unreachable()
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Membership, User
 from warroom.lib import tokens
 from warroom.lib.errors import NotFound
+from warroom.notify import selectors as notify_selectors
 from warroom.oncall import rotation
 from warroom.oncall.models import (
     CalendarFeed,
@@ -245,12 +246,9 @@ class ScheduleWarning:
 
 
 def users_without_working_contact_method(user_ids: Iterable[int]) -> set[int]:
-    """HOOK for the notify app: the ids among ``user_ids`` that have no verified, working contact method.
-
-    Contact methods do not exist yet, so this returns nobody and the schedule shows no such warning. When
-    ``notify`` adds contact methods, answer here from them.
-    """
-    return set()
+    """The ids among ``user_ids`` that no high-urgency page would reach (no verified, enabled contact method used
+    by a high-urgency notification rule); the schedule warns about them."""
+    return notify_selectors.users_without_working_contact_method(user_ids)
 
 
 def warnings_for(
