@@ -294,6 +294,7 @@ def test_participants_no_page_would_reach_are_warned_about(api: Clients, world: 
         value=world.bob.email,
         display=world.bob.email,
         created_at=now,
+        updated_at=now,
     )
     NotificationRule.objects.create(user=world.bob, contact_method=method, urgency="high", created_at=now)
     assert world.bob.email in unreachable()  # not verified yet: a page would not reach him
