@@ -32,6 +32,7 @@ from warroom.incidents.api import router as incidents_router
 from warroom.lib.errors import ServiceError
 from warroom.notify.api import router as notify_router
 from warroom.oncall.api import router as oncall_router
+from warroom.paging.api import router as paging_router
 
 
 class TokenAuth(HttpBearer):
@@ -121,3 +122,4 @@ api.add_router("", incidents_router)
 api.add_router("", alerts_router)
 api.add_router("", notify_router)
 api.add_router("", oncall_router)
+api.add_router("", paging_router)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("warroom.alerts.urls")),
     path("", include("warroom.oncall.urls")),
+    path("", include("warroom.paging.urls")),
     path("", include("warroom.web.urls")),
 ]

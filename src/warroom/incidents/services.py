@@ -897,3 +897,17 @@ def record_alert(*, incident: Incident, source: str, message: str, at: datetime 
         )
         Incident.objects.filter(pk=incident.pk).update(updated_at=now)
     return entry
+
+
+def record_paging(
+    *, incident: Incident, source: str, message: str, at: datetime | None = None
+) -> TimelineEntry:
+    """Write a timeline line of the incident's paging (who was paged, steps with nobody, exhausted, stopped):
+    the escalation runtime, in its own transaction."""
+    with transaction.atomic():
+        now = at or clock.now()
+        entry = _entry(
+            incident, actor=None, source=source, kind=EntryKind.LINK, at=now, field="paging", message=message
+        )
+        Incident.objects.filter(pk=incident.pk).update(updated_at=now)
+    return entry

@@ -19,11 +19,12 @@ from ninja import Query, Router, Status
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
-from warroom.accounts.schemas import Page, caller, lookup, paginate, source_of, user_key
+from warroom.accounts.schemas import Page, caller, lookup, paginate, source_of, team_ref, user_key
+from warroom.catalog import selectors as catalog_selectors
 from warroom.lib import clock
 from warroom.lib.errors import ValidationFailed
 from warroom.oncall import rotation, selectors, services
-from warroom.oncall.models import CalendarFeed, Layer, Schedule
+from warroom.oncall.models import CalendarFeed, EscalationPolicy, Layer, Schedule
 from warroom.oncall.schemas import (
     AtQuery,
     FeedCreatedOut,
@@ -39,6 +40,10 @@ from warroom.oncall.schemas import (
     OverridePatch,
     OverrideQuery,
     ParticipantsIn,
+    PolicyIn,
+    PolicyOut,
+    PolicyPatch,
+    PolicyQuery,
     RangeQuery,
     RestrictionIn,
     ScheduleDetailOut,
@@ -46,7 +51,9 @@ from warroom.oncall.schemas import (
     ScheduleOut,
     SchedulePatch,
     ScheduleQuery,
+    ServicePolicyIn,
     ShiftsOut,
+    StepIn,
     feed_json,
     layer_json,
     override_json,
@@ -494,3 +501,113 @@ def revoke_feed(request: HttpRequest, feed_id: int) -> dict[str, Any]:
     user = caller(request)
     feed = selectors.get_feed_for_user_or_404(user, feed_id=feed_id)
     return feed_json(services.revoke_calendar_feed(feed=feed, actor=user, source=source_of(request)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# escalation policies
+
+
+def _steps(payload_steps: Sequence[StepIn]) -> list[services.StepSpec]:
+    return [
+        services.StepSpec(s.delay_minutes, [services.TargetSpec(t.kind, t.id) for t in s.targets])
+        for s in payload_steps
+    ]
+
+
+def policy_json(policy: EscalationPolicy) -> dict[str, Any]:
+    return {
+        "id": policy.pk,
+        "team": team_ref(policy.team),
+        "name": policy.name,
+        "description": policy.description,
+        "repeat": policy.repeat,
+        "steps": [
+            {
+                "order": step.order,
+                "delay_minutes": step.delay_minutes,
+                "targets": [
+                    {
+                        "kind": t.kind,
+                        "id": t.user_id or t.schedule_id or t.team_id,
+                        "name": selectors.target_label(t),
+                    }
+                    for t in step.targets.all()
+                ],
+            }
+            for step in selectors.steps_of(policy)
+        ],
+        "services": list(policy.services.values_list("service_id", flat=True)),
+    }
+
+
+@router.get("/escalation-policies", response=Page[PolicyOut], summary="List escalation policies")
+def list_policies(request: HttpRequest, query: Query[PolicyQuery]) -> dict[str, Any]:
+    user = caller(request)
+    policies = selectors.visible_policies(user).order_by("name", "id")
+    if query.team:
+        policies = policies.filter(team=accounts.get_team_for_user_or_404(user, key=query.team))
+    return paginate(policies, query, policy_json)
+
+
+@router.post("/escalation-policies", response={201: PolicyOut}, summary="Create an escalation policy")
+def create_policy(request: HttpRequest, payload: PolicyIn) -> Status[dict[str, Any]]:
+    """Team admins and managers. Steps page their targets in order, each waiting ``delay_minutes``."""
+    user = caller(request)
+    team = lookup("team", partial(accounts.get_team_for_user_or_404, user, key=payload.team))
+    policy = services.create_policy(
+        team=team,
+        actor=user,
+        source=source_of(request),
+        name=payload.name,
+        description=payload.description,
+        repeat=payload.repeat,
+        steps=_steps(payload.steps),
+    )
+    return Status(201, policy_json(policy))
+
+
+@router.get("/escalation-policies/{policy_id}", response=PolicyOut, summary="Get an escalation policy")
+def get_policy(request: HttpRequest, policy_id: int) -> dict[str, Any]:
+    return policy_json(selectors.get_policy_for_user_or_404(caller(request), key=policy_id))
+
+
+@router.patch("/escalation-policies/{policy_id}", response=PolicyOut, summary="Change an escalation policy")
+def update_policy(request: HttpRequest, policy_id: int, payload: PolicyPatch) -> dict[str, Any]:
+    """Only the fields sent change; ``steps`` replaces all steps."""
+    user = caller(request)
+    policy = selectors.get_policy_for_user_or_404(user, key=policy_id)
+    sent = payload.dict(exclude_unset=True)
+    steps = _steps(payload.steps) if payload.steps is not None else None
+    sent.pop("steps", None)
+    updated = services.update_policy(
+        policy=policy, actor=user, source=source_of(request), steps=steps, **sent
+    )
+    return policy_json(updated)
+
+
+@router.delete(
+    "/escalation-policies/{policy_id}", response={204: None}, summary="Delete an escalation policy"
+)
+def delete_policy(request: HttpRequest, policy_id: int) -> Status[None]:
+    user = caller(request)
+    policy = selectors.get_policy_for_user_or_404(user, key=policy_id)
+    services.delete_policy(policy=policy, actor=user, source=source_of(request))
+    return Status(204, None)
+
+
+@router.put(
+    "/services/{service_id}/escalation-policy", response=PolicyOut | None, summary="Pick a service's policy"
+)
+def set_service_policy(
+    request: HttpRequest, service_id: int, payload: ServicePolicyIn
+) -> dict[str, Any] | None:
+    """Team admins and managers of the service's team; ``policy: null`` pages nobody for it."""
+    user = caller(request)
+    service = catalog_selectors.get_service_for_user_or_404(user, key=service_id)
+    policy = (
+        lookup("policy", partial(selectors.get_policy_for_user_or_404, user, key=payload.policy))
+        if payload.policy is not None
+        else None
+    )
+    services.set_service_policy(service=service, policy=policy, actor=user, source=source_of(request))
+    return policy_json(policy) if policy else None

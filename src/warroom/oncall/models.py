@@ -204,3 +204,104 @@ class CalendarFeed(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# escalation policies
+
+
+class EscalationPolicy(models.Model):
+    """Who to page, in what order, for a team's services: ordered steps, each paging its targets and then waiting
+    ``delay_minutes`` before the next; after the last step the policy starts over ``repeat`` more times."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="escalation_policies")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    repeat = models.PositiveSmallIntegerField(default=0, help_text="How many times to run the steps again.")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "escalation policies"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="oncall_policy_unique_name_per_team"),
+            models.CheckConstraint(condition=models.Q(repeat__lte=20), name="oncall_policy_repeat_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationStep(models.Model):
+    """Step ``order`` (0-based) of a policy: page its targets, then wait ``delay_minutes``."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    delay_minutes = models.PositiveIntegerField(default=15)
+
+    class Meta:
+        ordering = ["policy", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "order"], name="oncall_step_unique_order"),
+            models.CheckConstraint(
+                condition=models.Q(delay_minutes__gte=1, delay_minutes__lte=1440),
+                name="oncall_step_delay_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} step {self.order + 1}"
+
+
+class TargetKind(models.TextChoices):
+    USER = "user", "Person"
+    SCHEDULE = "schedule", "Schedule (whoever is on call)"
+    TEAM = "team", "Whole team"
+
+
+class StepTarget(models.Model):
+    """One target of a step: a person, a schedule (whoever is on call when the step fires) or a whole team
+    (its admins, managers and responders)."""
+
+    step = models.ForeignKey(EscalationStep, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=10, choices=TargetKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["step", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        kind=TargetKind.USER, user__isnull=False, schedule__isnull=True, team__isnull=True
+                    )
+                    | models.Q(
+                        kind=TargetKind.SCHEDULE, user__isnull=True, schedule__isnull=False, team__isnull=True
+                    )
+                    | models.Q(
+                        kind=TargetKind.TEAM, user__isnull=True, schedule__isnull=True, team__isnull=False
+                    )
+                ),
+                name="oncall_target_one_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.kind} {self.user_id or self.schedule_id or self.team_id}"
+
+
+class ServicePolicy(models.Model):
+    """The escalation policy that pages for a service's incidents."""
+
+    service = models.OneToOneField(
+        "catalog.Service", on_delete=models.CASCADE, related_name="escalation", primary_key=True
+    )
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.PROTECT, related_name="services")
+
+    def __str__(self) -> str:
+        return f"{self.service_id} → {self.policy}"

@@ -414,3 +414,62 @@ def feed_json(feed: CalendarFeed) -> dict[str, Any]:
         "revoked_at": feed.revoked_at,
         "is_active": feed.is_active,
     }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# escalation policies
+
+
+class TargetIn(Schema):
+    kind: Literal["user", "schedule", "team"]
+    id: int
+
+
+class StepIn(Schema):
+    delay_minutes: int = Field(15, description="Minutes to wait after paging this step before the next one.")
+    targets: list[TargetIn]
+
+
+class PolicyIn(Schema):
+    team: int | str
+    name: str
+    description: str = ""
+    repeat: int = 0
+    steps: list[StepIn] = Field(default_factory=list)
+
+
+class PolicyPatch(Schema):
+    name: str | None = None
+    description: str | None = None
+    repeat: int | None = None
+    steps: list[StepIn] | None = None
+
+
+class TargetOut(Schema):
+    kind: str
+    id: int
+    name: str
+
+
+class StepOut(Schema):
+    order: int
+    delay_minutes: int
+    targets: list[TargetOut]
+
+
+class PolicyOut(Schema):
+    id: int
+    team: TeamRef
+    name: str
+    description: str
+    repeat: int
+    steps: list[StepOut]
+    services: list[int]
+
+
+class PolicyQuery(Paging):
+    team: str | None = None
+
+
+class ServicePolicyIn(Schema):
+    policy: int | None = Field(None, description="The policy's id; null: nobody is paged for the service.")

@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, Q, QuerySet
 
 from warroom.accounts import selectors as accounts
-from warroom.accounts.models import Membership, User
+from warroom.accounts.models import Membership, Role, User
 from warroom.lib import tokens
 from warroom.lib.errors import NotFound
 from warroom.notify import selectors as notify_selectors
 from warroom.oncall import rotation
 from warroom.oncall.models import (
     CalendarFeed,
+    EscalationPolicy,
+    EscalationStep,
     FeedKind,
     Layer,
     LayerMember,
@@ -32,6 +34,9 @@ from warroom.oncall.models import (
     Restriction,
     RotationKind,
     Schedule,
+    ServicePolicy,
+    StepTarget,
+    TargetKind,
 )
 
 #: How far ahead the schedule page and the schedule's warnings look.
@@ -352,3 +357,95 @@ def feed_shifts(feed: CalendarFeed, *, start: datetime, end: datetime) -> list[F
         found.extend(FeedShift(schedule, s) for s in final.shifts if s.user_id == feed.user_id)
     found.sort(key=lambda fs: (fs.shift.start, fs.schedule.pk))
     return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# escalation policies
+
+
+def visible_policies(user: User) -> QuerySet[EscalationPolicy]:
+    qs = EscalationPolicy.objects.select_related("team")
+    if user.is_org_admin:
+        return qs
+    return qs.filter(team_id__in=accounts.team_ids(user))
+
+
+def get_policy_for_user_or_404(user: User, *, key: int | str) -> EscalationPolicy:
+    """A policy by id, if ``user`` may see it (a member of its team, or an organisation admin); else NotFound."""
+    policy = visible_policies(user).filter(pk=key).first() if str(key).isdigit() else None
+    if policy is None:
+        raise NotFound(f"escalation policy {key!r} not found")
+    return policy
+
+
+def steps_of(policy: EscalationPolicy) -> list[EscalationStep]:
+    """The policy's steps in order, each with its targets (and their person, schedule or team) prefetched."""
+    targets = StepTarget.objects.select_related("user", "schedule", "team").order_by("id")
+    return list(
+        EscalationStep.objects.filter(policy=policy)
+        .prefetch_related(Prefetch("targets", queryset=targets))
+        .order_by("order")
+    )
+
+
+def policy_of_service(service_id: int) -> EscalationPolicy | None:
+    link = ServicePolicy.objects.select_related("policy").filter(service_id=service_id).first()
+    return link.policy if link else None
+
+
+def policy_for_services(service_ids: Iterable[int]) -> EscalationPolicy | None:
+    """The policy that pages for an incident on these services: the first service (by id) that has one."""
+    link = (
+        ServicePolicy.objects.select_related("policy")
+        .filter(service_id__in=list(service_ids))
+        .order_by("service_id")
+        .first()
+    )
+    return link.policy if link else None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One person a step pages, and through which target (\"on call on Checkout primary\")."""
+
+    user: User
+    via: str
+
+
+def target_label(target: StepTarget) -> str:
+    if target.kind == TargetKind.USER and target.user is not None:
+        return target.user.display_name
+    if target.kind == TargetKind.SCHEDULE and target.schedule is not None:
+        return f"on call on {target.schedule.name}"
+    if target.team is not None:
+        return f"team {target.team.name}"
+    return "?"
+
+
+def _target_people(target: StepTarget, at: datetime) -> list[User]:
+    if target.kind == TargetKind.USER and target.user is not None:
+        return [target.user]
+    if target.kind == TargetKind.SCHEDULE and target.schedule is not None:
+        now = on_call(target.schedule, at=at)
+        return [now.people[s.user_id] for s in now.shifts if s.user_id in now.people]
+    if target.kind == TargetKind.TEAM and target.team_id is not None:
+        members = Membership.objects.filter(
+            team_id=target.team_id, role__in=[Role.ADMIN, Role.MANAGER, Role.RESPONDER]
+        ).select_related("user")
+        return [m.user for m in members.order_by("user__full_name", "user_id")]
+    return []
+
+
+def resolve_step(step: EscalationStep, *, at: datetime) -> list[Resolved]:
+    """Everyone ``step`` pages at the instant ``at``: people as named, schedules → whoever the final schedule
+    has on call at ``at`` (overrides included), teams → their admins, managers and responders. Each active person
+    once, in target order; deactivated people are left out (the caller says the step found nobody)."""
+    seen: set[int] = set()
+    out: list[Resolved] = []
+    for target in step.targets.all():
+        for person in _target_people(target, at):
+            if person.pk in seen or not person.is_active:
+                continue
+            seen.add(person.pk)
+            out.append(Resolved(person, target_label(target)))
+    return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,11 +23,14 @@ from django.db.models import Max
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
 from warroom.audit import services as audit
+from warroom.catalog.models import Service
 from warroom.lib import clock, tokens
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
 from warroom.oncall import rotation, selectors
 from warroom.oncall.models import (
     CalendarFeed,
+    EscalationPolicy,
+    EscalationStep,
     FeedKind,
     Layer,
     LayerMember,
@@ -35,6 +39,9 @@ from warroom.oncall.models import (
     Restriction,
     RotationKind,
     Schedule,
+    ServicePolicy,
+    StepTarget,
+    TargetKind,
 )
 
 FEED_PREFIX = "wr_cal"
@@ -665,3 +672,240 @@ def touch_calendar_feed(feed: CalendarFeed) -> None:
     now = clock.now()
     if feed.last_used_at is None or now - feed.last_used_at > dt.timedelta(minutes=1):
         CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# escalation policies
+
+MAX_STEPS = 20
+MAX_TARGETS = 20
+MAX_REPEAT = 20
+MAY_NOT_MANAGE_POLICIES = "only the team's admins and managers change its escalation policies"
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A step target as asked for: ``kind`` is user, schedule or team; ``id`` the row's id."""
+
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    delay_minutes: int
+    targets: Sequence[TargetSpec] = field(default_factory=tuple)
+
+
+def policy_snapshot(policy: EscalationPolicy) -> dict[str, Any]:
+    return {
+        "team": policy.team.slug,
+        "name": policy.name,
+        "description": policy.description,
+        "repeat": policy.repeat,
+        "steps": [
+            {
+                "delay_minutes": step.delay_minutes,
+                "targets": [
+                    {"kind": t.kind, "id": t.user_id or t.schedule_id or t.team_id}
+                    for t in step.targets.all()
+                ],
+            }
+            for step in selectors.steps_of(policy)
+        ],
+    }
+
+
+def _require_policy_manager(actor: User | None, team_id: int) -> None:
+    if actor is not None and not accounts.can_manage_team(actor, team_id):
+        raise PermissionDenied(MAY_NOT_MANAGE_POLICIES)
+
+
+def _clean_policy(fields: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "name":
+            value = (value or "").strip()
+            if not value or len(value) > 100:
+                raise ValidationFailed("a policy name is 1 to 100 characters", field="name")
+        elif key == "description":
+            value = value or ""
+            if len(value) > 20000:
+                raise ValidationFailed("the description is at most 20000 characters", field="description")
+        elif key == "repeat":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_REPEAT:
+                raise ValidationFailed(f"repeat is a whole number from 0 to {MAX_REPEAT}", field="repeat")
+        else:
+            raise ValidationFailed(f"unknown field {key!r}", field=key)
+        clean[key] = value
+    return clean
+
+
+def _target_row(spec: TargetSpec, team: Team, actor: User | None, where: str) -> StepTarget:
+    """A target the actor may name: a person or schedule they can see, or a team they can see."""
+    if spec.kind == TargetKind.USER:
+        users = accounts.visible_users(actor) if actor else User.objects.filter(is_active=True)
+        found_user = users.filter(pk=spec.id).first()
+        if found_user is None:
+            raise ValidationFailed(f"{where}: person {spec.id} not found", field=where)
+        return StepTarget(kind=spec.kind, user=found_user)
+    if spec.kind == TargetKind.SCHEDULE:
+        schedules = selectors.visible_schedules(actor) if actor else Schedule.objects.all()
+        found_schedule = schedules.filter(pk=spec.id).first()
+        if found_schedule is None:
+            raise ValidationFailed(f"{where}: schedule {spec.id} not found", field=where)
+        return StepTarget(kind=spec.kind, schedule=found_schedule)
+    if spec.kind == TargetKind.TEAM:
+        teams = accounts.visible_teams(actor) if actor else Team.objects.all()
+        found_team = teams.filter(pk=spec.id).first()
+        if found_team is None:
+            raise ValidationFailed(f"{where}: team {spec.id} not found", field=where)
+        return StepTarget(kind=spec.kind, team=found_team)
+    raise ValidationFailed(f"{where}: a target kind is user, schedule or team", field=where)
+
+
+def _clean_steps(
+    steps: Sequence[StepSpec], team: Team, actor: User | None
+) -> list[tuple[int, list[StepTarget]]]:
+    if len(steps) > MAX_STEPS:
+        raise ValidationFailed(f"a policy has at most {MAX_STEPS} steps", field="steps")
+    out: list[tuple[int, list[StepTarget]]] = []
+    for i, step in enumerate(steps):
+        delay = step.delay_minutes
+        if not isinstance(delay, int) or isinstance(delay, bool) or not 1 <= delay <= 1440:
+            raise ValidationFailed(
+                f"steps[{i}].delay_minutes is a whole number of minutes from 1 to 1440", field=f"steps[{i}]"
+            )
+        if not step.targets:
+            raise ValidationFailed(f"steps[{i}] needs at least one target", field=f"steps[{i}].targets")
+        if len(step.targets) > MAX_TARGETS:
+            raise ValidationFailed(f"a step has at most {MAX_TARGETS} targets", field=f"steps[{i}].targets")
+        rows = [_target_row(t, team, actor, f"steps[{i}].targets[{j}]") for j, t in enumerate(step.targets)]
+        out.append((delay, rows))
+    return out
+
+
+def _write_steps(policy: EscalationPolicy, steps: list[tuple[int, list[StepTarget]]]) -> None:
+    EscalationStep.objects.filter(policy=policy).delete()
+    for order, (delay, targets) in enumerate(steps):
+        step = EscalationStep.objects.create(policy=policy, order=order, delay_minutes=delay)
+        for target in targets:
+            target.step = step
+        StepTarget.objects.bulk_create(targets)
+
+
+def create_policy(
+    *,
+    team: Team,
+    actor: User | None,
+    source: str,
+    steps: Sequence[StepSpec] = (),
+    **fields: Any,
+) -> EscalationPolicy:
+    """A new policy of ``team`` (needs ``name``; ``description``, ``repeat`` optional) with ``steps`` in order."""
+    _require_policy_manager(actor, team.pk)
+    clean = _clean_policy(fields)
+    if "name" not in clean:
+        raise ValidationFailed("a policy needs a name", field="name")
+    clean_steps = _clean_steps(steps, team, actor)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            policy = EscalationPolicy.objects.create(team=team, created_at=now, updated_at=now, **clean)
+            _write_steps(policy, clean_steps)
+            audit.record(
+                actor=actor, source=source, action="policy.create", obj=policy, after=policy_snapshot(policy)
+            )
+    except IntegrityError:
+        raise Conflict(f"{team.name} already has a policy named {clean['name']!r}", field="name") from None
+    return policy
+
+
+def update_policy(
+    *,
+    policy: EscalationPolicy,
+    actor: User | None,
+    source: str,
+    steps: Sequence[StepSpec] | None = None,
+    **fields: Any,
+) -> EscalationPolicy:
+    """Change name, description or repeat; ``steps`` (when given) replaces all steps. Escalations already running
+    pick the new steps up at their next step."""
+    _require_policy_manager(actor, policy.team_id)
+    clean = _clean_policy(fields)
+    clean_steps = _clean_steps(steps, policy.team, actor) if steps is not None else None
+    try:
+        with transaction.atomic():
+            locked = (
+                EscalationPolicy.objects.select_for_update(of=("self",))
+                .select_related("team")
+                .get(pk=policy.pk)
+            )
+            before = policy_snapshot(locked)
+            for key, value in clean.items():
+                setattr(locked, key, value)
+            locked.updated_at = clock.now()
+            locked.save()
+            if clean_steps is not None:
+                _write_steps(locked, clean_steps)
+            audit.record(
+                actor=actor,
+                source=source,
+                action="policy.update",
+                obj=locked,
+                before=before,
+                after=policy_snapshot(locked),
+            )
+    except IntegrityError:
+        raise Conflict(f"this team already has a policy named {clean.get('name')!r}", field="name") from None
+    return locked
+
+
+def delete_policy(*, policy: EscalationPolicy, actor: User | None, source: str) -> None:
+    """Delete a policy no service uses."""
+    _require_policy_manager(actor, policy.team_id)
+    with transaction.atomic():
+        locked = (
+            EscalationPolicy.objects.select_for_update(of=("self",)).select_related("team").get(pk=policy.pk)
+        )
+        used = list(ServicePolicy.objects.filter(policy=locked).select_related("service"))
+        if used:
+            names = ", ".join(link.service.name for link in used[:5])
+            raise Conflict(
+                f"{locked.name} pages for {names}; pick another policy for them first", field="policy"
+            )
+        audit.record(
+            actor=actor, source=source, action="policy.delete", obj=locked, before=policy_snapshot(locked)
+        )
+        locked.delete()
+
+
+def set_service_policy(
+    *, service: Service, policy: EscalationPolicy | None, actor: User | None, source: str
+) -> EscalationPolicy | None:
+    """Make ``policy`` page for ``service``'s incidents (None: nobody is paged). The actor manages the service's
+    team; the policy belongs to the service's team (or the actor may see it: an organisation admin)."""
+    if actor is not None and not accounts.can_manage_team(actor, service.team_id):
+        raise PermissionDenied("only the service team's admins and managers choose its escalation policy")
+    if (
+        policy is not None
+        and actor is not None
+        and not selectors.visible_policies(actor).filter(pk=policy.pk).exists()
+    ):
+        raise ValidationFailed(f"escalation policy {policy.pk} not found", field="policy")
+    with transaction.atomic():
+        current = ServicePolicy.objects.select_for_update().filter(service=service).first()
+        before = {"policy": current.policy_id if current else None}
+        if policy is None:
+            ServicePolicy.objects.filter(service=service).delete()
+        else:
+            ServicePolicy.objects.update_or_create(service=service, defaults={"policy": policy})
+        audit.record(
+            actor=actor,
+            source=source,
+            action="service.set_policy",
+            obj=service,
+            before=before,
+            after={"policy": policy.pk if policy else None},
+        )
+    return policy

@@ -1,0 +1,604 @@
+"""The escalation runtime: starting, advancing and stopping an incident's escalation, and the manual actions
+(escalate now, reassign, snooze, acknowledge from the page).
+
+Lock order, everywhere: the incident row first, then its escalation row. ``transition_incident`` locks the
+incident and its ``incident_transitioned`` receiver then stops the escalation, so an acknowledgement and a step
+firing at the same instant are serialised: either the step commits first (and the acknowledgement cancels its
+pending messages) or the acknowledgement commits first (and the step sees a stopped escalation and pages nobody).
+
+Exactly once: a step pages each person through ``notify.enqueue`` with the dedup key
+``page:<incident>:<epoch>:<loop>:<step>:<user>`` and a unique :class:`~warroom.paging.models.Page` row, in the same
+transaction as the escalation's move, so a batch redone after a crash, or a second engine, pages nobody twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from warroom.accounts.models import User
+from warroom.audit import services as audit
+from warroom.incidents import selectors as incident_selectors
+from warroom.incidents import services as incidents
+from warroom.incidents.models import Incident
+from warroom.incidents.states import OPEN_STATES, State
+from warroom.lib import clock
+from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from warroom.notify import services as notify
+from warroom.oncall import selectors as oncall
+from warroom.oncall.models import EscalationPolicy
+from warroom.paging.models import AckLinkUse, EscalationStatus, IncidentEscalation, Page
+
+SOURCE = "engine"
+BATCH = 100
+#: A reassignment to a person pages them now and again every 15 minutes, three times in all, until acknowledged.
+REASSIGN_DELAY_MINUTES = 15
+REASSIGN_REPEAT = 2
+MAX_SNOOZE = timedelta(hours=24)
+ACK_SALT = "warroom.paging.ack-link"
+
+
+def group_of(incident_id: int) -> str:
+    """The outbox group of an incident's pages: what an acknowledgement cancels."""
+    return f"incident:{incident_id}"
+
+
+def urgency_for(incident: Incident) -> str:
+    """High urgency for the priorities in ``WARROOM_HIGH_URGENCY_PRIORITIES`` (default 1 Critical and 2 High),
+    low for the rest: which of each person's notification ladders is used."""
+    high = getattr(settings, "WARROOM_HIGH_URGENCY_PRIORITIES", (1, 2))
+    return "high" if incident.priority in high else "low"
+
+
+def ack_link_max_age() -> timedelta:
+    return timedelta(minutes=getattr(settings, "WARROOM_ACK_LINK_MINUTES", 60))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the plan an escalation follows
+
+
+Resolver = Callable[..., list[oncall.Resolved]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    repeat: int
+    steps: list[tuple[int, Resolver]]
+
+
+def _plan(esc: IncidentEscalation) -> Plan:
+    if esc.user_id is not None and esc.user is not None:
+        person = esc.user
+
+        def resolve_person(*, at: datetime) -> list[oncall.Resolved]:
+            return [oncall.Resolved(person, "reassigned")] if person.is_active else []
+
+        return Plan(
+            f"reassignment to {person.display_name}",
+            REASSIGN_REPEAT,
+            [(REASSIGN_DELAY_MINUTES, resolve_person)],
+        )
+    if esc.policy is None:
+        return Plan("no policy", 0, [])
+    steps = oncall.steps_of(esc.policy)
+    return Plan(
+        esc.policy.name,
+        esc.policy.repeat,
+        [(s.delay_minutes, partial(oncall.resolve_step, s)) for s in steps],
+    )
+
+
+def _timeline(incident: Incident, message: str, now: datetime) -> None:
+    incidents.record_paging(incident=incident, source=SOURCE, message=message, at=now)
+
+
+def _save(esc: IncidentEscalation, now: datetime, **values: Any) -> None:
+    """Compare-and-set on ``version``; a lost race raises, so the whole batch rolls back and is redone."""
+    updated = IncidentEscalation.objects.filter(pk=esc.pk, version=esc.version).update(
+        **values, updated_at=now, version=esc.version + 1
+    )
+    if updated != 1:
+        raise Conflict(f"escalation of incident {esc.incident_id} changed meanwhile", field="version")
+    for key, value in values.items():
+        setattr(esc, key, value)
+    esc.version += 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# paging one step
+
+
+def _ack_url(incident: Incident, user: User) -> str:
+    token = make_ack_token(incident_id=incident.pk, user_id=user.pk)
+    base = str(settings.WARROOM_BASE_URL).rstrip("/")
+    return base + reverse("paging:ack", kwargs={"token": token})
+
+
+def _page_person(
+    esc: IncidentEscalation, incident: Incident, who: oncall.Resolved, step: int, loop: int, now: datetime
+) -> notify.Enqueued:
+    base = str(settings.WARROOM_BASE_URL).rstrip("/")
+    result = notify.enqueue(
+        user=who.user,
+        urgency=urgency_for(incident),
+        subject=f"{incident.ref} {incident.title}",
+        body=f"{incident.ref} P{incident.priority}: {incident.title}\nYou are paged as {who.via}.",
+        context={
+            "url": f"{base}/incidents/{incident.number}/",
+            "ack_url": _ack_url(incident, who.user),
+            "incident": incident.ref,
+            "priority": incident.priority,
+        },
+        dedup_key=f"page:{incident.pk}:{esc.epoch}:{loop}:{step}:{who.user.pk}",
+        group=group_of(incident.pk),
+        start=now,
+    )
+    Page.objects.bulk_create(
+        [
+            Page(
+                escalation=esc,
+                incident=incident,
+                user=who.user,
+                epoch=esc.epoch,
+                loop=loop,
+                step_index=step,
+                via=who.via[:200],
+                reachable=result.reachable,
+                note="; ".join(result.skipped)[:500],
+                at=now,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return result
+
+
+def _page_step(
+    esc: IncidentEscalation, incident: Incident, plan: Plan, step: int, loop: int, now: datetime
+) -> bool:
+    """Page everyone step ``step`` resolves to at ``now``; write what happened on the timeline. True when at
+    least one person will be notified."""
+    label = f"step {step + 1} of {plan.name}" + (f", round {loop + 1}" if loop else "")
+    people = plan.steps[step][1](at=now)
+    if not people:
+        _timeline(incident, f"Nobody to page at {label}: nobody is on call there; moving on at once", now)
+        return False
+    reached: list[str] = []
+    lines: list[str] = []
+    for who in people:
+        result = _page_person(esc, incident, who, step, loop, now)
+        name = (
+            who.user.display_name
+            if who.via == who.user.display_name
+            else f"{who.user.display_name} ({who.via})"
+        )
+        if result.reachable:
+            reached.append(name)
+        if result.skipped:
+            lines.append(f"{who.user.display_name}: {'; '.join(result.skipped)}")
+    if reached:
+        message = f"Paged {', '.join(reached)} ({label})"
+        if lines:
+            message += ". Not reachable: " + " · ".join(lines)
+        _timeline(incident, message, now)
+        return True
+    _timeline(incident, f"Nobody reachable at {label}: {' · '.join(lines)}; moving on at once", now)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# advancing
+
+
+def _acknowledged_since_start(esc: IncidentEscalation, incident: Incident) -> bool:
+    return incident.acknowledged_at is not None and incident.acknowledged_at >= esc.started_at
+
+
+def _advance(esc: IncidentEscalation, incident: Incident, now: datetime) -> None:
+    """Page the escalation's next step (moving on at once past steps that reach nobody) and schedule the one
+    after; after the last step, start the next round or mark it exhausted. Both rows are locked by the caller."""
+    if incident.state not in OPEN_STATES or _acknowledged_since_start(esc, incident):
+        status = EscalationStatus.ACKNOWLEDGED if incident.state in OPEN_STATES else EscalationStatus.STOPPED
+        _save(esc, now, status=status, next_at=None, snoozed_until=None)
+        return
+    plan = _plan(esc)
+    step, loop = esc.step_index, esc.loop
+    while True:
+        if step >= len(plan.steps):
+            if plan.steps and loop < plan.repeat:
+                step, loop = 0, loop + 1
+                _timeline(
+                    incident,
+                    f"Nobody acknowledged: {plan.name} starts round {loop + 1} of {plan.repeat + 1}",
+                    now,
+                )
+                continue
+            why = "has no steps" if not plan.steps else f"ran {plan.repeat + 1} round(s)"
+            _timeline(incident, f"Escalation exhausted: {plan.name} {why} and nobody acknowledged", now)
+            _save(
+                esc,
+                now,
+                status=EscalationStatus.EXHAUSTED,
+                step_index=step,
+                loop=loop,
+                next_at=None,
+                snoozed_until=None,
+            )
+            return
+        if _page_step(esc, incident, plan, step, loop, now):
+            delay = timedelta(minutes=plan.steps[step][0])
+            _save(esc, now, step_index=step + 1, loop=loop, next_at=now + delay, snoozed_until=None)
+            return
+        step += 1
+
+
+def _lock_pair(incident_id: int, *, skip_locked: bool) -> tuple[Incident, IncidentEscalation | None] | None:
+    incident = (
+        Incident.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+        .filter(pk=incident_id)
+        .first()
+    )
+    if incident is None:
+        return None
+    esc = (
+        IncidentEscalation.objects.select_for_update(of=("self",))
+        .select_related("policy", "user")
+        .filter(incident_id=incident_id)
+        .first()
+    )
+    return incident, esc
+
+
+def start_escalations(now: datetime, *, limit: int = BATCH) -> int:
+    """Give every open, unacknowledged incident on a service with a policy an escalation (due at once).
+    One transaction; incidents another engine holds are skipped. Returns how many started."""
+    candidates = list(
+        Incident.objects.filter(
+            state__in=list(OPEN_STATES),
+            acknowledged_at__isnull=True,
+            escalation__isnull=True,
+            services__escalation__isnull=False,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()[:limit]
+    )
+    started = 0
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk__in=candidates)
+        for incident in locked.order_by("pk"):
+            if incident.state not in OPEN_STATES or incident.acknowledged_at is not None:
+                continue
+            if IncidentEscalation.objects.filter(incident=incident).exists():
+                continue
+            policy = oncall.policy_for_services(incident.services.values_list("pk", flat=True))
+            if policy is None:
+                continue
+            IncidentEscalation.objects.create(
+                incident=incident, policy=policy, next_at=now, started_at=now, updated_at=now
+            )
+            _timeline(incident, f"Escalation started: {policy.name}", now)
+            started += 1
+    return started
+
+
+def advance_due(now: datetime, *, limit: int = BATCH) -> int:
+    """Advance up to ``limit`` escalations due at ``now`` in one transaction; returns how many moved."""
+    due = list(
+        IncidentEscalation.objects.filter(status=EscalationStatus.ACTIVE, next_at__lte=now)
+        .order_by("next_at", "pk")
+        .values_list("incident_id", flat=True)[:limit]
+    )
+    if not due:
+        return 0
+    with transaction.atomic():
+        locked = {
+            i.pk: i
+            for i in Incident.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk__in=due)
+        }
+        escalations = list(
+            IncidentEscalation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("policy", "user")
+            .filter(incident_id__in=list(locked), status=EscalationStatus.ACTIVE, next_at__lte=now)
+            .order_by("next_at", "pk")
+        )
+        for esc in escalations:
+            _advance(esc, locked[esc.incident_id], now)
+    return len(escalations)
+
+
+def run(now: datetime) -> int:
+    """The engine module: start new escalations, then advance due ones, batch by batch."""
+    total = 0
+    while True:
+        started = start_escalations(now)
+        total += started
+        if started < BATCH:
+            break
+    while True:
+        moved = advance_due(now)
+        total += moved
+        if moved < BATCH:
+            return total
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# stopping (the incident_transitioned receiver) and restarting
+
+
+def stop_escalation(*, incident: Incident, status: str, reason: str, at: datetime) -> int:
+    """Stop ``incident``'s escalation (if running) and cancel its pages not yet sent; in the caller's
+    transaction, with the incident row locked by the caller. Returns how many messages were cancelled."""
+    esc = IncidentEscalation.objects.select_for_update(of=("self",)).filter(incident=incident).first()
+    cancelled = notify.cancel_pending(group=group_of(incident.pk), reason=reason)
+    if esc is not None and esc.status == EscalationStatus.ACTIVE:
+        _save(esc, at, status=status, next_at=None, snoozed_until=None)
+        extra = f"; {cancelled} pending notification(s) cancelled" if cancelled else ""
+        _timeline(incident, f"Escalation stopped: {reason}{extra}", at)
+    return cancelled
+
+
+def restart_escalation(*, incident: Incident, at: datetime, why: str) -> bool:
+    """Start ``incident``'s escalation afresh (a reopen): a new epoch from step 1 of its service's policy."""
+    esc = IncidentEscalation.objects.select_for_update(of=("self",)).filter(incident=incident).first()
+    policy = oncall.policy_for_services(incident.services.values_list("pk", flat=True))
+    if policy is None:
+        return False
+    if esc is None:
+        IncidentEscalation.objects.create(
+            incident=incident, policy=policy, next_at=at, started_at=at, updated_at=at
+        )
+    else:
+        _save(
+            esc,
+            at,
+            policy=policy,
+            user=None,
+            status=EscalationStatus.ACTIVE,
+            epoch=esc.epoch + 1,
+            step_index=0,
+            loop=0,
+            next_at=at,
+            snoozed_until=None,
+            started_at=at,
+        )
+    _timeline(incident, f"Escalation started afresh ({why}): {policy.name}", at)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# manual actions
+
+
+def _require_edit(actor: User | None, incident: Incident) -> None:
+    if actor is not None and not incident_selectors.can_edit(actor, incident):
+        raise PermissionDenied("only people who work this incident change its paging")
+
+
+def _locked_escalation(incident: Incident) -> tuple[Incident, IncidentEscalation | None]:
+    pair = _lock_pair(incident.pk, skip_locked=False)
+    if pair is None:
+        raise NotFound(f"incident {incident.pk} not found")
+    return pair
+
+
+def _who(actor: User | None) -> str:
+    return actor.display_name if actor else "The system"
+
+
+def escalate_now(*, incident: Incident, actor: User | None, source: str) -> IncidentEscalation:
+    """Page the next step now instead of waiting out the current step's delay (and end a snooze)."""
+    _require_edit(actor, incident)
+    with transaction.atomic():
+        locked, esc = _locked_escalation(incident)
+        if esc is None or esc.status != EscalationStatus.ACTIVE:
+            raise Conflict(f"{locked.ref} is not escalating; reassign it to page someone", field="escalation")
+        now = clock.now()
+        _timeline(locked, f"{_who(actor)} escalated now", now)
+        _advance(esc, locked, now)
+        audit.record(
+            actor=actor,
+            source=source,
+            action="escalation.escalate_now",
+            obj=esc,
+            after={"step_index": esc.step_index, "loop": esc.loop},
+        )
+        return esc
+
+
+def reassign(
+    *,
+    incident: Incident,
+    actor: User | None,
+    source: str,
+    user: User | None = None,
+    policy: EscalationPolicy | None = None,
+) -> IncidentEscalation:
+    """Page ``user`` (now, and again every 15 minutes until acknowledged) or run ``policy`` from its first step,
+    instead of whoever was being paged; their pending notifications are cancelled. Exactly one of the two."""
+    if (user is None) == (policy is None):
+        raise ValidationFailed("reassign to a person or to a policy (one of them)", field="user")
+    _require_edit(actor, incident)
+    if user is not None and not user.is_active:
+        raise ValidationFailed(f"{user.display_name} is deactivated", field="user")
+    with transaction.atomic():
+        locked, esc = _locked_escalation(incident)
+        if locked.state not in OPEN_STATES:
+            raise Conflict(f"{locked.ref} is {State(locked.state).label}; nothing to page for", field="state")
+        now = clock.now()
+        notify.cancel_pending(group=group_of(locked.pk), reason=f"reassigned by {_who(actor)}")
+        if esc is None:
+            esc = IncidentEscalation.objects.create(
+                incident=locked, policy=policy, user=user, next_at=now, started_at=now, updated_at=now
+            )
+        else:
+            _save(
+                esc,
+                now,
+                policy=policy,
+                user=user,
+                status=EscalationStatus.ACTIVE,
+                epoch=esc.epoch + 1,
+                step_index=0,
+                loop=0,
+                next_at=now,
+                snoozed_until=None,
+                started_at=now,
+            )
+        target = user.display_name if user else f"policy {policy.name if policy else ''}"
+        _timeline(locked, f"{_who(actor)} reassigned paging to {target}", now)
+        _advance(esc, locked, now)
+        audit.record(
+            actor=actor,
+            source=source,
+            action="escalation.reassign",
+            obj=esc,
+            after={"user": user.pk if user else None, "policy": policy.pk if policy else None},
+        )
+        return esc
+
+
+def snooze(*, incident: Incident, actor: User | None, source: str, until: datetime) -> IncidentEscalation:
+    """Pause paging until ``until`` (at most 24 hours ahead): pending notifications are cancelled, and at
+    ``until`` the last step paged is paged again, then escalation carries on."""
+    _require_edit(actor, incident)
+    now = clock.now()
+    if until.tzinfo is None:
+        raise ValidationFailed("give the snooze end with a time zone (or Z)", field="until")
+    if not now < until <= now + MAX_SNOOZE:
+        raise ValidationFailed("snooze until a time in the next 24 hours", field="until")
+    with transaction.atomic():
+        locked, esc = _locked_escalation(incident)
+        if esc is None or esc.status != EscalationStatus.ACTIVE:
+            raise Conflict(f"{locked.ref} is not escalating; nothing to snooze", field="escalation")
+        notify.cancel_pending(group=group_of(locked.pk), reason=f"snoozed by {_who(actor)}")
+        _save(
+            esc,
+            now,
+            epoch=esc.epoch + 1,
+            step_index=max(esc.step_index - 1, 0),
+            next_at=until,
+            snoozed_until=until,
+        )
+        _timeline(locked, f"{_who(actor)} snoozed paging until {until:%Y-%m-%d %H:%M} UTC", now)
+        audit.record(
+            actor=actor,
+            source=source,
+            action="escalation.snooze",
+            obj=esc,
+            after={"until": until.isoformat()},
+        )
+        return esc
+
+
+def acknowledge_page(*, incident: Incident, actor: User, source: str) -> Incident:
+    """``actor`` acknowledges the page: a New incident moves to In Progress (which stops escalation through
+    the ``incident_transitioned`` receiver); an incident already acknowledged but being paged again (reassigned)
+    just stops paging. A person paged for the incident may acknowledge even without edit rights on it: the
+    transition is then made by the system with a note naming them."""
+    with transaction.atomic():
+        locked, _esc = _locked_escalation(incident)
+        paged = Page.objects.filter(incident=locked, user=actor).exists()
+        if not paged:
+            _require_edit(actor, locked)
+        if locked.state not in OPEN_STATES:
+            raise Conflict(f"{locked.ref} is {State(locked.state).label} already", field="state")
+        may_edit = incident_selectors.can_edit(actor, locked)
+        if locked.state == State.NEW:
+            return incidents.transition_incident(
+                incident=locked,
+                actor=actor if may_edit else None,
+                source=source,
+                to=State.IN_PROGRESS,
+                note="" if may_edit else f"Acknowledged by {actor.display_name} from the page",
+            )
+        now = clock.now()
+        stop_escalation(
+            incident=locked,
+            status=EscalationStatus.ACKNOWLEDGED,
+            reason=f"acknowledged by {actor.display_name}",
+            at=now,
+        )
+        return locked
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# signed acknowledge links
+
+
+@dataclass(frozen=True)
+class AckClaim:
+    incident_id: int
+    user_id: int
+    nonce: str
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=ACK_SALT)
+
+
+def make_ack_token(*, incident_id: int, user_id: int) -> str:
+    """A signed token naming the incident, the person, its issue time (read from :mod:`warroom.lib.clock`, so
+    tests drive expiry with the clock) and a random nonce; valid ``WARROOM_ACK_LINK_MINUTES`` (60) and usable once
+    (the nonce is recorded when used)."""
+    issued = int(clock.now().timestamp())
+    return _signer().sign_object(
+        {"i": incident_id, "u": user_id, "t": issued, "n": secrets.token_urlsafe(16)}
+    )
+
+
+def read_ack_token(token: str) -> AckClaim:
+    """The claim of a valid token; :class:`ValidationFailed` for an expired, tampered or unknown one."""
+    try:
+        data = _signer().unsign_object(token)
+        claim = AckClaim(int(data["i"]), int(data["u"]), str(data["n"]))
+        issued = datetime.fromtimestamp(int(data["t"]), tz=UTC)
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        raise ValidationFailed("this acknowledge link is not valid", field="token") from None
+    age = clock.now() - issued
+    if age > ack_link_max_age() or age < -timedelta(minutes=5):
+        raise ValidationFailed("this acknowledge link has expired; open the incident instead", field="token")
+    return claim
+
+
+@dataclass(frozen=True)
+class AckLinkTarget:
+    claim: AckClaim
+    incident: Incident
+    user: User
+    used: bool
+
+
+def ack_link_target(token: str) -> AckLinkTarget:
+    """What a link points at, for the confirmation page (no change)."""
+    claim = read_ack_token(token)
+    incident = Incident.objects.filter(pk=claim.incident_id).first()
+    user = User.objects.filter(pk=claim.user_id, is_active=True).first()
+    if incident is None or user is None:
+        raise ValidationFailed("this acknowledge link is not valid any more", field="token")
+    return AckLinkTarget(claim, incident, user, AckLinkUse.objects.filter(nonce=claim.nonce).exists())
+
+
+def acknowledge_by_link(*, token: str, source: str = "email") -> Incident:
+    """Acknowledge through a signed link (the POST of its confirmation page): once per link."""
+    target = ack_link_target(token)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                AckLinkUse.objects.create(
+                    nonce=target.claim.nonce, incident=target.incident, user=target.user, used_at=clock.now()
+                )
+        except IntegrityError:
+            raise Conflict("this acknowledge link has been used already", field="token") from None
+        return acknowledge_page(incident=target.incident, actor=target.user, source=source)
