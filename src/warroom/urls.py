@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("warroom.alerts.urls")),
     path("", include("warroom.oncall.urls")),
     path("", include("warroom.paging.urls")),
+    path("", include("warroom.notify.urls")),
     path("", include("warroom.web.urls")),
 ]

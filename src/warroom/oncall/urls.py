@@ -1,5 +1,5 @@
-"""On-call URLs mounted at the site root: the console pages (sign-in required) and the secret calendar feeds
-(no sign-in: the secret is the credential)."""
+"""On-call URLs mounted at the site root: the console pages (sign-in required: schedules, escalation policies,
+a service's policy) and the secret calendar feeds (no sign-in: the secret is the credential)."""
 
 from django.urls import path
 
@@ -16,5 +16,14 @@ urlpatterns = [
         views.override_delete,
         name="oncall-override-delete",
     ),
+    path("oncall/policies/", views.policy_list, name="oncall-policy-list"),
+    path("oncall/policies/<int:policy_id>/", views.policy_detail, name="oncall-policy-detail"),
+    path("oncall/policies/<int:policy_id>/edit/", views.policy_edit, name="oncall-policy-edit"),
+    path("oncall/policies/<int:policy_id>/delete/", views.policy_delete, name="oncall-policy-delete"),
+    path("oncall/policies/<int:policy_id>/steps/", views.policy_step_add, name="oncall-policy-step-add"),
+    path(
+        "oncall/policies/<int:policy_id>/steps/edit/", views.policy_step_edit, name="oncall-policy-step-edit"
+    ),
+    path("services/<slug:slug>/escalation-policy/", views.service_policy, name="oncall-service-policy"),
     path("oncall/calendar/<str:secret>.ics", feeds.calendar_feed, name="oncall-calendar-feed"),
 ]

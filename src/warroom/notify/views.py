@@ -1,0 +1,199 @@
+"""The signed-in person's "Notifications" page: their contact methods (add, verify with a code, disable,
+test, delete), their notification rules per urgency, and their recent notifications.
+
+Everything goes through :mod:`warroom.notify.services` with ``source="web"``; a person only ever sees and
+changes their own (another person's contact method or rule is a 404). Secrets are never shown back: the page
+shows each method's elided ``display``; a webhook's generated signing secret is shown once, in the answer to the
+POST that created it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from warroom.integrations import registry
+from warroom.lib.errors import ServiceError
+from warroom.notify import selectors, services, throttle
+from warroom.notify.forms import ContactMethodForm, RuleForm, VerifyForm
+from warroom.notify.models import Urgency
+from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
+
+RECENT_MESSAGES = 20
+
+
+def _page(
+    request: AuthedRequest,
+    *,
+    status: int = 200,
+    method_form: ContactMethodForm | None = None,
+    rule_form: RuleForm | None = None,
+    verify_form: VerifyForm | None = None,
+    verify_method: int | None = None,
+    reveal: dict[str, str] | None = None,
+) -> HttpResponse:
+    user = request.user
+    methods = list(selectors.contact_methods_of(user))
+    rules = list(selectors.rules_of(user))
+    ladders = [
+        {"urgency": value, "label": label, "rules": [r for r in rules if r.urgency == value]}
+        for value, label in Urgency.choices
+    ]
+    context: dict[str, Any] = {
+        "methods": methods,
+        "ladders": ladders,
+        "unreachable": user.pk in selectors.users_without_working_contact_method([user.pk]),
+        "method_form": method_form or ContactMethodForm(),
+        "rule_form": rule_form or RuleForm(user=user),
+        "verify_form": verify_form,
+        "verify_method": verify_method,
+        "reveal": reveal or {},
+        "channels": [
+            {
+                "label": c.label,
+                "help": c.address_help,
+                "configured": c.configured(),
+                "throttle": throttle.describe(c.kind),
+            }
+            for c in registry.channels()
+        ],
+        "recent": list(selectors.messages_of(user).select_related("contact_method")[:RECENT_MESSAGES]),
+    }
+    response = render(request, "notify/settings.html", context, status=status)
+    if reveal:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@console_view
+@require_GET
+def notification_settings(request: AuthedRequest) -> HttpResponse:
+    return _page(request)
+
+
+@console_view
+@require_POST
+def method_create(request: AuthedRequest) -> HttpResponse:
+    """Add a contact method (unverified) and send it a code; a webhook's signing secret is shown this once."""
+    form = ContactMethodForm(request.POST)
+    if not form.is_valid():
+        return _page(request, status=400, method_form=form)
+    data = form.cleaned_data
+    try:
+        created = services.create_contact_method(
+            user=request.user,
+            kind=data["kind"],
+            name=data["name"],
+            address=data["address"],
+            token=data["token"],
+            actor=request.user,
+            source=SOURCE,
+        )
+    except ServiceError as exc:
+        return _page(request, status=form_error(form, exc), method_form=form)
+    messages.success(
+        request, f"{created.method.name} added. We sent it a code: enter it below to start using it."
+    )
+    if created.reveal:
+        return _page(request, status=201, reveal=created.reveal)
+    return redirect("notify-settings")
+
+
+def _method(request: AuthedRequest, method_id: int) -> Any:
+    return selectors.get_own_contact_method_or_404(request.user, method_id=method_id)
+
+
+@console_view
+@require_POST
+def method_send_code(request: AuthedRequest, method_id: int) -> HttpResponse:
+    method = _method(request, method_id)
+    services.send_verification(method=method, actor=request.user, source=SOURCE)
+    messages.success(request, f"A new code is on its way to {method.name}.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def method_verify(request: AuthedRequest, method_id: int) -> HttpResponse:
+    method = _method(request, method_id)
+    form = VerifyForm(request.POST)
+    if not form.is_valid():
+        return _page(request, status=400, verify_form=form, verify_method=method.pk)
+    try:
+        services.verify_contact_method(
+            method=method, code=form.cleaned_data["code"], actor=request.user, source=SOURCE
+        )
+    except ServiceError as exc:
+        return _page(request, status=form_error(form, exc), verify_form=form, verify_method=method.pk)
+    messages.success(request, f"{method.name} is verified.")
+    return redirect("notify-settings")
+
+
+class _DisableForm(forms.Form):
+    disabled = forms.BooleanField(required=False)
+
+
+@console_view
+@require_POST
+def method_disable(request: AuthedRequest, method_id: int) -> HttpResponse:
+    """Disable (``disabled=1``) or enable again (``disabled=0``)."""
+    method = _method(request, method_id)
+    form = _DisableForm(request.POST)
+    disabled = form.is_valid() and form.cleaned_data["disabled"]
+    services.update_contact_method(method=method, actor=request.user, source=SOURCE, disabled=disabled)
+    messages.success(request, f"{method.name} {'disabled' if disabled else 'enabled'}.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def method_test(request: AuthedRequest, method_id: int) -> HttpResponse:
+    method = _method(request, method_id)
+    services.send_test(method=method, actor=request.user, source=SOURCE)
+    messages.success(request, f"A test message is on its way to {method.name}.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def method_delete(request: AuthedRequest, method_id: int) -> HttpResponse:
+    method = _method(request, method_id)
+    services.delete_contact_method(method=method, actor=request.user, source=SOURCE)
+    messages.success(request, f"{method.name} deleted, with its rules.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def rule_create(request: AuthedRequest) -> HttpResponse:
+    form = RuleForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _page(request, status=400, rule_form=form)
+    data = form.cleaned_data
+    try:
+        services.create_rule(
+            user=request.user,
+            contact_method=data["contact_method"],
+            urgency=data["urgency"],
+            delay_minutes=data["delay_minutes"],
+            actor=request.user,
+            source=SOURCE,
+        )
+    except ServiceError as exc:
+        return _page(request, status=form_error(form, exc), rule_form=form)
+    messages.success(request, "Rule added.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def rule_delete(request: AuthedRequest, rule_id: int) -> HttpResponse:
+    rule = selectors.get_own_rule_or_404(request.user, rule_id=rule_id)
+    services.delete_rule(rule=rule, actor=request.user, source=SOURCE)
+    messages.success(request, "Rule removed.")
+    return redirect("notify-settings")

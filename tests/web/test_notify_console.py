@@ -1,0 +1,192 @@
+"""The "Notifications" page: a person adds contact methods (each kind with what it needs), verifies them with
+the code sent to them, tests, disables and deletes them, and builds their ladder of rules per urgency. Secrets
+are never shown back; other people's methods and rules are a 404; the page warns when no high-urgency page
+would reach the person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import World
+from tests.notify.conftest import pending_code, verified
+from tests.web.conftest import ClientFor
+from warroom.config import Twilio
+from warroom.notify.models import Category, ContactMethod, Message, NotificationRule, Status
+
+pytestmark = pytest.mark.django_db
+
+URL = "/settings/notifications/"
+SLACK_HOOK = "https://hooks.slack.com/services/T000/B000/XXXXXXXXSECRETXXXXXXXX"
+
+
+@pytest.fixture(autouse=True)
+def mail(settings: Any) -> None:
+    """Email configured (nothing is sent here: no engine runs)."""
+    settings.MAILERS = {
+        **settings.MAILERS,
+        "notifications": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+    }
+
+
+@pytest.fixture
+def twilio(settings: Any) -> None:
+    settings.WARROOM_TWILIO = Twilio(
+        account_sid="AC" + "0" * 32,
+        auth_token="t" * 32,
+        from_="+14155550000",
+        base_url="https://api.twilio.com",
+    )
+
+
+def test_page_link_and_warning(client_for: ClientFor, world: World) -> None:
+    bob = client_for(world.bob)
+    home = bob.get(reverse("web:incident-list")).content.decode()
+    assert f'href="{URL}"' in home
+    page = bob.get(URL).content.decode()
+    assert 'id="unreachable-warning"' in page and "You cannot be paged" in page
+    assert "No contact methods yet." in page and 'id="channel-help"' in page
+
+
+def test_add_verify_test_disable_delete_email(client_for: ClientFor, world: World) -> None:
+    bob = client_for(world.bob)
+    response = bob.post(
+        reverse("notify-method-create"), {"kind": "email", "name": "Work mail", "address": "bob@example.com"}
+    )
+    assert response.status_code == 302
+    method = ContactMethod.objects.get(user=world.bob, name="Work mail")
+    assert method.verified_at is None
+    page = bob.get(URL).content.decode()
+    assert "Not verified" in page and "Verify Work mail" in page and 'id="unreachable-warning"' in page
+    # a wrong code is shown next to the method's code field
+    response = bob.post(reverse("notify-method-verify", args=[method.pk]), {"code": "000000"})
+    assert response.status_code == 400 and "wrong code" in response.content.decode()
+    # asking again within a minute is refused
+    assert bob.post(reverse("notify-method-send-code", args=[method.pk])).status_code == 429
+    code = pending_code(method)
+    assert bob.post(reverse("notify-method-verify", args=[method.pk]), {"code": code}).status_code == 302
+    page = bob.get(URL).content.decode()
+    assert "Verified" in page and 'id="unreachable-warning"' not in page
+    assert NotificationRule.objects.filter(user=world.bob, contact_method=method).count() == 2
+    assert bob.post(reverse("notify-method-test", args=[method.pk])).status_code == 302
+    assert Message.objects.filter(
+        contact_method=method, category=Category.TEST, status=Status.PENDING
+    ).exists()
+    assert bob.post(reverse("notify-method-disable", args=[method.pk]), {"disabled": "1"}).status_code == 302
+    method.refresh_from_db()
+    assert method.disabled
+    page = bob.get(URL).content.decode()
+    assert "Disabled" in page and 'id="unreachable-warning"' in page and "disabled: skipped" in page
+    bob.post(reverse("notify-method-disable", args=[method.pk]), {"disabled": ""})
+    method.refresh_from_db()
+    assert not method.disabled
+    assert bob.post(reverse("notify-method-delete", args=[method.pk])).status_code == 302
+    assert not ContactMethod.objects.filter(pk=method.pk).exists()
+
+
+def test_secrets_are_never_shown_back(client_for: ClientFor, world: World) -> None:
+    bob = client_for(world.bob)
+    response = bob.post(
+        reverse("notify-method-create"), {"kind": "slack", "name": "Slack", "address": SLACK_HOOK}
+    )
+    assert response.status_code == 302
+    page = bob.get(URL).content.decode()
+    assert "SECRET" not in page and "hooks.slack.com/…" in page
+    # a webhook's signing secret: shown once, in the answer to the POST that made it
+    response = bob.post(
+        reverse("notify-method-create"),
+        {"kind": "webhook", "name": "Hook", "address": "https://hooks.example.com/warroom/abc123"},
+    )
+    assert response.status_code == 201 and response["Cache-Control"] == "no-store"
+    first = response.content.decode()
+    assert 'id="reveal"' in first and "never show it again" in first
+    method = ContactMethod.objects.get(user=world.bob, name="Hook")
+    secret = method.secret["signing_secret"]
+    assert secret in first
+    later = bob.get(URL).content.decode()
+    assert 'id="reveal"' not in later and "abc123" not in later and secret not in later
+
+
+def test_form_errors(client_for: ClientFor, world: World, twilio: None) -> None:
+    bob = client_for(world.bob)
+    response = bob.post(
+        reverse("notify-method-create"), {"kind": "sms", "name": "Phone", "address": "not a number"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and 'class="field has-error' in page and 'id="new-method" open' in page
+    response = bob.post(reverse("notify-method-create"), {"kind": "fax", "name": "", "address": ""})
+    page = response.content.decode()
+    assert (
+        response.status_code == 400 and "Select a valid choice" in page and "This field is required." in page
+    )
+    verified(world.bob, "email", "bob@example.com", name="Mail")
+    response = bob.post(
+        reverse("notify-method-create"), {"kind": "email", "name": "Mail", "address": "b@example.com"}
+    )
+    assert response.status_code == 409 and "already have a contact method named" in response.content.decode()
+    method = ContactMethod.objects.get(user=world.bob, name="Mail")
+    response = bob.post(
+        reverse("notify-rule-create"), {"urgency": "high", "delay_minutes": 0, "contact_method": method.pk}
+    )
+    assert response.status_code == 409 and "that rule exists already" in response.content.decode()
+    response = bob.post(
+        reverse("notify-rule-create"), {"urgency": "high", "delay_minutes": 5000, "contact_method": ""}
+    )
+    page = response.content.decode()
+    assert (
+        response.status_code == 400
+        and "less than or equal to 1440" in page
+        and "This field is required." in page
+    )
+
+
+def test_rule_ladder(client_for: ClientFor, world: World, twilio: None) -> None:
+    bob = client_for(world.bob)
+    mail = verified(world.bob, "email", "bob@example.com", name="Mail")
+    sms = verified(world.bob, "sms", "+14155550100", name="Phone")
+    response = bob.post(
+        reverse("notify-rule-create"), {"urgency": "high", "delay_minutes": 2, "contact_method": sms.pk}
+    )
+    assert response.status_code == 302
+    page = bob.get(URL).content.decode()
+    high = page.split('id="ladder-high"')[1].split("</ol>")[0]
+    assert high.index("At <strong>0 min</strong> via Mail") < high.index(
+        "At <strong>2 min</strong> via Phone"
+    )
+    assert "+1415555••••" in page or "+14155550100" not in page
+    rule = NotificationRule.objects.get(contact_method=sms, delay_minutes=2)
+    assert bob.post(reverse("notify-rule-delete", args=[rule.pk])).status_code == 302
+    assert not NotificationRule.objects.filter(pk=rule.pk).exists()
+    assert mail.rules.count() == 2
+
+
+def test_other_peoples_methods_and_rules_are_404(client_for: ClientFor, world: World) -> None:
+    method = verified(world.bob, "email", "bob@example.com", name="Mail")
+    rule = NotificationRule.objects.filter(contact_method=method).first()
+    assert rule is not None
+    alice = client_for(world.alice)
+    assert "bob@example.com" not in alice.get(URL).content.decode()
+    for name in (
+        "notify-method-send-code",
+        "notify-method-verify",
+        "notify-method-disable",
+        "notify-method-test",
+        "notify-method-delete",
+    ):
+        assert (
+            alice.post(reverse(name, args=[method.pk]), {"code": "1", "disabled": "1"}).status_code == 404
+        ), name
+    assert alice.post(reverse("notify-rule-delete", args=[rule.pk])).status_code == 404
+    response = alice.post(
+        reverse("notify-rule-create"), {"urgency": "high", "delay_minutes": 1, "contact_method": method.pk}
+    )
+    assert response.status_code == 400
+    method.refresh_from_db()
+    assert not method.disabled and NotificationRule.objects.filter(pk=rule.pk).exists()
+
+
+def test_sign_in_required(client: Any) -> None:
+    response = client.get(URL)
+    assert response.status_code == 302 and "/login/" in response["Location"]
