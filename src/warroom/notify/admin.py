@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from warroom.notify.models import ContactMethod, DeliveryAttempt, Message, NotificationRule
+from warroom.notify.models import ContactMethod, DeliveryAttempt, Message, NotificationRule, WorkingHours
 
 
 @admin.register(ContactMethod)
@@ -15,8 +15,14 @@ class ContactMethodAdmin(admin.ModelAdmin[ContactMethod]):
 
 @admin.register(NotificationRule)
 class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
-    list_display = ["user", "urgency", "delay_minutes", "contact_method"]
-    list_filter = ["urgency"]
+    list_display = ["user", "urgency", "delay_minutes", "contact_method", "working_hours_only"]
+    list_filter = ["urgency", "working_hours_only"]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin[WorkingHours]):
+    list_display = ["user", "time_zone", "days", "start", "end", "updated_at"]
+    search_fields = ["user__email"]
 
 
 class AttemptInline(admin.TabularInline[DeliveryAttempt, Message]):

@@ -11,6 +11,7 @@ from ninja import Query, Router, Status
 
 from warroom.accounts.schemas import Page, Paging, caller, lookup, paginate, source_of, user_key
 from warroom.integrations import registry
+from warroom.lib.errors import NotFound
 from warroom.notify import selectors, services, throttle
 from warroom.notify.models import ContactMethod
 from warroom.notify.schemas import (
@@ -24,9 +25,12 @@ from warroom.notify.schemas import (
     RuleOut,
     RulePatch,
     VerifyIn,
+    WorkingHoursIn,
+    WorkingHoursOut,
     contact_method_json,
     message_json,
     rule_json,
+    working_hours_json,
 )
 
 router = Router(tags=["notifications"])
@@ -159,6 +163,7 @@ def create_rule(request: HttpRequest, payload: RuleIn) -> Status[dict[str, Any]]
         contact_method=method,
         urgency=payload.urgency,
         delay_minutes=payload.delay_minutes,
+        working_hours_only=payload.working_hours_only,
         actor=user,
         source=source_of(request),
     )
@@ -180,6 +185,42 @@ def delete_rule(request: HttpRequest, rule_id: int) -> Status[None]:
     user = caller(request)
     rule = selectors.get_own_rule_or_404(user, rule_id=rule_id)
     services.delete_rule(rule=rule, actor=user, source=source_of(request))
+    return Status(204, None)
+
+
+# -- working hours -----------------------------------------------------------------------------------------------
+
+
+@router.get("/me/working-hours", response=WorkingHoursOut, summary="Get your working hours")
+def get_working_hours(request: HttpRequest) -> dict[str, Any]:
+    """404 when you have set none (then low-urgency rules marked ``working_hours_only`` notify at once)."""
+    hours = selectors.working_hours_of(caller(request))
+    if hours is None:
+        raise NotFound("you have not set working hours")
+    return working_hours_json(hours)
+
+
+@router.put("/me/working-hours", response=WorkingHoursOut, summary="Set your working hours")
+def set_working_hours(request: HttpRequest, payload: WorkingHoursIn) -> dict[str, Any]:
+    """One weekly window in your time zone, e.g. ``{"time_zone": "Europe/Berlin", "days": ["weekdays"],
+    "start": "09:00", "end": "18:00"}``. Low-urgency rules marked ``working_hours_only`` wait for it."""
+    user = caller(request)
+    hours = services.set_working_hours(
+        user=user,
+        time_zone=payload.time_zone,
+        days=payload.days,
+        start=payload.start,
+        end=payload.end,
+        actor=user,
+        source=source_of(request),
+    )
+    return working_hours_json(hours)
+
+
+@router.delete("/me/working-hours", response={204: None}, summary="Remove your working hours")
+def clear_working_hours(request: HttpRequest) -> Status[None]:
+    user = caller(request)
+    services.clear_working_hours(user=user, actor=user, source=source_of(request))
     return Status(204, None)
 
 

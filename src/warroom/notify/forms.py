@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from django import forms
 
@@ -10,6 +11,7 @@ from warroom.accounts.models import User
 from warroom.integrations import registry
 from warroom.notify import selectors
 from warroom.notify.models import ContactMethod, Urgency
+from warroom.notify.working_hours import WEEKDAYS
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -57,6 +59,11 @@ class RuleForm(forms.Form):
     contact_method = forms.ModelChoiceField(
         queryset=ContactMethod.objects.none(), label="Notify", empty_label="Choose a contact method…"
     )
+    working_hours_only = forms.BooleanField(
+        required=False,
+        label="Only during my working hours",
+        help_text="Low urgency only: waits for your working hours, if you set them.",
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,3 +71,32 @@ class RuleForm(forms.Form):
         self.fields["contact_method"].label_from_instance = (  # type: ignore[attr-defined]
             lambda m: f"{m.name} ({m.get_kind_display()})" + ("" if m.is_usable else " — not verified")
         )
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    return [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
+
+
+class WorkingHoursForm(forms.Form):
+    """One weekly window in the person's zone; the service validates and decides."""
+
+    time_zone = forms.ChoiceField(label="Time zone", choices=())
+    days = forms.MultipleChoiceField(
+        label="Working days",
+        choices=[(str(i), name.capitalize()) for i, name in enumerate(WEEKDAYS)],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["0", "1", "2", "3", "4"],
+    )
+    start = forms.TimeField(
+        label="From", initial="09:00", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    end = forms.TimeField(
+        label="Until",
+        initial="18:00",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="At or before “From”: the window runs past midnight.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = zone_choices()  # type: ignore[attr-defined]

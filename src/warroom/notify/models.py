@@ -86,6 +86,10 @@ class NotificationRule(models.Model):
     contact_method = models.ForeignKey(ContactMethod, on_delete=models.CASCADE, related_name="rules")
     urgency = models.CharField(max_length=8, choices=Urgency.choices)
     delay_minutes = models.PositiveIntegerField(default=0)
+    working_hours_only = models.BooleanField(
+        default=False,
+        help_text="Low urgency only: hold the notification until the person's working hours (if they set any).",
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -101,10 +105,41 @@ class NotificationRule(models.Model):
             models.CheckConstraint(
                 condition=models.Q(delay_minutes__lte=1440), name="notification_rule_delay_range"
             ),
+            models.CheckConstraint(
+                condition=models.Q(working_hours_only=False) | models.Q(urgency="low"),
+                name="notification_rule_working_hours_low_only",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.urgency}: {self.contact_method} after {self.delay_minutes} min"
+        held = " (working hours only)" if self.working_hours_only else ""
+        return f"{self.urgency}: {self.contact_method} after {self.delay_minutes} min{held}"
+
+
+class WorkingHours(models.Model):
+    """A person's weekly working window, in their own IANA zone: on each day in ``days`` (a bit mask, bit 0 =
+    Monday … bit 6 = Sunday) from ``start`` to ``end`` local time; an ``end`` at or before ``start`` runs past
+    midnight. Low-urgency rules marked ``working_hours_only`` wait for it (see ``notify.working_hours``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    time_zone = models.CharField(max_length=64)
+    days = models.PositiveSmallIntegerField(help_text="Bit mask: 1 = Monday … 64 = Sunday.")
+    start = models.TimeField()
+    end = models.TimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(days__gte=1, days__lte=127), name="working_hours_days_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"working hours of user {self.user_id}"
 
 
 class Category(models.TextChoices):

@@ -3,14 +3,14 @@ schema has a field for them, except a generated signing secret shown once in the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from ninja import Field, Schema
 
 from warroom.integrations import registry
-from warroom.notify import throttle
-from warroom.notify.models import ContactMethod, Message, NotificationRule
+from warroom.notify import throttle, working_hours
+from warroom.notify.models import ContactMethod, Message, NotificationRule, WorkingHours
 
 
 class ContactMethodOut(Schema):
@@ -64,6 +64,7 @@ class RuleOut(Schema):
     kind: str
     urgency: str
     delay_minutes: int
+    working_hours_only: bool
     created_at: datetime
 
 
@@ -71,12 +72,34 @@ class RuleIn(Schema):
     contact_method: int
     urgency: str = Field(description="high or low.")
     delay_minutes: int = Field(0, description="Minutes after the page starts, 0 to 1440.")
+    working_hours_only: bool = Field(
+        False, description="Low urgency only: wait for your working hours (/me/working-hours), if set."
+    )
 
 
 class RulePatch(Schema):
     contact_method: int | None = None
     urgency: str | None = None
     delay_minutes: int | None = None
+    working_hours_only: bool | None = None
+
+
+class WorkingHoursIn(Schema):
+    time_zone: str = Field(description="An IANA time zone, e.g. Europe/Berlin.")
+    days: list[str | int] = Field(
+        description="Working days: mon … sun, weekdays, weekend, everyday, or 0 (Monday) … 6 (Sunday)."
+    )
+    start: str = Field(description="Local time the working day starts, HH:MM.")
+    end: str = Field(description="Local time it ends, HH:MM; at or before start runs past midnight.")
+
+
+class WorkingHoursOut(Schema):
+    time_zone: str
+    days: list[str] = Field(description="mon … sun.")
+    start: time
+    end: time
+    description: str = Field(description="e.g. 'Mon–Fri 09:00–18:00 (Europe/Berlin)'.")
+    updated_at: datetime
 
 
 class MessageOut(Schema):
@@ -133,6 +156,7 @@ def rule_json(rule: NotificationRule) -> dict[str, Any]:
         "kind": rule.contact_method.kind,
         "urgency": rule.urgency,
         "delay_minutes": rule.delay_minutes,
+        "working_hours_only": rule.working_hours_only,
         "created_at": rule.created_at,
     }
 
@@ -157,4 +181,18 @@ def message_json(message: Message) -> dict[str, Any]:
         "next_attempt_at": message.next_attempt_at,
         "sent_at": message.sent_at,
         "created_at": message.created_at,
+    }
+
+
+def working_hours_json(hours: WorkingHours) -> dict[str, Any]:
+    days = working_hours.days_from_mask(hours.days)
+    zone = working_hours.zone_or_none(hours.time_zone)
+    window = working_hours.Window(zone=zone, days=days, start=hours.start, end=hours.end) if zone else None
+    return {
+        "time_zone": hours.time_zone,
+        "days": [working_hours.WEEKDAYS[d] for d in sorted(days)],
+        "start": hours.start,
+        "end": hours.end,
+        "description": working_hours.describe(window) if window else hours.time_zone,
+        "updated_at": hours.updated_at,
     }

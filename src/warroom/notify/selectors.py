@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import MANAGING_ROLES, Membership, User
 from warroom.lib.errors import NotFound, PermissionDenied
-from warroom.notify.models import ContactMethod, Message, NotificationRule
+from warroom.notify.models import ContactMethod, Message, NotificationRule, WorkingHours
 
 
 def contact_methods_of(user: User) -> QuerySet[ContactMethod]:
@@ -27,6 +27,11 @@ def rules_of(user: User) -> QuerySet[NotificationRule]:
         .select_related("contact_method")
         .order_by("urgency", "delay_minutes", "id")
     )
+
+
+def working_hours_of(user: User) -> WorkingHours | None:
+    """``user``'s working hours, or None when they have set none."""
+    return WorkingHours.objects.filter(user=user).first()
 
 
 def messages_of(user: User) -> QuerySet[Message]:

@@ -11,7 +11,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,6 +30,16 @@ from warroom.notify.models import (
     NotificationRule,
     Status,
     Urgency,
+    WorkingHours,
+)
+from warroom.notify.working_hours import (
+    Window,
+    days_from_mask,
+    days_to_mask,
+    describe,
+    next_working_instant,
+    parse_days,
+    zone_or_none,
 )
 
 NAME_MAX = 100
@@ -96,6 +106,7 @@ def _rule_snapshot(rule: NotificationRule) -> dict[str, Any]:
         "contact_method": rule.contact_method_id,
         "urgency": rule.urgency,
         "delay_minutes": rule.delay_minutes,
+        "working_hours_only": rule.working_hours_only,
     }
 
 
@@ -119,6 +130,7 @@ def _message_row(
     group: str,
     due_at: datetime,
     now: datetime,
+    note: str = "",
 ) -> Message:
     return Message(
         user_id=method.user_id,
@@ -135,6 +147,7 @@ def _message_row(
         delivery_id=new_delivery_id(),
         due_at=due_at,
         next_attempt_at=due_at,
+        note=note[:300],
         created_at=now,
     )
 
@@ -421,7 +434,9 @@ def send_test(*, method: ContactMethod, actor: User | None, source: str) -> Mess
 # notification rules
 
 
-def _clean_rule(user: User, contact_method: ContactMethod, urgency: str, delay_minutes: int) -> None:
+def _clean_rule(
+    user: User, contact_method: ContactMethod, urgency: str, delay_minutes: int, working_hours_only: bool
+) -> None:
     if contact_method.user_id != user.pk:
         raise ValidationFailed("contact method not found", field="contact_method")
     if urgency not in Urgency.values:
@@ -434,6 +449,13 @@ def _clean_rule(user: User, contact_method: ContactMethod, urgency: str, delay_m
         raise ValidationFailed(
             f"delay_minutes is a whole number from 0 to {DELAY_MAX}", field="delay_minutes"
         )
+    if not isinstance(working_hours_only, bool):
+        raise ValidationFailed("working_hours_only is true or false", field="working_hours_only")
+    if working_hours_only and urgency != Urgency.LOW:
+        raise ValidationFailed(
+            "only low-urgency rules can wait for working hours: high urgency pages at once",
+            field="working_hours_only",
+        )
 
 
 def create_rule(
@@ -444,9 +466,12 @@ def create_rule(
     delay_minutes: int,
     actor: User | None,
     source: str,
+    working_hours_only: bool = False,
 ) -> NotificationRule:
+    """Add a rung. ``working_hours_only`` (low urgency only) holds its notifications until the person's working
+    hours; it has no effect while they have none."""
     _check_owner(user, actor)
-    _clean_rule(user, contact_method, urgency, delay_minutes)
+    _clean_rule(user, contact_method, urgency, delay_minutes, working_hours_only)
     try:
         with transaction.atomic():
             rule = NotificationRule.objects.create(
@@ -454,6 +479,7 @@ def create_rule(
                 contact_method=contact_method,
                 urgency=urgency,
                 delay_minutes=delay_minutes,
+                working_hours_only=working_hours_only,
                 created_at=clock.now(),
             )
             audit.record(
@@ -476,6 +502,7 @@ def update_rule(
     contact_method: ContactMethod = _UNSET,
     urgency: str = _UNSET,
     delay_minutes: int = _UNSET,
+    working_hours_only: bool = _UNSET,
 ) -> NotificationRule:
     _check_owner(rule.user, actor)
     try:
@@ -492,7 +519,15 @@ def update_rule(
                 locked.urgency = urgency
             if delay_minutes is not _UNSET:
                 locked.delay_minutes = delay_minutes
-            _clean_rule(locked.user, locked.contact_method, locked.urgency, locked.delay_minutes)
+            if working_hours_only is not _UNSET:
+                locked.working_hours_only = working_hours_only
+            _clean_rule(
+                locked.user,
+                locked.contact_method,
+                locked.urgency,
+                locked.delay_minutes,
+                locked.working_hours_only,
+            )
             locked.save()
             audit.record(
                 actor=actor,
@@ -573,6 +608,10 @@ def enqueue(
     and returns the existing rows, so a producer that is redone after a crash pages nobody twice. Rules whose
     contact method is unverified, disabled or whose channel the server lacks are skipped and listed in
     ``skipped``. ``group`` (e.g. ``"incident:42"``) lets :func:`cancel_pending` stop the later rungs.
+
+    A low-urgency rule marked ``working_hours_only`` is due at the first instant at or after that time inside
+    the person's working hours (:func:`warroom.notify.working_hours.next_working_instant`), with a ``note``
+    saying so; without working hours it is due at once like any other rule.
     """
     if urgency not in Urgency.values:
         raise ValidationFailed("urgency must be high or low", field="urgency")
@@ -595,6 +634,7 @@ def enqueue(
         .select_related("contact_method")
         .order_by("delay_minutes", "id")
     )
+    window = working_window(user) if any(r.working_hours_only for r in rules) else None
     rows: list[Message] = []
     skipped: list[str] = []
     for rule in rules:
@@ -607,6 +647,7 @@ def enqueue(
         elif not channel.configured():
             skipped.append(f"{method.name}: {channel.not_configured_reason()}")
         else:
+            due_at, note = _due(begin + timedelta(minutes=rule.delay_minutes), rule, window)
             rows.append(
                 _message_row(
                     method=method,
@@ -617,8 +658,9 @@ def enqueue(
                     context=clean_context,
                     dedup_key=f"{dedup_key}|{method.pk}|{rule.delay_minutes}",
                     group=group,
-                    due_at=begin + timedelta(minutes=rule.delay_minutes),
+                    due_at=due_at,
                     now=now,
+                    note=note,
                 )
             )
     if not rules:
@@ -639,3 +681,104 @@ def cancel_pending(*, group: str, reason: str) -> int:
     return Message.objects.filter(group=group, status=Status.PENDING).update(
         status=Status.CANCELLED, note=(reason or "cancelled")[:300], finished_at=clock.now()
     )
+
+
+def _due(at: datetime, rule: NotificationRule, window: Window | None) -> tuple[datetime, str]:
+    """When ``rule``'s message is due, and the note that says why it waits."""
+    if not rule.working_hours_only or window is None:
+        return at, ""
+    due = next_working_instant(window, at)
+    if due == at:
+        return at, ""
+    local = due.astimezone(window.zone)
+    return due, f"waiting for working hours: {local:%a %Y-%m-%d %H:%M} {window.zone.key}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# working hours
+
+
+def working_window(user: User) -> Window | None:
+    """``user``'s working hours as a :class:`Window`, or None when they have set none."""
+    hours = WorkingHours.objects.filter(user=user).first()
+    return window_of(hours) if hours is not None else None
+
+
+def window_of(hours: WorkingHours) -> Window | None:
+    zone = zone_or_none(hours.time_zone)
+    if zone is None:  # the tz database lost the zone: hold nothing rather than fail the page
+        return None
+    return Window(zone=zone, days=days_from_mask(hours.days), start=hours.start, end=hours.end)
+
+
+def _hours_snapshot(hours: WorkingHours) -> dict[str, Any]:
+    window = window_of(hours)
+    return {"time_zone": hours.time_zone, "working_hours": describe(window) if window else ""}
+
+
+def _clean_time(value: Any, field_name: str) -> time:
+    if isinstance(value, str):
+        try:
+            value = time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationFailed(f"{field_name} is a time of day such as 09:00", field=field_name) from None
+    if not isinstance(value, time) or value.tzinfo is not None:
+        raise ValidationFailed(f"{field_name} is a time of day such as 09:00", field=field_name)
+    return value.replace(second=0, microsecond=0)
+
+
+def set_working_hours(
+    *,
+    user: User,
+    time_zone: str,
+    days: list[str | int] | tuple[str | int, ...] | frozenset[int],
+    start: time | str,
+    end: time | str,
+    actor: User | None,
+    source: str,
+) -> WorkingHours:
+    """Set (create or replace) ``user``'s working hours: on ``days`` (``mon`` … ``sun``, ``weekdays``,
+    ``weekend``, ``everyday`` or 0-6) from ``start`` to ``end`` in the IANA zone ``time_zone``; an end at or
+    before the start runs past midnight. Messages already waiting keep their due time."""
+    _check_owner(user, actor)
+    zone = zone_or_none((time_zone or "").strip())
+    if zone is None:
+        raise ValidationFailed("time_zone must be an IANA time zone such as Europe/Berlin", field="time_zone")
+    try:
+        day_set = parse_days(days)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field="days") from None
+    if not day_set:
+        raise ValidationFailed("choose at least one working day", field="days")
+    clean_start, clean_end = _clean_time(start, "start"), _clean_time(end, "end")
+    now = clock.now()
+    with transaction.atomic():
+        existing = WorkingHours.objects.select_for_update().filter(user=user).first()
+        before = _hours_snapshot(existing) if existing is not None else None
+        hours = existing or WorkingHours(user=user)
+        hours.time_zone, hours.days = zone.key, days_to_mask(day_set)
+        hours.start, hours.end, hours.updated_at = clean_start, clean_end, now
+        hours.save()
+        audit.record(
+            actor=actor,
+            source=source,
+            action="working_hours.set",
+            obj=hours,
+            before=before,
+            after=_hours_snapshot(hours),
+        )
+    return hours
+
+
+def clear_working_hours(*, user: User, actor: User | None, source: str) -> bool:
+    """Remove ``user``'s working hours (held rules then notify at once). False when there were none."""
+    _check_owner(user, actor)
+    with transaction.atomic():
+        hours = WorkingHours.objects.select_for_update().filter(user=user).first()
+        if hours is None:
+            return False
+        audit.record(
+            actor=actor, source=source, action="working_hours.clear", obj=hours, before=_hours_snapshot(hours)
+        )
+        hours.delete()
+    return True

@@ -32,4 +32,10 @@ urlpatterns = [
     ),
     path("settings/notifications/rules/", views.rule_create, name="notify-rule-create"),
     path("settings/notifications/rules/<int:rule_id>/delete/", views.rule_delete, name="notify-rule-delete"),
+    path("settings/notifications/working-hours/", views.working_hours_save, name="notify-working-hours"),
+    path(
+        "settings/notifications/working-hours/clear/",
+        views.working_hours_clear,
+        name="notify-working-hours-clear",
+    ),
 ]

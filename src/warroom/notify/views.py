@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 from warroom.integrations import registry
 from warroom.lib.errors import ServiceError
 from warroom.notify import selectors, services, throttle
-from warroom.notify.forms import ContactMethodForm, RuleForm, VerifyForm
-from warroom.notify.models import Urgency
+from warroom.notify.forms import ContactMethodForm, RuleForm, VerifyForm, WorkingHoursForm
+from warroom.notify.models import Urgency, WorkingHours
+from warroom.notify.working_hours import describe
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
 
 RECENT_MESSAGES = 20
@@ -36,8 +37,11 @@ def _page(
     verify_form: VerifyForm | None = None,
     verify_method: int | None = None,
     reveal: dict[str, str] | None = None,
+    hours_form: WorkingHoursForm | None = None,
 ) -> HttpResponse:
     user = request.user
+    hours = selectors.working_hours_of(user)
+    window = services.window_of(hours) if hours is not None else None
     methods = list(selectors.contact_methods_of(user))
     rules = list(selectors.rules_of(user))
     ladders = [
@@ -52,6 +56,10 @@ def _page(
         "rule_form": rule_form or RuleForm(user=user),
         "verify_form": verify_form,
         "verify_method": verify_method,
+        "hours": hours,
+        "hours_window": window,
+        "hours_summary": describe(window) if window is not None else "",
+        "hours_form": hours_form or _hours_form(hours),
         "reveal": reveal or {},
         "channels": [
             {
@@ -68,6 +76,15 @@ def _page(
     if reveal:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def _hours_form(hours: WorkingHours | None) -> WorkingHoursForm:
+    if hours is None:
+        return WorkingHoursForm(initial={"time_zone": "UTC"})
+    days = [str(d) for d in range(7) if hours.days & (1 << d)]
+    return WorkingHoursForm(
+        initial={"time_zone": hours.time_zone, "days": days, "start": hours.start, "end": hours.end}
+    )
 
 
 @console_view
@@ -181,6 +198,7 @@ def rule_create(request: AuthedRequest) -> HttpResponse:
             contact_method=data["contact_method"],
             urgency=data["urgency"],
             delay_minutes=data["delay_minutes"],
+            working_hours_only=data["working_hours_only"],
             actor=request.user,
             source=SOURCE,
         )
@@ -196,4 +214,36 @@ def rule_delete(request: AuthedRequest, rule_id: int) -> HttpResponse:
     rule = selectors.get_own_rule_or_404(request.user, rule_id=rule_id)
     services.delete_rule(rule=rule, actor=request.user, source=SOURCE)
     messages.success(request, "Rule removed.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def working_hours_save(request: AuthedRequest) -> HttpResponse:
+    """Set (or replace) the person's working hours."""
+    form = WorkingHoursForm(request.POST)
+    if not form.is_valid():
+        return _page(request, status=400, hours_form=form)
+    data = form.cleaned_data
+    try:
+        services.set_working_hours(
+            user=request.user,
+            time_zone=data["time_zone"],
+            days=[int(d) for d in data["days"]],
+            start=data["start"],
+            end=data["end"],
+            actor=request.user,
+            source=SOURCE,
+        )
+    except ServiceError as exc:
+        return _page(request, status=form_error(form, exc), hours_form=form)
+    messages.success(request, "Working hours saved.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def working_hours_clear(request: AuthedRequest) -> HttpResponse:
+    services.clear_working_hours(user=request.user, actor=request.user, source=SOURCE)
+    messages.success(request, "Working hours removed: low-urgency rules notify at once.")
     return redirect("notify-settings")

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
+from django.utils import timezone
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
-from warroom.oncall import selectors
-from warroom.oncall.models import EscalationPolicy, LayerMember, Schedule, TargetKind
+from warroom.oncall import rotation, selectors
+from warroom.oncall.models import (
+    EscalationPolicy,
+    Layer,
+    LayerMember,
+    LengthUnit,
+    RotationKind,
+    Schedule,
+    TargetKind,
+)
 from warroom.oncall.services import TargetSpec
 
 
@@ -163,3 +174,170 @@ class ServicePolicyForm(forms.Form):
     def __init__(self, *args: Any, user: User, team_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["policy"].queryset = selectors.visible_policies(user).filter(team_id=team_id)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# schedules and layers
+
+DAY_CHOICES = [(str(i), name.capitalize()) for i, name in enumerate(rotation.WEEKDAYS)]
+
+
+class WallClockField(forms.DateTimeField):
+    """A ``datetime-local`` input read as a naive wall-clock time (the schedule's zone gives it meaning), never
+    converted through the reader's zone, so a time skipped or repeated there is not refused here."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        with timezone.override(dt.UTC):
+            parsed = super().to_python(value)
+        return parsed.replace(tzinfo=None) if parsed is not None else None
+
+
+class OrderedPeopleField(forms.MultipleChoiceField):
+    """Repeated ``<select>`` s in rotation order: empty places are dropped, order and repeats are kept."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return [v for v in super().to_python(value) if v]
+
+
+class ScheduleForm(forms.Form):
+    """Name, zone and description of a schedule; ``team`` only when creating one."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…")
+    name = forms.CharField(max_length=100)
+    time_zone = forms.ChoiceField(
+        label="Time zone", choices=(), help_text="Shifts and restrictions are wall-clock times in this zone."
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=20000)
+
+    def __init__(self, *args: Any, user: User, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(z, z) for z in sorted(selectors.time_zone_names())]  # type: ignore[attr-defined]
+        if creating:
+            self.fields["team"].queryset = accounts.managed_teams(user).order_by("name")  # type: ignore[attr-defined]
+        else:
+            del self.fields["team"]
+
+    def schedule_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"name": data["name"], "time_zone": data["time_zone"], "description": data["description"]}
+
+
+class LayerForm(forms.Form):
+    """A layer: rotation, ordered participants (repeated ``participants`` selects, blanks ignored, a person may
+    appear twice) and restriction rows ``r<n>_days`` / ``r<n>_start`` / ``r<n>_end`` (a row with no day ticked
+    and no times is unused)."""
+
+    name = forms.CharField(max_length=100)
+    priority = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        required=False,
+        help_text="Higher wins. Empty: above the current highest.",
+    )
+    rotation_kind = forms.ChoiceField(
+        label="Rotation", choices=RotationKind.choices, initial=RotationKind.WEEKLY
+    )
+    shift_length = forms.IntegerField(
+        min_value=1, initial=1, label="Shift length", help_text="Hours, days or weeks by rotation."
+    )
+    custom_unit = forms.ChoiceField(
+        label="Custom unit",
+        choices=LengthUnit.choices,
+        initial=LengthUnit.DAYS,
+        help_text="Custom rotations only.",
+    )
+    start = WallClockField(help_text="Local time in the schedule's zone: participant 1 is on call from then.")
+    handoff_time = forms.TimeField(
+        required=False,
+        label="Handoff time",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Day-based rotations. Empty: the start's time of day.",
+    )
+    participants = OrderedPeopleField(required=False, choices=())
+
+    def __init__(
+        self, *args: Any, schedule: Schedule, slots: int = 4, restriction_rows: int = 3, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = list(accounts.team_people(schedule.team))
+        self.fields["participants"].choices = [(str(p.pk), p.display_name) for p in self.people]  # type: ignore[attr-defined]
+        self.slots = slots
+        self.restriction_rows = restriction_rows
+        for n in range(restriction_rows):
+            self.fields[f"r{n}_days"] = forms.MultipleChoiceField(
+                required=False, choices=DAY_CHOICES, widget=forms.CheckboxSelectMultiple, label="Days"
+            )
+            self.fields[f"r{n}_start"] = forms.TimeField(
+                required=False, label="From", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            )
+            self.fields[f"r{n}_end"] = forms.TimeField(
+                required=False, label="Until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            )
+
+    def restriction_fields(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"r{n}_days"], self[f"r{n}_start"], self[f"r{n}_end"]) for n in range(self.restriction_rows)
+        ]
+
+    def chosen_participants(self) -> list[str]:
+        """The submitted (or initial) participant ids, one per slot, in order, padded with blanks."""
+        if isinstance(self.data, QueryDict):
+            raw = self.data.getlist("participants")
+        else:
+            raw = self.data.get("participants", []) if self.is_bound else self.initial.get("participants", [])
+        values = [str(v) for v in raw]
+        return values + [""] * max(0, self.slots - len(values))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        by_id = {str(p.pk): p for p in self.people}
+        data["participant_users"] = [by_id[v] for v in data.get("participants") or [] if v in by_id]
+        windows: list[rotation.Restriction] = []
+        for n in range(self.restriction_rows):
+            days, start, end = data.get(f"r{n}_days"), data.get(f"r{n}_start"), data.get(f"r{n}_end")
+            if not days and start is None and end is None:
+                continue
+            if not days:
+                self.add_error(f"r{n}_days", "Tick at least one day for this window.")
+            elif start is None or end is None:
+                self.add_error(
+                    f"r{n}_start" if start is None else f"r{n}_end", "Give both times of the window."
+                )
+            else:
+                windows.append(rotation.Restriction(frozenset(int(d) for d in days), start, end))
+        data["restriction_specs"] = windows
+        return data
+
+    def layer_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        fields: dict[str, Any] = {
+            "name": data["name"],
+            "rotation_kind": data["rotation_kind"],
+            "shift_length": data["shift_length"],
+            "custom_unit": data["custom_unit"],
+            "start": data["start"],
+            "handoff_time": data["handoff_time"] or data["start"].time(),
+        }
+        if data.get("priority") is not None:
+            fields["priority"] = data["priority"]
+        return fields
+
+
+def layer_initial(layer: Layer) -> dict[str, Any]:
+    """A layer's current values as the form's initial data."""
+    initial: dict[str, Any] = {
+        "name": layer.name,
+        "priority": layer.priority,
+        "rotation_kind": layer.rotation_kind,
+        "shift_length": layer.shift_length,
+        "custom_unit": layer.custom_unit,
+        "start": dt.datetime.combine(layer.starts_on, layer.starts_at),
+        "handoff_time": layer.handoff_time,
+        "participants": [str(m.user_id) for m in layer.members.order_by("position")],
+    }
+    for n, r in enumerate(layer.restrictions.order_by("id")):
+        initial[f"r{n}_days"] = [str(d) for d in sorted(selectors.days_from_mask(r.days))]
+        initial[f"r{n}_start"], initial[f"r{n}_end"] = r.start_time, r.end_time
+    return initial

@@ -310,6 +310,17 @@ def feeds_of(user: User, *, schedule: Schedule | None = None) -> QuerySet[Calend
     return qs.filter(kind=FeedKind.SCHEDULE, schedule=schedule)
 
 
+def live_schedule_feeds(user: User, schedule: Schedule) -> QuerySet[CalendarFeed]:
+    """The unrevoked feeds of ``schedule`` that ``user`` may revoke: their own, or all of them for the team's
+    managers (the caller has checked ``user`` may see the schedule)."""
+    qs = CalendarFeed.objects.filter(
+        kind=FeedKind.SCHEDULE, schedule=schedule, revoked_at__isnull=True
+    ).select_related("user")
+    if not accounts.can_manage_team(user, schedule.team_id):
+        qs = qs.filter(user=user)
+    return qs.order_by("created_at", "id")
+
+
 def get_feed_for_user_or_404(user: User, *, feed_id: int | str) -> CalendarFeed:
     """One of ``user``'s feeds, or a schedule feed of a team ``user`` manages (so managers can cut off a leak)."""
     qs = CalendarFeed.objects.select_related("schedule", "user")

@@ -76,7 +76,13 @@ def schedule_list(request: AuthedRequest) -> HttpResponse:
         }
         for entry in selectors.on_call_now(request.user, at=now)
     ]
-    context = {"rows": rows, "now": now, "my_shifts": my_shifts(request.user, now), "days": DAYS_SHOWN}
+    context = {
+        "rows": rows,
+        "now": now,
+        "my_shifts": my_shifts(request.user, now),
+        "days": DAYS_SHOWN,
+        "may_create": accounts.managed_teams(request.user).exists(),
+    }
     return render(request, "oncall/schedule_list.html", context)
 
 
@@ -135,9 +141,15 @@ def _rows(final: rotation.FinalSchedule, zone: ZoneInfo, layers: list[Layer], no
     return rows
 
 
-def _detail(
-    request: AuthedRequest, schedule: Schedule, *, form: OverrideForm | None = None, status: int = 200
+def schedule_page(
+    request: AuthedRequest,
+    schedule: Schedule,
+    *,
+    form: OverrideForm | None = None,
+    status: int = 200,
+    feed_secret_url: str = "",
 ) -> HttpResponse:
+    """The schedule page; ``feed_secret_url`` is a just-created calendar feed's URL, shown this once."""
     user = request.user
     zone = selectors.zone_of(schedule)
     now = clock.now()
@@ -169,6 +181,8 @@ def _detail(
         "form": form,
         "can_manage": accounts.can_manage_team(user, schedule.team_id),
         "days": DAYS_SHOWN,
+        "feeds": list(selectors.live_schedule_feeds(user, schedule)),
+        "feed_secret_url": feed_secret_url,
     }
     return render(request, "oncall/schedule_detail.html", context, status=status)
 
@@ -176,7 +190,7 @@ def _detail(
 @console_view
 @require_GET
 def schedule_detail(request: AuthedRequest, schedule_id: int) -> HttpResponse:
-    return _detail(request, selectors.get_schedule_for_user_or_404(request.user, key=schedule_id))
+    return schedule_page(request, selectors.get_schedule_for_user_or_404(request.user, key=schedule_id))
 
 
 @console_view
@@ -186,7 +200,7 @@ def override_create(request: AuthedRequest, schedule_id: int) -> HttpResponse:
     schedule = selectors.get_schedule_for_user_or_404(request.user, key=schedule_id)
     form = OverrideForm(request.POST, schedule=schedule)
     if not form.is_valid():
-        return _detail(request, schedule, form=form, status=400)
+        return schedule_page(request, schedule, form=form, status=400)
     zone = selectors.zone_of(schedule)
     data = form.cleaned_data
     try:
@@ -201,7 +215,7 @@ def override_create(request: AuthedRequest, schedule_id: int) -> HttpResponse:
             source=SOURCE,
         )
     except ServiceError as exc:
-        return _detail(request, schedule, form=form, status=form_error(form, exc))
+        return schedule_page(request, schedule, form=form, status=form_error(form, exc))
     messages.success(request, f"{data['user'].display_name} is on call from {data['start']:%a %d %b %H:%M}.")
     return redirect("oncall-schedule-detail", schedule_id=schedule.pk)
 
