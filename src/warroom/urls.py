@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("warroom.oncall.urls")),
     path("", include("warroom.paging.urls")),
     path("", include("warroom.notify.urls")),
+    path("", include("warroom.incidents.sla_urls")),
     path("", include("warroom.web.urls")),
 ]

@@ -61,3 +61,6 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+from warroom.incidents import sla_admin  # noqa: E402, F401 (registers the SLA admin pages)

@@ -5,3 +5,16 @@ class IncidentsConfig(AppConfig):
     name = "warroom.incidents"
     label = "incidents"
     verbose_name = "Incidents"
+
+    def ready(self) -> None:
+        from warroom.incidents import signals, sla_services  # noqa: PLC0415 (apps load first)
+
+        signals.incident_declared.connect(
+            sla_services.on_incident_declared, dispatch_uid="incidents.sla.declared"
+        )
+        signals.incident_transitioned.connect(
+            sla_services.on_incident_transitioned, dispatch_uid="incidents.sla.transitioned"
+        )
+        signals.incident_updated.connect(
+            sla_services.on_incident_updated, dispatch_uid="incidents.sla.updated"
+        )

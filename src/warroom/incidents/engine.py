@@ -22,3 +22,6 @@ def autoclose(now: datetime) -> int:
         total += closed
         if closed < 100:
             return total
+
+
+from warroom.incidents import sla_engine  # noqa: E402, F401 (registers incidents.sla)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from warroom.accounts.models import Team
 from warroom.catalog.models import Service
+from warroom.incidents import sla
 from warroom.incidents.priority import Impact, Priority, Urgency
 from warroom.incidents.states import HoldReason, ResolutionCode, State
 
@@ -306,3 +309,257 @@ class TimelineEntry(models.Model):
         if self.pk is not None:
             raise ValueError("timeline entries are immutable")
         super().save(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SLAs (docs/sla.md): business calendars, definitions, and the clocks that run on incidents.
+
+
+def default_working_hours() -> dict[str, list[list[str]]]:
+    """Monday to Friday, 09:00–17:00."""
+    office = [["09:00", "17:00"]]
+    return {"mon": office, "tue": office, "wed": office, "thu": office, "fri": office, "sat": [], "sun": []}
+
+
+def default_pause_reasons() -> list[str]:
+    return list(HoldReason.values)
+
+
+def default_thresholds() -> list[int]:
+    return list(sla.DEFAULT_THRESHOLDS)
+
+
+class BusinessCalendar(models.Model):
+    """Weekly working hours in an IANA zone, minus public holidays (``holidays`` package) and custom dates."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA zone, e.g. Europe/London.")
+    working_hours = models.JSONField(
+        default=default_working_hours,
+        help_text='Local [start, end] pairs per weekday: {"mon": [["09:00", "17:00"]], ..., "sun": []}.',
+    )
+    holiday_country = models.CharField(
+        max_length=8, blank=True, help_text="ISO 3166 code whose public holidays do not count (e.g. GB)."
+    )
+    holiday_subdivision = models.CharField(
+        max_length=16, blank=True, help_text="Optional subdivision (e.g. ENG, SCT; US states)."
+    )
+    custom_holidays = models.JSONField(
+        default=list, blank=True, help_text='Extra dates that do not count: ["2026-12-24", ...].'
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            sla.calendar(
+                self.time_zone,
+                self.working_hours,
+                country=self.holiday_country,
+                subdivision=self.holiday_subdivision,
+                custom_holidays=self.custom_holidays,
+            )
+        except sla.CalendarError as exc:
+            raise ValidationError({exc.field: exc.message}) from None
+
+
+class SlaDefinition(models.Model):
+    """Targets for one priority, optionally narrowed to a service or a team (the most specific wins)."""
+
+    name = models.CharField(max_length=100)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="sla_definitions"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="sla_definitions"
+    )
+    response_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Business minutes to the first acknowledgement; empty: no response clock.",
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Business minutes to resolution; empty: no resolution clock."
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="definitions",
+        help_text="Empty: around the clock (24×7).",
+    )
+    pause_on = models.JSONField(
+        default=default_pause_reasons, blank=True, help_text="Hold reasons that pause the clocks."
+    )
+    warning_thresholds = models.JSONField(
+        default=default_thresholds, help_text="Percentages, e.g. [50, 75, 90]."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["priority", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(priority__gte=1, priority__lte=5), name="sla_def_priority"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(service__isnull=True) | models.Q(team__isnull=True),
+                name="sla_def_service_or_team",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(response_minutes__isnull=False)
+                | models.Q(resolution_minutes__isnull=False),
+                name="sla_def_has_a_target",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(response_minutes__isnull=True) | models.Q(response_minutes__gte=1))
+                & (models.Q(resolution_minutes__isnull=True) | models.Q(resolution_minutes__gte=1)),
+                name="sla_def_targets_positive",
+            ),
+            models.UniqueConstraint(
+                fields=["priority", "service"],
+                condition=models.Q(is_active=True, service__isnull=False),
+                name="sla_def_one_active_per_service",
+            ),
+            models.UniqueConstraint(
+                fields=["priority", "team"],
+                condition=models.Q(is_active=True, team__isnull=False),
+                name="sla_def_one_active_per_team",
+            ),
+            models.UniqueConstraint(
+                fields=["priority"],
+                condition=models.Q(is_active=True, service__isnull=True, team__isnull=True),
+                name="sla_def_one_active_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.service_id is not None and self.team_id is not None:
+            errors["team"] = "a definition applies to a service or to a team, not both"
+        if self.response_minutes is None and self.resolution_minutes is None:
+            errors["resolution_minutes"] = "give a response target, a resolution target or both"
+        for name in ("response_minutes", "resolution_minutes"):
+            if getattr(self, name) == 0:
+                errors[name] = "a target is at least 1 minute"
+        if not isinstance(self.pause_on, list) or any(r not in HoldReason.values for r in self.pause_on):
+            errors["pause_on"] = f"a list of hold reasons: {', '.join(HoldReason.values)}"
+        try:
+            sla.parse_thresholds(self.warning_thresholds)
+        except sla.CalendarError as exc:
+            errors["warning_thresholds"] = exc.message
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def scope(self) -> str:
+        if self.service_id is not None:
+            return "service"
+        return "team" if self.team_id is not None else "all"
+
+
+class ClockKind(models.TextChoices):
+    RESPONSE = "response", "Response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+LIVE_CLOCK_STATES = (ClockState.RUNNING, ClockState.PAUSED)
+STOPPED_CLOCK_STATES = (ClockState.MET, ClockState.BREACHED, ClockState.CANCELLED)
+
+
+class SlaClock(models.Model):
+    """One SLA clock on one incident. It keeps the terms it started with (target, calendar, pause reasons,
+    thresholds), so editing a definition changes only clocks started afterwards. Business time used so far is
+    ``elapsed`` plus, while running, the business time since ``running_since``."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="sla_clocks")
+    definition = models.ForeignKey(
+        SlaDefinition, null=True, blank=True, on_delete=models.SET_NULL, related_name="clocks"
+    )
+    kind = models.CharField(max_length=16, choices=ClockKind.choices)
+    state = models.CharField(max_length=16, choices=ClockState.choices, default=ClockState.RUNNING)
+    name = models.CharField(max_length=100, help_text="The definition's name when the clock started.")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    target = models.DurationField()
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clocks",
+        help_text="Empty: around the clock (24×7).",
+    )
+    pause_on = models.JSONField(default=list, blank=True)
+    thresholds = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField()
+    elapsed = models.DurationField(default=timedelta(0))
+    running_since = models.DateTimeField(null=True, blank=True)
+    paused_since = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    warnings_sent = models.JSONField(default=list, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["incident_id", "kind", "started_at", "id"]
+        indexes = [models.Index(fields=["state", "next_check_at"], name="sla_clock_due")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=ClockKind.values), name="sla_clock_kind"),
+            models.CheckConstraint(condition=models.Q(state__in=ClockState.values), name="sla_clock_state"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        state=ClockState.RUNNING,
+                        running_since__isnull=False,
+                        paused_since__isnull=True,
+                        stopped_at__isnull=True,
+                    )
+                    | models.Q(
+                        state=ClockState.PAUSED,
+                        running_since__isnull=True,
+                        paused_since__isnull=False,
+                        stopped_at__isnull=True,
+                    )
+                    | models.Q(
+                        state__in=STOPPED_CLOCK_STATES,
+                        running_since__isnull=True,
+                        paused_since__isnull=True,
+                        stopped_at__isnull=False,
+                    )
+                ),
+                name="sla_clock_state_fields",
+            ),
+            # One clock of each kind per incident counts; replaced ones are cancelled.
+            models.UniqueConstraint(
+                fields=["incident", "kind"],
+                condition=~models.Q(state=ClockState.CANCELLED),
+                name="sla_clock_one_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} SLA on {self.incident_id}: {self.state}"

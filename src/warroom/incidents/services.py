@@ -32,7 +32,7 @@ from warroom.incidents.models import (
     Watcher,
 )
 from warroom.incidents.priority import Priority
-from warroom.incidents.signals import incident_transitioned
+from warroom.incidents.signals import incident_declared, incident_transitioned, incident_updated
 from warroom.incidents.states import FINAL_STATES, TRANSITIONS, HoldReason, ResolutionCode, State, refusal
 from warroom.lib import clock
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
@@ -289,6 +289,7 @@ def declare_incident(
         audit.record(
             actor=actor, source=source, action="incident.declare", obj=incident, after=_snapshot(incident)
         )
+        incident_declared.send(sender=Incident, incident=incident, at=now)
     return incident
 
 
@@ -456,6 +457,9 @@ def update_incident(
             obj=locked,
             before=before,
             after=_snapshot(locked),
+        )
+        incident_updated.send(
+            sender=Incident, incident=locked, changed=frozenset(c[0] for c in changes), at=now
         )
         return locked
 
