@@ -224,6 +224,14 @@ def _smtp() -> Smtp:
     )
 
 
+def _metrics_token() -> str:
+    """``WARROOM_METRICS_TOKEN``: the bearer token ``/metrics`` asks for; blank = loopback callers only."""
+    token = env_str("WARROOM_METRICS_TOKEN")
+    if token and (len(token) < 16 or any(c.isspace() for c in token)):
+        raise ConfigError("WARROOM_METRICS_TOKEN must be at least 16 characters without spaces")
+    return token
+
+
 def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -323,6 +331,7 @@ class Config:
     twilio: Twilio
     slack: Slack
     http_allow_private: tuple[str, ...]
+    metrics_token: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -368,4 +377,5 @@ def load() -> Config:
         twilio=_twilio(),
         slack=_slack(),
         http_allow_private=env_networks("WARROOM_HTTP_ALLOW_PRIVATE"),
+        metrics_token=_metrics_token(),
     )

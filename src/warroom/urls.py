@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from warroom.api import api
-from warroom.web import health
+from warroom.web import health, metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("warroom.alerts.urls")),
