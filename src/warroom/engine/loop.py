@@ -1,8 +1,9 @@
 """The engine loop: every cycle runs each registered module in a fixed order.
 
-On PostgreSQL each module runs under a session-level advisory lock, so when several ``warroom engine``
-processes share one database a module runs in one of them at a time; the others skip it this cycle. The
-modules themselves select due rows ``FOR UPDATE SKIP LOCKED``, so this lock is an economy, not the guarantee.
+On PostgreSQL each exclusive module (the default) runs under a session-level advisory lock, so when several
+``warroom engine`` processes share one database it runs in one of them at a time; the others skip it this cycle.
+A module registered with ``exclusive=False`` (``paging.escalate``, ``notify.send``) takes no advisory lock: every
+engine runs it at once and they share its rows through ``FOR UPDATE SKIP LOCKED`` (ADR 0006).
 On SQLite exactly one engine runs (inside ``warroom serve``).
 """
 
@@ -55,7 +56,8 @@ def _release_module_lock(name: str) -> None:
 def _run_module(mod: registry.Module, report: CycleReport) -> None:
     started = clock.now()
     ModuleState.objects.get_or_create(name=mod.name)
-    if not _try_module_lock(mod.name):
+    locked = mod.exclusive
+    if locked and not _try_module_lock(mod.name):
         report.skipped.append(mod.name)
         return
     try:
@@ -68,7 +70,8 @@ def _run_module(mod: registry.Module, report: CycleReport) -> None:
         )
         return
     finally:
-        _release_module_lock(mod.name)
+        if locked:
+            _release_module_lock(mod.name)
     report.ran.append(mod.name)
     report.items[mod.name] = moved
     ModuleState.objects.filter(name=mod.name).update(

@@ -6,6 +6,11 @@
 
 A module advances every due row in bounded batches, each batch in one transaction, and returns how many rows it
 moved. It must be idempotent: a crash before commit is simply redone next cycle.
+
+By default a module is *exclusive*: on PostgreSQL the loop runs it under an advisory lock, so one engine process
+runs it at a time. A module whose every batch takes its rows ``FOR UPDATE SKIP LOCKED`` (and whose effects are
+keyed so that a redo changes nothing) may declare ``exclusive=False``: every engine then runs it at once, each
+on the rows the others have not locked (docs/adr/0006-non-exclusive-engine-modules.md).
 """
 
 from __future__ import annotations
@@ -24,16 +29,19 @@ class Module:
     name: str
     order: int
     func: ModuleFunc
+    #: True: one engine at a time (advisory lock). False: safe for several engines at once.
+    exclusive: bool = True
 
 
 _modules: dict[str, Module] = {}
 
 
-def module(name: str, *, order: int = 100) -> Callable[[ModuleFunc], ModuleFunc]:
-    """Register ``func`` as engine module ``name``; lower ``order`` runs first in a cycle."""
+def module(name: str, *, order: int = 100, exclusive: bool = True) -> Callable[[ModuleFunc], ModuleFunc]:
+    """Register ``func`` as engine module ``name``; lower ``order`` runs first in a cycle. ``exclusive=False``
+    declares it safe for several engines at once (its batches use ``FOR UPDATE SKIP LOCKED``)."""
 
     def wrap(func: ModuleFunc) -> ModuleFunc:
-        _modules[name] = Module(name=name, order=order, func=func)
+        _modules[name] = Module(name=name, order=order, func=func, exclusive=exclusive)
         return func
 
     return wrap

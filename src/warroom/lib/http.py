@@ -13,6 +13,12 @@ What it guarantees (the SSRF rules of DESIGN.md and ``reliability-and-security.m
   (DNS rebinding) cannot redirect the request.
 * Redirects are not followed unless the caller asks; each hop is then vetted the same way.
 * A connect timeout of 5 s, an overall deadline of 10 s, and a 1 MB cap on the (decoded) response body.
+* Each origin (scheme, host name, port **and** vetted address) has its own long-lived client, shared by the
+  sender's threads, at most :data:`POOL_CONNECTIONS` requests at once per origin. Every request is still vetted
+  (DNS resolved and checked) before it is sent, and the clients keep no cookies, so nothing one response sets
+  reaches another request. Idle connections are **not** reused (``max_keepalive_connections=0``): reusing a
+  keep-alive connection the server has just closed fails as "no response", which for SMS and voice would be a
+  final "outcome unknown"; see docs/performance.md (Escalation) for what keep-alive would buy.
 
 Errors say whether the request may have reached the server, which the notification channels need to decide
 between "retry" and "never again" (see ``warroom.integrations.base``):
@@ -25,9 +31,11 @@ between "retry" and "never again" (see ``warroom.integrations.base``):
 
 from __future__ import annotations
 
+import http.cookiejar
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -240,6 +248,55 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+#: pooled clients kept at most (origins); beyond that the least recently used one is dropped
+POOL_ORIGINS = 256
+#: connections open at once per origin (more requests wait for one); idle ones are closed, not reused
+POOL_CONNECTIONS = 4
+KEEPALIVE_SECONDS = 5.0
+
+_pool_lock = threading.Lock()
+_pool: dict[tuple[str, str, int, str, int], httpx.Client] = {}
+
+
+def _no_cookies() -> httpx.Cookies:
+    return httpx.Cookies(
+        http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    )
+
+
+def _client_for(url: httpx.URL, ip: IPAddress) -> httpx.Client:
+    """The pooled client of one origin: (scheme, host name, port, vetted address, TLS context). Thread-safe."""
+    key = (url.scheme, url.raw_host.decode("ascii").lower(), url.port or 0, str(ip), id(_tls()))
+    with _pool_lock:
+        client = _pool.pop(key, None)
+        if client is None:
+            client = httpx.Client(
+                verify=_tls(),
+                timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
+                follow_redirects=False,
+                trust_env=False,
+                cookies=_no_cookies(),
+                limits=httpx.Limits(
+                    max_connections=POOL_CONNECTIONS,
+                    max_keepalive_connections=0,
+                    keepalive_expiry=KEEPALIVE_SECONDS,
+                ),
+            )
+        _pool[key] = client  # most recently used last
+        while len(_pool) > POOL_ORIGINS:
+            _pool.pop(next(iter(_pool)))  # dropped, not closed: a thread may still be using it
+        return client
+
+
+def close_pool() -> None:
+    """Close every pooled connection (tests; a process shutting down)."""
+    with _pool_lock:
+        clients = list(_pool.values())
+        _pool.clear()
+    for client in clients:
+        client.close()
+
+
 def _pinned(url: httpx.URL, ip: IPAddress) -> tuple[httpx.URL, str, dict[str, Any]]:
     """The URL rewritten to the vetted address, the Host header it must carry, and the TLS SNI extension."""
     default_port = 443 if url.scheme == "https" else 80
@@ -269,7 +326,6 @@ def _read(response: httpx.Response, *, max_bytes: int, deadline: float) -> bytes
 
 
 def _once(
-    client: httpx.Client,
     method: str,
     url: httpx.URL,
     *,
@@ -278,11 +334,18 @@ def _once(
     auth: tuple[str, str] | None,
     max_bytes: int,
     deadline: float,
+    timeout: httpx.Timeout,
 ) -> Response:
     ip = vet(url)
+    client = _client_for(url, ip)
     target, host_header, extensions = _pinned(url, ip)
     request = client.build_request(
-        method, target, headers={**headers, "Host": host_header}, extensions=extensions, **body
+        method,
+        target,
+        headers={**headers, "Host": host_header},
+        extensions=extensions,
+        timeout=timeout,
+        **body,
     )
     try:
         response = client.send(request, auth=httpx.BasicAuth(*auth) if auth else None, stream=True)
@@ -323,28 +386,27 @@ def request(
     body: dict[str, Any] = {"content": content, "json": json, "data": data}
     deadline = time.monotonic() + timeout
     limits = httpx.Timeout(min(timeout, TOTAL_TIMEOUT), connect=min(CONNECT_TIMEOUT, timeout))
-    with httpx.Client(verify=_tls(), timeout=limits, follow_redirects=False, trust_env=False) as client:
-        for hop in range(max_redirects + 1):
-            response = _once(
-                client,
-                method,
-                parsed,
-                headers=all_headers,
-                body=body,
-                auth=auth,
-                max_bytes=max_bytes,
-                deadline=deadline,
-            )
-            location = response.headers.get("location")
-            if not (300 <= response.status < 400 and location and hop < max_redirects):
-                return response
-            previous = parsed
-            parsed = _parse(parsed.join(location))
-            if (parsed.scheme, parsed.host, parsed.port) != (previous.scheme, previous.host, previous.port):
-                auth = None  # credentials never follow a redirect to another origin
-                all_headers = {k: v for k, v in all_headers.items() if k.lower() != "authorization"}
-            if response.status not in (307, 308):
-                method, body = "GET", {"content": None, "json": None, "data": None}
+    for hop in range(max_redirects + 1):
+        response = _once(
+            method,
+            parsed,
+            headers=all_headers,
+            body=body,
+            auth=auth,
+            max_bytes=max_bytes,
+            deadline=deadline,
+            timeout=limits,
+        )
+        location = response.headers.get("location")
+        if not (300 <= response.status < 400 and location and hop < max_redirects):
+            return response
+        previous = parsed
+        parsed = _parse(parsed.join(location))
+        if (parsed.scheme, parsed.host, parsed.port) != (previous.scheme, previous.host, previous.port):
+            auth = None  # credentials never follow a redirect to another origin
+            all_headers = {k: v for k, v in all_headers.items() if k.lower() != "authorization"}
+        if response.status not in (307, 308):
+            method, body = "GET", {"content": None, "json": None, "data": None}
     return response  # pragma: no cover - the loop always returns
 
 

@@ -10,8 +10,15 @@
    destinations), applies the throttle, bundles, and marks the rest ``sending`` with a lease deadline and an
    in-flight :class:`DeliveryAttempt`. Then it commits.
 3. **Delivers** (:func:`deliver`), outside any transaction: renders and sends each leased message through its
-   channel with the message's stable delivery id, then records the result in a short transaction with a
-   compare-and-set on (status, attempt number), so a late result never overwrites a newer attempt.
+   channel with the message's stable delivery id, then records the result with a compare-and-set on (status,
+   attempt number), so a late result never overwrites a newer attempt. At-least-once messages (webhooks, chat,
+   email) go out in parallel through a bounded thread pool (:data:`WORKERS`) and their results are recorded
+   together in one transaction (:func:`record_many`); a crash before that is a resend with the same delivery
+   id. At-most-once messages (SMS, voice) are sent one after another, meanwhile, each result recorded before
+   the next call, so a crash or a database failure leaves at most one phone message with an unknown outcome.
+
+``notify.send`` is not exclusive: several engines run it at once, each leasing its own batches (``SKIP LOCKED``
+on the messages and on their contact methods, so one sender at a time plans a destination's throttle).
 
 Transient errors retry with exponential backoff (30 s doubling, at most 15 min, or the provider's
 ``Retry-After``) up to :data:`MAX_ATTEMPTS`; permanent ones fail at once. For at-most-once channels an error
@@ -22,7 +29,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,8 +59,10 @@ log = logging.getLogger("warroom.notify.sender")
 LEASE = timedelta(minutes=2)
 #: the longest one channel call may take (HTTP: 10 s; SMTP: WARROOM_SMTP_TIMEOUT per step)
 CALL_BUDGET = timedelta(seconds=30)
-BATCH = 50
+BATCH = 200
 MAX_BATCHES = 20
+#: at-least-once messages of a batch in flight at once (threads of one sender)
+WORKERS = 32
 #: the most due messages of the batch's destinations looked at for bundling in one lease
 BUNDLE_SCAN = 2000
 MAX_ATTEMPTS = 6
@@ -379,22 +390,77 @@ def call_channel(item: Leased) -> Result:
         )
 
 
+_pool_guard = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_guard:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="warroom-send")
+        return _pool
+
+
+def _too_late(item: Leased) -> bool:
+    return clock.now() + CALL_BUDGET > item.lease_until
+
+
+def _call_in_time(item: Leased) -> Result | None:
+    """In a pool thread: the channel's result, or None when the lease is now too short to call at all."""
+    if _too_late(item):
+        return None
+    return call_channel(item)
+
+
 def deliver(leased: list[Leased]) -> bool:
     """Send each leased message and record the outcome. Messages whose lease would run out before the call could
-    finish are given back untouched (released), never sent late; then this returns False (the pass ends)."""
-    for index, item in enumerate(leased):
-        if clock.now() + CALL_BUDGET > item.lease_until:
-            release(leased[index:])
-            return False
-        try:
-            record(item, call_channel(item))
-        except Exception:
-            # The database failed us. Give back what was never called (best effort), so a phone message that was
-            # not sent does not end up "outcome unknown" when its lease expires; then let the engine log it.
+    finish are given back untouched (released), never sent late; then this returns False (the pass ends).
+
+    At-least-once messages are handed to the thread pool at once; at-most-once ones are sent here, one by one,
+    meanwhile. The pool's results are then recorded in one transaction."""
+    phones = [i for i in leased if i.channel.delivery == Delivery.AT_MOST_ONCE]
+    others = [i for i in leased if i.channel.delivery != Delivery.AT_MOST_ONCE]
+    futures: list[tuple[Leased, Future[Result | None]]] = []
+    if len(others) > 1:
+        pool = _executor()
+        futures = [(item, pool.submit(_call_in_time, item)) for item in others]
+    results: list[tuple[Leased, Result | None]] = []
+    complete = True
+    try:
+        for index, item in enumerate(phones):
+            if _too_late(item):
+                release(phones[index:])
+                complete = False
+                break
+            try:
+                record(item, call_channel(item))
+            except Exception:
+                # The database failed us. Give back what was never called (best effort), so a phone message that
+                # was not sent does not end up "outcome unknown" when its lease expires; then let the engine log it.
+                with contextlib.suppress(Exception):
+                    release(phones[index + 1 :])
+                raise
+        if len(others) == 1:  # a single message: no thread needed
+            results = [(others[0], _call_in_time(others[0]))]
+        else:
+            results = [(item, future.result()) for item, future in futures]
+            futures = []
+    finally:
+        # On an error above, calls not yet started are cancelled and given back; started ones finish and stay
+        # leased: at least once, so their lease expires and they go again with the same delivery id.
+        cancelled = [item for item, future in futures if future.cancel()]
+        if cancelled:
             with contextlib.suppress(Exception):
-                release(leased[index + 1 :])
-            raise
-    return True
+                release(cancelled)
+    late = [item for item, result in results if result is None]
+    done = [(item, result) for item, result in results if result is not None]
+    if done:
+        record_many(done)
+    if late:
+        release(late)
+        complete = False
+    return complete
 
 
 def release(items: list[Leased]) -> None:
@@ -455,6 +521,74 @@ def _outcome(item: Leased, result: Result, now: datetime) -> tuple[dict[str, Any
         "next_attempt_at": now + backoff(item.number, error.retry_after),
     }
     return fields, Outcome.TRANSIENT
+
+
+_RECORDED_FIELDS = [
+    "status",
+    "failure",
+    "sent_at",
+    "finished_at",
+    "provider_id",
+    "last_error",
+    "lease_until",
+    "next_attempt_at",
+    "body",
+    "context",
+]
+
+
+def _current(message: Message, item: Leased, result: Result) -> bool:
+    """The compare-and-set of :func:`record`, on a locked row."""
+    if message.attempts != item.number:
+        return False
+    if message.status in (Status.SENDING, Status.PENDING):
+        return True
+    return result.sent is not None and message.status == Status.FAILED and message.failure == Failure.UNKNOWN
+
+
+def record_many(results: list[tuple[Leased, Result]]) -> None:
+    """Write the outcomes of several attempts in one transaction, with :func:`record`'s compare-and-set (the
+    messages are locked, then only those whose latest attempt is this one and not final change)."""
+    now = clock.now()
+    with transaction.atomic():
+        rows = {
+            m.pk: m
+            for m in Message.objects.select_for_update(of=("self",)).filter(
+                pk__in=[item.message_id for item, _ in results]
+            )
+        }
+        changed: list[Message] = []
+        attempts: list[DeliveryAttempt] = []
+        for item, result in results:
+            fields, outcome = _outcome(item, result, now)
+            if item.category == Category.VERIFICATION and fields["status"] in (Status.SENT, Status.FAILED):
+                fields.update(body=HIDDEN_CODE, context={})
+            message = rows.get(item.message_id)
+            if message is not None and _current(message, item, result):
+                for key, value in fields.items():
+                    setattr(message, key, value)
+                changed.append(message)
+            else:
+                log.info(
+                    "message %s: attempt %s finished after a newer state was recorded",
+                    item.message_id,
+                    item.number,
+                )
+            attempts.append(
+                DeliveryAttempt(
+                    pk=item.attempt_id,
+                    outcome=outcome,
+                    finished_at=now,
+                    provider_id=(result.sent.provider_id if result.sent else "")[:200],
+                    error=result.error.message[:4000] if result.error else "",
+                )
+            )
+        if changed:
+            Message.objects.bulk_update(changed, _RECORDED_FIELDS)
+        DeliveryAttempt.objects.bulk_update(attempts, ["outcome", "finished_at", "provider_id", "error"])
+    for item, result in results:
+        if result.error is not None and result.error.disable_contact:
+            services.disable_contact_method(method_id=item.contact_method_id, reason=result.error.message)
 
 
 def record(item: Leased, result: Result) -> None:

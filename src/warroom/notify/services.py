@@ -590,29 +590,10 @@ def _clean_context(context: dict[str, Any] | None) -> dict[str, Any]:
     return context
 
 
-def enqueue(
-    *,
-    user: User,
-    urgency: str,
-    subject: str,
-    body: str = "",
-    context: dict[str, Any] | None = None,
-    dedup_key: str,
-    group: str = "",
-    start: datetime | None = None,
-) -> Enqueued:
-    """Expand ``user``'s notification rules for ``urgency`` into outbox rows, in the caller's transaction.
-
-    Each rule (contact method, delay) gives one row due at ``start`` (default: now) plus the rule's delay, keyed
-    ``"<dedup_key>|<contact method id>|<delay>"``: calling again with the same ``dedup_key`` inserts nothing new
-    and returns the existing rows, so a producer that is redone after a crash pages nobody twice. Rules whose
-    contact method is unverified, disabled or whose channel the server lacks are skipped and listed in
-    ``skipped``. ``group`` (e.g. ``"incident:42"``) lets :func:`cancel_pending` stop the later rungs.
-
-    A low-urgency rule marked ``working_hours_only`` is due at the first instant at or after that time inside
-    the person's working hours (:func:`warroom.notify.working_hours.next_working_instant`), with a ``note``
-    saying so; without working hours it is due at once like any other rule.
-    """
+def _checked(
+    urgency: str, subject: str, body: str, context: dict[str, Any] | None, dedup_key: str, group: str
+) -> tuple[str, dict[str, Any]]:
+    """Validate one enqueue request; returns (normalised subject, clean context)."""
     if urgency not in Urgency.values:
         raise ValidationFailed("urgency must be high or low", field="urgency")
     subject = " ".join((subject or "").split())
@@ -624,17 +605,24 @@ def enqueue(
         raise ValidationFailed(f"group is at most {GROUP_MAX} characters", field="group")
     if len(body or "") > BODY_MAX:
         raise ValidationFailed(f"body is at most {BODY_MAX} characters", field="body")
-    clean_context = _clean_context(context)
-    now = clock.now()
-    begin = start or now
-    if not user.is_active:
-        return Enqueued(messages=[], skipped=[f"{user.display_name} is deactivated"])
-    rules = list(
-        NotificationRule.objects.filter(user=user, urgency=urgency)
-        .select_related("contact_method")
-        .order_by("delay_minutes", "id")
-    )
-    window = working_window(user) if any(r.working_hours_only for r in rules) else None
+    return subject, _clean_context(context)
+
+
+def _expand(
+    *,
+    user: User,
+    urgency: str,
+    rules: list[NotificationRule],
+    window: Window | None,
+    subject: str,
+    body: str,
+    context: dict[str, Any],
+    dedup_key: str,
+    group: str,
+    begin: datetime,
+    now: datetime,
+) -> tuple[list[Message], list[str]]:
+    """The outbox rows ``user``'s ``rules`` give for one logical message, and why some rules gave none."""
     rows: list[Message] = []
     skipped: list[str] = []
     for rule in rules:
@@ -655,7 +643,7 @@ def enqueue(
                     urgency=urgency,
                     subject=subject,
                     body=body or "",
-                    context=clean_context,
+                    context=context,
                     dedup_key=f"{dedup_key}|{method.pk}|{rule.delay_minutes}",
                     group=group,
                     due_at=due_at,
@@ -665,12 +653,160 @@ def enqueue(
             )
     if not rules:
         skipped.append(f"{user.display_name} has no {urgency}-urgency notification rules")
+    return rows, skipped
+
+
+def enqueue(
+    *,
+    user: User,
+    urgency: str,
+    subject: str,
+    body: str = "",
+    context: dict[str, Any] | None = None,
+    dedup_key: str,
+    group: str = "",
+    start: datetime | None = None,
+    into: Batch | None = None,
+) -> Enqueued:
+    """Expand ``user``'s notification rules for ``urgency`` into outbox rows, in the caller's transaction.
+
+    Each rule (contact method, delay) gives one row due at ``start`` (default: now) plus the rule's delay, keyed
+    ``"<dedup_key>|<contact method id>|<delay>"``: calling again with the same ``dedup_key`` inserts nothing new
+    and returns the existing rows, so a producer that is redone after a crash pages nobody twice. Rules whose
+    contact method is unverified, disabled or whose channel the server lacks are skipped and listed in
+    ``skipped``. ``group`` (e.g. ``"incident:42"``) lets :func:`cancel_pending` stop the later rungs.
+
+    A low-urgency rule marked ``working_hours_only`` is due at the first instant at or after that time inside
+    the person's working hours (:func:`warroom.notify.working_hours.next_working_instant`), with a ``note``
+    saying so; without working hours it is due at once like any other rule.
+
+    With ``into`` (a :class:`Batch`), the rows are added to that batch instead, to be inserted with everyone
+    else's by :meth:`Batch.flush` (one query for everyone's rules, one insert); see :class:`Batch`.
+    """
+    if into is not None:
+        return into.add(
+            user=user,
+            urgency=urgency,
+            subject=subject,
+            body=body,
+            context=context,
+            dedup_key=dedup_key,
+            group=group,
+            start=start,
+        )
+    subject, clean_context = _checked(urgency, subject, body, context, dedup_key, group)
+    now = clock.now()
+    begin = start or now
+    if not user.is_active:
+        return Enqueued(messages=[], skipped=[f"{user.display_name} is deactivated"])
+    rules = list(
+        NotificationRule.objects.filter(user=user, urgency=urgency)
+        .select_related("contact_method")
+        .order_by("delay_minutes", "id")
+    )
+    window = working_window(user) if any(r.working_hours_only for r in rules) else None
+    rows, skipped = _expand(
+        user=user,
+        urgency=urgency,
+        rules=rules,
+        window=window,
+        subject=subject,
+        body=body,
+        context=clean_context,
+        dedup_key=dedup_key,
+        group=group,
+        begin=begin,
+        now=now,
+    )
     with transaction.atomic():
         Message.objects.bulk_create(rows, ignore_conflicts=True)
     messages = list(
         Message.objects.filter(dedup_key__in=[r.dedup_key for r in rows]).order_by("due_at", "id")
     )
     return Enqueued(messages=messages, skipped=skipped)
+
+
+class Batch:
+    """The batch form of :func:`enqueue`, for an engine step that pages many people in one transaction.
+
+    :meth:`prefetch` loads the rules (and working hours) of many people in one query each; :meth:`add` expands
+    one logical message exactly as :func:`enqueue` does (same dedup keys, same skipped reasons, same due times)
+    without touching the outbox; :meth:`flush` inserts every row in one ``INSERT … ON CONFLICT DO NOTHING``, in
+    the caller's transaction. The :class:`Enqueued` that :meth:`add` returns lists the rows asked for (a row whose
+    dedup key exists already is not inserted again, and keeps its own id); ``reachable`` means the same as
+    :func:`enqueue`'s. Throttling and bundling happen when sending, as for :func:`enqueue`."""
+
+    def __init__(self) -> None:
+        self._rules: dict[int, dict[str, list[NotificationRule]]] = {}
+        self._windows: dict[int, Window | None] = {}
+        self.rows: list[Message] = []
+
+    def prefetch(self, user_ids: set[int] | list[int]) -> None:
+        wanted = [pk for pk in set(user_ids) if pk not in self._rules]
+        if not wanted:
+            return
+        for pk in wanted:
+            self._rules[pk] = {}
+        for rule in (
+            NotificationRule.objects.filter(user_id__in=wanted)
+            .select_related("contact_method")
+            .order_by("delay_minutes", "id")
+        ):
+            self._rules[rule.user_id].setdefault(rule.urgency, []).append(rule)
+        holding = [
+            pk for pk in wanted if any(r.working_hours_only for rs in self._rules[pk].values() for r in rs)
+        ]
+        for pk in holding:
+            self._windows[pk] = None
+        for hours in WorkingHours.objects.filter(user_id__in=holding):
+            self._windows[hours.user_id] = window_of(hours)
+
+    def add(
+        self,
+        *,
+        user: User,
+        urgency: str,
+        subject: str,
+        body: str = "",
+        context: dict[str, Any] | None = None,
+        dedup_key: str,
+        group: str = "",
+        start: datetime | None = None,
+    ) -> Enqueued:
+        subject, clean_context = _checked(urgency, subject, body, context, dedup_key, group)
+        now = clock.now()
+        if not user.is_active:
+            return Enqueued(messages=[], skipped=[f"{user.display_name} is deactivated"])
+        self.prefetch([user.pk])
+        rules = self._rules[user.pk].get(urgency, [])
+        window = self._windows.get(user.pk) if any(r.working_hours_only for r in rules) else None
+        rows, skipped = _expand(
+            user=user,
+            urgency=urgency,
+            rules=rules,
+            window=window,
+            subject=subject,
+            body=body,
+            context=clean_context,
+            dedup_key=dedup_key,
+            group=group,
+            begin=start or now,
+            now=now,
+        )
+        self.rows.extend(rows)
+        return Enqueued(messages=rows, skipped=skipped)
+
+    def flush(self) -> int:
+        """Insert the rows added so far (stamped with the insert time); returns how many were asked for."""
+        if not self.rows:
+            return 0
+        now = clock.now()
+        for row in self.rows:
+            row.created_at = now
+        with transaction.atomic():
+            Message.objects.bulk_create(self.rows, ignore_conflicts=True, batch_size=1000)
+        count, self.rows = len(self.rows), []
+        return count
 
 
 def cancel_pending(*, group: str, reason: str) -> int:

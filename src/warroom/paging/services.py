@@ -29,7 +29,7 @@ from warroom.accounts.models import User
 from warroom.audit import services as audit
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents import services as incidents
-from warroom.incidents.models import Incident
+from warroom.incidents.models import EntryKind, Incident, TimelineEntry
 from warroom.incidents.states import OPEN_STATES, State
 from warroom.lib import clock
 from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -115,6 +115,82 @@ def _save(esc: IncidentEscalation, now: datetime, **values: Any) -> None:
     esc.version += 1
 
 
+class _Step:
+    """The effects of advancing a batch of escalations (all locked by the caller, incident row first), gathered
+    in memory and written by :meth:`flush` in a few bulk statements inside the caller's transaction: the outbox
+    rows (:class:`warroom.notify.services.Batch`, the same dedup keys as ``notify.enqueue``), the ``Page`` rows
+    (unique per incident, epoch, round, step and person), the timeline lines, and the escalations' moves.
+
+    Per batch, each policy's plan is loaded once and each step resolved once (every escalation of the batch is
+    advanced at the same instant ``now``, so a schedule's on-call answer is the same for all of them)."""
+
+    _FIELDS = ("status", "step_index", "loop", "next_at", "snoozed_until", "updated_at", "version")
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.outbox = notify.Batch()
+        self.pages: list[Page] = []
+        self.lines: list[tuple[Incident, str]] = []
+        self.moved: dict[int, IncidentEscalation] = {}
+        self._plans: dict[int, Plan] = {}
+        self._people: dict[tuple[int, int], list[oncall.Resolved]] = {}
+
+    def plan(self, esc: IncidentEscalation) -> Plan:
+        if esc.user_id is not None or esc.policy_id is None:
+            return _plan(esc)
+        if esc.policy_id not in self._plans:
+            self._plans[esc.policy_id] = _plan(esc)
+        return self._plans[esc.policy_id]
+
+    def people(self, esc: IncidentEscalation, plan: Plan, step: int) -> list[oncall.Resolved]:
+        if esc.user_id is not None or esc.policy_id is None:
+            return plan.steps[step][1](at=self.now)
+        key = (esc.policy_id, step)
+        if key not in self._people:
+            self._people[key] = plan.steps[step][1](at=self.now)
+        return self._people[key]
+
+    def timeline(self, incident: Incident, message: str) -> None:
+        self.lines.append((incident, message))
+
+    def save(self, esc: IncidentEscalation, **values: Any) -> None:
+        """Move ``esc`` (locked by the caller, so its version cannot change before :meth:`flush`)."""
+        for key, value in values.items():
+            setattr(esc, key, value)
+        esc.updated_at = self.now
+        esc.version += 1
+        self.moved[esc.pk] = esc
+
+    def flush(self) -> None:
+        now = self.now
+        self.outbox.flush()
+        if self.pages:
+            Page.objects.bulk_create(self.pages, ignore_conflicts=True, batch_size=1000)
+        if self.lines:
+            TimelineEntry.objects.bulk_create(
+                [
+                    TimelineEntry(
+                        incident=incident,
+                        at=now,
+                        actor=None,
+                        source=SOURCE,
+                        kind=EntryKind.LINK,
+                        field="paging",
+                        message=message,
+                    )
+                    for incident, message in self.lines
+                ],
+                batch_size=1000,
+            )
+            Incident.objects.filter(pk__in={i.pk for i, _ in self.lines}).update(updated_at=now)
+        if self.moved:
+            escalations = list(self.moved.values())
+            updated = IncidentEscalation.objects.bulk_update(escalations, list(self._FIELDS), batch_size=500)
+            if updated != len(escalations):
+                raise Conflict("an escalation of the batch disappeared meanwhile", field="version")
+        self.pages, self.lines, self.moved = [], [], {}
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # paging one step
 
@@ -126,10 +202,17 @@ def _ack_url(incident: Incident, user: User) -> str:
 
 
 def _page_person(
-    esc: IncidentEscalation, incident: Incident, who: oncall.Resolved, step: int, loop: int, now: datetime
+    batch: _Step,
+    esc: IncidentEscalation,
+    incident: Incident,
+    who: oncall.Resolved,
+    step: int,
+    loop: int,
 ) -> notify.Enqueued:
     base = str(settings.WARROOM_BASE_URL).rstrip("/")
+    now = batch.now
     result = notify.enqueue(
+        into=batch.outbox,
         user=who.user,
         urgency=urgency_for(incident),
         subject=f"{incident.ref} {incident.title}",
@@ -144,40 +227,37 @@ def _page_person(
         group=group_of(incident.pk),
         start=now,
     )
-    Page.objects.bulk_create(
-        [
-            Page(
-                escalation=esc,
-                incident=incident,
-                user=who.user,
-                epoch=esc.epoch,
-                loop=loop,
-                step_index=step,
-                via=who.via[:200],
-                reachable=result.reachable,
-                note="; ".join(result.skipped)[:500],
-                at=now,
-            )
-        ],
-        ignore_conflicts=True,
+    batch.pages.append(
+        Page(
+            escalation=esc,
+            incident=incident,
+            user=who.user,
+            epoch=esc.epoch,
+            loop=loop,
+            step_index=step,
+            via=who.via[:200],
+            reachable=result.reachable,
+            note="; ".join(result.skipped)[:500],
+            at=now,
+        )
     )
     return result
 
 
 def _page_step(
-    esc: IncidentEscalation, incident: Incident, plan: Plan, step: int, loop: int, now: datetime
+    batch: _Step, esc: IncidentEscalation, incident: Incident, plan: Plan, step: int, loop: int
 ) -> bool:
     """Page everyone step ``step`` resolves to at ``now``; write what happened on the timeline. True when at
     least one person will be notified."""
     label = f"step {step + 1} of {plan.name}" + (f", round {loop + 1}" if loop else "")
-    people = plan.steps[step][1](at=now)
+    people = batch.people(esc, plan, step)
     if not people:
-        _timeline(incident, f"Nobody to page at {label}: nobody is on call there; moving on at once", now)
+        batch.timeline(incident, f"Nobody to page at {label}: nobody is on call there; moving on at once")
         return False
     reached: list[str] = []
     lines: list[str] = []
     for who in people:
-        result = _page_person(esc, incident, who, step, loop, now)
+        result = _page_person(batch, esc, incident, who, step, loop)
         name = (
             who.user.display_name
             if who.via == who.user.display_name
@@ -191,9 +271,9 @@ def _page_step(
         message = f"Paged {', '.join(reached)} ({label})"
         if lines:
             message += ". Not reachable: " + " · ".join(lines)
-        _timeline(incident, message, now)
+        batch.timeline(incident, message)
         return True
-    _timeline(incident, f"Nobody reachable at {label}: {' · '.join(lines)}; moving on at once", now)
+    batch.timeline(incident, f"Nobody reachable at {label}: {' · '.join(lines)}; moving on at once")
     return False
 
 
@@ -205,30 +285,29 @@ def _acknowledged_since_start(esc: IncidentEscalation, incident: Incident) -> bo
     return incident.acknowledged_at is not None and incident.acknowledged_at >= esc.started_at
 
 
-def _advance(esc: IncidentEscalation, incident: Incident, now: datetime) -> None:
+def _advance_into(batch: _Step, esc: IncidentEscalation, incident: Incident) -> None:
     """Page the escalation's next step (moving on at once past steps that reach nobody) and schedule the one
-    after; after the last step, start the next round or mark it exhausted. Both rows are locked by the caller."""
+    after; after the last step, start the next round or mark it exhausted. Both rows are locked by the caller;
+    the effects go into ``batch``."""
+    now = batch.now
     if incident.state not in OPEN_STATES or _acknowledged_since_start(esc, incident):
         status = EscalationStatus.ACKNOWLEDGED if incident.state in OPEN_STATES else EscalationStatus.STOPPED
-        _save(esc, now, status=status, next_at=None, snoozed_until=None)
+        batch.save(esc, status=status, next_at=None, snoozed_until=None)
         return
-    plan = _plan(esc)
+    plan = batch.plan(esc)
     step, loop = esc.step_index, esc.loop
     while True:
         if step >= len(plan.steps):
             if plan.steps and loop < plan.repeat:
                 step, loop = 0, loop + 1
-                _timeline(
-                    incident,
-                    f"Nobody acknowledged: {plan.name} starts round {loop + 1} of {plan.repeat + 1}",
-                    now,
+                batch.timeline(
+                    incident, f"Nobody acknowledged: {plan.name} starts round {loop + 1} of {plan.repeat + 1}"
                 )
                 continue
             why = "has no steps" if not plan.steps else f"ran {plan.repeat + 1} round(s)"
-            _timeline(incident, f"Escalation exhausted: {plan.name} {why} and nobody acknowledged", now)
-            _save(
+            batch.timeline(incident, f"Escalation exhausted: {plan.name} {why} and nobody acknowledged")
+            batch.save(
                 esc,
-                now,
                 status=EscalationStatus.EXHAUSTED,
                 step_index=step,
                 loop=loop,
@@ -236,11 +315,18 @@ def _advance(esc: IncidentEscalation, incident: Incident, now: datetime) -> None
                 snoozed_until=None,
             )
             return
-        if _page_step(esc, incident, plan, step, loop, now):
+        if _page_step(batch, esc, incident, plan, step, loop):
             delay = timedelta(minutes=plan.steps[step][0])
-            _save(esc, now, step_index=step + 1, loop=loop, next_at=now + delay, snoozed_until=None)
+            batch.save(esc, step_index=step + 1, loop=loop, next_at=now + delay, snoozed_until=None)
             return
         step += 1
+
+
+def _advance(esc: IncidentEscalation, incident: Incident, now: datetime) -> None:
+    """:func:`_advance_into` for one escalation (the manual actions), written at once."""
+    batch = _Step(now)
+    _advance_into(batch, esc, incident)
+    batch.flush()
 
 
 def _lock_pair(incident_id: int, *, skip_locked: bool) -> tuple[Incident, IncidentEscalation | None] | None:
@@ -294,7 +380,12 @@ def start_escalations(now: datetime, *, limit: int = BATCH) -> int:
 
 
 def advance_due(now: datetime, *, limit: int = BATCH) -> int:
-    """Advance up to ``limit`` escalations due at ``now`` in one transaction; returns how many moved."""
+    """Advance up to ``limit`` escalations due at ``now`` in one transaction; returns how many moved.
+
+    Rows are locked as everywhere else, incident rows first (``SKIP LOCKED``: an incident another engine or an
+    acknowledgement holds is left for the next batch), then their escalation rows, so the batch can never wait in
+    a cycle with ``transition_incident`` (which locks one incident, then its escalation). The effects are written
+    in bulk at the end (:class:`_Step`)."""
     due = list(
         IncidentEscalation.objects.filter(status=EscalationStatus.ACTIVE, next_at__lte=now)
         .order_by("next_at", "pk")
@@ -305,7 +396,9 @@ def advance_due(now: datetime, *, limit: int = BATCH) -> int:
     with transaction.atomic():
         locked = {
             i.pk: i
-            for i in Incident.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk__in=due)
+            for i in Incident.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=due)
+            .order_by("pk")
         }
         escalations = list(
             IncidentEscalation.objects.select_for_update(skip_locked=True, of=("self",))
@@ -313,8 +406,17 @@ def advance_due(now: datetime, *, limit: int = BATCH) -> int:
             .filter(incident_id__in=list(locked), status=EscalationStatus.ACTIVE, next_at__lte=now)
             .order_by("next_at", "pk")
         )
+        batch = _Step(now)
+        # who the batch's current steps reach, and their notification rules, in a few queries
+        wanted: set[int] = set()
         for esc in escalations:
-            _advance(esc, locked[esc.incident_id], now)
+            plan = batch.plan(esc)
+            if esc.step_index < len(plan.steps):
+                wanted.update(r.user.pk for r in batch.people(esc, plan, esc.step_index))
+        batch.outbox.prefetch(wanted)
+        for esc in escalations:
+            _advance_into(batch, esc, locked[esc.incident_id])
+        batch.flush()
     return len(escalations)
 
 
