@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "warroom.oncall",
     "warroom.alerts",
     "warroom.incidents",
+    "warroom.reviews",
     "warroom.paging",
     "warroom.integrations",
     "warroom.notify",

@@ -905,3 +905,112 @@ def resolve_alert(
 ) -> None:
     """Resolve an alert; its incident resolves too when it was the last open alert (and auto-resolve is on)."""
     _alert_verb(alert_id, "resolve", url=url, token=token, as_json=as_json)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# action items: ``warroom action-item list|done``
+
+action_item_app = typer.Typer(help="Follow up on action items on a Warroom server.", no_args_is_help=True)
+
+ItemArgument = Annotated[int, typer.Argument(help="The action item's number (its id).")]
+ITEM_STATUSES = ("open", "in_progress", "done", "wont_do")
+
+
+def _item_source(item: dict[str, Any]) -> str:
+    if item["postmortem"]:
+        return f"PM {item['postmortem']}"
+    if item["problem"]:
+        return str(item["problem"])
+    return str(item["incident"]["ref"]) if item["incident"] else "—"
+
+
+def _item_table(page: dict[str, Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, show_edge=False)
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("Status", no_wrap=True, max_width=11, overflow="ellipsis")
+    table.add_column("Due", no_wrap=True)
+    table.add_column("Pri", no_wrap=True, max_width=6, overflow="ellipsis")
+    table.add_column("Title", ratio=1)
+    table.add_column("Owner", no_wrap=True, max_width=14, overflow="ellipsis")
+    table.add_column("From", no_wrap=True, max_width=14, overflow="ellipsis")
+    for item in page["items"]:
+        due = item["due_date"] or "—"
+        table.add_row(
+            Text(str(item["id"])),
+            Text(item["status_label"]),
+            Text(f"{due} OVERDUE" if item["overdue"] else due),
+            Text(item["priority_label"]),
+            Text(item["title"]),
+            Text(_person(item["owner"])),
+            Text(_item_source(item)),
+        )
+    return table
+
+
+@action_item_app.command("list")
+def list_action_items(
+    owner: Annotated[str | None, typer.Option("--owner", help='"me", "none", an email or an id.')] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", "-s", help="open, in_progress, done, wont_do (repeatable)."),
+    ] = None,
+    any_status: Annotated[
+        bool, typer.Option("--all", help="Any status (default: open and in progress).")
+    ] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only open items past their due date (UTC).")
+    ] = False,
+    team: Annotated[str | None, typer.Option("--team", help="Team slug.")] = None,
+    service: Annotated[str | None, typer.Option("--service", help="Service slug.")] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Text in title or description.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-500).")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many.")] = 0,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """List action items across the teams you can see, due soonest first."""
+    for value in status or []:
+        if value not in ITEM_STATUSES:
+            fail(EXIT_UNREACHABLE, f"--status must be one of {', '.join(ITEM_STATUSES)} (got {value!r})")
+    params: list[tuple[str, str | int]] = [("limit", limit), ("offset", offset)]
+    params += [("status", s) for s in status or []]
+    if not status and not any_status:
+        params.append(("open", "true"))
+    if overdue:
+        params.append(("overdue", "true"))
+    filters: list[tuple[str, str | None]] = [
+        ("owner", owner),
+        ("team", team),
+        ("service", service),
+        ("q", query),
+    ]
+    params += [(name, value) for name, value in filters if value]
+    page = connect(url, token).request("GET", "/action-items", params=params)
+    if as_json:
+        print_json(page)
+        return
+    if not page["items"]:
+        out.print("No action items match.")
+        return
+    out.print(_item_table(page))
+    shown = len(page["items"])
+    if page["count"] > shown:
+        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
+
+
+@action_item_app.command("done")
+def done_action_item(
+    item_id: ItemArgument,
+    wont_do: Annotated[bool, typer.Option("--wont-do", help="Close it as won't do instead.")] = False,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Mark an action item done (or won't do)."""
+    status = "wont_do" if wont_do else "done"
+    item = connect(url, token).request("PATCH", f"/action-items/{item_id}", body={"status": status})
+    if as_json:
+        print_json(item)
+        return
+    out.print(Text(f"Action item {item['id']} is now {item['status_label']}: {item['title']}"))

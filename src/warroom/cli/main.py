@@ -25,6 +25,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(integration_app, name="integration")
 app.add_typer(client.incident_app, name="incident")
 app.add_typer(client.alert_app, name="alert")
+app.add_typer(client.action_item_app, name="action-item")
 
 
 def _django(*args: str) -> None:

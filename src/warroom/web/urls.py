@@ -6,6 +6,7 @@ from warroom.accounts import views as accounts
 from warroom.alerts import views as alerts
 from warroom.catalog import views as catalog
 from warroom.incidents import views as incidents
+from warroom.reviews.urls import console_patterns as reviews_patterns
 from warroom.web import views
 
 app_name = "web"
@@ -91,4 +92,6 @@ urlpatterns = [
     path("settings/tokens/", accounts.token_list, name="token-list"),
     path("settings/tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token-revoke"),
     path("priority-matrix/", views.priority_matrix, name="priority-matrix"),
+    # postmortems, action items, problems and known errors (warroom.reviews)
+    *reviews_patterns,
 ]

@@ -1,0 +1,212 @@
+"""The console pages of postmortems, action items and problems, and the incident page's panel."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from tests.conftest import World
+from tests.reviews.conftest import declare
+from warroom.incidents.models import Incident
+from warroom.reviews import services
+from warroom.reviews.models import ActionItem, Postmortem, PostmortemPolicy, Problem
+
+pytestmark = pytest.mark.django_db
+
+ClientFor = Callable[[object], Client]
+
+
+def _no_inline_script(html: str) -> None:
+    for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S):
+        assert 'src="' in attrs and not body.strip(), attrs
+    assert " style=" not in html and "<style" not in html
+
+
+@pytest.fixture
+def setup(world: World) -> tuple[Incident, Problem]:
+    incident = declare(world, title="Checkout returns 502 after deploy", impact=2, urgency=2)
+    problem = services.create_problem(
+        actor=world.alice,
+        source="test",
+        title="Checkout pods crash-loop after a deploy",
+        team=world.team_a,
+        services=[world.service_a],
+        workaround="Run `deploy rollback checkout`.",
+    )
+    return incident, problem
+
+
+def test_incident_page_offers_a_postmortem_and_the_workaround(
+    world: World, client_for: ClientFor, setup: tuple[Incident, Problem]
+) -> None:
+    incident, problem = setup
+    bob = client_for(world.bob)
+    page = bob.get(f"/incidents/{incident.ref}/").content.decode()
+    assert "Start postmortem" in page
+    assert problem.ref in page and "<code>deploy rollback checkout</code>" in page  # the workaround, inline
+    _no_inline_script(page)
+    # One click starts the postmortem from the record (the panel's form carries the CSRF token).
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(world.bob)
+    panel = strict.get(f"/incidents/{incident.ref}/").content.decode()
+    form = panel[panel.index('action="/postmortems/start/"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None
+    response = strict.post("/postmortems/start/", {"incident": incident.ref, "csrfmiddlewaretoken": token[1]})
+    pm = Postmortem.objects.get(incident=incident)
+    assert response.status_code == 302 and response["Location"] == f"/postmortems/{pm.ref}/"
+    page = bob.get(f"/incidents/{incident.ref}/").content.decode()
+    assert 'id="postmortem-link"' in page and "Start postmortem" not in page
+    # An observer sees the link but is not offered to start one on another incident.
+    other = declare(world, title="Another one", impact=3)
+    assert "Start postmortem" not in client_for(world.dave).get(f"/incidents/{other.ref}/").content.decode()
+
+
+def test_postmortem_page_edit_and_errors(
+    world: World, client_for: ClientFor, setup: tuple[Incident, Problem]
+) -> None:
+    incident, _problem = setup
+    pm = services.create_postmortem(incident=incident, actor=world.bob, source="test")
+    bob = client_for(world.bob)
+    page = bob.get(f"/postmortems/{pm.ref}/").content.decode()
+    _no_inline_script(page)
+    assert "Submit for review" in page and 'name="section-summary"' in page
+    fields = {
+        "title": "Checkout 502s",
+        "version": str(pm.version),
+        "section-summary": "It broke.",
+        "section-impact": "",
+        "section-timeline": "",
+        "section-root-cause": "A renamed setting.",
+        "section-contributing-factors": "",
+        "section-went-well": "",
+        "section-went-badly": "",
+        "section-lessons": "",
+        "detection_notes": "",
+        "response_notes": "",
+        "mitigated_at": "",
+    }
+    response = bob.post(f"/postmortems/{pm.ref}/edit/", fields)
+    assert response.status_code == 302
+    fresh = Postmortem.objects.get(pk=pm.pk)
+    assert fresh.title == "Checkout 502s"
+    assert fresh.sections.get(key="root-cause").body == "A renamed setting."
+    # A stale version: 409, the message on the page, nothing written.
+    response = bob.post(
+        f"/postmortems/{pm.ref}/edit/", {**fields, "title": "Late"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 409
+    assert "changed by someone else meanwhile" in response.content.decode()
+    assert Postmortem.objects.get(pk=pm.pk).title == "Checkout 502s"
+    # htmx actions answer with the page in place.
+    response = bob.post(
+        f"/postmortems/{pm.ref}/whys/", {"answer": "Pods crash-looped."}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and 'id="pm-main"' in response.content.decode()
+    assert "Pods crash-looped." in response.content.decode()
+    response = bob.post(f"/postmortems/{pm.ref}/factors/", {"category": "", "description": "x"})
+    assert response.status_code == 400
+    response = bob.post(f"/postmortems/{pm.ref}/events/", {"at": "2026-03-01T08:00", "text": "Deploy 4.2.1"})
+    assert response.status_code == 302
+    # The observer reads it, without forms.
+    dave = client_for(world.dave).get(f"/postmortems/{pm.ref}/").content.decode()
+    assert "A renamed setting." in dave and 'name="section-summary"' not in dave
+    assert client_for(world.dave).post(f"/postmortems/{pm.ref}/whys/", {"answer": "x"}).status_code == 403
+
+
+def test_charlie_gets_404_everywhere(
+    world: World, client_for: ClientFor, setup: tuple[Incident, Problem]
+) -> None:
+    incident, problem = setup
+    pm = services.create_postmortem(incident=incident, actor=world.bob, source="test")
+    item = services.create_action_item(actor=world.bob, source="test", title="Do it", postmortem=pm)
+    charlie = client_for(world.charlie)
+    for path in [
+        f"/postmortems/{pm.ref}/",
+        f"/problems/{problem.ref}/",
+        f"/action-items/{item.pk}/",
+    ]:
+        assert charlie.get(path).status_code == 404, path
+    for path in [
+        f"/postmortems/{pm.ref}/edit/",
+        f"/problems/{problem.ref}/transition/",
+        f"/action-items/{item.pk}/status/",
+    ]:
+        assert charlie.post(path, {}).status_code == 404, path
+    for path in ["/postmortems/", "/problems/", "/action-items/"]:
+        page = charlie.get(path).content.decode()
+        assert pm.title not in page and problem.title not in page and "Do it" not in page
+
+
+def test_action_item_pages(world: World, client_for: ClientFor, setup: tuple[Incident, Problem]) -> None:
+    _incident, problem = setup
+    item = services.create_action_item(
+        actor=world.alice,
+        source="test",
+        title="Alert on crash loops",
+        owner=world.bob,
+        due_date=date(2020, 1, 1),
+        problem=problem,
+    )
+    bob = client_for(world.bob)
+    page = bob.get("/action-items/?owner=me&overdue=on").content.decode()
+    _no_inline_script(page)
+    assert "Alert on crash loops" in page and "overdue-date" in page
+    assert "Alert on crash loops" not in bob.get("/action-items/?status=done").content.decode()
+    response = bob.post(
+        f"/action-items/{item.pk}/status/", {"status": "done", "next": "/action-items/?owner=me"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/action-items/?owner=me"
+    assert ActionItem.objects.get(pk=item.pk).status == "done"
+    response = bob.post(
+        f"/action-items/{item.pk}/status/", {"status": "open", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == f"/action-items/{item.pk}/"
+    detail = bob.get(f"/action-items/{item.pk}/").content.decode()
+    assert problem.ref in detail and 'name="version"' in detail
+
+
+def test_problem_pages(world: World, client_for: ClientFor, setup: tuple[Incident, Problem]) -> None:
+    incident, problem = setup
+    bob = client_for(world.bob)
+    page = bob.get("/problems/?known=on").content.decode()
+    _no_inline_script(page)
+    assert problem.ref in page and "Known error" in page
+    response = bob.post("/problems/", {"title": ""})
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    response = bob.post("/problems/", {"title": "Pool exhaustion", "team": world.team_a.pk})
+    created = Problem.objects.get(title="Pool exhaustion")
+    assert response.status_code == 302 and response["Location"] == f"/problems/{created.ref}/"
+    response = bob.post(
+        f"/problems/{created.ref}/transition/", {"to": "resolved", "version": created.version}
+    )
+    assert response.status_code == 409 and "cannot move from New to Resolved" in response.content.decode()
+    response = bob.post(f"/problems/{created.ref}/incidents/", {"ref": incident.ref, "action": "link"})
+    assert response.status_code == 302
+    assert bob.get(f"/problems/{created.ref}/").content.decode().count(incident.ref) >= 1
+    response = bob.post(f"/problems/{created.ref}/incidents/", {"ref": "INC0999999", "action": "link"})
+    assert response.status_code == 400 and "not found" in response.content.decode()
+
+
+def test_settings(world: World, client_for: ClientFor) -> None:
+    alice = client_for(world.alice)
+    assert alice.get("/postmortems/settings/").status_code == 200
+    assert (
+        alice.post(
+            "/postmortems/settings/", {"form": "policy", "required_priorities": ["1"], "due_days": "3"}
+        ).status_code
+        == 403
+    )
+    olivia = client_for(world.olivia)
+    response = olivia.post(
+        "/postmortems/settings/", {"form": "policy", "required_priorities": ["1", "3"], "due_days": "3"}
+    )
+    assert response.status_code == 302
+    policy = PostmortemPolicy.objects.get()
+    assert (policy.required_priorities, policy.due_days) == ([1, 3], 3)
+    response = olivia.post("/postmortems/settings/", {"form": "category", "name": "Hardware"})
+    assert response.status_code == 302
