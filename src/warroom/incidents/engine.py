@@ -24,4 +24,5 @@ def autoclose(now: datetime) -> int:
             return total
 
 
+import warroom.incidents.major_engine  # noqa: E402, F401 (registers incidents.major_updates)
 from warroom.incidents import sla_engine  # noqa: E402, F401 (registers incidents.sla)

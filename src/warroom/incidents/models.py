@@ -563,3 +563,55 @@ class SlaClock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} SLA on {self.incident_id}: {self.state}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Major incidents (docs/incidents.md, "Major incidents"): who hears of them, and the update rhythm.
+
+
+def default_update_minutes() -> dict[str, int]:
+    """Minutes between updates per priority: P1 every 30, P2 every 60; other priorities have no rhythm."""
+    return {"1": 30, "2": 60}
+
+
+class MajorIncidentSettings(models.Model):
+    """The one settings row (``pk=1``): the major-incident group (a team, extra people, or both) and the
+    update rhythm per priority."""
+
+    group_team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Every active member of this team hears of promotions and demotions.",
+    )
+    group_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", help_text="People who hear of them too."
+    )
+    update_minutes = models.JSONField(
+        default=default_update_minutes,
+        help_text='Minutes between updates per priority, e.g. {"1": 30, "2": 60}; a missing priority: none.',
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "major incident settings"
+        verbose_name_plural = "major incident settings"
+
+    def __str__(self) -> str:
+        return "Major incident settings"
+
+
+class MajorUpdateRhythm(models.Model):
+    """The update rhythm of one major incident: when it became major, the last update the engine saw, and the
+    due instant it last reminded for (so each overdue period is reminded once, also across restarts)."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="major_rhythm")
+    started_at = models.DateTimeField()
+    last_update_at = models.DateTimeField()
+    reminded_due_at = models.DateTimeField(null=True, blank=True)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"update rhythm of {self.incident_id}"

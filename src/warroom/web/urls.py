@@ -1,6 +1,6 @@
 """The console's URL map (namespace ``web``). Every action is a POST; GET never changes anything."""
 
-from django.urls import path
+from django.urls import include, path
 
 from warroom.accounts import views as accounts
 from warroom.alerts import views as alerts
@@ -94,4 +94,5 @@ urlpatterns = [
     path("priority-matrix/", views.priority_matrix, name="priority-matrix"),
     # postmortems, action items, problems and known errors (warroom.reviews)
     *reviews_patterns,
+    path("", include("warroom.incidents.major_urls")),  # major incidents (warroom.incidents.major_views)
 ]
