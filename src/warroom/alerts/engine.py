@@ -4,29 +4,54 @@ Events are taken oldest first in batches ``FOR UPDATE SKIP LOCKED``, one transac
 redoes the whole batch and two engines never take the same event. Dedup follows PagerDuty: a trigger with the
 dedup key of an open alert of the same integration adds to it; after a resolve the key opens a new alert;
 acknowledge/resolve for a key with no open alert is ignored and logged on the event.
+
+A batch is applied by :class:`_Batch`, which gives the same result as applying its events one by one (the
+sequential path, ``_apply_safely``) with a few statements per batch instead of several per event: the open
+alerts of the batch's dedup keys are read with one query, repeats are counted in memory and written with one
+UPDATE, new alerts are grouped against per-batch look-ups of siblings and openers and inserted together, and
+the events, timeline lines and alert counts are written with one statement each. Acknowledge and resolve events
+take the sequential path in their turn (after everything before them is written). Should anything in the batch
+fail, its savepoint is rolled back and the batch is applied one event at a time instead, which isolates a bad
+event exactly as before.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from warroom.accounts.models import User
+from warroom.alerts import bulk
 from warroom.alerts.grouping import fields_group_key
-from warroom.alerts.models import Action, Alert, AlertStatus, EventStatus, Grouping, IntakeEvent, Integration
+from warroom.alerts.models import (
+    Action,
+    Alert,
+    AlertStatus,
+    EventStatus,
+    Grouping,
+    IntakeEvent,
+    Integration,
+    MaintenanceWindow,
+)
 from warroom.alerts.services import active_maintenance
+from warroom.catalog.models import Service
 from warroom.engine import registry
 from warroom.incidents import services as incidents
-from warroom.incidents.models import Incident
+from warroom.incidents.models import EntryKind, Incident, TimelineEntry
 from warroom.incidents.services import TITLE_MAX
 from warroom.incidents.states import OPEN_STATES, ResolutionCode, State
 
 log = logging.getLogger("warroom.alerts.engine")
 
-BATCH = 200
-MAX_BATCHES = 50  # at most 10,000 events per cycle, so one module never holds the cycle for long
+BATCH = 500
+MAX_BATCHES = 20  # at most 10,000 events per cycle, so one module never holds the cycle for long
 SOURCE = "engine"
 
 
@@ -46,15 +71,45 @@ def process_batch(now: datetime, *, limit: int) -> int:
     with transaction.atomic():
         events = list(
             IntakeEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("integration__service__team")
+            .defer("payload")  # the raw payload is the event log's; processing needs only the parsed fields
             .filter(status=EventStatus.PENDING)
             .order_by("id")[:limit]
         )
+        _attach_integrations(events)
         # Arrival order matters (the first alert of a window opens the incident). Two engines working side by
         # side can therefore deadlock on each other's alerts; the batch is then redone (see _apply_safely).
-        for event in events:
-            _apply_safely(event, now)
+        if events:
+            _apply_batch(events, now)
     return len(events)
+
+
+def _attach_integrations(events: list[IntakeEvent]) -> None:
+    """Give every event its integration (with service and team), loaded once per integration."""
+    ids = {event.integration_id for event in events}
+    integrations = Integration.objects.select_related("service__team").in_bulk(ids)
+    for event in events:
+        event.integration = integrations[event.integration_id]
+
+
+def _apply_batch(events: list[IntakeEvent], now: datetime) -> None:
+    """Apply ``events`` with the batch path; if it fails, roll it back and apply them one at a time."""
+    if bulk.can_reserve_ids():
+        try:
+            with transaction.atomic():
+                _Batch(now).run(events)
+            return
+        except (OperationalError, InterfaceError):
+            raise  # transient: the whole batch is redone next cycle, as with the sequential path
+        except Exception as exc:
+            # A bad event, or a race with another engine: the sequential path isolates it.
+            log.warning(
+                "batch of %d intake events failed (%s: %s); applying them one by one",
+                len(events),
+                type(exc).__name__,
+                exc,
+            )
+    for event in events:
+        _apply_safely(event, now)
 
 
 def _apply_safely(event: IntakeEvent, now: datetime) -> None:
@@ -129,10 +184,11 @@ def _apply(event: IntakeEvent, now: datetime) -> tuple[str, str, Alert | None]:
     return EventStatus.PROCESSED, reason, alert
 
 
-def _new_alert(event: IntakeEvent) -> Alert:
+def _alert_for(event: IntakeEvent) -> Alert:
+    """The (unsaved) alert a trigger with no open alert opens; grouped by fields, its group key is theirs."""
     integration = event.integration
     fields = event.fields
-    alert = Alert.objects.create(
+    alert = Alert(
         integration=integration,
         service=integration.service,
         dedup_key=event.dedup_key,
@@ -150,34 +206,71 @@ def _new_alert(event: IntakeEvent) -> Alert:
         alert.group_key, _ = fields_group_key(
             list(integration.group_fields), alert.summary, alert.source, alert.severity, alert.details
         )
-        alert.save(update_fields=["group_key"])
+    return alert
+
+
+def _suppress(alert: Alert, window: MaintenanceWindow) -> None:
+    alert.suppressed = True
+    alert.suppressed_by = window
+    alert.group_reason = f"suppressed by maintenance window {window.pk} ({window.title}): no incident"
+
+
+def _new_alert(event: IntakeEvent) -> Alert:
+    integration = event.integration
+    alert = _alert_for(event)
+    alert.save()
     window = active_maintenance(integration.service_id, alert.first_seen)
     if window is not None:
-        alert.suppressed = True
-        alert.suppressed_by = window
-        alert.group_reason = f"suppressed by maintenance window {window.pk} ({window.title}): no incident"
+        _suppress(alert, window)
         alert.save(update_fields=["suppressed", "suppressed_by", "group_reason"])
         return alert
     _group(alert, integration)
     return alert
 
 
-def _group_target(alert: Alert, integration: Integration) -> tuple[Incident | None, str]:
+NEWEST = ("-first_seen", "-id")
+
+
+def _siblings(integration_id: Any, group_key: Any, *, fields: bool) -> QuerySet[Alert]:
+    """Alerts of the integration with the group key and an open incident (grouping by ``fields``: not
+    suppressed). The arguments may be ``OuterRef``s."""
+    siblings = Alert.objects.filter(
+        integration_id=integration_id, group_key=group_key, incident__state__in=OPEN_STATES
+    )
+    return siblings.filter(suppressed=False) if fields else siblings
+
+
+def _openers(service_id: Any) -> QuerySet[Alert]:
+    """Alerts of the service that opened an incident that is still open."""
+    return Alert.objects.filter(service_id=service_id, opened_incident=True, incident__state__in=OPEN_STATES)
+
+
+class _Lookups:
+    """Where grouping finds an alert's siblings and the service's last opener: the database, one query each
+    (here), or the batch path's per-batch memory of them (:class:`_BatchLookups`)."""
+
+    def sibling(self, alert: Alert, integration: Integration, *, fields: bool) -> Alert | None:
+        """The newest other alert of the integration with the alert's group key and an open incident (and, when
+        grouping by ``fields``, not suppressed)."""
+        siblings = _siblings(integration.pk, alert.group_key, fields=fields)
+        return siblings.exclude(pk=alert.pk).select_related("incident").order_by(*NEWEST).first()
+
+    def opener(self, alert: Alert, since: datetime) -> Alert | None:
+        """The newest other alert of the service that opened a still open incident at or after ``since``."""
+        openers = _openers(alert.service_id).filter(first_seen__gte=since).exclude(pk=alert.pk)
+        return openers.select_related("incident").order_by(*NEWEST).first()
+
+
+_DATABASE = _Lookups()
+
+
+def _group_target(
+    alert: Alert, integration: Integration, lookups: _Lookups = _DATABASE
+) -> tuple[Incident | None, str]:
     """The open incident ``alert`` joins, with the reason; or (None, reason) for a new incident."""
     if integration.grouping == Grouping.FIELDS:
-        # the alert's group key was set from the chosen fields when it was created (see _new_alert)
-        sibling = (
-            Alert.objects.filter(
-                integration=integration,
-                group_key=alert.group_key,
-                incident__state__in=OPEN_STATES,
-                suppressed=False,
-            )
-            .exclude(pk=alert.pk)
-            .select_related("incident")
-            .order_by("-first_seen", "-id")
-            .first()
-        )
+        # the alert's group key was set from the chosen fields when it was created (see _alert_for)
+        sibling = lookups.sibling(alert, integration, fields=True)
         _, described = fields_group_key(
             list(integration.group_fields), alert.summary, alert.source, alert.severity, alert.details
         )
@@ -187,32 +280,13 @@ def _group_target(alert: Alert, integration: Integration) -> tuple[Incident | No
     if integration.grouping == Grouping.GROUP_KEY:
         if not alert.group_key:
             return None, "grouping by group key, but the alert has none: new incident"
-        sibling = (
-            Alert.objects.filter(
-                integration=integration, group_key=alert.group_key, incident__state__in=OPEN_STATES
-            )
-            .exclude(pk=alert.pk)
-            .select_related("incident")
-            .order_by("-first_seen", "-id")
-            .first()
-        )
+        sibling = lookups.sibling(alert, integration, fields=False)
         if sibling is not None and sibling.incident is not None:
             return sibling.incident, f"same group key {alert.group_key!r} as alert {sibling.pk}"
         return None, f"first alert of group key {alert.group_key!r}: new incident"
     if integration.grouping == Grouping.WINDOW:
         since = alert.first_seen - timedelta(minutes=integration.window_minutes)
-        opener = (
-            Alert.objects.filter(
-                service=alert.service,
-                opened_incident=True,
-                first_seen__gte=since,
-                incident__state__in=OPEN_STATES,
-            )
-            .exclude(pk=alert.pk)
-            .select_related("incident")
-            .order_by("-first_seen", "-id")
-            .first()
-        )
+        opener = lookups.opener(alert, since)
         if opener is not None and opener.incident is not None:
             return opener.incident, (
                 f"within {integration.window_minutes} min of alert {opener.pk}, which opened the incident"
@@ -230,7 +304,17 @@ def _title(summary: str) -> str:
 
 
 def _group(alert: Alert, integration: Integration) -> None:
-    incident, reason = _group_target(alert, integration)
+    incident, line = _place(alert, integration)
+    alert.save(update_fields=["incident", "opened_incident", "group_reason"])
+    incidents.record_alert(incident=incident, source=SOURCE, at=alert.first_seen, message=line())
+
+
+def _place(
+    alert: Alert, integration: Integration, lookups: _Lookups = _DATABASE
+) -> tuple[Incident, Callable[[], str]]:
+    """Put ``alert`` in its incident (declaring one if it opens it): sets its incident, ``opened_incident`` and
+    reason, and returns the incident and its timeline line (a function: the alert may have no pk yet)."""
+    incident, reason = _group_target(alert, integration, lookups)
     service = integration.service
     if incident is None:
         impact, urgency = integration.impact_urgency(alert.severity)
@@ -251,16 +335,255 @@ def _group(alert: Alert, integration: Integration) -> None:
         verb = "joined this incident"
     alert.incident = incident
     alert.group_reason = reason
-    alert.save(update_fields=["incident", "opened_incident", "group_reason"])
-    incidents.record_alert(
-        incident=incident,
-        source=SOURCE,
-        at=alert.first_seen,
-        message=(
+
+    def line() -> str:
+        return (
             f"Alert {alert.pk} ({alert.severity}) from {integration.name} {verb}: {alert.summary[:300]} "
             f"— {reason}"
-        ),
-    )
+        )
+
+    return incident, line
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the batch path (see the module docstring)
+
+
+@dataclass
+class _Done:
+    """What became of one event of the batch, written with the others at the end."""
+
+    event: IntakeEvent
+    status: str
+    reason: Callable[[], str]  # a function: a new alert's pk is known only once the batch reserved it
+    alert: Alert | None
+
+
+class _BatchLookups(_Lookups):
+    """Siblings and openers remembered for the rest of the batch: the database is asked once per (integration,
+    group key) and once per service, and every alert the batch places updates the answer. Sound because nothing
+    else in a batch's fast stretch changes which incidents are open (an event that may, an acknowledge or
+    resolve, takes the sequential path after :meth:`_Batch.flush`, and the memory is dropped)."""
+
+    def __init__(self) -> None:
+        self.siblings: dict[tuple[int, str, bool], Alert | None] = {}
+        self.openers: dict[int, Alert | None] = {}
+
+    def prefetch(self, alerts: list[tuple[Alert, IntakeEvent]]) -> None:
+        """Ask the database for the newest opener of every service whose new alerts group by window and the
+        newest sibling of every group key they group by, with a query for all services and one for all group
+        keys (a correlated ``LIMIT 1`` each, so an index on the order can serve them), plus one to load them.
+        Alerts grouped by fields are looked up one group at a time, when placed."""
+        services = {
+            alert.service_id for alert, _ in alerts if alert.integration.grouping == Grouping.WINDOW
+        } - self.openers.keys()
+        events = {
+            (alert.integration_id, alert.group_key): event.pk
+            for alert, event in alerts
+            if alert.group_key and alert.integration.grouping == Grouping.GROUP_KEY
+        }
+        keys = set(events) - {(integration, key) for integration, key, fields in self.siblings if not fields}
+        newest: dict[Any, int | None] = {}
+        if services:
+            opener = _openers(OuterRef("pk")).order_by(*NEWEST).values("pk")[:1]
+            found = Service.objects.filter(pk__in=services).annotate(newest=Subquery(opener))
+            newest.update({("service", pk): alert for pk, alert in found.values_list("pk", "newest")})
+        if keys:
+            sibling = _siblings(OuterRef("integration_id"), OuterRef("group_key"), fields=False)
+            found_keys = IntakeEvent.objects.filter(pk__in=[events[key] for key in keys]).annotate(
+                newest=Subquery(sibling.order_by(*NEWEST).values("pk")[:1])
+            )
+            newest.update(
+                {
+                    ("key", i, g): alert
+                    for i, g, alert in found_keys.values_list("integration_id", "group_key", "newest")
+                }
+            )
+        loaded = Alert.objects.select_related("incident").in_bulk(
+            [pk for pk in newest.values() if pk is not None]
+        )
+        for service in services:
+            pk = newest.get(("service", service))
+            self.openers[service] = loaded.get(pk) if pk is not None else None
+        for integration, key in keys:
+            pk = newest.get(("key", integration, key))
+            self.siblings[(integration, key, False)] = loaded.get(pk) if pk is not None else None
+
+    def sibling(self, alert: Alert, integration: Integration, *, fields: bool) -> Alert | None:
+        key = (integration.pk, alert.group_key, fields)
+        if key not in self.siblings:
+            self.siblings[key] = super().sibling(alert, integration, fields=fields)
+        return self.siblings[key]
+
+    def opener(self, alert: Alert, since: datetime) -> Alert | None:
+        newest = self._newest_opener(alert.service_id)
+        # The newest opener, if it is recent enough, is the newest one at or after ``since``; else there is none.
+        return newest if newest is not None and newest.first_seen >= since else None
+
+    def _newest_opener(self, service_id: int) -> Alert | None:
+        if service_id not in self.openers:
+            self.openers[service_id] = (
+                _openers(service_id).select_related("incident").order_by(*NEWEST).first()
+            )
+        return self.openers[service_id]
+
+    def placed(self, alert: Alert, integration: Integration) -> None:
+        """``alert`` (not yet written) has just been put in an open incident: later alerts may find it."""
+        if alert.opened_incident:
+            newest = self._newest_opener(alert.service_id)
+            if newest is None or _newer(alert, newest):
+                self.openers[alert.service_id] = alert
+        for fields in (False, True):
+            key = (integration.pk, alert.group_key, fields)
+            if key in self.siblings:
+                current = self.siblings[key]
+                if current is None or _newer(alert, current):
+                    self.siblings[key] = alert
+
+
+def _newer(alert: Alert, than: Alert) -> bool:
+    """``alert`` comes before ``than`` in the look-ups' order (``-first_seen, -id``)."""
+    return (alert.first_seen, alert.pk) > (than.first_seen, than.pk)
+
+
+class _Batch:
+    """Applies a batch of events with a handful of statements (module docstring). Triggers are handled in
+    memory and written by :meth:`flush`; any other event flushes, then takes the sequential path."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.open: dict[tuple[int, str], Alert | None] = {}  # the open alert of (integration, dedup key)
+        self.known = False  # whether ``open`` holds every trigger key of the remaining events
+        self.new: list[tuple[Alert, IntakeEvent]] = []  # alerts opened since the last flush, in order
+        self.bumped: dict[int, Alert] = {}  # written alerts whose count and last_seen changed
+        self.done: list[_Done] = []
+        self.lookups = _BatchLookups()
+        self.maintained: set[int] = set()  # services with maintenance windows
+
+    def run(self, events: list[IntakeEvent]) -> None:
+        services = {event.integration.service_id for event in events}
+        self.maintained = set(
+            MaintenanceWindow.objects.filter(service_id__in=services).values_list("service_id", flat=True)
+        )
+        for index, event in enumerate(events):
+            if event.action != Action.TRIGGER:
+                self.flush()
+                _apply_safely(event, self.now)
+                # It may have resolved alerts and incidents: forget what was known about them.
+                self.open, self.known, self.lookups = {}, False, _BatchLookups()
+                continue
+            if not self.known:
+                self.preload(events[index:])
+            self.trigger(event)
+        self.flush()
+        self.write_events()
+
+    def preload(self, events: Sequence[IntakeEvent]) -> None:
+        """Read (and lock) the open alerts of every trigger's dedup key with one query."""
+        keys = {(e.integration_id, e.dedup_key) for e in events if e.action == Action.TRIGGER}
+        self.open = dict.fromkeys(keys)
+        found = (
+            Alert.objects.select_for_update(of=("self",))
+            .filter(
+                integration_id__in={integration for integration, _ in keys},
+                dedup_key__in={dedup_key for _, dedup_key in keys},
+            )
+            .exclude(status=AlertStatus.RESOLVED)
+            .only("id", "integration_id", "dedup_key", "count", "last_seen")
+        )
+        for alert in found:
+            if (alert.integration_id, alert.dedup_key) in self.open:
+                self.open[(alert.integration_id, alert.dedup_key)] = alert
+        self.known = True
+
+    def trigger(self, event: IntakeEvent) -> None:
+        key = (event.integration_id, event.dedup_key)
+        alert = self.open.get(key)
+        if alert is None:
+            alert = self.open[key] = _alert_for(event)
+            self.new.append((alert, event))
+            reason = functools.partial(_opened, alert)
+        else:
+            alert.count += 1
+            alert.last_seen = event.received_at
+            if alert.pk is not None:
+                self.bumped[alert.pk] = alert
+            reason = functools.partial(_added, alert, alert.count)
+        self.done.append(_Done(event, EventStatus.PROCESSED, reason, alert))
+
+    def flush(self) -> None:
+        """Write what the triggers since the last flush did: place and insert new alerts, count repeats."""
+        if self.new:
+            alerts = [alert for alert, _ in self.new]
+            for alert, pk in zip(alerts, bulk.reserve_ids(Alert, len(alerts)), strict=True):
+                alert.pk = pk
+            self.lookups.prefetch(self.new)
+            lines: list[TimelineEntry] = []
+            for alert in alerts:
+                self.place(alert, lines)
+            bulk.insert(Alert, alerts)
+            _record_alerts(lines)
+            self.new = []
+        if self.bumped:
+            bulk.set_many(
+                Alert, ["count", "last_seen"], [(a.pk, a.count, a.last_seen) for a in self.bumped.values()]
+            )
+            self.bumped = {}
+
+    def place(self, alert: Alert, lines: list[TimelineEntry]) -> None:
+        integration = alert.integration
+        if alert.service_id in self.maintained:
+            window = active_maintenance(alert.service_id, alert.first_seen)
+            if window is not None:
+                _suppress(alert, window)
+                return
+        incident, line = _place(alert, integration, self.lookups)
+        self.lookups.placed(alert, integration)
+        lines.append(
+            TimelineEntry(
+                incident=incident,
+                at=alert.first_seen,
+                actor=None,
+                source=SOURCE,
+                kind=EntryKind.LINK,
+                field="alert",
+                message=line(),
+            )
+        )
+
+    def write_events(self) -> None:
+        bulk.set_many(
+            IntakeEvent,
+            ["status", "reason", "processed_at", "alert"],
+            [
+                (
+                    done.event.pk,
+                    done.status,
+                    done.reason()[:4000],
+                    self.now,
+                    done.alert.pk if done.alert else None,
+                )
+                for done in self.done
+            ],
+        )
+
+
+def _opened(alert: Alert) -> str:
+    return f"opened alert {alert.pk}; {alert.group_reason}"
+
+
+def _added(alert: Alert, count: int) -> str:
+    return f"added to open alert {alert.pk} (seen {count} times)"
+
+
+def _record_alerts(lines: list[TimelineEntry]) -> None:
+    """The batch form of :func:`warroom.incidents.services.record_alert`: the same timeline rows, and each
+    incident's ``updated_at`` set to the time of its last line."""
+    if not lines:
+        return
+    bulk.insert(TimelineEntry, lines)
+    last = {line.incident_id: line.at for line in lines}
+    bulk.set_many(Incident, ["updated_at"], list(last.items()))
 
 
 def _after_resolve(alert: Alert, integration: Integration) -> str:
@@ -302,6 +625,7 @@ def resolve_incident_when_all_alerts_resolved(
         resolution_notes=notes,
     )
     return f"; all alerts of {incident.ref} resolved: incident resolved"
+
 
 import warroom.alerts.heartbeat  # noqa: E402, F401  (registers alerts.heartbeats)
 from warroom.alerts import retention  # noqa: E402, F401  (registers alerts.retention)

@@ -6,7 +6,9 @@ Answers (documented in ``docs/integrations/``):
 * 202 only after the event rows have committed;
 * 400 invalid body (naming the field), 413 over 512 KB, 415 not ``application/json``;
 * 401 no key at all; 404 a key that is unknown or revoked (the same answer for both, so nothing is revealed
-  about which keys exist). PagerDuty-style endpoints answer in PagerDuty's body shape.
+  about which keys exist). PagerDuty-style endpoints answer in PagerDuty's body shape;
+* 503 with ``Retry-After`` when the commit failed (nothing was stored; served by the intake fast path,
+  :mod:`warroom.alerts.fastpath`, which runs these views with a group commit).
 
 When the key is known, a refused request is kept in the integration's event log as ``rejected`` with the reason.
 Keys that travel in the path are never written to the log: Django's own request logging is switched off for
@@ -23,11 +25,12 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -766,9 +769,24 @@ View = Callable[..., HttpResponse]
 # writing and answering
 
 
+#: Rows written while this holds a list are appended to it instead, as (model, rows): the intake fast path
+#: (:mod:`warroom.alerts.fastpath`) collects every request of a group commit and inserts them together.
+Rows = list[tuple[type[models.Model], list[Any]]]
+ROW_SINK: ContextVar[Rows | None] = ContextVar("intake_row_sink", default=None)
+
+
+def write_rows(model: type[models.Model], rows: list[Any]) -> None:
+    """Insert ``rows`` of ``model`` (or hand them to the group commit collecting them, see ``ROW_SINK``)."""
+    sink = ROW_SINK.get()
+    if sink is None:
+        model._default_manager.bulk_create(rows)
+    else:
+        sink.append((model, rows))
+
+
 def _log_rejected(key: IntegrationKey, payload: dict[str, Any], errors: Errors, status: int) -> None:
     reason = f"HTTP {status}: " + "; ".join(message for _, message in errors)
-    IntakeEvent.objects.create(
+    row = IntakeEvent(
         integration=key.integration,
         key=key,
         received_at=clock.now(),
@@ -776,6 +794,7 @@ def _log_rejected(key: IntegrationKey, payload: dict[str, Any], errors: Errors, 
         status=EventStatus.REJECTED,
         reason=reason[:4000],
     )
+    write_rows(IntakeEvent, [row])
 
 
 def capped_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -798,9 +817,9 @@ def _store(key: IntegrationKey, events: list[IntakeEvent]) -> None:
             event.processed_at = now
         if event.action == Action.CHANGE:
             changes.append(_change(key.integration, event, now))
-    IntakeEvent.objects.bulk_create(events)
+    write_rows(IntakeEvent, events)
     if changes:
-        ChangeEvent.objects.bulk_create(changes)
+        write_rows(ChangeEvent, changes)
 
 
 def parse_timestamp(value: str) -> datetime | None:
@@ -889,19 +908,42 @@ def _intake(
     invalid: int = 400,
     mapper: Mapper | None = None,
 ) -> Outcome:
-    """Authenticate and store one request in one transaction; the outcome is returned after the commit."""
-    with transaction.atomic():
-        key = authenticate_key(secret)
-        if key is None:
-            return Outcome(404, [(key_field, f"{key_field} is not an active integration key")])
+    """Authenticate and store one request in one transaction; the outcome is returned after the commit.
+
+    Everything after the key look-up is ``decide``; the ``COMMITTER`` in charge runs it: this request's own
+    transaction (``commit_here``), or the intake fast path's group commit, which looks the key up and runs
+    ``decide`` inside a transaction shared with concurrent requests (:mod:`warroom.alerts.fastpath`)."""
+
+    def decide(key: IntegrationKey) -> Outcome:
         limited = _rate_limited(key, data)
         if limited is not None:
             return limited
         if isinstance(data, BadRequest):
             _log_rejected(key, {"raw": data.raw}, data.errors, data.status)
             return Outcome(data.status, data.errors)
-        outcome = _accept(key, kind, data, parser, key_field, verify=verify, invalid=invalid, mapper=mapper)
-    return outcome
+        return _accept(key, kind, data, parser, key_field, verify=verify, invalid=invalid, mapper=mapper)
+
+    return COMMITTER.get()(secret, key_field, decide)
+
+
+Decide = Callable[[IntegrationKey], Outcome]
+Committer = Callable[[str, str, Decide], Outcome]
+
+
+def unknown_key(key_field: str) -> Outcome:
+    return Outcome(404, [(key_field, f"{key_field} is not an active integration key")])
+
+
+def commit_here(secret: str, key_field: str, decide: Decide) -> Outcome:
+    """Authenticate ``secret`` and run ``decide`` in one transaction of this thread's own connection."""
+    with transaction.atomic():
+        key = authenticate_key(secret)
+        if key is None:
+            return unknown_key(key_field)
+        return decide(key)
+
+
+COMMITTER: ContextVar[Committer] = ContextVar("intake_committer", default=commit_here)
 
 
 def _rate_limited(key: IntegrationKey, data: dict[str, Any] | BadRequest) -> Outcome | None:
@@ -1005,7 +1047,10 @@ def _pd_view(parser: Parser, request: HttpRequest) -> HttpResponse:
 
 def intake_view(view: View) -> View:
     """POST only, no CSRF (senders are machines with keys), no request-wide transaction, and every answer,
-    405 included, kept out of Django's request log (which would print a key in the path)."""
+    405 included, kept out of Django's request log (which would print a key in the path).
+
+    The intake fast path (:mod:`warroom.alerts.fastpath`) calls these views without Django's handler and with a
+    group commit: a view must reach the database only through ``_intake`` (its ``decide`` and ``write_rows``)."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -1013,6 +1058,7 @@ def intake_view(view: View) -> View:
             return _quiet(request, HttpResponseNotAllowed(["POST"]))
         return _quiet(request, view(request, *args, **kwargs))
 
+    wrapped.intake_fast_path = True  # type: ignore[attr-defined]  # served by warroom.alerts.fastpath too
     return csrf_exempt(transaction.non_atomic_requests(wrapped))
 
 

@@ -1,0 +1,231 @@
+"""Writing many rows with few statements, for the intake fast path and the ``alerts.process`` engine module.
+
+Django's ``bulk_create`` and ``bulk_update`` build their SQL in Python at a cost of tens of microseconds per row
+(on PostgreSQL ``bulk_create`` quotes every value into ``UNNEST`` arrays through the client-side cursor), which
+is more than the rest of the hot paths together. On PostgreSQL these helpers send a multi-row ``INSERT`` (a few
+rows) or ``COPY`` (more), and one ``UPDATE ... FROM unnest(<arrays>)`` for many rows, with server-side parameters;
+elsewhere (SQLite, the embedded mode) they use Django's ``bulk_create`` and a portable ``UPDATE ... FROM
+(VALUES ...)``. Values are prepared exactly as ``bulk_create`` prepares them (``pre_save``, then
+``get_db_prep_save``); only table and column names from the models, types and placeholders are ever formatted
+into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.fields import AutoFieldMixin
+
+MULTIROW_MAX = 16  # rows up to which one multi-row INSERT is sent; beyond, COPY
+MAX_PARAMS = 30_000  # per statement, under every backend's limit
+PREPARE_THRESHOLD = 2  # executions of a statement after which psycopg prepares it (see raw_connection)
+
+
+def db() -> BaseDatabaseWrapper:
+    """This thread's default connection itself (``django.db.connection`` is a proxy that looks it up on every
+    attribute access, which adds up over thousands of values)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def postgres() -> bool:
+    return db().vendor == "postgresql"
+
+
+def raw_connection(*, prepare: bool = False) -> psycopg.Connection[Any]:
+    """The psycopg connection under Django's (PostgreSQL), opened if need be. ``prepare``: the connection is a
+    dedicated one (the intake committer's): let psycopg prepare the statements it sends often, with a generic
+    plan (Django's own queries never are prepared; a connection pooler in transaction mode must support
+    prepared statements, as PgBouncer does from 1.21 with ``max_prepared_statements``)."""
+    wrapper = db()
+    wrapper.ensure_connection()
+    raw: psycopg.Connection[Any] = wrapper.connection
+    idle = raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    if (
+        prepare and raw.prepare_threshold != PREPARE_THRESHOLD and idle
+    ):  # a SET in a transaction may roll back
+        raw.prepare_threshold = PREPARE_THRESHOLD
+        # The statements prepared here have the same best plan whatever their parameters: plan them once.
+        raw.execute("SET plan_cache_mode = force_generic_plan")
+    return raw
+
+
+def column(model_field: Any) -> str:
+    name = model_field.column
+    assert isinstance(name, str)
+    return name
+
+
+_PLAIN_PRE_SAVE = (models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save)
+_AS_IS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.ForeignKey,
+)
+
+
+def _preparer(model_field: Any, wrapper: BaseDatabaseWrapper) -> Callable[[models.Model], Any]:
+    """How to get a field's value of a row ready for the database, as ``bulk_create`` would (``pre_save``, then
+    ``get_db_prep_save``), but without the long way for the plain values that way hands on unchanged: strings,
+    numbers, booleans and keys, and aware datetimes on PostgreSQL. Anything else takes the long way."""
+    attname = model_field.attname
+    prep = model_field.get_db_prep_save
+    automatic = getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False)
+    if automatic or type(model_field).pre_save not in _PLAIN_PRE_SAVE:
+        return lambda row: prep(model_field.pre_save(row, True), wrapper)
+    if isinstance(model_field, _AS_IS) and not isinstance(model_field, models.JSONField):
+        plain = (str, int, bool)
+
+        def as_is(row: models.Model) -> Any:
+            value = getattr(row, attname)
+            return value if value is None or type(value) in plain else prep(value, wrapper)
+
+        return as_is
+    if isinstance(model_field, models.DateTimeField) and wrapper.vendor == "postgresql":
+
+        def aware(row: models.Model) -> Any:
+            value = getattr(row, attname)
+            return value if getattr(value, "tzinfo", None) is not None else prep(value, wrapper)
+
+        return aware
+    return lambda row: prep(getattr(row, attname), wrapper)
+
+
+@dataclass(frozen=True)
+class _Table:
+    name: str
+    columns: str
+    fields: list[Any]
+    preparers: list[Callable[[models.Model], Any]]
+
+    @classmethod
+    def of(cls, model: type[models.Model], *, with_pk: bool) -> _Table:
+        opts = model._meta
+        fields = [
+            f
+            for f in opts.concrete_fields
+            if (with_pk or not (f.primary_key and isinstance(f, AutoFieldMixin)))
+            and not getattr(f, "generated", False)
+        ]
+        wrapper = db()
+        quote = wrapper.ops.quote_name
+        preparers = [_preparer(f, wrapper) for f in fields]
+        return cls(quote(opts.db_table), ", ".join(quote(column(f)) for f in fields), fields, preparers)
+
+    def values(self, row: models.Model) -> list[Any]:
+        return [prepare(row) for prepare in self.preparers]
+
+
+_TABLES: dict[tuple[type[models.Model], bool], _Table] = {}
+
+
+def insert(model: type[models.Model], rows: Sequence[models.Model]) -> None:
+    """Insert ``rows`` (all with a primary key set, or all without) with one statement where the database
+    allows; the objects are marked saved. Primary keys the database assigns are not read back."""
+    if not rows:
+        return
+    wrapper = db()
+    if wrapper.vendor != "postgresql":
+        model._default_manager.bulk_create(list(rows))
+        return
+    with_pk = rows[0].pk is not None
+    table = _TABLES.get((model, with_pk)) or _TABLES.setdefault(
+        (model, with_pk), _Table.of(model, with_pk=with_pk)
+    )
+    # A server-side binding cursor: parameters travel apart from the SQL.
+    with psycopg.Cursor(raw_connection()) as raw:
+        if len(rows) <= MULTIROW_MAX:
+            marks = "(" + ", ".join(["%s"] * len(table.fields)) + ")"
+            raw.execute(
+                f"INSERT INTO {table.name} ({table.columns}) VALUES {', '.join([marks] * len(rows))}",  # noqa: S608
+                [value for row in rows for value in table.values(row)],
+            )
+        else:
+            with raw.copy(f"COPY {table.name} ({table.columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(table.values(row))
+    for row in rows:
+        row._state.adding = False
+        row._state.db = wrapper.alias
+
+
+def set_many(model: type[models.Model], names: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """``UPDATE <table> SET <names> = ...`` for many rows with one statement; each row is ``(pk, *values)``."""
+    if not rows:
+        return
+    wrapper = db()
+    quote = wrapper.ops.quote_name
+    opts = model._meta
+    fields: list[Any] = [opts.get_field(name) for name in names]
+    pk: Any = opts.pk
+    table = quote(opts.db_table)
+    every = [pk, *fields]
+    columns = [[f.get_db_prep_save(row[index], wrapper) for row in rows] for index, f in enumerate(every)]
+    sets = ", ".join(f"{quote(column(f))} = v.c{index + 1}" for index, f in enumerate(fields))
+    where = f"{table}.{quote(column(pk))} = v.c0"
+    if wrapper.vendor == "postgresql":
+        aliases = ", ".join(f"c{index}" for index in range(len(every)))
+        # One statement whatever the number of rows: one array per column.
+        arrays = ", ".join(f"%s::{f.db_type(wrapper)}[]" for f in every)
+        sql = f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({aliases}) WHERE {where}"  # noqa: S608
+        with psycopg.Cursor(raw_connection()) as raw:
+            raw.execute(sql, columns)
+        return
+    # Elsewhere (SQLite) a VALUES list, whose columns are called column1, column2, ...
+    named = ", ".join(f"column{index + 1} AS c{index}" for index in range(len(every)))
+    per_statement = max(1, MAX_PARAMS // len(every))
+    with wrapper.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = list(zip(*(values[start : start + per_statement] for values in columns), strict=True))
+            values = ", ".join(["(" + ", ".join(["%s"] * len(every)) + ")"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (SELECT {named} FROM (VALUES {values})) AS v "  # noqa: S608
+                f"WHERE {where}",
+                [value for row in chunk for value in row],
+            )
+
+
+def _reserve_sqlite(model: type[models.Model], count: int) -> list[int]:
+    # SQLite serialises writers: the caller's transaction holds the write lock, so no one else takes ids meanwhile.
+    wrapper = db()
+    table = model._meta.db_table
+    quote = wrapper.ops.quote_name
+    with wrapper.cursor() as cursor:
+        cursor.execute(f"SELECT max({quote(column(model._meta.pk))}) FROM {quote(table)}")  # noqa: S608
+        row = cursor.fetchone()
+        highest = row[0] if row and row[0] else 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        highest = max(highest, row[0] if row and row[0] else 0)
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def _reserve_postgresql(model: type[models.Model], count: int) -> list[int]:
+    with db().cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, column(model._meta.pk), count],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+RESERVE_IDS: dict[str, Callable[[type[models.Model], int], list[int]]] = {
+    "postgresql": _reserve_postgresql,
+    "sqlite": _reserve_sqlite,
+}
+
+
+def can_reserve_ids() -> bool:
+    return db().vendor in RESERVE_IDS
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new primary keys of ``model`` (an auto-increment key), increasing, before its rows are inserted.
+    Inside a transaction; on SQLite the transaction must hold the write lock (Warroom's start ``IMMEDIATE``)."""
+    return RESERVE_IDS[db().vendor](model, count)
