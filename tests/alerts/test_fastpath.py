@@ -68,7 +68,6 @@ class DjangoStandIn:
         return [b"django"]
 
 
-@pytest.mark.django_db  # Django's request_started handler looks at the connections
 def test_the_dispatcher_takes_intake_views_and_leaves_every_other_path_to_django() -> None:
     django = DjangoStandIn()
     app = IntakeDispatcher(django, GroupCommitter(threaded=False))
@@ -244,6 +243,41 @@ def test_a_lost_database_connection_fails_its_batch_with_503_and_the_next_batch_
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_failed_single_statement_commit_answers_503_to_its_whole_batch(
+    committed_world: tuple[World, Hooked],
+) -> None:
+    """PostgreSQL, keys cached: the batch is checked and inserted with one statement. If it fails, nothing of
+    the batch is stored and all of it is answered 503."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the single-statement commit is PostgreSQL's")
+    _, pd = committed_world
+    committer = Holding(size=1)
+    app = IntakeDispatcher(DjangoStandIn(), committer)
+    statement = committer._one_statement
+    real_run = statement.run
+    calls: list[int] = []
+
+    def failing_once(keys: Any, events: Any) -> Any:
+        calls.append(len(events))
+        if len(calls) == 1:
+            raise OperationalError("could not write to the WAL")
+        return real_run(keys, events)
+
+    try:
+        assert wsgi(app, "POST", "/v2/enqueue", pd_trigger(pd.key, "warm"))[0] == 202  # caches the key
+        statement.run = failing_once  # type: ignore[method-assign]
+        committer.size = 3
+        answers = _concurrently(3, lambda n: wsgi(app, "POST", "/v2/enqueue", pd_trigger(pd.key, f"one/{n}")))
+        assert [status for status, _, _ in answers] == [503] * 3
+        committer.size = 1
+        assert wsgi(app, "POST", "/v2/enqueue", pd_trigger(pd.key, "again"))[0] == 202
+    finally:
+        committer.close()
+    assert calls == [3, 1]
+    assert sorted(IntakeEvent.objects.values_list("dedup_key", flat=True)) == ["again", "warm"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_revoked_key_is_refused_by_the_next_batch_although_it_was_cached(
     committed_world: tuple[World, Hooked],
 ) -> None:
@@ -281,7 +315,6 @@ def test_a_change_of_the_integration_applies_to_the_next_batch(committed_world: 
     assert IntakeEvent.objects.filter(status="rejected", reason__startswith="HTTP 401").count() == 1
 
 
-@pytest.mark.django_db
 def test_a_committer_that_gives_up_answers_503() -> None:
     def unavailable(secret: str, key_field: str, decide: Any) -> Any:
         raise Unavailable("the intake database did not commit in time")
