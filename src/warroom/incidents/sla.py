@@ -20,11 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
+
+from warroom.lib.wallclock import local_to_utc
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
@@ -211,23 +213,6 @@ def parse_thresholds(values: Any) -> tuple[int, ...]:
 # local time → instants
 
 
-def _offset_at(instant: datetime, zone: ZoneInfo) -> timedelta | None:
-    return instant.astimezone(zone).utcoffset()
-
-
-def _jump_between(before: datetime, after: datetime, zone: ZoneInfo) -> datetime:
-    """The instant in ``(before, after]`` at which the zone's offset changes (a whole second)."""
-    lo, hi = int(before.timestamp()), int(after.timestamp())
-    lo_offset = _offset_at(datetime.fromtimestamp(lo, UTC), zone)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _offset_at(datetime.fromtimestamp(mid, UTC), zone) == lo_offset:
-            lo = mid
-        else:
-            hi = mid
-    return datetime.fromtimestamp(hi, UTC)
-
-
 def local_instant(day: date, minute: int, zone: ZoneInfo, *, first: bool) -> datetime:
     """The UTC instant of ``minute`` after local midnight of ``day`` (1440 is the next midnight).
 
@@ -236,16 +221,7 @@ def local_instant(day: date, minute: int, zone: ZoneInfo, *, first: bool) -> dat
     if minute >= MINUTES_PER_DAY:
         day, minute = day + timedelta(days=1), minute - MINUTES_PER_DAY
     naive = datetime.combine(day, time(minute // 60, minute % 60))
-    early = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    late = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    if early == late:
-        return early
-    if (
-        early.astimezone(zone).replace(tzinfo=None) == naive
-        and late.astimezone(zone).replace(tzinfo=None) == naive
-    ):
-        return min(early, late) if first else max(early, late)
-    return _jump_between(min(early, late), max(early, late), zone)
+    return local_to_utc(naive, zone, ambiguous="first" if first else "last")
 
 
 def _day_windows(cal: Calendar, day: date) -> list[tuple[datetime, datetime]]:
