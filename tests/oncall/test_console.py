@@ -24,6 +24,8 @@ def test_the_on_call_page_lists_visible_schedules_with_who_is_on_call(
     text = page.content.decode()
     assert "Checkout primary" in text and "Nobody" in text  # 06:00 in Chicago: the rotation starts at 09:00
     assert "Checkout primary" not in client_for(world.charlie).get("/oncall/").content.decode()
+    assert "<title>On call · Warroom</title>" in text  # the page's title is just its name
+    assert text.count('id="my-shifts"') == 1
 
 
 def test_the_schedule_page_shows_14_days_in_the_schedules_zone_and_marks_gaps(
