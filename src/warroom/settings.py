@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "warroom.alerts",
     "warroom.incidents",
     "warroom.reviews",
+    "warroom.comms",
+    "warroom.analytics",
     "warroom.paging",
     "warroom.integrations",
     "warroom.notify",
