@@ -109,7 +109,9 @@ def env_origins(name: str, default: list[str]) -> list[str]:
     return values
 
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 def env_domain(name: str, default: str) -> str:
@@ -201,6 +203,8 @@ class Slack:
 
     bot_token: str
     api_url: str
+    #: verifies the button clicks Slack posts to /hooks/slack/interactions/ (``WARROOM_SLACK_SIGNING_SECRET``)
+    signing_secret: str = ""
 
 
 def _smtp() -> Smtp:
@@ -270,7 +274,11 @@ def _slack() -> Slack:
         raise ConfigError(
             "WARROOM_SLACK_BOT_TOKEN must be a Slack bot token (xoxb-...) or user token (xoxp-...)"
         )
-    return Slack(bot_token=token, api_url=env_url("WARROOM_SLACK_API_URL", "https://slack.com/api"))
+    return Slack(
+        bot_token=token,
+        api_url=env_url("WARROOM_SLACK_API_URL", "https://slack.com/api"),
+        signing_secret=env_str("WARROOM_SLACK_SIGNING_SECRET"),
+    )
 
 
 def _redact(url: str) -> str:

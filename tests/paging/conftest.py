@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import World
-from tests.notify.conftest import verified
+from tests.notify.conftest import loopback_allowed, twilio, verified  # noqa: F401 (fixtures of the reply tests)
 from warroom.accounts.models import User
 from warroom.incidents import services as incidents
 from warroom.incidents.models import Incident

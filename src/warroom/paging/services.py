@@ -195,6 +195,11 @@ class _Step:
 # paging one step
 
 
+def reply_hint(incident: Incident) -> str:
+    """What an SMS page says about replying (commands in :mod:`warroom.paging.replies`)."""
+    return f"Reply {incident.number}a to acknowledge, {incident.number}r to resolve."
+
+
 def _ack_url(incident: Incident, user: User) -> str:
     token = make_ack_token(incident_id=incident.pk, user_id=user.pk)
     base = str(settings.WARROOM_BASE_URL).rstrip("/")
@@ -221,7 +226,9 @@ def _page_person(
             "url": f"{base}/incidents/{incident.number}/",
             "ack_url": _ack_url(incident, who.user),
             "incident": incident.ref,
+            "incident_number": incident.number,
             "priority": incident.priority,
+            "reply_hint": reply_hint(incident),
         },
         dedup_key=f"page:{incident.pk}:{esc.epoch}:{loop}:{step}:{who.user.pk}",
         group=group_of(incident.pk),

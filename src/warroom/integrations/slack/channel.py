@@ -51,6 +51,35 @@ def escape_mrkdwn(text: str) -> str:
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _incident_buttons(message: Message) -> list[dict[str, Any]]:
+    """Acknowledge and Resolve buttons on a page, when Slack's clicks can reach this server (a signing secret is
+    set; ``warroom.paging.hooks.slack_interactions`` receives them). The value is the incident number."""
+    number = message.context.get("incident_number")
+    if message.category != "notification" or not number or not settings.WARROOM_SLACK.signing_secret:
+        return []
+    return [
+        {
+            "type": "button",
+            "action_id": "warroom_ack",
+            "text": {"type": "plain_text", "text": "Acknowledge"},
+            "style": "primary",
+            "value": str(number),
+        },
+        {
+            "type": "button",
+            "action_id": "warroom_resolve",
+            "text": {"type": "plain_text", "text": "Resolve"},
+            "value": str(number),
+            "confirm": {
+                "title": {"type": "plain_text", "text": "Resolve the incident?"},
+                "text": {"type": "plain_text", "text": "It is marked solved (permanently)."},
+                "confirm": {"type": "plain_text", "text": "Resolve"},
+                "deny": {"type": "plain_text", "text": "Cancel"},
+            },
+        },
+    ]
+
+
 class SlackChannel(Channel):
     kind = "slack"
     label = "Slack"
@@ -90,19 +119,17 @@ class SlackChannel(Channel):
                     "text": {"type": "mrkdwn", "text": escape_mrkdwn(short(message.body, 2900))},
                 }
             )
+        buttons = _incident_buttons(message)
         if message.url:
-            blocks.append(
+            buttons.append(
                 {
-                    "type": "actions",
-                    "elements": [
-                        {
-                            "type": "button",
-                            "text": {"type": "plain_text", "text": "Open in Warroom"},
-                            "url": message.url,
-                        }
-                    ],
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Open in Warroom"},
+                    "url": message.url,
                 }
             )
+        if buttons:
+            blocks.append({"type": "actions", "elements": buttons})
         note = f"{message.category} · urgency {message.urgency}"
         if message.bundle_count > 1:
             note += f" · {message.bundle_count} notifications in one"
