@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import settings
 from django.test import Client
+from hypothesis import settings
 
 from warroom.accounts import services as accounts
 from warroom.accounts.models import Team, User

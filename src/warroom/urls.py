@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("warroom.paging.urls")),
     path("", include("warroom.notify.urls")),
     path("", include("warroom.incidents.sla_urls")),
+    path("", include("warroom.comms.urls")),
     path("", include("warroom.web.urls")),
 ]
