@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("warroom.notify.urls")),
     path("", include("warroom.incidents.sla_urls")),
     path("", include("warroom.comms.urls")),
+    path("", include("warroom.comms.page_urls")),  # status pages: /status/<slug>/ and /status-pages/
     path("", include("warroom.web.urls")),
 ]

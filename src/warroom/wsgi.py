@@ -12,5 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warroom.settings")
 django_application = get_wsgi_application()
 
 from warroom.alerts.fastpath import IntakeDispatcher  # noqa: E402  (needs the apps loaded)
+from warroom.comms.public_views import StatusPageFastPath  # noqa: E402
 
-application = IntakeDispatcher(django_application)
+# Public status pages already rendered and cached are answered before Django (warroom.comms.public_views).
+application = StatusPageFastPath(IntakeDispatcher(django_application))

@@ -18,3 +18,6 @@ from warroom.engine import registry
 def deliver(now: datetime) -> int:
     """Expire leases, then lease, send and record due subscriber deliveries; returns how many rows moved."""
     return outbox.run(now)
+
+
+from warroom.comms import status_engine  # noqa: E402, F401 (registers comms.status_pages)

@@ -106,6 +106,8 @@ class StatusPage(models.Model):
     #: [{"label": "Support", "url": "https://..."}]
     footer_links = models.JSONField(default=list, blank=True)
     history_days = models.PositiveSmallIntegerField(default=90)
+    #: changes (to a new random value) with everything the page shows; keys its cached renderings
+    content_version = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
