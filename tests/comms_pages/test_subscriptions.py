@@ -80,6 +80,10 @@ def test_email_double_opt_in_updates_and_one_click_unsubscribe(world: World, sit
     text = body_of(update)
     assert "A fix is rolling out." in text and INTERNAL not in text
     unsubscribe = path_of(re.search(r"Unsubscribe: (\S+)", text).group(1))  # type: ignore[union-attr]
+    # the mail client's own unsubscribe button (RFC 8058) points at the same link
+    assert path_of(update["List-Unsubscribe"].strip("<>")) == unsubscribe
+    assert update["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "because this address follows it" in text
 
     # The unsubscribe link lands on a page; a mail client's one-click POST (no cookie, no CSRF token) works.
     assert Client().get(unsubscribe).status_code == 200

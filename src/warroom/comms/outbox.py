@@ -27,6 +27,7 @@ from warroom.comms.models import Delivery, DeliveryStatus, Maintenance, Recipien
 from warroom.integrations import registry
 from warroom.integrations.base import Channel, ChannelError, Contact, SendResult
 from warroom.integrations.base import Message as ChannelMessage
+from warroom.integrations.email import channel as email_channel
 from warroom.lib import clock
 from warroom.lib.errors import ValidationFailed
 
@@ -200,7 +201,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = 30.0
 BACKOFF_MAX = 900.0
 #: what the channels see as the message's category (a webhook's ``type`` is ``warroom.stakeholder_update``)
-CATEGORY = "stakeholder_update"
+CATEGORY = email_channel.SUBSCRIPTION
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,11 @@ same id both times and mail clients show it once. ``X-Warroom-Delivery-Id`` carr
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
+from email.message import EmailMessage as StdlibEmailMessage
+from email.policy import Policy
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +34,8 @@ from warroom.integrations.base import (
 )
 
 MAILER = "notifications"
+#: the category of messages to subscribers (``warroom.comms.outbox``): people who follow something, not users
+SUBSCRIPTION = "stakeholder_update"
 
 
 def message_id(delivery_id: str) -> str:
@@ -57,6 +62,14 @@ def _smtp_error(exc: Exception) -> ChannelError:
     if isinstance(exc, ConnectionRefusedError | smtplib.SMTPConnectError):
         return transient(f"cannot connect to the mail server: {exc}")
     return transient(f"mail could not be sent: {type(exc).__name__}: {exc}", maybe_delivered=True)
+
+
+class _Email(EmailMessage):
+    """Header lines up to RFC 5322's 998 characters instead of 78: a long ``List-Unsubscribe`` URL must stay one
+    plain line (folded at 78 it becomes an RFC 2047 encoded word, which mail clients do not read as a URL)."""
+
+    def message(self, *, policy: Policy | None = None) -> StdlibEmailMessage:
+        return super().message(policy=(policy or email.policy.default).clone(max_line_length=998))
 
 
 class EmailChannel(Channel):
@@ -88,8 +101,16 @@ class EmailChannel(Channel):
         ack_url = str(message.context.get("ack_url") or "")
         if ack_url:
             lines.append(f"Acknowledge: {ack_url}")
-        lines.append("-- \nSent by Warroom. Manage your notifications in your profile.")
+        if message.category == SUBSCRIPTION:
+            lines.append("-- \nSent by Warroom because this address follows it.")
+        else:
+            lines.append("-- \nSent by Warroom. Manage your notifications in your profile.")
         headers = {"Auto-Submitted": "auto-generated"}
+        # RFC 2369 / RFC 8058: a mail client's own "unsubscribe" button (status page subscribers)
+        if message.context.get("list_unsubscribe"):
+            headers["List-Unsubscribe"] = str(message.context["list_unsubscribe"])
+            if message.context.get("list_unsubscribe_post"):
+                headers["List-Unsubscribe-Post"] = str(message.context["list_unsubscribe_post"])
         if message.category == "notification" and message.urgency == "high":
             headers.update({"Importance": "high", "X-Priority": "1"})
         if message.bundle_count > 1:
@@ -102,7 +123,7 @@ class EmailChannel(Channel):
             raise permanent(self.not_configured_reason())
         payload = rendered.payload
         mid = message_id(delivery_id)
-        email = EmailMessage(
+        email = _Email(
             subject=payload["subject"],
             body=payload["text"],
             from_email=settings.DEFAULT_FROM_EMAIL,
