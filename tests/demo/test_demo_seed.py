@@ -16,10 +16,12 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count
 from django.test import Client, override_settings
+from django.utils.html import escape
 
 from warroom.accounts.models import Membership, Team, User
 from warroom.audit.models import AuditEvent
 from warroom.catalog.models import Service, ServiceDependency
+from warroom.comms.models import Component, ComponentStatusPeriod, StatusPage, StatusUpdate
 from warroom.demo import credentials
 from warroom.demo.data import ADMIN_EMAIL
 from warroom.incidents.models import EntryKind, Incident, IncidentRole, Task, TimelineEntry, Watcher
@@ -176,3 +178,30 @@ def test_second_run_with_if_empty_adds_nothing_and_shows_the_sign_in(seeded: str
 def test_without_if_empty_refuses_a_database_with_users(seeded: str) -> None:
     with pytest.raises(CommandError, match="already has users"):
         run_demo()
+
+
+def test_the_public_status_page_shows_the_story(seeded: str) -> None:
+    page = StatusPage.objects.get(slug="example-cloud")
+    components = Component.objects.filter(page=page)
+    assert set(components.values_list("name", flat=True)) == {
+        "Checkout",
+        "Payments API",
+        "Billing & invoicing",
+        "Identity API",
+        "SSO gateway",
+        "Edge & CDN",
+    }
+    # the history followed the demo's incidents: some component was down at some point in the 60 days
+    assert ComponentStatusPeriod.objects.filter(component__page=page).exclude(status="operational").exists()
+    with transaction.atomic():
+        answer = Client().get("/status/example-cloud/")
+        assert answer.status_code == 200
+        html = answer.content.decode()
+        assert "Example Cloud" in html and "uptime" in html
+        updates = StatusUpdate.objects.filter(
+            components__page=page, incident__state__in=["new", "in_progress"]
+        )
+        assert updates.exists()
+        for update in updates:
+            assert escape(update.message) in html  # the public updates of open incidents are on the page
+        transaction.set_rollback(True)

@@ -25,11 +25,22 @@ from warroom.accounts import services as accounts
 from warroom.accounts.models import Role, Team, User
 from warroom.catalog import services as catalog
 from warroom.catalog.models import Service
+from warroom.comms import page_services as status_pages
+from warroom.comms import services as comms
+from warroom.comms.models import Audience, Component, UpdateStatus
 from warroom.demo.data import INCIDENTS, PEOPLE, SERVICES, TEAMS, IncidentSpec, PersonSpec
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents import services as incidents
-from warroom.incidents.models import Category, Incident, RoleType, Subcategory, Task, format_number
-from warroom.incidents.states import State
+from warroom.incidents.models import (
+    Category,
+    Incident,
+    RoleType,
+    Subcategory,
+    Task,
+    TimelineEntry,
+    format_number,
+)
+from warroom.incidents.states import OPEN_STATES, State
 from warroom.lib import clock
 
 #: How long before "now" the organisation was set up (before the oldest incident).
@@ -472,6 +483,63 @@ class Scheduled:
     action: Action = field(compare=False)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# the public status page
+
+#: group → services shown on the demo status page (each service is one component of the same name)
+STATUS_PAGE = (
+    ("Shop", ("Checkout", "Payments API", "Billing & invoicing")),
+    ("Accounts", ("Identity API", "SSO gateway")),
+    ("Delivery", ("Edge & CDN",)),
+)
+
+
+def _create_status_page(world: World) -> None:
+    admin = world.people["morgan"]
+    page = status_pages.create_page(
+        team=world.teams["platform"],
+        name="Example Cloud",
+        slug="example-cloud",
+        description="Live status of Example Cloud's shop, accounts and delivery network.",
+        footer_links=[{"label": "Support", "url": "https://support.example.com/"}],
+        actor=admin,
+        source="web",
+    ).page
+    for name, services in STATUS_PAGE:
+        group = status_pages.create_group(page=page, name=name, actor=admin, source="web")
+        for service in services:
+            status_pages.create_component(
+                page=page,
+                group=group,
+                name=service,
+                services=[world.services[service]],
+                actor=admin,
+                source="web",
+            )
+
+
+def _post_public_updates(world: World, now: datetime) -> None:
+    """An "investigating" update, internal and public, on each open P1/P2 incident of a service on the page,
+    halfway between its last timeline entry and now (so timelines stay in order)."""
+    shown = {service for _group, services in STATUS_PAGE for service in services}
+    for pk in world.incident_pks.values():
+        incident = Incident.objects.get(pk=pk)
+        names = set(incident.services.values_list("name", flat=True))
+        if incident.state not in OPEN_STATES or incident.priority > 2 or not names & shown:
+            continue
+        last = TimelineEntry.objects.filter(incident=incident).order_by("-at").values_list("at", flat=True)[0]
+        with clock.frozen(last + (now - last) / 2):
+            comms.post_update(
+                incident=incident,
+                status=UpdateStatus.INVESTIGATING,
+                message=f"We are investigating: {incident.title}. Next update within 30 minutes.",
+                audience=Audience.BOTH,
+                components=list(Component.objects.filter(page__slug="example-cloud", name__in=names & shown)),
+                actor=world.people["morgan"],
+                source="web",
+            )
+
+
 def _linked_keys() -> set[str]:
     linked: set[str] = set()
     for spec in INCIDENTS:
@@ -543,10 +611,13 @@ def seed_demo(*, password: str, seed: int = 1042, now: datetime | None = None) -
             _create_people(world, password)
             _create_teams(world)
             _create_services(world)
+            _create_status_page(world)
         schedule = _schedule(world, now, rng)
         for item in schedule:
             with clock.frozen(item.at):
                 item.action()
+                status_pages.refresh_components(now=item.at)  # the page's history follows the incidents
+        _post_public_updates(world, now)
     return SeedResult(
         teams=len(world.teams),
         people=len(world.people),
