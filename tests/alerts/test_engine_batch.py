@@ -17,10 +17,10 @@ from django.db import transaction
 
 from tests.alerts.conftest import make_integration
 from tests.conftest import World
-from warroom.alerts import bulk, engine
+from warroom.alerts import engine
 from warroom.alerts.models import Alert, IntakeEvent, Integration, MaintenanceWindow
 from warroom.incidents.models import Incident, TimelineEntry
-from warroom.lib import clock
+from warroom.lib import bulk, clock
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -28,7 +28,6 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from warroom.accounts.models import User
-from warroom.alerts import bulk
 from warroom.alerts.grouping import fields_group_key
 from warroom.alerts.models import (
     Action,
@@ -47,6 +46,7 @@ from warroom.incidents import services as incidents
 from warroom.incidents.models import EntryKind, Incident, TimelineEntry
 from warroom.incidents.services import TITLE_MAX
 from warroom.incidents.states import OPEN_STATES, ResolutionCode, State
+from warroom.lib import bulk
 
 log = logging.getLogger("warroom.alerts.engine")
 

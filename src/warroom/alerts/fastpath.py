@@ -49,11 +49,11 @@ from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, ResolverMatch, resolve
 
-from warroom.alerts import bulk, intake
+from warroom.alerts import intake
 from warroom.alerts import urls as intake_urls
 from warroom.alerts.models import IntakeEvent, IntegrationKey
 from warroom.alerts.services import TOUCH_EVERY, authenticate_key
-from warroom.lib import clock, tokens
+from warroom.lib import bulk, clock, tokens
 
 log = logging.getLogger("warroom.alerts.fastpath")
 
@@ -443,7 +443,7 @@ class GroupCommitter:
         return True
 
     def _write(self, rows: dict[type[models.Model], list[Any]]) -> None:
-        """One statement per model for the whole batch (see :mod:`warroom.alerts.bulk`)."""
+        """One statement per model for the whole batch (see :mod:`warroom.lib.bulk`)."""
         for model, written in rows.items():
             bulk.insert(model, written)
 

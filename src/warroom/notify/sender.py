@@ -42,7 +42,7 @@ from django.db.models import Q
 from warroom.integrations import registry
 from warroom.integrations.base import Channel, ChannelError, Contact, Delivery, SendResult
 from warroom.integrations.base import Message as ChannelMessage
-from warroom.lib import clock
+from warroom.lib import bulk, clock
 from warroom.notify import services, throttle
 from warroom.notify.models import (
     Category,
@@ -349,9 +349,9 @@ def lease(now: datetime, *, limit: int = BATCH) -> tuple[list[Leased], int]:
             message.status, message.lease_until, message.note = Status.SENDING, now + LEASE, ""
             message.attempts += 1
         if changed:
-            Message.objects.bulk_update(changed, _CHANGED_FIELDS)
+            bulk.save_fields(Message, changed, _CHANGED_FIELDS)
         if to_lease:
-            Message.objects.bulk_update([m for m, _ in to_lease], _LEASED_FIELDS)
+            bulk.save_fields(Message, [m for m, _ in to_lease], _LEASED_FIELDS)
         attempts = DeliveryAttempt.objects.bulk_create(
             [
                 DeliveryAttempt(
@@ -584,8 +584,8 @@ def record_many(results: list[tuple[Leased, Result]]) -> None:
                 )
             )
         if changed:
-            Message.objects.bulk_update(changed, _RECORDED_FIELDS)
-        DeliveryAttempt.objects.bulk_update(attempts, ["outcome", "finished_at", "provider_id", "error"])
+            bulk.save_fields(Message, changed, _RECORDED_FIELDS)
+        bulk.save_fields(DeliveryAttempt, attempts, ["outcome", "finished_at", "provider_id", "error"])
     for item, result in results:
         if result.error is not None and result.error.disable_contact:
             services.disable_contact_method(method_id=item.contact_method_id, reason=result.error.message)

@@ -399,6 +399,21 @@ def steps_of(policy: EscalationPolicy) -> list[EscalationStep]:
     )
 
 
+def steps_of_policies(policy_ids: Iterable[int]) -> dict[int, list[EscalationStep]]:
+    """:func:`steps_of` for many policies in two queries: policy id → its steps in order (every id given has an
+    entry, empty when the policy has no steps)."""
+    ids = set(policy_ids)
+    targets = StepTarget.objects.select_related("user", "schedule", "team").order_by("id")
+    found: dict[int, list[EscalationStep]] = {pk: [] for pk in ids}
+    for step in (
+        EscalationStep.objects.filter(policy_id__in=ids)
+        .prefetch_related(Prefetch("targets", queryset=targets))
+        .order_by("policy_id", "order")
+    ):
+        found[step.policy_id].append(step)
+    return found
+
+
 def policy_of_service(service_id: int) -> EscalationPolicy | None:
     link = ServicePolicy.objects.select_related("policy").filter(service_id=service_id).first()
     return link.policy if link else None

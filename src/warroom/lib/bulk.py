@@ -1,4 +1,5 @@
-"""Writing many rows with few statements, for the intake fast path and the ``alerts.process`` engine module.
+"""Writing many rows with few statements: the intake fast path, the ``alerts.process`` engine module, the escalation
+step and the notification sender.
 
 Django's ``bulk_create`` and ``bulk_update`` build their SQL in Python at a cost of tens of microseconds per row
 (on PostgreSQL ``bulk_create`` quotes every value into ``UNNEST`` arrays through the client-side cursor), which
@@ -155,10 +156,11 @@ def insert(model: type[models.Model], rows: Sequence[models.Model]) -> None:
         row._state.db = wrapper.alias
 
 
-def set_many(model: type[models.Model], names: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """``UPDATE <table> SET <names> = ...`` for many rows with one statement; each row is ``(pk, *values)``."""
+def set_many(model: type[models.Model], names: list[str], rows: Sequence[tuple[Any, ...]]) -> int:
+    """``UPDATE <table> SET <names> = ...`` for many rows with one statement; each row is ``(pk, *values)``.
+    Returns how many rows were updated."""
     if not rows:
-        return
+        return 0
     wrapper = db()
     quote = wrapper.ops.quote_name
     opts = model._meta
@@ -176,10 +178,11 @@ def set_many(model: type[models.Model], names: list[str], rows: Sequence[tuple[A
         sql = f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({aliases}) WHERE {where}"  # noqa: S608
         with psycopg.Cursor(raw_connection()) as raw:
             raw.execute(sql, columns)
-        return
+            return max(raw.rowcount, 0)
     # Elsewhere (SQLite) a VALUES list, whose columns are called column1, column2, ...
     named = ", ".join(f"column{index + 1} AS c{index}" for index in range(len(every)))
     per_statement = max(1, MAX_PARAMS // len(every))
+    updated = 0
     with wrapper.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = list(zip(*(values[start : start + per_statement] for values in columns), strict=True))
@@ -189,6 +192,16 @@ def set_many(model: type[models.Model], names: list[str], rows: Sequence[tuple[A
                 f"WHERE {where}",
                 [value for row in chunk for value in row],
             )
+            updated += max(cursor.rowcount, 0)
+    return updated
+
+
+def save_fields(model: type[models.Model], objs: Sequence[models.Model], names: list[str]) -> int:
+    """``bulk_update(objs, names)`` in one statement (:func:`set_many`): each object's current attribute values.
+    Returns how many rows were updated."""
+    fields: list[Any] = [model._meta.get_field(name) for name in names]
+    attnames = [field.attname for field in fields]  # "bundled_into" → "bundled_into_id"
+    return set_many(model, names, [(obj.pk, *(getattr(obj, name) for name in attnames)) for obj in objs])
 
 
 def _reserve_sqlite(model: type[models.Model], count: int) -> list[int]:
