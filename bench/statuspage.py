@@ -232,6 +232,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sqlite", action="store_true", help="SQLite in a temporary data dir instead")
     parser.add_argument("--reuse", action="store_true", help="PostgreSQL: keep the data of the last run")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="a bounded load of about this many requests/s (each connection waits connections/rate s between "
+        "requests; wrk's delay()) instead of a closed loop as fast as the server answers",
+    )
     args = parser.parse_args()
     if not subprocess.run(["which", "wrk"], capture_output=True, check=False).stdout:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -275,7 +282,8 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     script = data_dir / "report.lua"
-    script.write_text(LUA)
+    pause_ms = round(1000 * args.connections / args.rate) if args.rate > 0 else 0
+    script.write_text(LUA + (f"delay = function() return {pause_ms} end\n" if pause_ms else ""))
     try:
         for _ in range(150):
             try:
@@ -289,8 +297,14 @@ def main() -> None:
             took = (time.perf_counter() - began) * 1000
             assert response.status_code == 200, (path, response.status_code)
             print(f"cold render {path}: {took:.0f} ms, {len(response.content):,} bytes")
+        load = (
+            f", each waiting {pause_ms} ms between requests (about {args.rate:,.0f}/s offered)"
+            if pause_ms
+            else ""
+        )
         print(
-            f"\nwrk: 1 thread, {args.connections} connections, {args.seconds:.0f} s per run (after 2 s warm-up)\n"
+            f"\nwrk: 1 thread, {args.connections} connections{load}, {args.seconds:.0f} s per run "
+            "(after 2 s warm-up)\n"
         )
         print("| endpoint | Accept-Encoding | req/s | p50 ms | p99 ms | non-2xx | errors |")
         print("|---|---|---|---|---|---|---|")
