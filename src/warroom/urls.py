@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("warroom.paging.urls")),
     path("", include("warroom.notify.urls")),
     path("", include("warroom.incidents.sla_urls")),
+    path("", include("warroom.analytics.urls")),
     path("", include("warroom.comms.urls")),
     path("", include("warroom.comms.page_urls")),  # status pages: /status/<slug>/ and /status-pages/
     path("", include("warroom.web.urls")),

@@ -219,6 +219,9 @@ class Alert(models.Model):
             models.Index(fields=["service", "status"]),
             models.Index(fields=["integration", "group_key"]),
             models.Index(fields=["incident", "status"]),
+            # the reports (warroom.analytics): alerts first seen in a period; an incident's first alert
+            models.Index(fields=["first_seen"], name="alert_first_seen"),
+            models.Index(fields=["incident", "first_seen"], name="alert_incident_first_seen"),
         ]
         constraints = [
             models.UniqueConstraint(

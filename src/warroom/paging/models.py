@@ -76,6 +76,8 @@ class Page(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        # the on-call report (warroom.analytics): pages sent in a period
+        indexes = [models.Index(fields=["at"], name="paging_page_at")]
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "epoch", "loop", "step_index", "user"], name="paging_page_once"
