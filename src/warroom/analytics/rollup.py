@@ -11,8 +11,8 @@ Every :data:`RUN_EVERY` the ``analytics.summarize`` engine module
    cells, compute them again from the live rows, insert them. A crash before commit leaves the day dirty; a
    rebuild is idempotent.
 
-``rebuild_all`` fills the summaries from scratch (after an upgrade, or a bulk import); ``warroom
-summarize_reports`` runs it.
+``rebuild_all`` fills the summaries from scratch (after an upgrade, or a bulk import); ``warroom manage
+warroom_summarize_reports`` runs it.
 """
 
 from __future__ import annotations
