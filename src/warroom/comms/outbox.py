@@ -25,11 +25,12 @@ from django.db import transaction
 
 from warroom.comms.models import Delivery, DeliveryStatus, Maintenance, RecipientKind, StatusUpdate
 from warroom.integrations import registry
-from warroom.integrations.base import Channel, ChannelError, Contact, SendResult
+from warroom.integrations.base import Channel, ChannelError, Contact
 from warroom.integrations.base import Message as ChannelMessage
 from warroom.integrations.email import channel as email_channel
 from warroom.lib import clock
 from warroom.lib.errors import ValidationFailed
+from warroom.notify.sender import Result, backoff  # the notification outbox's retry rule and result
 
 SUBJECT_MAX = 300
 ADDRESS_MAX = 500
@@ -198,8 +199,6 @@ BATCH = 100
 MAX_BATCHES = 20
 WORKERS = 8
 MAX_ATTEMPTS = 8
-BACKOFF_BASE = 30.0
-BACKOFF_MAX = 900.0
 #: what the channels see as the message's category (a webhook's ``type`` is ``warroom.stakeholder_update``)
 CATEGORY = email_channel.SUBSCRIPTION
 
@@ -213,18 +212,6 @@ class Leased:
     channel: Channel
     contact: Contact
     message: ChannelMessage
-
-
-@dataclass(frozen=True)
-class Result:
-    sent: SendResult | None = None
-    error: ChannelError | None = None
-
-
-def backoff(number: int, retry_after: float | None = None) -> timedelta:
-    """The wait before attempt ``number + 1``: 30 s, 60 s, 120 s ... at most 15 min; at least Retry-After."""
-    seconds = min(BACKOFF_BASE * 2 ** max(number - 1, 0), BACKOFF_MAX)
-    return timedelta(seconds=max(seconds, retry_after or 0.0))
 
 
 def run(now: datetime) -> int:
