@@ -10,7 +10,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-TEST_ENV := WARROOM_DATA_DIR=$(CURDIR)/.pytest-data WARROOM_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789
+TEST_SECRET := WARROOM_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789
+# Each suite has its own data dir, so the two can run at once.
+SQLITE_SUITE := WARROOM_DATABASE_URL= WARROOM_DATA_DIR=$(CURDIR)/.pytest-data/sqlite $(TEST_SECRET) $(BIN)/pytest -q --durations=15
+POSTGRES_SUITE := WARROOM_DATABASE_URL="$$WARROOM_TEST_DATABASE_URL" WARROOM_DATA_DIR=$(CURDIR)/.pytest-data/postgres \
+	$(TEST_SECRET) $(BIN)/pytest -q --durations=15
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 ALERTMANAGER ?= $(shell command -v prometheus-alertmanager)
 
@@ -56,15 +60,28 @@ browser:
 	fi
 
 pytest-sqlite: $(VENV)/.installed-test browser
-	WARROOM_DATABASE_URL= $(TEST_ENV) $(BIN)/pytest -q
+	$(SQLITE_SUITE)
 
 pytest-postgres: $(VENV)/.installed-test browser
 	@if [ -n "$$WARROOM_TEST_DATABASE_URL" ]; then \
-		echo "== the suite again on PostgreSQL ($$WARROOM_TEST_DATABASE_URL)"; \
-		WARROOM_DATABASE_URL="$$WARROOM_TEST_DATABASE_URL" $(TEST_ENV) $(BIN)/pytest -q; \
+		echo "== the suite on PostgreSQL ($$WARROOM_TEST_DATABASE_URL)"; \
+		$(POSTGRES_SUITE); \
 	else echo "WARROOM_TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; fi
 
-test: lint pytest-sqlite pytest-postgres
+# With WARROOM_TEST_DATABASE_URL set, the SQLite and PostgreSQL runs go at once (one computes while the other
+# waits on PostgreSQL); each output line is prefixed with its suite, and both must pass.
+test: lint $(VENV)/.installed-test browser
+	@if [ -n "$$WARROOM_TEST_DATABASE_URL" ]; then \
+		echo "== the suite on SQLite and on PostgreSQL ($$WARROOM_TEST_DATABASE_URL), both at once"; \
+		( $(SQLITE_SUITE) 2>&1 | sed -u 's/^/[sqlite] /'; exit $${PIPESTATUS[0]} ) & sqlite=$$!; \
+		( $(POSTGRES_SUITE) 2>&1 | sed -u 's/^/[postgres] /'; exit $${PIPESTATUS[0]} ) & postgres=$$!; \
+		wait $$sqlite; sqlite_rc=$$?; wait $$postgres; postgres_rc=$$?; \
+		echo "== SQLite suite: exit $$sqlite_rc; PostgreSQL suite: exit $$postgres_rc"; \
+		[ $$sqlite_rc = 0 ] && [ $$postgres_rc = 0 ]; \
+	else \
+		echo "WARROOM_TEST_DATABASE_URL is not set: the suite runs on SQLite only"; \
+		$(SQLITE_SUITE); \
+	fi
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/incidents_api.py

@@ -4,8 +4,12 @@ plus olivia, an organisation admin, and a service owned by each team."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -87,3 +91,45 @@ def client_for() -> Iterator[object]:
 def _fast_password_hashing(settings: object) -> None:
     """Argon2 is deliberately slow; the suite uses MD5 except where a test checks the real hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data dirs for tests that run `warroom` as a process. Migrating a new SQLite database takes ~25 s (Django renders
+# the migration state of every model), so the run migrates one once, and each such test starts from a copy of it,
+# as an operator's second start would. tests/smoke/test_serve.py still starts on a truly empty data dir.
+
+WARROOM_COMMAND = Path(sys.executable).with_name("warroom")
+
+
+def _prepared_data_dir(factory: pytest.TempPathFactory, name: str, *commands: str) -> Path:
+    data_dir = factory.mktemp(name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
+    env["WARROOM_DATA_DIR"] = str(data_dir)
+    for command in commands:
+        done = subprocess.run(
+            [str(WARROOM_COMMAND), command], env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert done.returncode == 0, f"warroom {command} failed:\n{done.stdout}\n{done.stderr}"
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _prepared_data_dir(tmp_path_factory, "migrated-template", "migrate")
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _prepared_data_dir(tmp_path_factory, "demo-template", "demo")
+
+
+@pytest.fixture
+def migrated_data_dir(tmp_path: Path, _migrated_template: Path) -> Path:
+    """A data dir whose SQLite database has every migration applied and nothing else (``tmp_path/data``)."""
+    return Path(shutil.copytree(_migrated_template, tmp_path / "data"))
+
+
+@pytest.fixture
+def demo_data_dir(tmp_path: Path, _demo_template: Path) -> Path:
+    """A data dir holding the demo organisation, as ``warroom demo`` leaves it (``tmp_path/data``)."""
+    return Path(shutil.copytree(_demo_template, tmp_path / "data"))

@@ -38,7 +38,7 @@ SETUP = (
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
-        yield Database(tmp_path)
+        yield Database(request.getfixturevalue("migrated_data_dir"))
         return
     server = postgres_url()
     if not server:

@@ -344,10 +344,9 @@ def _wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30)
     raise AssertionError("warroom smtpd did not answer")
 
 
-def test_warroom_smtpd_accepts_a_mail(tmp_path: Path) -> None:
+def test_warroom_smtpd_accepts_a_mail(migrated_data_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
-    env.update(WARROOM_DATA_DIR=str(tmp_path), WARROOM_EMAIL_DOMAIN=DOMAIN)
-    subprocess.run([str(WARROOM), "migrate"], env=env, capture_output=True, timeout=120, check=True)
+    env.update(WARROOM_DATA_DIR=str(migrated_data_dir), WARROOM_EMAIL_DOMAIN=DOMAIN)
     made = subprocess.run(
         [str(WARROOM), "manage", "shell", "-c", SETUP],
         env=env,
@@ -368,7 +367,7 @@ def test_warroom_smtpd_accepts_a_mail(tmp_path: Path) -> None:
     try:
         _wait_listening(port, proc)
         send(port, f"{local}@{DOMAIN}", mail("Cron <root@db1> /usr/local/bin/backup"))
-        with sqlite3.connect(tmp_path / "warroom.sqlite3") as db:
+        with sqlite3.connect(migrated_data_dir / "warroom.sqlite3") as db:
             rows = db.execute("SELECT action, dedup_key, status FROM alerts_intakeevent").fetchall()
         assert rows == [("trigger", "cron <root@db1> /usr/local/bin/backup", "pending")]
     finally:

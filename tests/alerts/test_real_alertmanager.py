@@ -115,8 +115,10 @@ def _alerts(service: str, starts: datetime, *, ends: datetime | None = None) -> 
     return alerts
 
 
-def test_alerts_from_a_real_alertmanager_open_one_incident_per_group_and_resolve_it(tmp_path: Path) -> None:
-    db = Database(tmp_path / "warroom")
+def test_alerts_from_a_real_alertmanager_open_one_incident_per_group_and_resolve_it(
+    tmp_path: Path, migrated_data_dir: Path
+) -> None:
+    db = Database(migrated_data_dir)
     db.env["WARROOM_ENGINE_INTERVAL"] = "0.2"
     port, am_port = _free_port(), _free_port()
     server = Process([str(WARROOM), "serve", "--port", str(port)], env=db.env, log=tmp_path / "warroom.log")

@@ -39,10 +39,10 @@ def _wait_state(db_path: Path, state: str, timeout: float = 30) -> None:
     raise AssertionError(f"the incident did not become {state} (it is {_incident_state(db_path)})")
 
 
-def test_pagerduty_trigger_and_resolve_through_a_running_server(tmp_path: Path) -> None:
+def test_pagerduty_trigger_and_resolve_through_a_running_server(demo_data_dir: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
-    env.update(WARROOM_DATA_DIR=str(tmp_path), WARROOM_ENGINE_INTERVAL="0.2")
+    env.update(WARROOM_DATA_DIR=str(demo_data_dir), WARROOM_ENGINE_INTERVAL="0.2")
     proc = subprocess.Popen(
         [str(WARROOM), "serve", "--demo", "--port", str(port)],
         env=env,
@@ -71,10 +71,10 @@ def test_pagerduty_trigger_and_resolve_through_a_running_server(tmp_path: Path) 
         response = httpx.post(url, json=trigger, timeout=10)
         assert response.status_code == 202, response.text
         assert response.json()["dedup_key"] == "smoke/1"
-        _wait_state(tmp_path / "warroom.sqlite3", "new")
+        _wait_state(demo_data_dir / "warroom.sqlite3", "new")
         resolve = {"routing_key": key, "event_action": "resolve", "dedup_key": "smoke/1"}
         assert httpx.post(url, json=resolve, timeout=10).status_code == 202
-        _wait_state(tmp_path / "warroom.sqlite3", "resolved")
+        _wait_state(demo_data_dir / "warroom.sqlite3", "resolved")
     finally:
         proc.terminate()
         try:

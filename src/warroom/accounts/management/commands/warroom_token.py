@@ -11,6 +11,9 @@ from warroom.lib.errors import ServiceError
 
 class Command(BaseCommand):
     help = "Print a new API token for an existing user. The token is shown only once."
+    # A one-shot admin verb: the system checks (which import every URL and API schema, ~4 s) run when the
+    # server starts and with `warroom check`.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True)

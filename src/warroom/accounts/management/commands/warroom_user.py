@@ -12,6 +12,9 @@ from warroom.lib.errors import ServiceError
 
 class Command(BaseCommand):
     help = "Create a user headlessly. The password comes from stdin (--password-stdin) or is generated."
+    # A one-shot admin verb: the system checks (which import every URL and API schema, ~4 s) run when the
+    # server starts and with `warroom check`.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True)

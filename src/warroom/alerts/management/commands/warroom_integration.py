@@ -23,6 +23,9 @@ ENDPOINTS = {
 
 class Command(BaseCommand):
     help = "Create an alert integration on a service and print its first key (shown only this once)."
+    # A one-shot admin verb: the system checks (which import every URL and API schema, ~4 s) run when the
+    # server starts and with `warroom check`.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--service", required=True, help="The service's slug.")
