@@ -27,8 +27,7 @@ Everything listens on and sends to 127.0.0.1; every load run is bounded by its d
 is stopped by its PID. The load generator shares the machine's cores with the servers and PostgreSQL, as in the
 peer figures. The engine runs with ``WARROOM_ENGINE_INTERVAL=0.5`` (``--engine-interval``): its idle interval is
 part of every event's lag. Diagnostics: ``--django-only`` serves the plain Django application instead of the
-intake fast path (the "before" figure), ``--no-engine`` measures intake alone, ``--with-indexes`` first adds the
-indexes docs/performance.md recommends (they are not in the migrations). Figures: docs/performance.md.
+intake fast path (the "before" figure), ``--no-engine`` measures intake alone. Figures: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -198,12 +197,6 @@ receivers:
 """
 
 
-# What the engine's grouping look-ups want (docs/performance.md): the newest opener of a service, the newest
-# alert of a group key, each with a LIMIT 1 walk of an index instead of a scan of every alert of the service/group.
-RECOMMENDED_INDEXES = [
-    "CREATE INDEX alert_newest_opener ON alerts_alert (service_id, first_seen DESC, id DESC) WHERE opened_incident",
-    "CREATE INDEX alert_newest_in_group ON alerts_alert (integration_id, group_key, first_seen DESC, id DESC)",
-]
 
 
 @dataclass(frozen=True)
@@ -814,11 +807,6 @@ def main() -> None:
     parser.add_argument("--no-alertmanager", action="store_true", help="skip the Alertmanager runs")
     parser.add_argument("--no-engine", action="store_true", help="diagnosis: intake alone, nothing processed")
     parser.add_argument("--django-only", action="store_true", help="serve plain Django (no intake fast path)")
-    parser.add_argument(
-        "--with-indexes",
-        action="store_true",
-        help="diagnosis: add the indexes docs/performance.md recommends (not in the migrations yet) first",
-    )
     parser.add_argument("--json", help="append one JSON line per run to this file")
     args = parser.parse_args()
     if not 1 <= args.seconds <= 120 or not 0 <= args.warmup <= 30:
@@ -844,13 +832,6 @@ def main() -> None:
 
     began = time.monotonic()
     seeded = seed()
-    if args.with_indexes:
-        with connection.cursor() as cursor:
-            for statement in RECOMMENDED_INDEXES:
-                cursor.execute(statement)
-        print("added the recommended indexes (not yet in Warroom's migrations):")
-        for statement in RECOMMENDED_INDEXES:
-            print(f"  {statement}")
     connection.close()
     print(_machine(url))
     print(

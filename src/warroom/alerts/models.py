@@ -217,7 +217,14 @@ class Alert(models.Model):
         ordering = ["-first_seen", "-id"]
         indexes = [
             models.Index(fields=["service", "status"]),
-            models.Index(fields=["integration", "group_key"]),
+            # Grouping asks for "the newest alert of this group key" and "the newest alert of the service that
+            # opened an incident": a LIMIT 1 walk of these instead of reading every alert of the group or service.
+            models.Index(fields=["integration", "group_key", "-first_seen", "-id"], name="alert_newest_in_group"),
+            models.Index(
+                fields=["service", "-first_seen", "-id"],
+                condition=models.Q(opened_incident=True),
+                name="alert_newest_opener",
+            ),
             models.Index(fields=["incident", "status"]),
             # the reports (warroom.analytics): alerts first seen in a period; an incident's first alert
             models.Index(fields=["first_seen"], name="alert_first_seen"),
