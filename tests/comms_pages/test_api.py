@@ -136,6 +136,8 @@ def test_subscribers_are_listed_and_removed(api: Clients, world: World, site: Si
     Client().post("/status/acme/subscribe/", {"kind": "email", "email": "pat@example.com"})
     listed = api.alice.get("/status-pages/acme/subscribers").json()
     assert [(s["address"], s["confirmed"]) for s in listed["items"]] == [("pat@example.com", False)]
+    refused = api.bob.get("/status-pages/acme/subscribers")  # a responder of the team: not a page manager
+    assert refused.status_code == 403 and "managers" in refused.json()["detail"]
     assert api.bob.delete(f"/status-pages/acme/subscribers/{listed['items'][0]['id']}").status_code == 403
     assert api.alice.delete(f"/status-pages/acme/subscribers/{listed['items'][0]['id']}").status_code == 204
     assert api.alice.get("/status-pages/acme/subscribers").json()["count"] == 0

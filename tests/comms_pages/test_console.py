@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.comms_pages.conftest import Site
+from tests.comms_pages.conftest import Site, declare, post
 from tests.conftest import World
+from warroom.comms import page_services as pages
 from warroom.comms.models import Component, ComponentGroup, Maintenance, StatusPage
 from warroom.lib import clock
 
@@ -119,3 +120,19 @@ def test_scoping(world: World, site: Site, client_for) -> None:  # type: ignore[
         == 403
     )
     assert ComponentGroup.objects.filter(name="X").count() == 0
+
+
+def test_only_the_page_managers_see_who_subscribed(world: World, site: Site, client_for) -> None:  # type: ignore[no-untyped-def]
+    """Subscribers are the public's addresses: the page's managers see them; a responder of the team sees how
+    many there are, and on an incident's update only a masked address."""
+    sub = pages.subscribe(page=site.page, kind="email", address="pat.doe@example.org", source="test").subscriber
+    pages.confirm_subscription(token=pages.confirm_token(sub), source="test")
+    update = post(world, declare(world), "Checkout is failing for some customers.")
+
+    assert "pat.doe@example.org" in client_for(world.alice).get("/status-pages/acme/").content.decode()
+    seen_by_bob = client_for(world.bob).get("/status-pages/acme/").content.decode()
+    assert "pat.doe@example.org" not in seen_by_bob
+    assert "Subscribers (1)" in seen_by_bob and "Only the page's managers" in seen_by_bob
+
+    detail = client_for(world.alice).get(f"/incidents/{update.incident.ref}/updates/{update.pk}/").content.decode()
+    assert "p•••@example.org" in detail and "pat.doe@example.org" not in detail

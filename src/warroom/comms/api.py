@@ -29,9 +29,8 @@ from warroom.accounts.schemas import (
 )
 from warroom.catalog import selectors as catalog
 from warroom.comms import selectors, services
-from warroom.comms.models import Audience, Delivery, RecipientKind, StatusUpdate, Subscription, UpdateTemplate
+from warroom.comms.models import Audience, Delivery, StatusUpdate, Subscription, UpdateTemplate
 from warroom.incidents import selectors as incidents
-from warroom.integrations.base import elide_url
 from warroom.lib.errors import NotFound
 
 router = Router(tags=["stakeholder updates"])
@@ -173,11 +172,10 @@ def update_json(update: StatusUpdate) -> dict[str, Any]:
 
 
 def delivery_json(delivery: Delivery) -> dict[str, Any]:
-    address = elide_url(delivery.address) if delivery.kind == RecipientKind.WEBHOOK else delivery.address
     return {
         "id": delivery.pk,
         "kind": delivery.kind,
-        "address": address,
+        "address": selectors.shown_address(delivery),
         "status": delivery.status,
         "attempts": delivery.attempts,
         "delivery_id": delivery.delivery_id,

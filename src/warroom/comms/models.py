@@ -355,6 +355,10 @@ class DeliveryStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+#: ``Delivery.dedup_key`` of a message to a status page's subscriber starts with this.
+PAGE_SUBSCRIBER_KEY_PREFIX = "statuspage:"
+
+
 class Delivery(models.Model):
     """One message to one subscriber address: the subscriber outbox row (same rules as ``notify.Message``:
     ``dedup_key`` unique so a producer that runs twice inserts once; ``delivery_id`` fixed and sent with every
@@ -408,3 +412,8 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.address}: {self.subject} ({self.status})"
+
+    @property
+    def to_page_subscriber(self) -> bool:
+        """A message to a status page's (public) subscriber rather than to an internal subscription."""
+        return self.dedup_key.startswith(PAGE_SUBSCRIBER_KEY_PREFIX)

@@ -542,8 +542,9 @@ def complete_maintenance(request: HttpRequest, key: str, maintenance_id: int) ->
 
 @router.get("/status-pages/{key}/subscribers", response=Page[SubscriberOut], summary="List subscribers")
 def list_subscribers(request: HttpRequest, key: str, query: Query[Paging]) -> dict[str, Any]:
-    _user, page = _page(request, key)
-    return paginate(selectors.page_subscribers(page).order_by("-created_at", "-id"), query, subscriber_json)
+    user, page = _page(request, key)
+    subscribers = selectors.page_subscribers_for(user, page)
+    return paginate(subscribers.order_by("-created_at", "-id"), query, subscriber_json)
 
 
 @router.delete(

@@ -40,7 +40,7 @@ from warroom.comms.models import (
 )
 from warroom.incidents.models import Incident, parse_number
 from warroom.incidents.states import OPEN_STATES, State
-from warroom.lib.errors import NotFound, ValidationFailed
+from warroom.lib.errors import NotFound, PermissionDenied, ValidationFailed
 
 #: how much of a stretch in each status counts as downtime in the uptime percentages
 DOWNTIME_WEIGHT: dict[str, float] = {
@@ -213,6 +213,14 @@ def page_maintenances(page: StatusPage) -> QuerySet[Maintenance]:
 
 def page_subscribers(page: StatusPage) -> QuerySet[PageSubscriber]:
     return PageSubscriber.objects.filter(page=page).prefetch_related("components")
+
+
+def page_subscribers_for(user: User, page: StatusPage) -> QuerySet[PageSubscriber]:
+    """The page's subscribers, for the people who manage the page: their addresses are the public's personal
+    data, not for every member of the team (observers included) who may see the page."""
+    if not can_manage_page(user, page):
+        raise PermissionDenied("only the page's managers (admins of its team) see its subscribers")
+    return page_subscribers(page)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from warroom.audit import services as audit
 from warroom.catalog.models import Service
 from warroom.comms import outbox, page_selectors
 from warroom.comms.models import (
+    PAGE_SUBSCRIBER_KEY_PREFIX,
     PUBLIC_AUDIENCES,
     SEVERITY,
     Component,
@@ -857,7 +858,7 @@ def _send(
         subject=f"[{page.name}] {subject}",
         body=text,
         context=context,
-        dedup_key=f"statuspage:{sub.pk}:{event}"[:300],
+        dedup_key=f"{PAGE_SUBSCRIBER_KEY_PREFIX}{sub.pk}:{event}"[:300],
         update=update,
         maintenance=maintenance,
     )
@@ -1419,7 +1420,7 @@ def _send_confirmation(sub: PageSubscriber, now: datetime) -> bool:
             "If it was not you, ignore this message: nothing will be sent without confirmation."
         ),
         context={"url": link, "confirm_url": link, "page": page.slug, "event": "subscription.confirm"},
-        dedup_key=f"statuspage:{sub.pk}:confirm:{now:%Y%m%d%H}",
+        dedup_key=f"{PAGE_SUBSCRIBER_KEY_PREFIX}{sub.pk}:confirm:{now:%Y%m%d%H}",
     )
     return row is not None
 

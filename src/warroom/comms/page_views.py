@@ -80,13 +80,14 @@ def _detail(
     **overrides: Any,
 ) -> HttpResponse:
     components = list(selectors.page_components(page))
+    can_manage = selectors.can_manage_page(request.user, page)
     context = {
         "page": page,
-        "can_manage": selectors.can_manage_page(request.user, page),
+        "can_manage": can_manage,
         "groups": list(ComponentGroup.objects.filter(page=page)),
         "components": components,
         "maintenances": list(selectors.page_maintenances(page).order_by("-scheduled_start", "-id")[:50]),
-        "subscribers": list(selectors.page_subscribers(page)[:200]),
+        "subscribers": list(selectors.page_subscribers_for(request.user, page)[:200]) if can_manage else [],
         "subscriber_count": selectors.page_subscribers(page).count(),
         "status_form": StatusForm(),
         "secret": secret,

@@ -21,6 +21,7 @@ from warroom.comms.models import (
     Component,
     Delivery,
     DeliveryStatus,
+    RecipientKind,
     StatusUpdate,
     Subscription,
     UpdateStatus,
@@ -28,6 +29,7 @@ from warroom.comms.models import (
 )
 from warroom.incidents import selectors as incidents
 from warroom.incidents.models import Incident
+from warroom.integrations.base import elide_url
 from warroom.lib.errors import NotFound
 
 #: the messages that pre-fill the update form when neither the team nor the organisation has a template
@@ -91,6 +93,18 @@ def get_update_or_404(incident: Incident, update_id: int) -> StatusUpdate:
 
 def latest_update(incident: Incident) -> StatusUpdate | None:
     return StatusUpdate.objects.filter(incident=incident).order_by("-created_at", "-id").first()
+
+
+def shown_address(delivery: Delivery) -> str:
+    """A delivery's address as the console and API show it: a webhook's scheme and host (its URL may hold a
+    secret); a status page subscriber's email masked (the public's address is for the page's managers, on the
+    page's own console); a colleague's email in full."""
+    if delivery.kind == RecipientKind.WEBHOOK:
+        return elide_url(delivery.address)
+    if delivery.to_page_subscriber:
+        local, _, domain = delivery.address.partition("@")
+        return f"{local[:1]}•••@{domain}"
+    return delivery.address
 
 
 def deliveries_of(update: StatusUpdate) -> QuerySet[Delivery]:

@@ -24,7 +24,6 @@ from warroom.comms.forms import SubscriptionForm, TemplateEditForm, TemplateForm
 from warroom.comms.models import DeliveryStatus, RecipientKind, UpdateStatus
 from warroom.incidents import selectors as incidents
 from warroom.incidents.models import Incident
-from warroom.integrations.base import elide_url
 from warroom.lib.errors import NotFound, ServiceError
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
 
@@ -128,13 +127,7 @@ def update_detail(request: AuthedRequest, ref: str, update_id: int) -> HttpRespo
     """One update and its deliveries: who it went to, in what state, after how many attempts."""
     incident = _incident(request, ref)
     update = selectors.get_update_or_404(incident, update_id)
-    deliveries = [
-        {
-            "row": d,
-            "address": elide_url(d.address) if d.kind == RecipientKind.WEBHOOK else d.address,
-        }
-        for d in selectors.deliveries_of(update)
-    ]
+    deliveries = [{"row": d, "address": selectors.shown_address(d)} for d in selectors.deliveries_of(update)]
     return render(
         request,
         "comms/updates/detail.html",
