@@ -11,6 +11,7 @@ from tests.comms.conftest import deliver, https_url, verify_signature
 from tests.conftest import World
 from tests.notify.receivers import Inbox, Receiver, text
 from warroom.accounts import services as accounts
+from warroom.audit.models import AuditEvent
 from warroom.comms import outbox, services
 from warroom.comms.models import Delivery, DeliveryStatus, StatusUpdate, Subscription
 from warroom.incidents.models import Incident
@@ -169,6 +170,22 @@ def test_transient_errors_retry_with_backoff_and_the_same_id_permanent_ones_fail
     flaky_ids = {r.headers["warroom-delivery-id"] for r in https_receiver.requests if r.path == "/flaky"}
     assert flaky_ids == {flaky.delivery_id}
     assert len([r for r in https_receiver.requests if r.path == "/gone"]) == 1
+
+
+def test_a_webhook_that_answers_410_gone_loses_its_subscriptions(
+    world: World, incident: Incident, https_receiver: Receiver, frozen: datetime
+) -> None:
+    """410 Gone: every subscription to that URL is removed (audited, source engine); the others stay."""
+    subscribe(world, https_url(https_receiver, "/deleted"), kind="webhook", incident=incident)
+    subscribe(world, https_url(https_receiver, "/deleted"), kind="webhook", team=world.team_a)
+    subscribe(world, https_url(https_receiver, "/alive"), kind="webhook", team=world.team_a)
+    https_receiver.respond = lambda r: text(410, "deleted") if r.path == "/deleted" else text(200)
+    post(incident, world)
+    deliver()
+    assert Delivery.objects.get(address__endswith="/deleted").status == DeliveryStatus.FAILED
+    assert [s.address.rsplit("/", 1)[1] for s in Subscription.objects.all()] == ["alive"]
+    removed = AuditEvent.objects.filter(action="comms.subscription.delete", source="engine")
+    assert removed.count() == 2 and all("410" in event.after["reason"] for event in removed)
 
 
 def test_internal_updates_reach_subscribers_public_only_ones_do_not(

@@ -12,7 +12,8 @@ from django.test import Client
 
 from tests.comms_pages.conftest import Site, declare, deliver, post, verify_signature
 from tests.conftest import World
-from tests.notify.receivers import Inbox, Receiver
+from tests.notify.receivers import Inbox, Receiver, text
+from warroom.audit.models import AuditEvent
 from warroom.comms import page_services as pages
 from warroom.comms.models import Delivery, PageSubscriber
 from warroom.lib.errors import ValidationFailed
@@ -130,6 +131,27 @@ def test_each_update_reaches_each_subscriber_once(world: World, site: Site, rece
     update = post(world, incident, "Investigating.", components=[site.checkout, site.api])
     assert pages.publish_update(update=update, at=update.created_at) == 1  # runs again: nothing new queued
     assert Delivery.objects.filter(address=result.subscriber.address, update=update).count() == 1
+
+
+def test_a_webhook_that_answers_410_gone_is_unsubscribed(world: World, site: Site, receiver: Receiver) -> None:
+    """410 Gone says the endpoint is deleted for good: the subscriber is removed (audited), so the next update
+    does not call it again; other subscribers are untouched."""
+    gone = pages.subscribe(page=site.page, kind="webhook", address=receiver.url("/gone"), source="test")
+    kept = pages.subscribe(page=site.page, kind="webhook", address=receiver.url("/kept"), source="test")
+    receiver.respond = lambda request: text(410, "hook deleted") if request.path == "/gone" else text(200)
+    incident = declare(world)
+    post(world, incident, "Investigating.", components=[site.checkout])
+    deliver()
+    failed = Delivery.objects.get(address=receiver.url("/gone"))
+    assert failed.status == "failed" and "410" in failed.last_error
+    assert not PageSubscriber.objects.filter(pk=gone.subscriber.pk).exists()
+    assert PageSubscriber.objects.filter(pk=kept.subscriber.pk).exists()
+    removal = AuditEvent.objects.get(action="statuspage.subscriber.remove", object_id=str(gone.subscriber.pk))
+    assert removal.source == "engine" and failed.delivery_id in removal.after["reason"]
+
+    post(world, incident, "Fixed.", status="resolved", components=[site.checkout])
+    deliver()
+    assert sorted(r.path for r in receiver.requests) == ["/gone", "/kept", "/kept"]
 
 
 def test_component_filters(world: World, site: Site, receiver: Receiver) -> None:

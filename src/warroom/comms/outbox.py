@@ -23,7 +23,17 @@ from typing import Any
 
 from django.db import transaction
 
-from warroom.comms.models import Delivery, DeliveryStatus, Maintenance, RecipientKind, StatusUpdate
+from warroom.audit import services as audit
+from warroom.comms.models import (
+    PAGE_SUBSCRIBER_KEY_PREFIX,
+    Delivery,
+    DeliveryStatus,
+    Maintenance,
+    PageSubscriber,
+    RecipientKind,
+    StatusUpdate,
+    Subscription,
+)
 from warroom.integrations import registry
 from warroom.integrations.base import Channel, ChannelError, Contact
 from warroom.integrations.base import Message as ChannelMessage
@@ -372,6 +382,7 @@ def record(results: list[tuple[Leased, Result]]) -> None:
     a late result (its lease expired and another sender took it again) never overwrites a newer one."""
     now = clock.now()
     with transaction.atomic():
+        gone: list[tuple[int, str]] = []
         for item, result in results:
             updated = Delivery.objects.filter(
                 pk=item.delivery_pk, status=DeliveryStatus.SENDING, attempts=item.number
@@ -380,3 +391,34 @@ def record(results: list[tuple[Leased, Result]]) -> None:
                 log.info(
                     "delivery %s: attempt %s finished after a newer state", item.delivery_pk, item.number
                 )
+            elif result.error is not None and result.error.disable_contact:
+                gone.append((item.delivery_pk, result.error.message))
+        for delivery_pk, reason in gone:
+            forget_address(Delivery.objects.get(pk=delivery_pk), reason)
+
+
+def forget_address(delivery: Delivery, reason: str) -> int:
+    """The address of ``delivery`` is dead for good (a webhook answered 410 Gone): remove the status page
+    subscriber it was sent to, or every internal subscription to that address, each with an audit row, so the
+    next update does not try it again. Returns how many were removed; in the caller's transaction."""
+    if delivery.to_page_subscriber:
+        pk = delivery.dedup_key.removeprefix(PAGE_SUBSCRIBER_KEY_PREFIX).split(":", 1)[0]
+        found: list[PageSubscriber | Subscription] = list(
+            PageSubscriber.objects.filter(pk=int(pk)) if pk.isdigit() else []
+        )
+        action = "statuspage.subscriber.remove"
+    else:
+        found = list(Subscription.objects.filter(kind=delivery.kind, address=delivery.address))
+        action = "comms.subscription.delete"
+    for subscriber in found:
+        audit.record(
+            actor=None,
+            source="engine",
+            action=action,
+            obj=subscriber,
+            before={"kind": subscriber.kind},
+            after={"reason": f"delivery {delivery.delivery_id}: {reason}"[:1000]},
+        )
+        log.warning("%s %s: %s", action, subscriber.pk, reason)
+        subscriber.delete()
+    return len(found)
