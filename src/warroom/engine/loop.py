@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
 from django.db.models import F
+from django.urls import get_resolver
 
 from warroom.engine import registry
 from warroom.engine.models import ModuleState
@@ -100,6 +101,9 @@ class Engine:
 
     def run_forever(self) -> None:
         registry.discover()
+        # Import the URL configuration now (seconds: it loads every API schema) rather than in the middle of the
+        # first escalation step, which builds acknowledge links with reverse().
+        get_resolver().url_patterns  # noqa: B018
         log.info("engine started: %s", ", ".join(m.name for m in registry.modules()) or "no modules")
         while not self._stop.is_set():
             began = time.monotonic()

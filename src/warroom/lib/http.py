@@ -16,9 +16,16 @@ What it guarantees (the SSRF rules of DESIGN.md and ``reliability-and-security.m
 * Each origin (scheme, host name, port **and** vetted address) has its own long-lived client, shared by the
   sender's threads, at most :data:`POOL_CONNECTIONS` requests at once per origin. Every request is still vetted
   (DNS resolved and checked) before it is sent, and the clients keep no cookies, so nothing one response sets
-  reaches another request. Idle connections are **not** reused (``max_keepalive_connections=0``): reusing a
-  keep-alive connection the server has just closed fails as "no response", which for SMS and voice would be a
-  final "outcome unknown"; see docs/performance.md (Escalation) for what keep-alive would buy.
+  reaches another request.
+* By default every request opens a fresh connection. Inside :func:`reusing_connections` (the notification sender
+  uses it for at-least-once channels only: webhooks, chat, email) a connection idle for less than
+  :data:`KEEPALIVE_SECONDS` is used again. A request is never resent by this module: before a kept-alive
+  connection is used, httpcore drops it if the server has closed it (the socket reads as closed) and takes
+  another one, which is the only case where the request provably never left. Any failure once the request
+  has started is :class:`NoResponse` (it may have arrived), and the channel's delivery policy decides: an
+  at-least-once message is sent again later with the same delivery id. At-most-once channels (SMS, voice) always
+  get a fresh connection, so a server that closes an idle connection can never turn a phone message into
+  "outcome unknown".
 
 Errors say whether the request may have reached the server, which the notification channels need to decide
 between "retry" and "never again" (see ``warroom.integrations.base``):
@@ -33,11 +40,14 @@ from __future__ import annotations
 
 import http.cookiejar
 import ipaddress
+import queue
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -250,12 +260,27 @@ def _tls() -> ssl.SSLContext:
 
 #: pooled clients kept at most (origins); beyond that the least recently used one is dropped
 POOL_ORIGINS = 256
-#: connections open at once per origin (more requests wait for one); idle ones are closed, not reused
+#: connections open at once per origin (more requests wait for one)
 POOL_CONNECTIONS = 4
-KEEPALIVE_SECONDS = 5.0
+#: how long an idle connection may be used again (inside :func:`reusing_connections`); well under the idle
+#: timeouts servers commonly use (Node.js 5 s, nginx 75 s), so the server rarely closes one just as it is used
+KEEPALIVE_SECONDS = 2.0
 
 _pool_lock = threading.Lock()
-_pool: dict[tuple[str, str, int, str, int], httpx.Client] = {}
+_pool: dict[tuple[str, str, int, str, int, bool], _Origin] = {}
+_reuse: ContextVar[bool] = ContextVar("warroom_http_reuse", default=False)
+
+
+@contextmanager
+def reusing_connections(allowed: bool = True) -> Iterator[None]:
+    """Within the block, requests may use a kept-alive connection of their origin (when ``allowed``). Only for
+    requests whose repeat is harmless (at-least-once deliveries with a stable delivery id): see the module
+    docstring."""
+    token = _reuse.set(allowed)
+    try:
+        yield
+    finally:
+        _reuse.reset(token)
 
 
 def _no_cookies() -> httpx.Cookies:
@@ -264,37 +289,70 @@ def _no_cookies() -> httpx.Cookies:
     )
 
 
-def _client_for(url: httpx.URL, ip: IPAddress) -> httpx.Client:
-    """The pooled client of one origin: (scheme, host name, port, vetted address, TLS context). Thread-safe."""
-    key = (url.scheme, url.raw_host.decode("ascii").lower(), url.port or 0, str(ip), id(_tls()))
+def _new_client(reuse: bool) -> httpx.Client:
+    """A client of one connection, kept alive between requests when ``reuse``."""
+    return httpx.Client(
+        verify=_tls(),
+        timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
+        follow_redirects=False,
+        trust_env=False,
+        cookies=_no_cookies(),
+        limits=httpx.Limits(
+            max_connections=1, max_keepalive_connections=1 if reuse else 0, keepalive_expiry=KEEPALIVE_SECONDS
+        ),
+    )
+
+
+class _Origin:
+    """The clients of one origin: :data:`POOL_CONNECTIONS` clients of one connection each, every one used by one
+    thread at a time. (One httpx client shared by threads can close a kept-alive connection under a request
+    another thread has just started on it: httpcore issue #1110, seen here as "Bad file descriptor".)"""
+
+    def __init__(self, reuse: bool) -> None:
+        self.free: queue.LifoQueue[httpx.Client] = queue.LifoQueue()
+        for _ in range(POOL_CONNECTIONS):
+            self.free.put(_new_client(reuse))
+
+    @contextmanager
+    def client(self, timeout: float) -> Iterator[httpx.Client]:
+        """The most recently used free client (its connection the likeliest to be alive); waits at most
+        ``timeout`` for one (:class:`ConnectFailed`)."""
+        try:
+            client = self.free.get(timeout=timeout)
+        except queue.Empty:
+            raise ConnectFailed(f"no free connection within {timeout:g} s") from None
+        try:
+            yield client
+        finally:
+            self.free.put(client)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self.free.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+def _origin_for(url: httpx.URL, ip: IPAddress, *, reuse: bool) -> _Origin:
+    """The pooled clients of one origin: (scheme, host name, port, vetted address, TLS context), clients that keep
+    their connection (``reuse``) or clients that never do. Thread-safe."""
+    key = (url.scheme, url.raw_host.decode("ascii").lower(), url.port or 0, str(ip), id(_tls()), reuse)
     with _pool_lock:
-        client = _pool.pop(key, None)
-        if client is None:
-            client = httpx.Client(
-                verify=_tls(),
-                timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
-                follow_redirects=False,
-                trust_env=False,
-                cookies=_no_cookies(),
-                limits=httpx.Limits(
-                    max_connections=POOL_CONNECTIONS,
-                    max_keepalive_connections=0,
-                    keepalive_expiry=KEEPALIVE_SECONDS,
-                ),
-            )
-        _pool[key] = client  # most recently used last
+        origin = _pool.pop(key, None) or _Origin(reuse)
+        _pool[key] = origin  # most recently used last
         while len(_pool) > POOL_ORIGINS:
             _pool.pop(next(iter(_pool)))  # dropped, not closed: a thread may still be using it
-        return client
+        return origin
 
 
 def close_pool() -> None:
-    """Close every pooled connection (tests; a process shutting down)."""
+    """Close every pooled connection not in use (tests; a process shutting down)."""
     with _pool_lock:
-        clients = list(_pool.values())
+        origins = list(_pool.values())
         _pool.clear()
-    for client in clients:
-        client.close()
+    for origin in origins:
+        origin.close()
 
 
 def _pinned(url: httpx.URL, ip: IPAddress) -> tuple[httpx.URL, str, dict[str, Any]]:
@@ -337,28 +395,29 @@ def _once(
     timeout: httpx.Timeout,
 ) -> Response:
     ip = vet(url)
-    client = _client_for(url, ip)
+    origin = _origin_for(url, ip, reuse=_reuse.get())
     target, host_header, extensions = _pinned(url, ip)
-    request = client.build_request(
-        method,
-        target,
-        headers={**headers, "Host": host_header},
-        extensions=extensions,
-        timeout=timeout,
-        **body,
-    )
-    try:
-        response = client.send(request, auth=httpx.BasicAuth(*auth) if auth else None, stream=True)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise ConnectFailed(f"cannot connect to {url.host} ({ip}): {exc or type(exc).__name__}") from None
-    except httpx.TransportError as exc:
-        raise NoResponse(f"no answer from {url.host}: {exc or type(exc).__name__}") from None
-    try:
-        content = _read(response, max_bytes=max_bytes, deadline=deadline)
-    except httpx.TransportError as exc:
-        raise NoResponse(f"the answer from {url.host} broke off: {exc or type(exc).__name__}") from None
-    finally:
-        response.close()
+    with origin.client(timeout.pool if timeout.pool is not None else TOTAL_TIMEOUT) as client:
+        request = client.build_request(
+            method,
+            target,
+            headers={**headers, "Host": host_header},
+            extensions=extensions,
+            timeout=timeout,
+            **body,
+        )
+        try:
+            response = client.send(request, auth=httpx.BasicAuth(*auth) if auth else None, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise ConnectFailed(f"cannot connect to {url.host} ({ip}): {exc or type(exc).__name__}") from None
+        except httpx.TransportError as exc:
+            raise NoResponse(f"no answer from {url.host}: {exc or type(exc).__name__}") from None
+        try:
+            content = _read(response, max_bytes=max_bytes, deadline=deadline)
+        except httpx.TransportError as exc:
+            raise NoResponse(f"the answer from {url.host} broke off: {exc or type(exc).__name__}") from None
+        finally:
+            response.close()
     return Response(status=response.status_code, headers=response.headers, content=content, url=str(url))
 
 

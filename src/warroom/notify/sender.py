@@ -42,7 +42,7 @@ from django.db.models import Q
 from warroom.integrations import registry
 from warroom.integrations.base import Channel, ChannelError, Contact, Delivery, SendResult
 from warroom.integrations.base import Message as ChannelMessage
-from warroom.lib import bulk, clock
+from warroom.lib import bulk, clock, http
 from warroom.notify import services, throttle
 from warroom.notify.models import (
     Category,
@@ -378,7 +378,9 @@ def call_channel(item: Leased) -> Result:
     delivered (so an at-most-once channel does not try again)."""
     try:
         rendered = item.channel.render(item.message)
-        return Result(sent=item.channel.send(item.contact, rendered, item.delivery_id))
+        # keep-alive only where a repeat is allowed (lib.http): never for SMS and voice
+        with http.reusing_connections(item.channel.delivery == Delivery.AT_LEAST_ONCE):
+            return Result(sent=item.channel.send(item.contact, rendered, item.delivery_id))
     except ChannelError as exc:
         return Result(error=exc)
     except Exception as exc:
@@ -532,9 +534,9 @@ _RECORDED_FIELDS = [
     "last_error",
     "lease_until",
     "next_attempt_at",
-    "body",
-    "context",
 ]
+#: what a verification code's final outcome also rewrites (the code is hidden once sent)
+_HIDDEN_FIELDS = ["body", "context"]
 
 
 def _current(message: Message, item: Leased, result: Result) -> bool:
@@ -551,13 +553,15 @@ def record_many(results: list[tuple[Leased, Result]]) -> None:
     messages are locked, then only those whose latest attempt is this one and not final change)."""
     now = clock.now()
     with transaction.atomic():
+        # only the columns compared and written (not the body and context, which can be large JSON)
         rows = {
             m.pk: m
-            for m in Message.objects.select_for_update(of=("self",)).filter(
-                pk__in=[item.message_id for item, _ in results]
-            )
+            for m in Message.objects.select_for_update(of=("self",))
+            .only("id", "attempts", *_RECORDED_FIELDS)
+            .filter(pk__in=[item.message_id for item, _ in results])
         }
         changed: list[Message] = []
+        hidden: list[Message] = []
         attempts: list[DeliveryAttempt] = []
         for item, result in results:
             fields, outcome = _outcome(item, result, now)
@@ -568,6 +572,8 @@ def record_many(results: list[tuple[Leased, Result]]) -> None:
                 for key, value in fields.items():
                     setattr(message, key, value)
                 changed.append(message)
+                if "body" in fields:
+                    hidden.append(message)
             else:
                 log.info(
                     "message %s: attempt %s finished after a newer state was recorded",
@@ -585,6 +591,8 @@ def record_many(results: list[tuple[Leased, Result]]) -> None:
             )
         if changed:
             bulk.save_fields(Message, changed, _RECORDED_FIELDS)
+        if hidden:
+            bulk.save_fields(Message, hidden, _HIDDEN_FIELDS)
         bulk.save_fields(DeliveryAttempt, attempts, ["outcome", "finished_at", "provider_id", "error"])
     for item, result in results:
         if result.error is not None and result.error.disable_contact:

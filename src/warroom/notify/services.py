@@ -20,7 +20,7 @@ from warroom.accounts.models import User
 from warroom.audit import services as audit
 from warroom.integrations import registry
 from warroom.integrations.base import Channel, InvalidAddress
-from warroom.lib import clock, tokens
+from warroom.lib import bulk, clock, tokens
 from warroom.lib.errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
 from warroom.notify.models import (
     Category,
@@ -804,7 +804,7 @@ class Batch:
         for row in self.rows:
             row.created_at = now
         with transaction.atomic():
-            Message.objects.bulk_create(self.rows, ignore_conflicts=True, batch_size=1000)
+            bulk.insert_new(Message, self.rows)
         count, self.rows = len(self.rows), []
         return count
 

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +40,8 @@ from warroom.paging.models import AckLinkUse, EscalationStatus, IncidentEscalati
 
 SOURCE = "engine"
 BATCH = 100
+#: escalations advanced per transaction (:func:`advance_due`)
+STEP_BATCH = 500
 #: A reassignment to a person pages them now and again every 15 minutes, three times in all, until acknowledged.
 REASSIGN_DELAY_MINUTES = 15
 REASSIGN_REPEAT = 2
@@ -92,12 +94,12 @@ def _plan(esc: IncidentEscalation, steps: list[EscalationStep] | None = None) ->
         )
     if esc.policy is None:
         return Plan("no policy", 0, [])
-    if steps is None:
-        steps = oncall.steps_of(esc.policy)
+    return _plan_of_policy(esc.policy, oncall.steps_of(esc.policy) if steps is None else steps)
+
+
+def _plan_of_policy(policy: EscalationPolicy, steps: list[EscalationStep]) -> Plan:
     return Plan(
-        esc.policy.name,
-        esc.policy.repeat,
-        [(s.delay_minutes, partial(oncall.resolve_step, s)) for s in steps],
+        policy.name, policy.repeat, [(s.delay_minutes, partial(oncall.resolve_step, s)) for s in steps]
     )
 
 
@@ -138,10 +140,15 @@ class _Step:
         self._people: dict[tuple[int, int], list[oncall.Resolved]] = {}
 
     def preload(self, escalations: list[IncidentEscalation]) -> None:
-        """Load the steps of every policy the batch follows in two queries (not two per policy)."""
-        following = {e.policy_id: e for e in escalations if e.user_id is None and e.policy_id is not None}
-        for policy_id, steps in oncall.steps_of_policies(set(following) - set(self._plans)).items():
-            self._plans[policy_id] = _plan(following[policy_id], steps)
+        """Load every policy the batch follows, with its steps, in three queries (not two per policy)."""
+        following = {e.policy_id for e in escalations if e.user_id is None and e.policy_id is not None}
+        wanted = following - set(self._plans)
+        policies = EscalationPolicy.objects.in_bulk(wanted)
+        for esc in escalations:
+            if esc.policy_id in policies:
+                esc.policy = policies[esc.policy_id]
+        for policy_id, steps in oncall.steps_of_policies(set(policies)).items():
+            self._plans[policy_id] = _plan_of_policy(policies[policy_id], steps)
 
     def plan(self, esc: IncidentEscalation) -> Plan:
         if esc.user_id is not None or esc.policy_id is None:
@@ -172,10 +179,10 @@ class _Step:
     def flush(self) -> None:
         now = self.now
         self.outbox.flush()
-        if self.pages:
-            Page.objects.bulk_create(self.pages, ignore_conflicts=True, batch_size=1000)
+        bulk.insert_new(Page, self.pages)
         if self.lines:
-            TimelineEntry.objects.bulk_create(
+            bulk.insert(
+                TimelineEntry,
                 [
                     TimelineEntry(
                         incident=incident,
@@ -188,9 +195,8 @@ class _Step:
                     )
                     for incident, message in self.lines
                 ],
-                batch_size=1000,
             )
-            Incident.objects.filter(pk__in={i.pk for i, _ in self.lines}).update(updated_at=now)
+            bulk.set_many(Incident, ["updated_at"], [(pk, now) for pk in {i.pk for i, _ in self.lines}])
         if self.moved:
             escalations = list(self.moved.values())
             updated = bulk.save_fields(IncidentEscalation, escalations, list(self._FIELDS))
@@ -208,10 +214,22 @@ def reply_hint(incident: Incident) -> str:
     return f"Reply {incident.number}a to acknowledge, {incident.number}r to resolve."
 
 
+_TOKEN_MARK = "TOKEN"
+
+
+@cache
+def _ack_path() -> tuple[str, str]:
+    """The acknowledge link's path around its token, reversed once (``reverse`` costs more than the rest of
+    paging one person)."""
+    head, _, tail = reverse("paging:ack", kwargs={"token": _TOKEN_MARK}).rpartition(_TOKEN_MARK)
+    return head, tail
+
+
 def _ack_url(incident: Incident, user: User) -> str:
     token = make_ack_token(incident_id=incident.pk, user_id=user.pk)
     base = str(settings.WARROOM_BASE_URL).rstrip("/")
-    return base + reverse("paging:ack", kwargs={"token": token})
+    head, tail = _ack_path()
+    return f"{base}{head}{token}{tail}"
 
 
 def _page_person(
@@ -394,33 +412,27 @@ def start_escalations(now: datetime, *, limit: int = BATCH) -> int:
     return started
 
 
-def advance_due(now: datetime, *, limit: int = BATCH) -> int:
+def advance_due(now: datetime, *, limit: int = STEP_BATCH) -> int:
     """Advance up to ``limit`` escalations due at ``now`` in one transaction; returns how many moved.
 
     Rows are locked as everywhere else, incident rows first (``SKIP LOCKED``: an incident another engine or an
     acknowledgement holds is left for the next batch), then their escalation rows, so the batch can never wait in
-    a cycle with ``transition_incident`` (which locks one incident, then its escalation). The effects are written
-    in bulk at the end (:class:`_Step`)."""
-    due = list(
-        IncidentEscalation.objects.filter(status=EscalationStatus.ACTIVE, next_at__lte=now)
-        .order_by("next_at", "pk")
-        .values_list("incident_id", flat=True)[:limit]
-    )
-    if not due:
-        return 0
+    a cycle with ``transition_incident`` (which locks one incident, then its escalation). The incidents are
+    picked and locked by one query, so a second engine takes the next due ones instead of finding the same
+    candidates locked. The effects are written in bulk at the end (:class:`_Step`)."""
     with transaction.atomic():
+        # One statement locks each due incident with its escalation; SKIP LOCKED, so it never waits for a lock
+        # and cannot take part in a deadlock whatever order it locks the two rows of a pair in.
         locked = {
             i.pk: i
-            for i in Incident.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=due)
-            .order_by("pk")
+            for i in Incident.objects.select_for_update(skip_locked=True, of=("self", "escalation"))
+            .select_related("escalation", "escalation__user")
+            .filter(escalation__status=EscalationStatus.ACTIVE, escalation__next_at__lte=now)
+            .order_by("escalation__next_at", "escalation__id")[:limit]
         }
-        escalations = list(
-            IncidentEscalation.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("policy", "user")
-            .filter(incident_id__in=list(locked), status=EscalationStatus.ACTIVE, next_at__lte=now)
-            .order_by("next_at", "pk")
-        )
+        if not locked:
+            return 0
+        escalations = [i.escalation for i in locked.values()]
         batch = _Step(now)
         batch.preload(escalations)
         # who the batch's current steps reach, and their notification rules, in a few queries
@@ -447,7 +459,7 @@ def run(now: datetime) -> int:
     while True:
         moved = advance_due(now)
         total += moved
-        if moved < BATCH:
+        if moved < STEP_BATCH:
             return total
 
 
