@@ -3,21 +3,19 @@ audit rows), how it shows the sign-in, and that ``--if-empty`` leaves an existin
 
 from __future__ import annotations
 
-import io
 import re
 import stat
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db import transaction
 from django.db.models import Count
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils.html import escape
 
+from tests.demo.conftest import run_demo
 from warroom.accounts.models import Membership, Team, User
 from warroom.audit.models import AuditEvent
 from warroom.catalog.models import Service, ServiceDependency
@@ -31,34 +29,10 @@ from warroom.lib import clock
 pytestmark = pytest.mark.django_db
 
 
-def run_demo(*args: str) -> str:
-    out = io.StringIO()
-    call_command("warroom_demo", *args, stdout=out)
-    return out.getvalue()
-
-
 def printed_password(output: str) -> str:
     match = re.search(r"^\s*password\s+(\S+)\s*$", output, re.MULTILINE)
     assert match, output
     return match.group(1)
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("demo")
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup: None, django_db_blocker: Any, demo_dir: Path) -> Iterator[str]:
-    """Seed once for the module, inside a transaction rolled back at the end; each test nests its own."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as conftest does per test
-    with (
-        django_db_blocker.unblock(),
-        override_settings(DATA_DIR=demo_dir, PASSWORD_HASHERS=fast),
-        transaction.atomic(),
-    ):
-        yield run_demo("--if-empty")
-        transaction.set_rollback(True)
 
 
 def test_organisation(seeded: str) -> None:

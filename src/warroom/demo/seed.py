@@ -6,42 +6,47 @@ now. The steps of every story are then run in one global time order, each inside
 services stamp them with the time they "happened" and cross-incident steps (parents, related links) find the
 other incident already declared. Every random choice is made while planning, from one seeded
 :class:`random.Random`, so the same seed always tells the same stories (relative to the moment of seeding).
+
+Around the stories: people's contact methods, schedules and escalation policies (:mod:`warroom.demo.oncall`),
+integrations whose alerts open the incidents monitoring found, plus heartbeat pings and noise
+(:mod:`warroom.demo.alerting`), SLA definitions, postmortems and problems (:mod:`warroom.demo.learning`); and
+between the steps, the engine modules that would have run then (:mod:`warroom.demo.engine`): escalations page,
+SLA clocks warn, and nothing of it is ever delivered or left for the real engine to do at start-up.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils.text import slugify
 
 from warroom.accounts import services as accounts
-from warroom.accounts.models import Role, Team, User
+from warroom.accounts.models import Role, User
+from warroom.alerts.models import Alert
 from warroom.catalog import services as catalog
-from warroom.catalog.models import Service
 from warroom.comms import page_services as status_pages
 from warroom.comms import services as comms
 from warroom.comms.models import Audience, Component, UpdateStatus
-from warroom.demo.data import INCIDENTS, PEOPLE, SERVICES, TEAMS, IncidentSpec, PersonSpec
+from warroom.demo import alerting, learning
+from warroom.demo import engine as demo_engine
+from warroom.demo import oncall as demo_oncall
+from warroom.demo.data import INCIDENTS, PEOPLE, SERVICES, TEAMS, IncidentSpec
+from warroom.demo.world import World
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents import services as incidents
-from warroom.incidents.models import (
-    Category,
-    Incident,
-    RoleType,
-    Subcategory,
-    Task,
-    TimelineEntry,
-    format_number,
-)
+from warroom.incidents.models import Category, Incident, RoleType, Subcategory, TimelineEntry
 from warroom.incidents.states import OPEN_STATES, State
 from warroom.lib import clock
+from warroom.paging.models import Page
 
 #: How long before "now" the organisation was set up (before the oldest incident).
 SETUP_DAYS_AGO = 62
@@ -58,34 +63,8 @@ class SeedResult:
     services: int
     incidents: int
     steps: int
-
-
-@dataclass
-class World:
-    """What exists so far, by the keys the demo data uses."""
-
-    people: dict[str, User] = field(default_factory=dict)
-    specs: dict[str, PersonSpec] = field(default_factory=dict)
-    teams: dict[str, Team] = field(default_factory=dict)
-    services: dict[str, Service] = field(default_factory=dict)
-    incident_pks: dict[str, int] = field(default_factory=dict)
-    task_pks: dict[tuple[str, int], int] = field(default_factory=dict)
-
-    def incident(self, key: str) -> Incident:
-        return Incident.objects.get(pk=self.incident_pks[key])
-
-    def task(self, key: str, index: int) -> Task:
-        return Task.objects.select_related("incident").get(pk=self.task_pks[(key, index)])
-
-    def members(self, team: str, *roles: str) -> list[User]:
-        return [self.people[p.key] for p in PEOPLE if p.team == team and (not roles or p.role in roles)]
-
-    def refs(self, text: str) -> str:
-        """Replace ``[[key]]`` with the number of that incident."""
-        return re.sub(r"\[\[([a-z0-9-]+)\]\]", lambda m: format_number(self.number(m.group(1))), text)
-
-    def number(self, key: str) -> int:
-        return Incident.objects.values_list("number", flat=True).get(pk=self.incident_pks[key])
+    alerts: int = 0
+    pages: int = 0
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -154,7 +133,7 @@ def _create_services(world: World) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # stories
 
-_ACK_MINUTES = {1: (2, 6), 2: (4, 15), 3: (10, 45), 4: (30, 180), 5: (45, 240)}
+_ACK_MINUTES = {1: (2, 6), 2: (4, 15), 3: (10, 45), 4: (20, 90), 5: (30, 120)}
 _SPAN_MINUTES = {1: (45, 150), 2: (90, 360), 3: (240, 1200), 4: (300, 1200), 5: (360, 1440)}
 _HOLD_MINUTES = {
     "awaiting_caller": (120, 1200),
@@ -177,6 +156,7 @@ class Step:
     offset: timedelta
     action: Action
     engine: bool = False  # an engine-side step: dropped rather than squeezed when it falls after "now"
+    quiet: bool = False  # changes nothing a status page shows (a note, a watcher, a role, a task, a link)
 
 
 class Story:
@@ -189,12 +169,15 @@ class Story:
         self.team = spec.team
         self.assignee: User | None = None
         self.task_owners: list[User] = []
+        self.last_beat = 0.0
 
     # -- plumbing
 
-    def later(self, low: float, high: float, action: Action, *, engine: bool = False) -> None:
+    def later(
+        self, low: float, high: float, action: Action, *, engine: bool = False, quiet: bool = False
+    ) -> None:
         self.minutes += self.rng.uniform(low, high)
-        self.steps.append(Step(timedelta(minutes=self.minutes), action, engine))
+        self.steps.append(Step(timedelta(minutes=self.minutes), action, engine, quiet))
 
     def source(self) -> str:
         return self.rng.choices(("web", "cli", "api"), weights=(82, 14, 4))[0]
@@ -216,16 +199,20 @@ class Story:
         responder = self.rng.choice(self.responders())
         assign_now = self.rng.random() < 0.4 and spec.outcome != "new"
         self.declare(reporter, responder if assign_now else None)
-        self.watchers()
+        paged = alerting.opened_by_monitoring(spec.key)  # the on-call acknowledges before anyone watches
+        if not paged or spec.outcome in ("new", "canceled"):
+            self.watchers()
         if spec.outcome == "new":
             self.new_notes(reporter)
             return self.steps
         if spec.outcome == "canceled" and not spec.cancel_after_start:
             for other in spec.related:
-                self.later(2, 10, self.relate(reporter, other))
+                self.later(2, 10, self.relate(reporter, other), quiet=True)
             self.later(15, 90, self.transition(self.manager(), State.CANCELED, note=spec.resolution[1]))
             return self.steps
         self.acknowledge(responder, assigned=assign_now)
+        if paged and spec.outcome != "canceled":
+            self.watchers()
         if spec.outcome == "canceled":
             self.later(20, 120, self.transition(responder, State.CANCELED, note=spec.resolution[1]))
             return self.steps
@@ -235,6 +222,9 @@ class Story:
 
     def declare(self, reporter: User, assignee: User | None) -> None:
         spec, world = self.spec, self.world
+        if alerting.opened_by_monitoring(spec.key):
+            self.opened_by_alert(assignee)
+            return
 
         def run() -> None:
             incident = incidents.declare_incident(
@@ -258,6 +248,47 @@ class Story:
 
         self.steps.append(Step(timedelta(0), run))
 
+    def opened_by_alert(self, assignee: User | None) -> None:
+        """Monitoring opens the incident (its first alert), the rest of its alerts join it, and whoever looks
+        first gives the record the story's title, category and priority."""
+        spec, world = self.spec, self.world
+        self.steps.append(Step(timedelta(0), alerting.open_incident(world, spec.key)))
+        story = alerting.ALERT_STORIES.get(spec.key)
+        for beat in story.beats[1:] if story else ():
+            self.steps.append(Step(timedelta(minutes=beat.minutes), alerting.beat(world, spec.key, beat)))
+        self.last_beat = max((b.minutes for b in story.beats), default=0.0) if story else 0.0
+        self.later(0.5, 2, self.triage(self.manager(), assignee))
+
+    def triage(self, actor: User, assignee: User | None) -> Action:
+        spec, world = self.spec, self.world
+
+        def run() -> None:
+            fields: dict[str, object] = {
+                "title": spec.title,
+                "description": world.refs(spec.description),
+                "impact": spec.impact,
+                "urgency": spec.urgency,
+                "category": Category.objects.get(name=spec.category),
+                "subcategory": Subcategory.objects.get(category__name=spec.category, name=spec.subcategory),
+            }
+            if assignee is not None:
+                fields["assignee"] = assignee
+            if spec.major:
+                fields["is_major"] = True
+            if spec.parent:
+                fields["parent"] = world.incident(spec.parent)
+            incidents.update_incident(incident=world.incident(spec.key), actor=actor, source="web", **fields)  # type: ignore[arg-type]
+
+        return run
+
+    def clear_alerts(self) -> None:
+        """The alerts of a monitored story resolve at the source shortly before a person resolves it."""
+        key = self.spec.key
+        story = alerting.ALERT_STORIES.get(key)
+        if key in alerting.HEARTBEAT_STORIES or (story is not None and story.clear_on_resolve):
+            at = max(self.minutes - self.rng.uniform(2, 8), self.last_beat + 1)
+            self.steps.append(Step(timedelta(minutes=at), alerting.clear(self.world, key)))
+
     def watchers(self) -> None:
         people = []
         if self.priority <= 2:
@@ -267,11 +298,11 @@ class Story:
         elif self.spec.team == "payments" and not self.spec.private and self.rng.random() < 0.5:
             people.append(self.world.people["ravi"])
         for person in dict.fromkeys(people):
-            self.later(1, 6, self.watch(person))
+            self.later(1, 6, self.watch(person), quiet=True)
 
     def new_notes(self, reporter: User) -> None:
         for text in self.spec.notes[:1]:
-            self.later(10, 40, self.note(reporter, text))
+            self.later(10, 40, self.note(reporter, text), quiet=True)
 
     def acknowledge(self, responder: User, *, assigned: bool) -> None:
         low, high = _ACK_MINUTES[self.priority]
@@ -287,17 +318,17 @@ class Story:
         assert self.assignee is not None
         if spec.major or self.priority == 1 or spec.tasks:
             commander = world.people["morgan"] if spec.major else self.manager()
-            self.later(1, 4, self.role(commander, "incident-commander", commander))
+            self.later(1, 4, self.role(commander, "incident-commander", commander), quiet=True)
             if spec.major:
-                self.later(1, 3, self.role(commander, "communications-lead", self.manager()))
+                self.later(1, 3, self.role(commander, "communications-lead", self.manager()), quiet=True)
                 scribe = next((p for p in self.responders() if p != self.assignee), self.assignee)
-                self.later(1, 3, self.role(commander, "scribe", scribe))
-                self.later(1, 3, self.role(commander, "sme", self.assignee))
+                self.later(1, 3, self.role(commander, "scribe", scribe), quiet=True)
+                self.later(1, 3, self.role(commander, "sme", self.assignee), quiet=True)
         self.task_owners = [self.rng.choice(self.acting()) for _ in spec.tasks]
         for index, title in enumerate(spec.tasks):
-            self.later(1, 4, self.add_task(index, title, self.task_owners[index]))
+            self.later(1, 4, self.add_task(index, title, self.task_owners[index]), quiet=True)
         for other in spec.related:
-            self.later(2, 10, self.relate(self.assignee, other))
+            self.later(2, 10, self.relate(self.assignee, other), quiet=True)
         if spec.attach_to:
             self.later(5, 20, self.update(world.people["morgan"], parent_key=spec.attach_to))
         if spec.escalate:
@@ -309,7 +340,7 @@ class Story:
     def reassign(self) -> None:
         first_note, rest = self.spec.notes[:1], self.spec.notes[1:]
         for text in first_note:
-            self.later(15, 40, self.note(self.assignee or self.manager(), text))
+            self.later(15, 40, self.note(self.assignee or self.manager(), text), quiet=True)
         self.spec = dataclasses.replace(self.spec, notes=rest)
         self.later(2, 8, self.update(self.world.people["morgan"], team=self.spec.reassign_to))
         self.team = self.spec.reassign_to
@@ -326,10 +357,12 @@ class Story:
         beats = len(spec.notes) + len(spec.tasks) + 1
         authors = [self.assignee, self.world.people["morgan"]] if spec.major else [self.assignee]
         for index, text in enumerate(spec.notes):
-            self.later(span / beats * 0.5, span / beats, self.note(authors[index % len(authors)], text))
+            self.later(
+                span / beats * 0.5, span / beats, self.note(authors[index % len(authors)], text), quiet=True
+            )
         open_ending = spec.outcome in ("in_progress", "on_hold")
         for index in range(len(spec.tasks) - (1 if open_ending else 0)):
-            self.later(span / beats * 0.3, span / beats * 0.7, self.tick(index))
+            self.later(span / beats * 0.3, span / beats * 0.7, self.tick(index), quiet=True)
         if spec.hold:
             hold_note = spec.hold_note
             self.later(10, 60, self.transition(self.assignee, State.ON_HOLD, hold=spec.hold, note=hold_note))
@@ -339,6 +372,7 @@ class Story:
         if spec.outcome in ("in_progress", "on_hold"):
             return
         self.later(span / beats * 0.5, span / beats, self.resolve(self.assignee))
+        self.clear_alerts()
         if spec.reopen:
             self.later(60, 240, self.transition(self.manager(), State.IN_PROGRESS, note=spec.reopen))
             self.later(60, 180, self.resolve(self.assignee))
@@ -481,6 +515,8 @@ class Scheduled:
     at: datetime
     seq: int
     action: Action = field(compare=False)
+    #: whether the step may change an incident a status page shows
+    on_status_page: bool = field(default=True, compare=False)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -556,19 +592,19 @@ def _opened_at(spec: IncidentSpec, now: datetime, rng: random.Random, linked: se
     return now - timedelta(days=spec.days_ago, minutes=jitter) + timedelta(seconds=rng.randint(0, 59))
 
 
-def _fit(steps: list[Step], opened: datetime, now: datetime) -> list[tuple[datetime, Action]]:
+def _fit(steps: list[Step], opened: datetime, now: datetime) -> list[tuple[datetime, Action, bool]]:
     """Place steps in time. A story that would run past "now" is squeezed to end just before it;
     engine steps that fall after "now" (or in a squeezed story) are dropped."""
     regular = [s for s in steps if not s.engine]
     last = max(s.offset for s in regular)
     room = now - LATEST_STEP_MARGIN - opened
     factor = min(1.0, room / last) if last > timedelta(0) else 1.0
-    placed: list[tuple[datetime, Action]] = []
+    placed: list[tuple[datetime, Action, bool]] = []
     for step in steps:
         at = opened + step.offset * (factor if not step.engine else 1.0)
         if step.engine and (factor < 1.0 or at >= now):
             continue
-        placed.append((at, step.action))
+        placed.append((at, step.action, not step.quiet))
     return placed
 
 
@@ -580,6 +616,8 @@ def _check_order(opened: dict[str, datetime]) -> None:
 
 
 def _schedule(world: World, now: datetime, rng: random.Random) -> list[Scheduled]:
+    """Every step of every story, and the steps around them (overrides, the backup heartbeat, noise alerts,
+    postmortems and problems), in one time order."""
     linked = _linked_keys()
     opened = {spec.key: _opened_at(spec, now, rng, linked) for spec in INCIDENTS}
     _check_order(opened)
@@ -588,9 +626,48 @@ def _schedule(world: World, now: datetime, rng: random.Random) -> list[Scheduled
     for spec in INCIDENTS:
         priority = matrix[(spec.impact, spec.urgency)]
         story = Story(spec, world, rng, priority)
-        for at, action in _fit(story.plan(), opened[spec.key], now):
-            schedule.append(Scheduled(at, len(schedule), action))
+        for at, action, shown in _fit(story.plan(), opened[spec.key], now):
+            schedule.append(Scheduled(at, len(schedule), action, on_status_page=shown))
+    setup = now - timedelta(days=SETUP_DAYS_AGO)
+    backup_story = [
+        (opened[key] - timedelta(hours=20), opened[key] + timedelta(hours=30))
+        for key in alerting.HEARTBEAT_STORIES
+    ]
+    extra = [
+        *demo_oncall.plan_overrides(world, now),
+        *alerting.plan_background(world, setup, now, rng, backup_story),
+        *learning.plan_learning(world, opened, now),
+    ]
+    for at, action in extra:
+        if not at < now - LATEST_STEP_MARGIN:
+            raise RuntimeError(f"demo data: a step planned at {at:%Y-%m-%d %H:%M}, after now")
+        schedule.append(Scheduled(at, len(schedule), action, on_status_page=False))
     return sorted(schedule)
+
+
+@contextmanager
+def _quiet_alert_logs() -> Iterator[None]:
+    """The alert engine logs each heartbeat that fails or recovers: news on a live server, noise while the demo's
+    past is replayed."""
+    logger = logging.getLogger("warroom.alerts")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextmanager
+def _email_configured() -> Iterator[None]:
+    """The demo's people are reached by email, which a fresh install has not configured (no
+    WARROOM_SMTP_HOST): while seeding, the email channel has a mailer that keeps mail in memory, so their work
+    addresses can be added and verified and the seeded past shows them paged. Nothing is ever sent through it
+    (the seed withdraws every message); once seeding is over, email is unconfigured again."""
+    mailers = {**settings.MAILERS}
+    mailers.setdefault("notifications", {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"})
+    with override_settings(MAILERS=mailers):
+        yield
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -606,22 +683,37 @@ def seed_demo(*, password: str, seed: int = 1042, now: datetime | None = None) -
     now = (now or clock.now()).replace(second=0, microsecond=0)
     rng = random.Random(seed)
     world = World()
-    with transaction.atomic():
-        with clock.frozen(now - timedelta(days=SETUP_DAYS_AGO)):
+    setup = now - timedelta(days=SETUP_DAYS_AGO)
+    with transaction.atomic(), _email_configured(), _quiet_alert_logs():
+        with clock.frozen(setup):
             _create_people(world, password)
             _create_teams(world)
             _create_services(world)
+            demo_oncall.create_contact_methods(world, rng)
+            demo_oncall.set_working_hours(world)
+            demo_oncall.create_schedules(world, setup)
+            demo_oncall.create_policies(world)
+            alerting.create_integrations(world)
+            learning.create_slas(world)
             _create_status_page(world)
+            demo_engine.withdraw_unsent()
         schedule = _schedule(world, now, rng)
         for item in schedule:
+            demo_engine.catch_up(item.at)
             with clock.frozen(item.at):
                 item.action()
-                status_pages.refresh_components(now=item.at)  # the page's history follows the incidents
+                if item.on_status_page:
+                    status_pages.refresh_components(now=item.at)  # the page's history follows the incidents
+            demo_engine.after_step(item.at)
+        demo_engine.catch_up(now)
         _post_public_updates(world, now)
+        demo_engine.finish(now)
     return SeedResult(
         teams=len(world.teams),
         people=len(world.people),
         services=len(world.services),
-        incidents=len(world.incident_pks),
+        incidents=Incident.objects.count(),
         steps=len(schedule),
+        alerts=Alert.objects.count(),
+        pages=Page.objects.count(),
     )

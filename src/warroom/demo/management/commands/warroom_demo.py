@@ -15,8 +15,8 @@ from warroom.demo.data import ADMIN_EMAIL, PEOPLE, TEAMS
 
 class Command(BaseCommand):
     help = (
-        "Seed a demo organisation (teams, people, services and 60 days of incidents) into an empty database, "
-        "and print how to sign in."
+        "Seed a demo organisation (teams, people, services, on call, alerts and 60 days of incidents) into an "
+        "empty database, and print how to sign in."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,7 +56,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded the demo organisation in {time.monotonic() - began:.1f} s: {result.teams} teams, "
-                f"{result.people} people, {result.services} services, {result.incidents} incidents."
+                f"{result.people} people, {result.services} services, {result.incidents} incidents, "
+                f"{result.alerts} alerts, {result.pages} pages."
             )
         )
         self.stdout.write(f"Sign-in saved to {saved} (readable by you only).")
