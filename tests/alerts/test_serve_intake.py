@@ -52,6 +52,9 @@ def test_pagerduty_trigger_and_resolve_through_a_running_server(demo_data_dir: P
     )
     try:
         _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+        # Without WARROOM_BASE_URL the links follow the port `serve` listens on (the demo's status page feed).
+        feed = httpx.get(f"http://127.0.0.1:{port}/status/example-cloud/feed.atom", timeout=10)
+        assert feed.status_code == 200 and f"http://127.0.0.1:{port}/status/example-cloud/" in feed.text
         made = subprocess.run(
             [str(WARROOM), "manage", "shell", "-c", MAKE_KEY],
             env=env,

@@ -42,6 +42,12 @@ def serve(
     workers: int = typer.Option(1, help="Web worker processes."),
 ) -> None:
     """Migrate, then run the web server and the engine in one process (embedded mode)."""
+    if not os.environ.get("WARROOM_BASE_URL", "").strip():
+        # Links in pages, mails and integration snippets point at where this server listens (the default,
+        # http://127.0.0.1:8000, would be wrong on any other port). Set before Django reads its settings, and
+        # inherited by the web workers and the engine.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        os.environ["WARROOM_BASE_URL"] = f"http://{shown}:{port}"
     args = ["warroom_serve", "--host", host, "--port", str(port), "--workers", str(workers)]
     _django(*args, *(["--demo"] if demo else []))
 
