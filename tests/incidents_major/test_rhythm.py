@@ -127,6 +127,9 @@ def test_resolved_major_incident_is_not_reminded(world: World) -> None:
             resolution_notes="Fixed.",
         )
     assert run(T0 + minutes(30)) == 0
+    # and the console and API no longer show an update as due
+    view = major.rhythm_view(Incident.objects.get(pk=incident.pk), T0 + minutes(30))
+    assert view is not None and view.due_at is None and not view.overdue
 
 
 def test_declared_major_is_adopted_by_the_engine(world: World) -> None:

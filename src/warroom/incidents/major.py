@@ -435,13 +435,9 @@ def rhythm_view(incident: Incident, now: datetime) -> RhythmView | None:
     since = row.started_at if row is not None else incident.opened_at
     last = last_update_at(incident, since)
     interval = interval_for(incident.priority)
-    due = last + interval if interval is not None else None
-    return RhythmView(
-        interval=interval,
-        last_update_at=last,
-        due_at=due,
-        overdue=due is not None and incident.state in OPEN_STATES and now >= due,
-    )
+    # a resolved or closed incident owes no more updates
+    due = last + interval if interval is not None and incident.state in OPEN_STATES else None
+    return RhythmView(interval=interval, last_update_at=last, due_at=due, overdue=due is not None and now >= due)
 
 
 def reminded_person(incident: Incident) -> tuple[User | None, str]:
