@@ -63,6 +63,13 @@ class Chart:
     data_uri: str
 
 
+def _crowded(labels: Sequence[object]) -> bool:
+    """True when the x labels side by side would not fit the plot (~600 px, ~9 px a character at this size, at
+    most 12 characters a label): they then slant and only every fourth is written. Thirteen weekly dates do not
+    fit; seven weekday names do."""
+    return len(labels) > 14 or sum(min(len(str(label)), 12) for label in labels) * 9 > 600
+
+
 def _config(title: str, *, many_labels: bool, horizontal: bool = False) -> dict[str, object]:
     return {
         "title": title,
@@ -136,7 +143,8 @@ def bar(
 ) -> Chart:
     """A (stacked, or horizontal) bar chart of ``series`` over ``labels``."""
     kind = pygal.HorizontalBar if horizontal else (pygal.StackedBar if stacked else pygal.Bar)
-    chart = kind(**_config(title, many_labels=len(labels) > 14, horizontal=horizontal))
+    crowded = len(labels) > 14 if horizontal else _crowded(labels)  # a horizontal chart's labels are stacked
+    chart = kind(**_config(title, many_labels=crowded, horizontal=horizontal))
     chart.value_formatter = lambda v: f"{v:g}{value_suffix}" if v is not None else "–"
     folded = _fold(series)
     if horizontal:  # pygal draws the first label at the bottom: reverse, so the list reads top down
@@ -158,7 +166,7 @@ def line(
     value_suffix: str = "",
 ) -> Chart:
     """A line chart (gaps where a value is None)."""
-    chart = pygal.Line(**_config(title, many_labels=len(labels) > 14), allow_interruptions=True, dots_size=3)
+    chart = pygal.Line(**_config(title, many_labels=_crowded(labels)), allow_interruptions=True, dots_size=3)
     chart.value_formatter = lambda v: f"{v:g}{value_suffix}" if v is not None else "–"
     chart.x_labels = list(labels)
     for name, values in _fold(series):
