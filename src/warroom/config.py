@@ -88,6 +88,12 @@ def _is_http_url(value: str) -> bool:
     )
 
 
+def listen_url(host: str, port: int) -> str:
+    """The http URL of a server listening on ``host``:``port``; a wildcard address is shown as 127.0.0.1."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    return f"http://{shown}:{port}"
+
+
 def env_url(name: str, default: str) -> str:
     raw = env_str(name, default)
     if not _is_http_url(raw):

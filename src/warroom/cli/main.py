@@ -13,6 +13,7 @@ import typer
 from django.core.management import execute_from_command_line
 
 from warroom.cli import client
+from warroom.config import listen_url
 
 app = typer.Typer(
     help="Warroom: self-hosted incident management.", no_args_is_help=True, add_completion=False
@@ -46,8 +47,7 @@ def serve(
         # Links in pages, mails and integration snippets point at where this server listens (the default,
         # http://127.0.0.1:8000, would be wrong on any other port). Set before Django reads its settings, and
         # inherited by the web workers and the engine.
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
-        os.environ["WARROOM_BASE_URL"] = f"http://{shown}:{port}"
+        os.environ["WARROOM_BASE_URL"] = listen_url(host, port)
     args = ["warroom_serve", "--host", host, "--port", str(port), "--workers", str(workers)]
     _django(*args, *(["--demo"] if demo else []))
 

@@ -12,9 +12,7 @@ from django.db import connections
 from granian import Granian
 from granian.constants import Interfaces
 
-
-def _shown_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+from warroom.config import listen_url
 
 
 class Command(BaseCommand):
@@ -30,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
-        url = f"http://{_shown_host(host)}:{port}"
+        url = listen_url(host, port)
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         if options["demo"]:
