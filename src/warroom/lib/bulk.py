@@ -126,6 +126,17 @@ class _Table:
 _TABLES: dict[tuple[type[models.Model], bool], _Table] = {}
 
 
+def _table(model: type[models.Model], *, with_pk: bool) -> _Table:
+    key = (model, with_pk)
+    return _TABLES.get(key) or _TABLES.setdefault(key, _Table.of(model, with_pk=with_pk))
+
+
+def _mark_saved(rows: Sequence[models.Model], alias: str) -> None:
+    for row in rows:
+        row._state.adding = False
+        row._state.db = alias
+
+
 def insert(model: type[models.Model], rows: Sequence[models.Model]) -> None:
     """Insert ``rows`` (all with a primary key set, or all without) with one statement where the database
     allows; the objects are marked saved. Primary keys the database assigns are not read back."""
@@ -136,9 +147,7 @@ def insert(model: type[models.Model], rows: Sequence[models.Model]) -> None:
         model._default_manager.bulk_create(list(rows))
         return
     with_pk = rows[0].pk is not None
-    table = _TABLES.get((model, with_pk)) or _TABLES.setdefault(
-        (model, with_pk), _Table.of(model, with_pk=with_pk)
-    )
+    table = _table(model, with_pk=with_pk)
     # A server-side binding cursor: parameters travel apart from the SQL.
     with psycopg.Cursor(raw_connection()) as raw:
         if len(rows) <= MULTIROW_MAX:
@@ -151,9 +160,7 @@ def insert(model: type[models.Model], rows: Sequence[models.Model]) -> None:
             with raw.copy(f"COPY {table.name} ({table.columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(table.values(row))
-    for row in rows:
-        row._state.adding = False
-        row._state.db = wrapper.alias
+    _mark_saved(rows, wrapper.alias)
 
 
 def insert_new(model: type[models.Model], rows: Sequence[models.Model]) -> None:
@@ -168,7 +175,7 @@ def insert_new(model: type[models.Model], rows: Sequence[models.Model]) -> None:
     if wrapper.vendor != "postgresql":
         model._default_manager.bulk_create(list(rows), ignore_conflicts=True, batch_size=1000)
         return
-    table = _TABLES.get((model, False)) or _TABLES.setdefault((model, False), _Table.of(model, with_pk=False))
+    table = _table(model, with_pk=False)
     arrays = ", ".join(f"%s::{f.db_type(wrapper)}[]" for f in table.fields)
     columns = [list(values) for values in zip(*(table.values(row) for row in rows), strict=True)]
     sql = (
@@ -177,9 +184,7 @@ def insert_new(model: type[models.Model], rows: Sequence[models.Model]) -> None:
     )
     with psycopg.Cursor(raw_connection()) as raw:
         raw.execute(sql, columns)
-    for row in rows:
-        row._state.adding = False
-        row._state.db = wrapper.alias
+    _mark_saved(rows, wrapper.alias)
 
 
 def set_many(model: type[models.Model], names: list[str], rows: Sequence[tuple[Any, ...]]) -> int:
