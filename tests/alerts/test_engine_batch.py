@@ -222,3 +222,40 @@ def test_a_storm_of_repeats_is_counted_with_a_few_statements(
     assert sorted(Alert.objects.values_list("count", flat=True)) == [10] * 20
     assert Incident.objects.count() == 1
     assert not IntakeEvent.objects.exclude(status="processed").exists()
+
+
+def test_a_cycle_takes_the_backlog_oldest_first_across_gaps_in_the_ids(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch looks at most ``WINDOW × limit`` ids past the oldest pending event, so its plan cannot turn into a
+    sort of the whole backlog; events beyond a gap wider than that (ids of events already processed, or
+    rolled back) are still taken in the same cycle, in arrival order."""
+    monkeypatch.setattr(engine, "BATCH", 5)
+    integration = make_integration(world, "webhook", grouping="window").integration
+
+    def event(n: int, status: str) -> IntakeEvent:
+        return IntakeEvent(
+            integration=integration,
+            received_at=T0 + timedelta(seconds=n),
+            action="trigger",
+            dedup_key=f"k{n}",
+            fields={"summary": f"alert {n}", "severity": "error"},
+            payload={},
+            status=status,
+        )
+
+    # 3 pending, 40 already processed (a gap of 40 ids: wider than WINDOW × 5), then 8 pending
+    IntakeEvent.objects.bulk_create(
+        [event(n, "pending") for n in range(3)]
+        + [event(n, "processed") for n in range(3, 43)]
+        + [event(n, "pending") for n in range(43, 51)]
+    )
+    now = T0 + timedelta(minutes=5)
+    with clock.frozen(now):
+        assert engine.process(now) == 11
+    assert not IntakeEvent.objects.filter(status="pending").exists()
+    opened = Alert.objects.order_by("id").values_list("summary", flat=True)
+    assert list(opened) == [f"alert {n}" for n in [*range(3), *range(43, 51)]]
+    # the first alert opened the incident; the others joined it in arrival order
+    assert Alert.objects.get(summary="alert 0").opened_incident
+    assert Incident.objects.count() == 1

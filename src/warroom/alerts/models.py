@@ -181,8 +181,11 @@ class IntegrationKey(models.Model):
 class Alert(models.Model):
     """One problem reported by monitoring; repeats of its dedup key while open add to ``count``."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="alerts")
+    # No index of a key alone where an index of Meta begins with it: each index costs every insert (see Meta).
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="alerts", db_index=False
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     dedup_key = models.CharField(max_length=DEDUP_KEY_MAX)
     status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.TRIGGERED)
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.WARNING)
@@ -195,7 +198,7 @@ class Alert(models.Model):
     count = models.PositiveIntegerField(default=1)
     group_key = models.TextField(blank=True)
     incident = models.ForeignKey(
-        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts", db_index=False
     )
     opened_incident = models.BooleanField(
         default=False, help_text="This alert's arrival declared its incident."
@@ -208,6 +211,7 @@ class Alert(models.Model):
         on_delete=models.SET_NULL,
         related_name="suppressed_alerts",
         help_text="The maintenance window that suppressed this alert (it opened no incident).",
+        db_index=False,  # alert_suppressed_by, partial: most alerts have none
     )
     suppressed = models.BooleanField(default=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -215,6 +219,9 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-first_seen", "-id"]
+        # The alerts of a storm are inserted thousands a second and every index costs each insert: an index
+        # that begins with a foreign key serves that key's look-ups too (deleting an integration, a service or
+        # an incident), so the keys have no index of their own.
         indexes = [
             models.Index(fields=["service", "status"]),
             # Grouping asks for "the newest alert of this group key" and "the newest alert of the service that
@@ -229,6 +236,11 @@ class Alert(models.Model):
             # the reports (warroom.analytics): alerts first seen in a period; an incident's first alert
             models.Index(fields=["first_seen"], name="alert_first_seen"),
             models.Index(fields=["incident", "first_seen"], name="alert_incident_first_seen"),
+            models.Index(
+                fields=["suppressed_by"],
+                condition=models.Q(suppressed_by__isnull=False),
+                name="alert_suppressed_by",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -253,7 +265,9 @@ class IntakeEvent(models.Model):
     """One raw event as received (the integration's event log). Rejected requests with a known key are kept
     too, with the reason."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # the (integration, received_at) index of Meta serves it
     key = models.ForeignKey(
         IntegrationKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

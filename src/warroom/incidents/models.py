@@ -285,10 +285,17 @@ class EntryKind(models.TextChoices):
 class TimelineEntry(models.Model):
     """An immutable line of the incident's timeline. Never updated, never deleted by Warroom."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    # The engine writes a line per alert of a storm: no index beyond what reading a timeline and deleting a user
+    # need (the (incident, at) index serves the incident key; most lines have no actor).
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline", db_index=False)
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     source = models.CharField(max_length=16)
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
@@ -299,7 +306,10 @@ class TimelineEntry(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["incident", "at"])]
+        indexes = [
+            models.Index(fields=["incident", "at"]),
+            models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="timeline_entry_actor"),
+        ]
         verbose_name_plural = "timeline entries"
 
     def __str__(self) -> str:

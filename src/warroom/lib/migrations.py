@@ -1,0 +1,25 @@
+"""Helpers for the project's migrations."""
+
+from __future__ import annotations
+
+from django.db import migrations
+from django.db.migrations.operations.base import Operation
+
+
+def drop_key_index(
+    alter: migrations.AlterField, *, index: str, table: str, column: str
+) -> Operation:
+    """``alter`` turns ``db_index`` off on a foreign key: drop only the key's index.
+
+    Django's own way drops the foreign key constraint and adds it again, which validates every row of the table
+    under a lock that blocks its writes; the index is all that changes. ``index`` is the name Django gave it
+    (the same on every database, see ``sqlmigrate``); going back creates it again."""
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[alter],
+        database_operations=[
+            migrations.RunSQL(
+                f'DROP INDEX IF EXISTS "{index}"',
+                reverse_sql=f'CREATE INDEX "{index}" ON "{table}" ("{column}")',
+            )
+        ],
+    )
