@@ -18,6 +18,7 @@ from warroom.accounts.schemas import (
     MembershipOut,
     Page,
     Paging,
+    ProfilePatch,
     TeamDetailOut,
     TeamIn,
     TeamOut,
@@ -36,6 +37,7 @@ from warroom.accounts.schemas import (
     user_json,
     user_key,
 )
+from warroom.lib.errors import ValidationFailed
 
 router = Router(tags=["accounts"])
 
@@ -58,6 +60,27 @@ def _team_detail(viewer: User, team: Team) -> dict[str, Any]:
 def me(request: HttpRequest) -> dict[str, Any]:
     """The authenticated user, with every team they belong to and their role there."""
     user = caller(request)
+    return _user_json(user, user)
+
+
+@router.patch("/me", response=UserOut, summary="Change your name or time zone")
+def update_me(request: HttpRequest, payload: ProfilePatch) -> dict[str, Any]:
+    """Only the fields sent change: ``full_name`` (or ``name``, the same thing; empty shows your email) and
+    ``time_zone`` (an IANA name; the console shows your times in it). Answers like ``GET /me``."""
+    user = caller(request)
+    sent = payload.dict(exclude_unset=True)
+    for field, value in sent.items():
+        if value is None:
+            raise ValidationFailed(f"{field} cannot be null", field=field)
+    if "name" in sent and "full_name" in sent and sent["name"].strip() != sent["full_name"].strip():
+        raise ValidationFailed("send full_name or name, not two different names", field="name")
+    services.update_profile(
+        user=user,
+        actor=user,
+        source=source_of(request),
+        full_name=sent.get("full_name", sent.get("name")),
+        time_zone=sent.get("time_zone"),
+    )
     return _user_json(user, user)
 
 
@@ -143,6 +166,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status[dict[str, Any]]
         email=payload.email,
         password=password,
         full_name=payload.full_name,
+        time_zone=payload.time_zone,
         is_org_admin=payload.is_org_admin,
         actor=user,
         source=source_of(request),

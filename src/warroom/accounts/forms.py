@@ -1,10 +1,13 @@
-"""Console forms for teams, their members and API tokens."""
+"""Console forms for teams, their members, API tokens and the person's own profile."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 
 from warroom.accounts.models import Role
+from warroom.accounts.services import time_zone_names
 
 
 class TeamForm(forms.Form):
@@ -32,3 +35,28 @@ class TokenForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "e.g. laptop CLI, Grafana", "autocomplete": "off"}),
     )
+
+
+class ProfileForm(forms.Form):
+    """The person's display name and time zone; the service validates the zone and decides."""
+
+    full_name = forms.CharField(
+        label="Display name",
+        max_length=150,
+        required=False,
+        help_text="How you appear on incidents and timelines. Left empty, your email address is shown.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=(),
+        help_text="The console shows every time in this zone.",
+    )
+
+    def __init__(self, *args: Any, current_zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # the places (Area/City) and UTC; the legacy aliases (EST, GB ...) only when already chosen
+        choices = [(zone, zone) for zone in sorted(time_zone_names()) if "/" in zone or zone == "UTC"]
+        if current_zone not in {value for value, _label in choices}:
+            choices = [(current_zone, current_zone), *choices]  # e.g. "EST", set through the API
+        self.fields["time_zone"].choices = choices  # type: ignore[attr-defined]

@@ -116,6 +116,7 @@ class UserOut(Schema):
     email: str
     full_name: str
     name: str
+    time_zone: str = Field(description="The IANA zone the console shows this person's times in.")
     is_org_admin: bool
     is_active: bool
     date_joined: datetime
@@ -179,12 +180,21 @@ class MembershipIn(Schema):
 class UserIn(Schema):
     email: str
     full_name: str = ""
+    time_zone: str = Field("UTC", description="An IANA time zone, e.g. Europe/London.")
     password: str | None = Field(None, description="Leave out to have one generated and returned once.")
     is_org_admin: bool = False
 
 
 class TokenIn(Schema):
     name: str
+
+
+class ProfilePatch(Schema):
+    """Only the fields sent are changed. ``name`` is another spelling of ``full_name``."""
+
+    full_name: str | None = Field(None, max_length=150, description="Your name; empty shows your email.")
+    name: str | None = Field(None, max_length=150, description="The same as full_name.")
+    time_zone: str | None = Field(None, description="An IANA time zone, e.g. America/Chicago.")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -207,6 +217,7 @@ def user_json(user: User, memberships: Sequence[Membership]) -> dict[str, Any]:
         "email": user.email,
         "full_name": user.full_name,
         "name": user.display_name,
+        "time_zone": user.time_zone,
         "is_org_admin": user.is_org_admin,
         "is_active": user.is_active,
         "date_joined": user.date_joined,

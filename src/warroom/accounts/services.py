@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+import zoneinfo
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,6 +23,8 @@ from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationF
 API_TOKEN_PREFIX = "wr_at"
 #: last_used_at is written at most this often per token, so reads do not turn into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+#: Names in the tz database that stand for the server's own setting, not for a place: refused as a person's zone.
+HOST_ZONES = frozenset({"localtime", "posixrules"})
 
 
 def _clean_email(email: str) -> str:
@@ -29,6 +34,37 @@ def _clean_email(email: str) -> str:
     except DjangoValidationError:
         raise ValidationFailed(f"{email!r} is not a valid email address", field="email") from None
     return email
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA zone names a person may choose: every zone this machine knows, less the host's own aliases."""
+    return frozenset(zoneinfo.available_timezones()) - HOST_ZONES
+
+
+def clean_time_zone(value: str) -> str:
+    """``value`` as a person's time zone, or :class:`ValidationFailed` naming ``time_zone``.
+
+    Only names of :func:`time_zone_names` pass: no paths, no ``localtime``, no made-up names.
+    """
+    zone = (value or "").strip()
+    refused = ValidationFailed(
+        f"{zone!r} is not an IANA time zone such as Europe/London or America/Chicago", field="time_zone"
+    )
+    if zone not in time_zone_names():
+        raise refused
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise refused from None
+    return zone
+
+
+def _clean_full_name(full_name: str) -> str:
+    name = (full_name or "").strip()
+    if len(name) > 150:
+        raise ValidationFailed(f"names are at most 150 characters (got {len(name)})", field="full_name")
+    return name
 
 
 def generate_password() -> str:
@@ -42,13 +78,17 @@ def create_user(
     email: str,
     password: str | None,
     full_name: str = "",
+    time_zone: str = "UTC",
     is_org_admin: bool = False,
     actor: User | None,
     source: str,
     validate: bool = True,
 ) -> User:
-    """Create a user. ``password=None`` leaves the account without a usable password."""
+    """Create a user. ``password=None`` leaves the account without a usable password. ``time_zone`` is the
+    IANA zone the console shows their times in (see :func:`clean_time_zone`)."""
     email = _clean_email(email)
+    full_name = _clean_full_name(full_name)
+    time_zone = clean_time_zone(time_zone)
     if actor is not None and not actor.is_org_admin:
         raise PermissionDenied("only organisation admins create users")
     if User.objects.filter(email__iexact=email).exists():
@@ -62,7 +102,8 @@ def create_user(
         user = User.objects.create_user(
             email,
             password,
-            full_name=full_name.strip()[:150],
+            full_name=full_name,
+            time_zone=time_zone,
             is_org_admin=is_org_admin,
             is_staff=is_org_admin,
             is_superuser=is_org_admin,
@@ -72,8 +113,50 @@ def create_user(
             source=source,
             action="user.create",
             obj=user,
-            after={"email": email, "is_org_admin": is_org_admin},
+            after={"email": email, "is_org_admin": is_org_admin, "time_zone": time_zone},
         )
+    return user
+
+
+def update_profile(
+    *,
+    user: User,
+    actor: User | None,
+    source: str,
+    full_name: str | None = None,
+    time_zone: str | None = None,
+) -> User:
+    """Change ``user``'s display name and/or time zone; a field left ``None`` stays as it is.
+
+    A person changes their own profile; an organisation admin may change anyone's (``actor=None`` is the
+    system). One audit row ``user.profile.update`` lists what changed, before and after; nothing changed, no
+    row. Returns ``user`` with the new values.
+    """
+    if actor is not None and actor.pk != user.pk and not actor.is_org_admin:
+        raise PermissionDenied("you can only change your own profile")
+    wanted: dict[str, str] = {}
+    if full_name is not None:
+        wanted["full_name"] = _clean_full_name(full_name)
+    if time_zone is not None:
+        wanted["time_zone"] = clean_time_zone(time_zone)
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        before = {
+            key: getattr(current, key) for key, value in wanted.items() if getattr(current, key) != value
+        }
+        after = {key: wanted[key] for key in before}
+        if after:
+            User.objects.filter(pk=user.pk).update(**after)
+            audit.record(
+                actor=actor,
+                source=source,
+                action="user.profile.update",
+                obj=current,
+                before=before,
+                after=after,
+            )
+    for key, value in wanted.items():
+        setattr(user, key, value)
     return user
 
 

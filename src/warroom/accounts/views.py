@@ -1,4 +1,4 @@
-"""Console pages for teams (members and roles) and the user's own API tokens."""
+"""Console pages for teams (members and roles), the user's own API tokens and their profile."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from warroom.accounts import selectors, services
-from warroom.accounts.forms import AddMemberForm, RoleChangeForm, TeamForm, TokenForm
+from warroom.accounts.forms import AddMemberForm, ProfileForm, RoleChangeForm, TeamForm, TokenForm
 from warroom.accounts.models import Team
 from warroom.catalog import selectors as catalog
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
@@ -185,3 +185,41 @@ def token_revoke(request: AuthedRequest, token_id: int) -> HttpResponse:
         return _tokens_page(request, status=exc.status)
     messages.success(request, f"Token {token.name} revoked. Anything using it is now refused.")
     return redirect("web:token-list")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# profile
+
+
+def _profile_page(
+    request: AuthedRequest, *, form: ProfileForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    if form is None:
+        form = ProfileForm(
+            initial={"full_name": user.full_name, "time_zone": user.time_zone}, current_zone=user.time_zone
+        )
+    return render(request, "accounts/profile.html", {"form": form}, status=status)
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def profile(request: AuthedRequest) -> HttpResponse:
+    """The user's display name and time zone; a POST saves them."""
+    if request.method == "GET":
+        return _profile_page(request)
+    form = ProfileForm(request.POST, current_zone=request.user.time_zone)
+    if not form.is_valid():
+        return _profile_page(request, form=form, status=400)
+    try:
+        user = services.update_profile(
+            user=request.user,
+            actor=request.user,
+            source=SOURCE,
+            full_name=form.cleaned_data["full_name"],
+            time_zone=form.cleaned_data["time_zone"],
+        )
+    except ServiceError as exc:
+        return _profile_page(request, form=form, status=form_error(form, exc))
+    messages.success(request, f"Profile saved. Times are shown in {user.time_zone}.")
+    return redirect("web:profile")

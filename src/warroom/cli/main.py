@@ -116,6 +116,9 @@ def manage(ctx: typer.Context) -> None:
 def user_create(
     email: str = typer.Option(..., "--email", help="The new user's email address (their login)."),
     name: str = typer.Option("", "--name", help="Full name."),
+    time_zone: str = typer.Option(
+        "UTC", "--time-zone", help="The IANA zone the console shows their times in, e.g. Europe/London."
+    ),
     admin: bool = typer.Option(False, "--admin", help="Make them an organisation admin."),
     team: str = typer.Option("", "--team", help="Add them to this team (slug)."),
     role: str = typer.Option("responder", "--role", help="Their role in --team."),
@@ -126,7 +129,7 @@ def user_create(
     ),
 ) -> None:
     """Create a user. The password is read from stdin (--password-stdin) or generated and printed once."""
-    args = ["warroom_user", "--email", email, "--name", name, "--role", role]
+    args = ["warroom_user", "--email", email, "--name", name, "--time-zone", time_zone, "--role", role]
     if admin:
         args.append("--admin")
     if team:

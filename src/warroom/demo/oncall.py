@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from warroom.accounts import services as accounts
 from warroom.accounts.models import Role, User
 from warroom.demo.data import PEOPLE, SERVICES
 from warroom.demo.world import World
@@ -131,6 +132,16 @@ def set_working_hours(world: World) -> None:
                 actor=person,
                 source="web",
             )
+
+
+def set_time_zones(world: World) -> None:
+    """Everyone in a team sees the console in the zone of their team's schedule, as they set it on their
+    profile page; the organisation admin keeps UTC."""
+    zones = {spec.team: spec.zone for spec in SCHEDULES}
+    for spec in PEOPLE:
+        if spec.team:
+            person = world.people[spec.key]
+            accounts.update_profile(user=person, actor=person, source="web", time_zone=zones[spec.team])
 
 
 def create_contact_methods(world: World, rng: random.Random) -> None:

@@ -691,6 +691,7 @@ def seed_demo(*, password: str, seed: int = 1042, now: datetime | None = None) -
             _create_services(world)
             demo_oncall.create_contact_methods(world, rng)
             demo_oncall.set_working_hours(world)
+            demo_oncall.set_time_zones(world)
             demo_oncall.create_schedules(world, setup)
             demo_oncall.create_policies(world)
             alerting.create_integrations(world)

@@ -79,7 +79,7 @@ urlpatterns = [
     path("alerts/<int:alert_id>/", alerts.alert_detail, name="alert-detail"),
     path("alerts/<int:alert_id>/acknowledge/", alerts.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<int:alert_id>/resolve/", alerts.alert_resolve, name="alert-resolve"),
-    # teams and tokens
+    # teams, profile and tokens
     path("teams/", accounts.team_list, name="team-list"),
     path("teams/<slug:slug>/", accounts.team_detail, name="team-detail"),
     path("teams/<slug:slug>/members/", accounts.team_member_add, name="team-member-add"),
@@ -89,6 +89,7 @@ urlpatterns = [
         accounts.team_member_remove,
         name="team-member-remove",
     ),
+    path("settings/profile/", accounts.profile, name="profile"),
     path("settings/tokens/", accounts.token_list, name="token-list"),
     path("settings/tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token-revoke"),
     path("priority-matrix/", views.priority_matrix, name="priority-matrix"),

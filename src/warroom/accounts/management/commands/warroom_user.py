@@ -19,6 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True)
         parser.add_argument("--name", default="")
+        parser.add_argument("--time-zone", default="UTC", help="IANA time zone, e.g. Europe/London.")
         parser.add_argument("--admin", action="store_true")
         parser.add_argument("--password-stdin", action="store_true")
         parser.add_argument("--team", default="")
@@ -39,6 +40,7 @@ class Command(BaseCommand):
                 email=options["email"],
                 password=password,
                 full_name=options["name"],
+                time_zone=options["time_zone"],
                 is_org_admin=options["admin"],
                 actor=None,
                 source="cli",
