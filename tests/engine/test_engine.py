@@ -65,14 +65,22 @@ def test_autoclose_closes_only_incidents_resolved_long_enough(world: World, sett
     with clock.frozen(T0):
         old = services.declare_incident(actor=world.bob, source="web", title="Old one", team=world.team_a)
         services.transition_incident(
-            incident=old, actor=world.bob, source="web", to="resolved",
-            resolution_code="permanent_fix", resolution_notes="Rolled back.",
+            incident=old,
+            actor=world.bob,
+            source="web",
+            to="resolved",
+            resolution_code="permanent_fix",
+            resolution_notes="Rolled back.",
         )
     with clock.frozen(T0 + timedelta(days=5)):
         recent = services.declare_incident(actor=world.bob, source="web", title="Recent", team=world.team_a)
         services.transition_incident(
-            incident=recent, actor=world.bob, source="web", to="resolved",
-            resolution_code="workaround", resolution_notes="Restarted.",
+            incident=recent,
+            actor=world.bob,
+            source="web",
+            to="resolved",
+            resolution_code="workaround",
+            resolution_notes="Restarted.",
         )
     registry.discover()
     with clock.frozen(T0 + timedelta(days=7, minutes=1)):
@@ -94,8 +102,12 @@ def test_autoclose_zero_days_turns_it_off(world: World, settings: object) -> Non
     with clock.frozen(T0):
         incident = services.declare_incident(actor=world.bob, source="web", title="Keep", team=world.team_a)
         services.transition_incident(
-            incident=incident, actor=world.bob, source="web", to="resolved",
-            resolution_code="permanent_fix", resolution_notes="Done.",
+            incident=incident,
+            actor=world.bob,
+            source="web",
+            to="resolved",
+            resolution_code="permanent_fix",
+            resolution_notes="Done.",
         )
     registry.discover()
     with clock.frozen(T0 + timedelta(days=400)):

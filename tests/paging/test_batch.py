@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from django.core import signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import World
 from tests.paging.conftest import declare, escalation, make_policy, run, timeline
 from warroom.lib import clock
+from warroom.lib.errors import ValidationFailed
 from warroom.notify.models import Category, Message
 from warroom.oncall import services as oncall
 from warroom.oncall.services import StepSpec, TargetSpec
@@ -82,3 +85,31 @@ def test_an_acknowledged_incident_in_the_batch_is_not_paged(world: World, now: d
     assert Page.objects.filter(incident=first).count() == 1
     assert not Page.objects.filter(incident=second).exists()
     assert escalation(second).status != "active"
+
+
+def test_ack_links_are_djangos_signed_tokens_and_survive_a_key_rotation(world: World, settings: Any) -> None:
+    """The batch signs with a cached key, but the tokens are Django's ``Signer`` tokens: Django's own signer
+    reads them, the link reader reads Django's, and a link signed before a key rotation still works while the old
+    key is in ``SECRET_KEY_FALLBACKS``."""
+    token = paging.make_ack_token(incident_id=7, user_id=world.bob.pk)
+    data = signing.Signer(salt=paging.ACK_SALT).unsign_object(token)
+    assert (data["i"], data["u"]) == (7, world.bob.pk)
+    stock = signing.Signer(salt=paging.ACK_SALT).sign_object(dict(data, n="from-django"))
+    assert paging.read_ack_token(stock) == paging.AckClaim(7, world.bob.pk, "from-django")
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-secret-key-" + "x" * 50, [old]
+    assert paging.read_ack_token(token).user_id == world.bob.pk
+    assert paging.make_ack_token(incident_id=7, user_id=world.bob.pk) != token
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(ValidationFailed, match="not valid"):
+        paging.read_ack_token(token)
+
+
+def test_a_batch_gives_a_person_one_link_per_incident(world: World, now: datetime) -> None:
+    step = paging._Step(clock.now())
+    first = step.ack_url(1, world.bob.pk)
+    assert step.ack_url(1, world.bob.pk) == first
+    assert len({first, step.ack_url(2, world.bob.pk), step.ack_url(1, world.alice.pk)}) == 3
+    assert first.startswith("http") and "/ack/" in first
+    claim = paging.read_ack_token(first.rstrip("/").rsplit("/", 1)[1])
+    assert (claim.incident_id, claim.user_id) == (1, world.bob.pk)

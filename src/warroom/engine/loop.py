@@ -5,6 +5,10 @@ On PostgreSQL each exclusive module (the default) runs under a session-level adv
 A module registered with ``exclusive=False`` (``paging.escalate``, ``notify.send``) takes no advisory lock: every
 engine runs it at once and they share its rows through ``FOR UPDATE SKIP LOCKED`` (ADR 0006).
 On SQLite exactly one engine runs (inside ``warroom serve``).
+
+A cycle waits for the next one until ``interval`` seconds after its start, unless a module returned
+:class:`~warroom.engine.registry.More` (it stopped with due work left): then the next cycle starts at once, and the
+modules before it in the order run first (``paging.escalate`` between two sending passes of ``notify.send``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class CycleReport:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     items: dict[str, int] = field(default_factory=dict)
+    #: modules that stopped with due work left (returned :class:`~warroom.engine.registry.More`)
+    more: list[str] = field(default_factory=list)
 
 
 def _lock_key(name: str) -> int:
@@ -74,9 +80,14 @@ def _run_module(mod: registry.Module, report: CycleReport) -> None:
         if locked:
             _release_module_lock(mod.name)
     report.ran.append(mod.name)
-    report.items[mod.name] = moved
+    report.items[mod.name] = int(moved)
+    if isinstance(moved, registry.More):
+        report.more.append(mod.name)
     ModuleState.objects.filter(name=mod.name).update(
-        last_started_at=started, last_finished_at=clock.now(), runs=F("runs") + 1, items=F("items") + moved
+        last_started_at=started,
+        last_finished_at=clock.now(),
+        runs=F("runs") + 1,
+        items=F("items") + int(moved),
     )
 
 
@@ -108,14 +119,16 @@ class Engine:
         while not self._stop.is_set():
             began = time.monotonic()
             close_old_connections()
+            more = False
             try:
                 report = run_cycle()
+                more = bool(report.more)
                 if report.failed:
                     log.warning("engine cycle had failures: %s", report.failed)
             except Exception:
                 log.exception("engine cycle failed")
             self.cycles += 1
-            self._stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
+            self._stop.wait(0.0 if more else max(0.0, self.interval - (time.monotonic() - began)))
         connection.close()
         log.info("engine stopped after %d cycles", self.cycles)
 

@@ -5,7 +5,8 @@
         ...
 
 A module advances every due row in bounded batches, each batch in one transaction, and returns how many rows it
-moved. It must be idempotent: a crash before commit is simply redone next cycle.
+moved. It must be idempotent: a crash before commit is simply redone next cycle. A module whose pass stops before
+it has done everything due returns :class:`More`, and the next cycle starts at once.
 
 By default a module is *exclusive*: on PostgreSQL the loop runs it under an advisory lock, so one engine process
 runs it at a time. A module whose every batch takes its rows ``FOR UPDATE SKIP LOCKED`` (and whose effects are
@@ -22,6 +23,15 @@ from datetime import datetime
 from django.utils.module_loading import autodiscover_modules
 
 ModuleFunc = Callable[[datetime], int]
+
+
+class More(int):
+    """What a module returns when it stopped with due work left (its pass is bounded: so many batches, so many
+    seconds): the rows it moved. The loop then starts its next cycle at once instead of waiting out the interval,
+    so the modules before it get their turn before it carries on (escalation does not wait behind a long sending
+    pass)."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)

@@ -273,3 +273,154 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """``count`` new primary keys of ``model`` (an auto-increment key), increasing, before its rows are inserted.
     Inside a transaction; on SQLite the transaction must hold the write lock (Warroom's start ``IMMEDIATE``)."""
     return RESERVE_IDS[db().vendor](model, count)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# rows as tuples of values, without model instances
+
+
+def _value_preparer(model_field: Any, wrapper: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """How to get one value of ``model_field`` ready for the database, as ``get_db_prep_save`` would, but handing
+    on unchanged the plain values that way hands on unchanged (:func:`_preparer`'s rule, for a value instead of a
+    row): strings, numbers, booleans and keys, and aware datetimes on PostgreSQL."""
+    prep = model_field.get_db_prep_save
+    if isinstance(model_field, _AS_IS) and not isinstance(model_field, models.JSONField):
+        plain = (str, int, bool)
+        return lambda value: value if value is None or type(value) in plain else prep(value, wrapper)
+    if isinstance(model_field, models.DateTimeField) and wrapper.vendor == "postgresql":
+        return lambda value: (
+            value if value is None or getattr(value, "tzinfo", None) is not None else prep(value, wrapper)
+        )
+    return lambda value: prep(value, wrapper)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """An insert of tuples: the columns whose values differ per row (from the tuple, or a fresh default per row)
+    travel as one array each; those that take a constant default as one value each."""
+
+    insert: str
+    #: per array column: (index in the tuple, or -1 for a default made per row; preparer; field)
+    per_row: list[tuple[int, Callable[[Any], Any], Any]]
+    #: per constant column: (preparer, field)
+    constant: list[tuple[Callable[[Any], Any], Any]]
+
+    @classmethod
+    def of(cls, model: type[models.Model], names: tuple[str, ...]) -> _Layout:
+        opts = model._meta
+        wrapper = db()
+        index = {name: n for n, name in enumerate(names)}
+        if len(index) != len(names):
+            raise ValueError(f"a name is given twice: {names}")
+        per_row: list[tuple[int, Callable[[Any], Any], Any]] = []
+        constant: list[tuple[Callable[[Any], Any], Any]] = []
+        for f in opts.concrete_fields:
+            # a foreign key by its attribute name only (``user_id``): the value is a key, never an instance
+            at = index.pop(f.attname, -1) if f.is_relation else index.pop(f.name, -1)
+            if getattr(f, "generated", False) or (at < 0 and f.primary_key and isinstance(f, AutoFieldMixin)):
+                continue
+            automatic = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            if automatic or type(f).pre_save not in _PLAIN_PRE_SAVE:
+                raise TypeError(
+                    f"{opts.label}.{f.name} computes its value when saved: insert instances instead"
+                )
+            prepare = _value_preparer(f, wrapper)
+            if at >= 0 or (
+                f.has_default() and callable(f.default)
+            ):  # uuid4, dict ...: one per row, as instances
+                per_row.append((at, prepare, f))
+            else:
+                constant.append((prepare, f))
+        if index:
+            raise ValueError(f"{opts.label} has no field {', '.join(index)}")
+        if not per_row:
+            raise ValueError("name at least one field")
+        quote = wrapper.ops.quote_name
+        columns = ", ".join(
+            quote(column(f)) for f in [*(f for _, _, f in per_row), *(f for _, f in constant)]
+        )
+        arrays = ", ".join(f"%b::{f.db_type(wrapper)}[]" for _, _, f in per_row)
+        values = ", ".join(["v.*", *(f"%b::{f.db_type(wrapper)}" for _, f in constant)])
+        insert = f"INSERT INTO {quote(opts.db_table)} ({columns}) SELECT {values} FROM unnest({arrays}) AS v"  # noqa: S608
+        return cls(insert, per_row, constant)
+
+    def params(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """The parameters of :attr:`insert` in their order in it: one value per constant column (in the select
+        list), then one list of database values per array column (in ``unnest``)."""
+        given = list(zip(*rows, strict=True))
+        out: list[Any] = [prepare(f.get_default()) for prepare, f in self.constant]
+        for at, prepare, f in self.per_row:
+            if at >= 0:
+                out.append([prepare(value) for value in given[at]])
+            else:
+                out.append([prepare(f.get_default()) for _ in rows])
+        return out
+
+
+_LAYOUTS: dict[tuple[type[models.Model], tuple[str, ...], str], _Layout] = {}
+
+
+def insert_values(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    skip_conflicts: bool = False,
+) -> None:
+    """Insert rows given as tuples, without building a model instance per row: ``rows[i][j]`` is the value of the
+    field named ``names[j]`` (a foreign key by its attribute name, such as ``user_id``), as the model's
+    attribute would hold it (a key for a foreign key, an aware datetime, a dict for JSON). Fields not named get
+    their default, as ``model(**values)`` would give them; an automatic primary key not named is assigned by the
+    database and not read back. ``skip_conflicts``: a row that breaks a unique constraint is skipped (``ON CONFLICT
+    DO NOTHING``), as with :func:`insert_new`.
+
+    On PostgreSQL one ``INSERT … SELECT … FROM unnest(<one binary array per column>)`` whatever the number of rows,
+    a column whose default is a constant sent once (measured on 500 outbox rows: a quarter of the CPU time of
+    :func:`insert_new` with its instances); elsewhere ``bulk_create`` of instances built from the tuples. Errors
+    are Django's (``IntegrityError`` ...). Fields that compute their value when saved (``auto_now``) are refused:
+    insert instances for those."""
+    if not rows:
+        return
+    wrapper = db()
+    key = (model, tuple(names), wrapper.alias)
+    layout = _LAYOUTS.get(key) or _LAYOUTS.setdefault(key, _Layout.of(model, tuple(names)))
+    if wrapper.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            [model(**dict(zip(names, row, strict=True))) for row in rows],
+            ignore_conflicts=skip_conflicts,
+            batch_size=1000,
+        )
+        return
+    sql = layout.insert + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
+    # Django's exceptions (IntegrityError ...), as from its own cursors
+    with wrapper.wrap_database_errors, psycopg.Cursor(raw_connection()) as raw:
+        raw.execute(sql, layout.params(rows))
+
+
+def update_values(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """:func:`set_many` (each row is ``(pk, *values)`` for ``names``) with :func:`insert_values`'s way with values
+    on PostgreSQL: plain values handed on as they are, binary arrays. Returns how many rows were updated."""
+    if not rows:
+        return 0
+    wrapper = db()
+    if wrapper.vendor != "postgresql":
+        return set_many(model, list(names), [tuple(row) for row in rows])
+    quote = wrapper.ops.quote_name
+    opts = model._meta
+    every: list[Any] = [opts.pk, *(opts.get_field(name) for name in names)]
+    preparers = [_value_preparer(f, wrapper) for f in every]
+    columns = [
+        [prepare(value) for value in values]
+        for prepare, values in zip(preparers, zip(*rows, strict=True), strict=True)
+    ]
+    table = quote(opts.db_table)
+    sets = ", ".join(f"{quote(column(f))} = v.c{index}" for index, f in enumerate(every) if index)
+    aliases = ", ".join(f"c{index}" for index in range(len(every)))
+    arrays = ", ".join(f"%b::{f.db_type(wrapper)}[]" for f in every)
+    sql = (
+        f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({aliases}) "  # noqa: S608
+        f"WHERE {table}.{quote(column(opts.pk))} = v.c0"
+    )
+    with wrapper.wrap_database_errors, psycopg.Cursor(raw_connection()) as raw:
+        raw.execute(sql, columns)
+        return max(raw.rowcount, 0)

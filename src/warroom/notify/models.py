@@ -180,11 +180,18 @@ class Message(models.Model):
     incident's later rungs).
     """
 
+    # The keys' own indexes are left out where a composite index below starts with the key (every index is
+    # written on every insert, and on every status change: docs/performance.md, "Escalation").
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_messages"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_messages", db_index=False
     )
     contact_method = models.ForeignKey(
-        ContactMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        ContactMethod,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     target = models.CharField(max_length=200, help_text="The contact method as it was shown, for the log.")
@@ -206,7 +213,7 @@ class Message(models.Model):
         default=1, help_text="How many notifications this one carries."
     )
     bundled_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled", db_index=False
     )
     provider_id = models.CharField(max_length=200, blank=True)
     last_error = models.TextField(blank=True)
@@ -228,6 +235,11 @@ class Message(models.Model):
             ),
             models.Index(fields=["contact_method", "status"], name="notify_msg_contact_status"),
             models.Index(fields=["user", "-created_at"], name="notify_msg_user_recent"),
+            models.Index(
+                fields=["bundled_into"],
+                condition=models.Q(bundled_into__isnull=False),
+                name="notify_msg_bundled_into",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

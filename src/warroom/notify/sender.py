@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from warroom.engine.registry import More
 from warroom.integrations import registry
 from warroom.integrations.base import Channel, ChannelError, Contact, Delivery, SendResult
 from warroom.integrations.base import Message as ChannelMessage
@@ -61,6 +63,10 @@ LEASE = timedelta(minutes=2)
 CALL_BUDGET = timedelta(seconds=30)
 BATCH = 200
 MAX_BATCHES = 20
+#: a pass takes no new batch after this many seconds: the messages due meanwhile wait for the next cycle, which
+#: starts at once (:class:`~warroom.engine.registry.More`) and runs escalation first, so pages enqueued during a
+#: long pass are not held behind it
+PASS_SECONDS = 1.0
 #: at-least-once messages of a batch in flight at once (threads of one sender)
 WORKERS = 32
 #: the most due messages of the batch's destinations looked at for bundling in one lease
@@ -105,14 +111,20 @@ def backoff(number: int, retry_after: float | None = None) -> timedelta:
 
 
 def run(now: datetime) -> int:
-    """One pass: expire leases, then lease and deliver due messages in batches. Returns the rows moved."""
+    """One pass: expire leases, then lease and deliver due messages in batches, for up to :data:`PASS_SECONDS`
+    (at least one batch) and :data:`MAX_BATCHES`. Returns the rows moved; as
+    :class:`~warroom.engine.registry.More` when the pass stopped at one of those bounds (the engine then runs
+    its next cycle at once, escalation first, and this pass carries on there)."""
     moved = expire_leases(now)
+    began = time.monotonic()
     for _ in range(MAX_BATCHES):
         leased, touched = lease(clock.now(), limit=BATCH)
         moved += touched
         if touched == 0 or not deliver(leased):
+            return moved
+        if time.monotonic() - began >= PASS_SECONDS:
             break
-    return moved
+    return More(moved)
 
 
 # ---------------------------------------------------------------------------------------------------------------

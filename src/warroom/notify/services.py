@@ -12,7 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.db import IntegrityError, transaction
 
@@ -608,6 +608,33 @@ def _checked(
     return subject, _clean_context(context)
 
 
+def _usable(
+    user: User, urgency: str, rules: list[NotificationRule]
+) -> tuple[list[NotificationRule], list[str]]:
+    """The rules of ``user`` for ``urgency`` that give outbox rows, and why the others give none."""
+    usable: list[NotificationRule] = []
+    skipped: list[str] = []
+    for rule in rules:
+        method = rule.contact_method
+        channel = registry.get(method.kind)
+        if method.disabled:
+            skipped.append(f"{method.name}: disabled ({method.disabled_reason or 'by its owner'})")
+        elif method.verified_at is None:
+            skipped.append(f"{method.name}: not verified")
+        elif not channel.configured():
+            skipped.append(f"{method.name}: {channel.not_configured_reason()}")
+        else:
+            usable.append(rule)
+    if not rules:
+        skipped.append(f"{user.display_name} has no {urgency}-urgency notification rules")
+    return usable, skipped
+
+
+def _rung_key(dedup_key: str, rule: NotificationRule) -> str:
+    """The dedup key of one rung: ``"<dedup_key>|<contact method id>|<delay>"``."""
+    return f"{dedup_key}|{rule.contact_method_id}|{rule.delay_minutes}"
+
+
 def _expand(
     *,
     user: User,
@@ -623,37 +650,56 @@ def _expand(
     now: datetime,
 ) -> tuple[list[Message], list[str]]:
     """The outbox rows ``user``'s ``rules`` give for one logical message, and why some rules gave none."""
+    usable, skipped = _usable(user, urgency, rules)
     rows: list[Message] = []
-    skipped: list[str] = []
-    for rule in rules:
-        method = rule.contact_method
-        channel = registry.get(method.kind)
-        if method.disabled:
-            skipped.append(f"{method.name}: disabled ({method.disabled_reason or 'by its owner'})")
-        elif method.verified_at is None:
-            skipped.append(f"{method.name}: not verified")
-        elif not channel.configured():
-            skipped.append(f"{method.name}: {channel.not_configured_reason()}")
-        else:
-            due_at, note = _due(begin + timedelta(minutes=rule.delay_minutes), rule, window)
-            rows.append(
-                _message_row(
-                    method=method,
-                    category=Category.NOTIFICATION,
-                    urgency=urgency,
-                    subject=subject,
-                    body=body or "",
-                    context=context,
-                    dedup_key=f"{dedup_key}|{method.pk}|{rule.delay_minutes}",
-                    group=group,
-                    due_at=due_at,
-                    now=now,
-                    note=note,
-                )
+    for rule in usable:
+        due_at, note = _due(begin + timedelta(minutes=rule.delay_minutes), rule, window)
+        rows.append(
+            _message_row(
+                method=rule.contact_method,
+                category=Category.NOTIFICATION,
+                urgency=urgency,
+                subject=subject,
+                body=body or "",
+                context=context,
+                dedup_key=_rung_key(dedup_key, rule),
+                group=group,
+                due_at=due_at,
+                now=now,
+                note=note,
             )
-    if not rules:
-        skipped.append(f"{user.display_name} has no {urgency}-urgency notification rules")
+        )
     return rows, skipped
+
+
+@overload
+def enqueue(
+    *,
+    user: User,
+    urgency: str,
+    subject: str,
+    body: str = "",
+    context: dict[str, Any] | None = None,
+    dedup_key: str,
+    group: str = "",
+    start: datetime | None = None,
+    into: None = None,
+) -> Enqueued: ...
+
+
+@overload
+def enqueue(
+    *,
+    user: User,
+    urgency: str,
+    subject: str,
+    body: str = "",
+    context: dict[str, Any] | None = None,
+    dedup_key: str,
+    group: str = "",
+    start: datetime | None = None,
+    into: Batch,
+) -> Queued: ...
 
 
 def enqueue(
@@ -667,7 +713,7 @@ def enqueue(
     group: str = "",
     start: datetime | None = None,
     into: Batch | None = None,
-) -> Enqueued:
+) -> Enqueued | Queued:
     """Expand ``user``'s notification rules for ``urgency`` into outbox rows, in the caller's transaction.
 
     Each rule (contact method, delay) gives one row due at ``start`` (default: now) plus the rule's delay, keyed
@@ -681,7 +727,8 @@ def enqueue(
     saying so; without working hours it is due at once like any other rule.
 
     With ``into`` (a :class:`Batch`), the rows are added to that batch instead, to be inserted with everyone
-    else's by :meth:`Batch.flush` (one query for everyone's rules, one insert); see :class:`Batch`.
+    else's by :meth:`Batch.flush` (one query for everyone's rules, one insert), and what was asked for is
+    returned as a :class:`Queued`; see :class:`Batch`.
     """
     if into is not None:
         return into.add(
@@ -726,20 +773,59 @@ def enqueue(
     return Enqueued(messages=messages, skipped=skipped)
 
 
+@dataclass(frozen=True)
+class Queued:
+    """What :meth:`Batch.add` did: how many outbox rows it asked for (a row whose dedup key exists already is not
+    inserted again), and why some of the person's rules produced nothing. ``reachable`` means what
+    :attr:`Enqueued.reachable` means."""
+
+    rows: int
+    skipped: list[str]
+
+    @property
+    def reachable(self) -> bool:
+        return self.rows > 0
+
+
+#: the fields :meth:`Batch.add` gives each outbox row, in order (the others take their defaults), then
+#: ``created_at``, stamped by :meth:`Batch.flush`
+_BATCH_FIELDS = (
+    "user_id",
+    "contact_method_id",
+    "kind",
+    "target",
+    "category",
+    "urgency",
+    "subject",
+    "body",
+    "context",
+    "dedup_key",
+    "group",
+    "delivery_id",
+    "due_at",
+    "next_attempt_at",
+    "note",
+    "created_at",
+)
+_NOTIFICATION = Category.NOTIFICATION.value
+
+
 class Batch:
     """The batch form of :func:`enqueue`, for an engine step that pages many people in one transaction.
 
     :meth:`prefetch` loads the rules (and working hours) of many people in one query each; :meth:`add` expands
     one logical message exactly as :func:`enqueue` does (same dedup keys, same skipped reasons, same due times)
     without touching the outbox; :meth:`flush` inserts every row in one ``INSERT … ON CONFLICT DO NOTHING``, in
-    the caller's transaction. The :class:`Enqueued` that :meth:`add` returns lists the rows asked for (a row whose
-    dedup key exists already is not inserted again, and keeps its own id); ``reachable`` means the same as
-    :func:`enqueue`'s. Throttling and bundling happen when sending, as for :func:`enqueue`."""
+    the caller's transaction. The rows are kept as tuples of values (:func:`warroom.lib.bulk.insert_values`),
+    not model instances. Which of a person's rules are usable is worked out once per batch (contact methods do
+    not change under a batch: its caller's transaction reads them once). Throttling and bundling happen when
+    sending, as for :func:`enqueue`."""
 
     def __init__(self) -> None:
         self._rules: dict[int, dict[str, list[NotificationRule]]] = {}
         self._windows: dict[int, Window | None] = {}
-        self.rows: list[Message] = []
+        self._usable: dict[tuple[int, str], tuple[list[NotificationRule], list[str]]] = {}
+        self.rows: list[tuple[Any, ...]] = []
 
     def prefetch(self, user_ids: set[int] | list[int]) -> None:
         wanted = [pk for pk in set(user_ids) if pk not in self._rules]
@@ -761,6 +847,14 @@ class Batch:
         for hours in WorkingHours.objects.filter(user_id__in=holding):
             self._windows[hours.user_id] = window_of(hours)
 
+    def _usable_rules(self, user: User, urgency: str) -> tuple[list[NotificationRule], list[str]]:
+        key = (user.pk, urgency)
+        found = self._usable.get(key)
+        if found is None:
+            self.prefetch([user.pk])
+            found = self._usable[key] = _usable(user, urgency, self._rules[user.pk].get(urgency, []))
+        return found
+
     def add(
         self,
         *,
@@ -772,39 +866,48 @@ class Batch:
         dedup_key: str,
         group: str = "",
         start: datetime | None = None,
-    ) -> Enqueued:
+    ) -> Queued:
         subject, clean_context = _checked(urgency, subject, body, context, dedup_key, group)
         now = clock.now()
         if not user.is_active:
-            return Enqueued(messages=[], skipped=[f"{user.display_name} is deactivated"])
-        self.prefetch([user.pk])
-        rules = self._rules[user.pk].get(urgency, [])
-        window = self._windows.get(user.pk) if any(r.working_hours_only for r in rules) else None
-        rows, skipped = _expand(
-            user=user,
-            urgency=urgency,
-            rules=rules,
-            window=window,
-            subject=subject,
-            body=body,
-            context=clean_context,
-            dedup_key=dedup_key,
-            group=group,
-            begin=start or now,
-            now=now,
-        )
-        self.rows.extend(rows)
-        return Enqueued(messages=rows, skipped=skipped)
+            return Queued(rows=0, skipped=[f"{user.display_name} is deactivated"])
+        usable, skipped = self._usable_rules(user, urgency)
+        window = self._windows.get(user.pk) if any(r.working_hours_only for r in usable) else None
+        begin = start or now
+        subject, body = subject[:SUBJECT_MAX], body or ""
+        for rule in usable:
+            method = rule.contact_method
+            due_at, note = _due(begin + timedelta(minutes=rule.delay_minutes), rule, window)
+            self.rows.append(
+                (
+                    method.user_id,
+                    method.pk,
+                    method.kind,
+                    method.display,
+                    _NOTIFICATION,
+                    urgency,
+                    subject,
+                    body,
+                    clean_context,
+                    _rung_key(dedup_key, rule),
+                    group,
+                    new_delivery_id(),
+                    due_at,
+                    due_at,
+                    note[:300],
+                )
+            )
+        return Queued(rows=len(usable), skipped=list(skipped))
 
     def flush(self) -> int:
         """Insert the rows added so far (stamped with the insert time); returns how many were asked for."""
         if not self.rows:
             return 0
         now = clock.now()
-        for row in self.rows:
-            row.created_at = now
-        with transaction.atomic():
-            bulk.insert_new(Message, self.rows)
+        with transaction.atomic(savepoint=False):  # in the caller's transaction: no savepoint of its own
+            bulk.insert_values(
+                Message, _BATCH_FIELDS, [(*row, now) for row in self.rows], skip_conflicts=True
+            )
         count, self.rows = len(self.rows), []
         return count
 

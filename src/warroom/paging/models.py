@@ -64,7 +64,8 @@ class Page(models.Model):
     nobody twice. ``reachable`` is false when the person had no working way to be notified (``note`` says why)."""
 
     escalation = models.ForeignKey(IncidentEscalation, on_delete=models.CASCADE, related_name="pages")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    # no index of its own: ``paging_page_once`` starts with it
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     epoch = models.PositiveIntegerField()
     loop = models.PositiveIntegerField()

@@ -13,6 +13,8 @@ transaction as the escalation's move, so a batch redone after a crash, or a seco
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.encoding import force_bytes
 
 from warroom.accounts.models import User
 from warroom.audit import services as audit
@@ -119,25 +122,47 @@ def _save(esc: IncidentEscalation, now: datetime, **values: Any) -> None:
     esc.version += 1
 
 
+#: the fields of the ``Page`` and timeline rows a batch inserts (:func:`warroom.lib.bulk.insert_values`)
+_PAGE_FIELDS = (
+    "escalation_id",
+    "incident_id",
+    "user_id",
+    "epoch",
+    "loop",
+    "step_index",
+    "via",
+    "reachable",
+    "note",
+    "at",
+)
+_LINE_FIELDS = ("incident_id", "at", "actor_id", "source", "kind", "field", "message")
+_PAGING_LINE = (None, SOURCE, EntryKind.LINK.value, "paging")
+
+
 class _Step:
     """The effects of advancing a batch of escalations (all locked by the caller, incident row first), gathered
     in memory and written by :meth:`flush` in a few bulk statements inside the caller's transaction: the outbox
     rows (:class:`warroom.notify.services.Batch`, the same dedup keys as ``notify.enqueue``), the ``Page`` rows
-    (unique per incident, epoch, round, step and person), the timeline lines, and the escalations' moves.
+    (unique per incident, epoch, round, step and person), the timeline lines, and the escalations' moves. Rows
+    are kept as tuples of values, not model instances.
 
     Per batch, each policy's plan is loaded once and each step resolved once (every escalation of the batch is
-    advanced at the same instant ``now``, so a schedule's on-call answer is the same for all of them)."""
+    advanced at the same instant ``now``, so a schedule's on-call answer is the same for all of them), and each
+    person gets one acknowledge link per incident."""
 
     _FIELDS = ("status", "step_index", "loop", "next_at", "snoozed_until", "updated_at", "version")
 
     def __init__(self, now: datetime) -> None:
         self.now = now
         self.outbox = notify.Batch()
-        self.pages: list[Page] = []
-        self.lines: list[tuple[Incident, str]] = []
+        self.pages: list[tuple[Any, ...]] = []
+        self.lines: list[tuple[int, str]] = []
         self.moved: dict[int, IncidentEscalation] = {}
         self._plans: dict[int, Plan] = {}
         self._people: dict[tuple[int, int], list[oncall.Resolved]] = {}
+        self._ack_urls: dict[tuple[int, int], str] = {}
+        self._signer = _signer()
+        self.base = str(settings.WARROOM_BASE_URL).rstrip("/")
 
     def preload(self, escalations: list[IncidentEscalation]) -> None:
         """Load every policy the batch follows, with its steps, in three queries (not two per policy)."""
@@ -165,8 +190,19 @@ class _Step:
             self._people[key] = plan.steps[step][1](at=self.now)
         return self._people[key]
 
+    def ack_url(self, incident_id: int, user_id: int) -> str:
+        """The acknowledge link of ``user_id`` for ``incident_id``: one per person and incident in a batch (a
+        second page of the same person in the same batch carries the same single-use link)."""
+        key = (incident_id, user_id)
+        url = self._ack_urls.get(key)
+        if url is None:
+            token = _ack_token(self._signer, incident_id=incident_id, user_id=user_id)
+            head, tail = _ack_path()
+            url = self._ack_urls[key] = f"{self.base}{head}{token}{tail}"
+        return url
+
     def timeline(self, incident: Incident, message: str) -> None:
-        self.lines.append((incident, message))
+        self.lines.append((incident.pk, message))
 
     def save(self, esc: IncidentEscalation, **values: Any) -> None:
         """Move ``esc`` (locked by the caller, so its version cannot change before :meth:`flush`)."""
@@ -179,28 +215,19 @@ class _Step:
     def flush(self) -> None:
         now = self.now
         self.outbox.flush()
-        bulk.insert_new(Page, self.pages)
+        bulk.insert_values(Page, _PAGE_FIELDS, self.pages, skip_conflicts=True)
         if self.lines:
-            bulk.insert(
-                TimelineEntry,
-                [
-                    TimelineEntry(
-                        incident=incident,
-                        at=now,
-                        actor=None,
-                        source=SOURCE,
-                        kind=EntryKind.LINK,
-                        field="paging",
-                        message=message,
-                    )
-                    for incident, message in self.lines
-                ],
+            bulk.insert_values(
+                TimelineEntry, _LINE_FIELDS, [(pk, now, *_PAGING_LINE, message) for pk, message in self.lines]
             )
-            bulk.set_many(Incident, ["updated_at"], [(pk, now) for pk in {i.pk for i, _ in self.lines}])
+            bulk.update_values(Incident, ["updated_at"], [(pk, now) for pk in {pk for pk, _ in self.lines}])
         if self.moved:
-            escalations = list(self.moved.values())
-            updated = bulk.save_fields(IncidentEscalation, escalations, list(self._FIELDS))
-            if updated != len(escalations):
+            updated = bulk.update_values(
+                IncidentEscalation,
+                self._FIELDS,
+                [(esc.pk, *(getattr(esc, name) for name in self._FIELDS)) for esc in self.moved.values()],
+            )
+            if updated != len(self.moved):
                 raise Conflict("an escalation of the batch disappeared meanwhile", field="version")
         self.pages, self.lines, self.moved = [], [], {}
 
@@ -225,13 +252,6 @@ def _ack_path() -> tuple[str, str]:
     return head, tail
 
 
-def _ack_url(incident: Incident, user: User) -> str:
-    token = make_ack_token(incident_id=incident.pk, user_id=user.pk)
-    base = str(settings.WARROOM_BASE_URL).rstrip("/")
-    head, tail = _ack_path()
-    return f"{base}{head}{token}{tail}"
-
-
 def _page_person(
     batch: _Step,
     esc: IncidentEscalation,
@@ -239,39 +259,39 @@ def _page_person(
     who: oncall.Resolved,
     step: int,
     loop: int,
-) -> notify.Enqueued:
-    base = str(settings.WARROOM_BASE_URL).rstrip("/")
-    now = batch.now
+) -> notify.Queued:
+    base = batch.base
+    user = who.user
     result = notify.enqueue(
         into=batch.outbox,
-        user=who.user,
+        user=user,
         urgency=urgency_for(incident),
         subject=f"{incident.ref} {incident.title}",
         body=f"{incident.ref} P{incident.priority}: {incident.title}\nYou are paged as {who.via}.",
         context={
             "url": f"{base}/incidents/{incident.number}/",
-            "ack_url": _ack_url(incident, who.user),
+            "ack_url": batch.ack_url(incident.pk, user.pk),
             "incident": incident.ref,
             "incident_number": incident.number,
             "priority": incident.priority,
             "reply_hint": reply_hint(incident),
         },
-        dedup_key=f"page:{incident.pk}:{esc.epoch}:{loop}:{step}:{who.user.pk}",
+        dedup_key=f"page:{incident.pk}:{esc.epoch}:{loop}:{step}:{user.pk}",
         group=group_of(incident.pk),
-        start=now,
+        start=batch.now,
     )
     batch.pages.append(
-        Page(
-            escalation=esc,
-            incident=incident,
-            user=who.user,
-            epoch=esc.epoch,
-            loop=loop,
-            step_index=step,
-            via=who.via[:200],
-            reachable=result.reachable,
-            note="; ".join(result.skipped)[:500],
-            at=now,
+        (
+            esc.pk,
+            incident.pk,
+            user.pk,
+            esc.epoch,
+            loop,
+            step,
+            who.via[:200],
+            result.reachable,
+            "; ".join(result.skipped)[:500],
+            batch.now,
         )
     )
     return result
@@ -674,18 +694,36 @@ class AckClaim:
     nonce: str
 
 
+@cache
+def _hmac_key(salt: bytes | str, secret: bytes | str, algorithm: str) -> bytes:
+    """The HMAC key Django's ``salted_hmac`` derives from a salt and a secret (a hash of the two)."""
+    derived: bytes = getattr(hashlib, algorithm)(force_bytes(salt) + force_bytes(secret)).digest()
+    return derived
+
+
+class _AckSigner(signing.Signer):
+    """Django's :class:`~django.core.signing.Signer`, the same tokens, but the HMAC key derived from the salt and
+    each secret key once per process instead of once per signature, and the HMAC computed in one call."""
+
+    def signature(self, value: bytes | str, key: bytes | str | None = None) -> str:
+        derived = _hmac_key(force_bytes(self.salt) + b"signer", key or self.key, self.algorithm)
+        return signing.b64_encode(hmac.digest(derived, force_bytes(value), self.algorithm)).decode()
+
+
 def _signer() -> signing.Signer:
-    return signing.Signer(salt=ACK_SALT)
+    return _AckSigner(salt=ACK_SALT)
+
+
+def _ack_token(signer: signing.Signer, *, incident_id: int, user_id: int) -> str:
+    issued = int(clock.now().timestamp())
+    return signer.sign_object({"i": incident_id, "u": user_id, "t": issued, "n": secrets.token_urlsafe(16)})
 
 
 def make_ack_token(*, incident_id: int, user_id: int) -> str:
     """A signed token naming the incident, the person, its issue time (read from :mod:`warroom.lib.clock`, so
     tests drive expiry with the clock) and a random nonce; valid ``WARROOM_ACK_LINK_MINUTES`` (60) and usable once
     (the nonce is recorded when used)."""
-    issued = int(clock.now().timestamp())
-    return _signer().sign_object(
-        {"i": incident_id, "u": user_id, "t": issued, "n": secrets.token_urlsafe(16)}
-    )
+    return _ack_token(_signer(), incident_id=incident_id, user_id=user_id)
 
 
 def read_ack_token(token: str) -> AckClaim:
