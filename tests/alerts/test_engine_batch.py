@@ -19,6 +19,7 @@ from tests.alerts.conftest import make_integration
 from tests.conftest import World
 from warroom.alerts import engine
 from warroom.alerts.models import Alert, IntakeEvent, Integration, MaintenanceWindow
+from warroom.engine.registry import More
 from warroom.incidents.models import Incident, TimelineEntry
 from warroom.lib import bulk, clock
 
@@ -259,3 +260,35 @@ def test_a_cycle_takes_the_backlog_oldest_first_across_gaps_in_the_ids(
     # the first alert opened the incident; the others joined it in arrival order
     assert Alert.objects.get(summary="alert 0").opened_incident
     assert Incident.objects.count() == 1
+
+
+def test_a_cycle_that_stops_with_a_backlog_asks_for_the_next_cycle_at_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``alerts.process`` stops after ``MAX_BATCHES`` batches; with events left it says so (``More``), and the
+    engine loop starts the next cycle without waiting out its interval."""
+    monkeypatch.setattr(engine, "BATCH", 5)
+    monkeypatch.setattr(engine, "MAX_BATCHES", 2)
+    integration = make_integration(world, "webhook", grouping="window").integration
+    IntakeEvent.objects.bulk_create(
+        [
+            IntakeEvent(
+                integration=integration,
+                received_at=T0 + timedelta(seconds=n),
+                action="trigger",
+                dedup_key=f"k{n}",
+                fields={"summary": f"alert {n}", "severity": "error"},
+                payload={},
+                status="pending",
+            )
+            for n in range(13)
+        ]
+    )
+    now = T0 + timedelta(minutes=5)
+    with clock.frozen(now):
+        first = engine.process(now)
+        assert (first, isinstance(first, More)) == (10, True)
+        assert IntakeEvent.objects.filter(status="pending").count() == 3
+        second = engine.process(now)
+    assert (second, isinstance(second, More)) == (3, False)
+    assert not IntakeEvent.objects.filter(status="pending").exists()

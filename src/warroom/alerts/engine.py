@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +43,7 @@ from warroom.alerts.models import (
 from warroom.alerts.services import active_maintenance
 from warroom.catalog.models import Service
 from warroom.engine import registry
+from warroom.engine.registry import More
 from warroom.incidents import services as incidents
 from warroom.incidents.models import EntryKind, Incident, TimelineEntry
 from warroom.incidents.services import TITLE_MAX
@@ -53,21 +55,24 @@ log = logging.getLogger("warroom.alerts.engine")
 
 BATCH = 500
 _ALERT = Maker(Alert)  # the batch path builds thousands of these a second (see warroom.lib.rows)
-_TIMELINE_ENTRY = Maker(TimelineEntry)
+_ALERT_FIELDS = tuple(f.attname for f in Alert._meta.concrete_fields)
+_alert_row = operator.attrgetter(*_ALERT_FIELDS)  # an alert's values, as bulk.insert_values takes them
 MAX_BATCHES = 20  # at most 10,000 events per cycle, so one module never holds the cycle for long
 SOURCE = "engine"
 
 
 @registry.module("alerts.process", order=10)
 def process(now: datetime) -> int:
-    """Process pending intake events, oldest first, up to ``MAX_BATCHES`` batches; returns how many."""
+    """Process pending intake events, oldest first, up to ``MAX_BATCHES`` batches; returns how many, as
+    :class:`~warroom.engine.registry.More` when it stopped at that bound with events left (a storm's backlog):
+    the engine then starts its next cycle at once instead of waiting out its interval."""
     total = 0
     for _ in range(MAX_BATCHES):
         done = process_batch(now, limit=BATCH)
         total += done
         if not done:  # a short batch may only mean a gap in the ids (see _pending): go on until none is left
-            break
-    return total
+            return total
+    return More(total)
 
 
 # How far past the oldest pending event a batch looks (ids), as a multiple of the batch size. See _pending.
@@ -544,10 +549,12 @@ class _Batch:
             for alert, pk in zip(alerts, bulk.reserve_ids(Alert, len(alerts)), strict=True):
                 alert.pk = pk
             self.lookups.prefetch(self.new)
-            lines: list[TimelineEntry] = []
+            lines: list[_Line] = []
             for alert in alerts:
                 self.place(alert, lines)
-            bulk.insert(Alert, alerts)
+            bulk.insert_values(Alert, _ALERT_FIELDS, [_alert_row(alert) for alert in alerts])
+            for alert in alerts:
+                alert._state.adding = False  # saved: a later save() updates it
             _record_alerts(lines)
             self.new = []
         if self.bumped:
@@ -556,7 +563,7 @@ class _Batch:
             )
             self.bumped = {}
 
-    def place(self, alert: Alert, lines: list[TimelineEntry]) -> None:
+    def place(self, alert: Alert, lines: list[_Line]) -> None:
         integration = alert.integration
         if alert.service_id in self.maintained:
             window = active_maintenance(alert.service_id, alert.first_seen)
@@ -565,19 +572,10 @@ class _Batch:
                 return
         incident, line = _place(alert, integration, self.lookups)
         self.lookups.placed(alert, integration)
-        lines.append(
-            _TIMELINE_ENTRY(
-                incident_id=incident.pk,
-                at=alert.first_seen,
-                source=SOURCE,
-                kind=EntryKind.LINK,
-                field="alert",
-                message=line(),
-            )
-        )
+        lines.append((incident.pk, alert.first_seen, SOURCE, EntryKind.LINK.value, "alert", line()))
 
     def write_events(self) -> None:
-        bulk.set_many(
+        bulk.update_values(
             IntakeEvent,
             ["status", "reason", "processed_at", "alert"],
             [
@@ -601,14 +599,19 @@ def _added(alert: Alert, count: int) -> str:
     return f"added to open alert {alert.pk} (seen {count} times)"
 
 
-def _record_alerts(lines: list[TimelineEntry]) -> None:
+# a timeline line of the batch path: (incident id, at, source, kind, field, message), see _record_alerts
+_Line = tuple[int, datetime, str, str, str, str]
+_LINE_FIELDS = ("incident_id", "at", "source", "kind", "field", "message")
+
+
+def _record_alerts(lines: list[_Line]) -> None:
     """The batch form of :func:`warroom.incidents.services.record_alert`: the same timeline rows, and each
     incident's ``updated_at`` set to the time of its last line."""
     if not lines:
         return
-    bulk.insert(TimelineEntry, lines)
-    last = {line.incident_id: line.at for line in lines}
-    bulk.set_many(Incident, ["updated_at"], list(last.items()))
+    bulk.insert_values(TimelineEntry, _LINE_FIELDS, lines)
+    last = {incident: at for incident, at, *_ in lines}
+    bulk.update_values(Incident, ["updated_at"], list(last.items()))
 
 
 def _after_resolve(alert: Alert, integration: Integration) -> str:
