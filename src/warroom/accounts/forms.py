@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from warroom.accounts.models import Role
-from warroom.accounts.services import time_zone_names
+from warroom.lib import zones
 
 
 class TeamForm(forms.Form):
@@ -55,8 +55,7 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: Any, current_zone: str = "UTC", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # the places (Area/City) and UTC; the legacy aliases (EST, GB ...) only when already chosen
-        choices = [(zone, zone) for zone in sorted(time_zone_names()) if "/" in zone or zone == "UTC"]
+        choices = zones.choices()  # a legacy alias (EST ...) set through the API is added below
         if current_zone not in {value for value, _label in choices}:
             choices = [(current_zone, current_zone), *choices]  # e.g. "EST", set through the API
         self.fields["time_zone"].choices = choices  # type: ignore[attr-defined]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import secrets
-import zoneinfo
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,14 +14,12 @@ from django.utils.text import slugify
 from warroom.accounts import selectors
 from warroom.accounts.models import ApiToken, Membership, Role, Team, User
 from warroom.audit import services as audit
-from warroom.lib import clock, tokens
+from warroom.lib import clock, tokens, zones
 from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 API_TOKEN_PREFIX = "wr_at"
 #: last_used_at is written at most this often per token, so reads do not turn into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-#: Names in the tz database that stand for the server's own setting, not for a place: refused as a person's zone.
-HOST_ZONES = frozenset({"localtime", "posixrules"})
 
 
 def _clean_email(email: str) -> str:
@@ -34,30 +29,6 @@ def _clean_email(email: str) -> str:
     except DjangoValidationError:
         raise ValidationFailed(f"{email!r} is not a valid email address", field="email") from None
     return email
-
-
-@functools.cache
-def time_zone_names() -> frozenset[str]:
-    """The IANA zone names a person may choose: every zone this machine knows, less the host's own aliases."""
-    return frozenset(zoneinfo.available_timezones()) - HOST_ZONES
-
-
-def clean_time_zone(value: str) -> str:
-    """``value`` as a person's time zone, or :class:`ValidationFailed` naming ``time_zone``.
-
-    Only names of :func:`time_zone_names` pass: no paths, no ``localtime``, no made-up names.
-    """
-    zone = (value or "").strip()
-    refused = ValidationFailed(
-        f"{zone!r} is not an IANA time zone such as Europe/London or America/Chicago", field="time_zone"
-    )
-    if zone not in time_zone_names():
-        raise refused
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise refused from None
-    return zone
 
 
 def _clean_full_name(full_name: str) -> str:
@@ -85,10 +56,10 @@ def create_user(
     validate: bool = True,
 ) -> User:
     """Create a user. ``password=None`` leaves the account without a usable password. ``time_zone`` is the
-    IANA zone the console shows their times in (see :func:`clean_time_zone`)."""
+    IANA zone the console shows their times in (see :func:`warroom.lib.zones.clean`)."""
     email = _clean_email(email)
     full_name = _clean_full_name(full_name)
-    time_zone = clean_time_zone(time_zone)
+    time_zone = zones.clean(time_zone)
     if actor is not None and not actor.is_org_admin:
         raise PermissionDenied("only organisation admins create users")
     if User.objects.filter(email__iexact=email).exists():
@@ -138,7 +109,7 @@ def update_profile(
     if full_name is not None:
         wanted["full_name"] = _clean_full_name(full_name)
     if time_zone is not None:
-        wanted["time_zone"] = clean_time_zone(time_zone)
+        wanted["time_zone"] = zones.clean(time_zone)
     with transaction.atomic():
         current = User.objects.select_for_update().get(pk=user.pk)
         before = {

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 
 from warroom.accounts.models import User
 from warroom.integrations import registry
+from warroom.lib import zones
 from warroom.notify import selectors
 from warroom.notify.models import ContactMethod, Urgency
 from warroom.notify.working_hours import WEEKDAYS
@@ -73,10 +73,6 @@ class RuleForm(forms.Form):
         )
 
 
-def zone_choices() -> list[tuple[str, str]]:
-    return [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
-
-
 class WorkingHoursForm(forms.Form):
     """One weekly window in the person's zone; the service validates and decides."""
 
@@ -99,4 +95,4 @@ class WorkingHoursForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = zone_choices()  # type: ignore[attr-defined]
+        self.fields["time_zone"].choices = zones.choices()  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from warroom.accounts.models import User
 from warroom.audit import services as audit
 from warroom.integrations import registry
 from warroom.integrations.base import Channel, InvalidAddress
-from warroom.lib import bulk, clock, tokens
+from warroom.lib import bulk, clock, tokens, zones
 from warroom.lib.errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
 from warroom.notify.models import (
     Category,
@@ -980,9 +980,7 @@ def set_working_hours(
     ``weekend``, ``everyday`` or 0-6) from ``start`` to ``end`` in the IANA zone ``time_zone``; an end at or
     before the start runs past midnight. Messages already waiting keep their due time."""
     _check_owner(user, actor)
-    zone = zone_or_none((time_zone or "").strip())
-    if zone is None:
-        raise ValidationFailed("time_zone must be an IANA time zone such as Europe/Berlin", field="time_zone")
+    zone = zones.clean(time_zone)
     try:
         day_set = parse_days(days)
     except ValueError as exc:
@@ -995,7 +993,7 @@ def set_working_hours(
         existing = WorkingHours.objects.select_for_update().filter(user=user).first()
         before = _hours_snapshot(existing) if existing is not None else None
         hours = existing or WorkingHours(user=user)
-        hours.time_zone, hours.days = zone.key, days_to_mask(day_set)
+        hours.time_zone, hours.days = zone, days_to_mask(day_set)
         hours.start, hours.end, hours.updated_at = clean_start, clean_end, now
         hours.save()
         audit.record(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
+from warroom.lib import zones
 from warroom.oncall import rotation, selectors
 from warroom.oncall.models import (
     EscalationPolicy,
@@ -213,7 +214,7 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, creating: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in sorted(selectors.time_zone_names())]  # type: ignore[attr-defined]
+        self.fields["time_zone"].choices = zones.choices()  # type: ignore[attr-defined]
         if creating:
             self.fields["team"].queryset = accounts.managed_teams(user).order_by("name")  # type: ignore[attr-defined]
         else:

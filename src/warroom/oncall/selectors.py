@@ -7,8 +7,6 @@ confirm it exists.
 
 from __future__ import annotations
 
-import functools
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,10 +45,6 @@ WARNING_HORIZON = timedelta(days=14)
 # time zones
 
 
-@functools.cache
-def time_zone_names() -> frozenset[str]:
-    """Every IANA zone name this machine knows (the system tz database, or the ``tzdata`` package)."""
-    return frozenset(zoneinfo.available_timezones())
 
 
 def zone_of(schedule: Schedule) -> ZoneInfo:

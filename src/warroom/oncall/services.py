@@ -24,7 +24,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
 from warroom.audit import services as audit
 from warroom.catalog.models import Service
-from warroom.lib import clock, tokens
+from warroom.lib import clock, tokens, zones
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
 from warroom.oncall import rotation, selectors
 from warroom.oncall.models import (
@@ -103,12 +103,7 @@ def _clean_schedule(fields: dict[str, Any]) -> dict[str, Any]:
             if not value or len(value) > 100:
                 raise ValidationFailed("a schedule name is 1 to 100 characters", field="name")
         elif key == "time_zone":
-            value = (value or "").strip()
-            if value not in selectors.time_zone_names():
-                raise ValidationFailed(
-                    f"{value!r} is not an IANA time zone (such as Europe/London or America/Chicago)",
-                    field="time_zone",
-                )
+            value = zones.clean(value)
         elif key == "description":
             value = value or ""
             if len(value) > 20000:
