@@ -198,26 +198,33 @@ def test_the_batch_path_equals_the_sequential_path(
         )
 
 
-def test_a_storm_of_repeats_is_counted_with_a_few_statements(
-    world: World, django_assert_max_num_queries: Any
-) -> None:
-    """200 triggers over 20 dedup keys of one window-grouped integration: one batch, a bounded number of
-    statements (not a few per event), and the counts add up."""
-    integration = make_integration(world, "webhook", grouping="window").integration
+def _triggers(integration: Integration, numbers: range, *, keys: int = 0, status: str = "pending") -> None:
+    """Store a trigger event per number, received a second apart, with the dedup key and summary of the number
+    (``keys``: of the number modulo ``keys``, so that many keys repeat)."""
+    key = (lambda n: n % keys) if keys else (lambda n: n)
     IntakeEvent.objects.bulk_create(
         [
             IntakeEvent(
                 integration=integration,
                 received_at=T0 + timedelta(seconds=n),
                 action="trigger",
-                dedup_key=f"k{n % 20}",
-                fields={"summary": f"s{n % 20}", "severity": "error"},
+                dedup_key=f"k{key(n)}",
+                fields={"summary": f"alert {key(n)}", "severity": "error"},
                 payload={},
-                status="pending",
+                status=status,
             )
-            for n in range(200)
+            for n in numbers
         ]
     )
+
+
+def test_a_storm_of_repeats_is_counted_with_a_few_statements(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    """200 triggers over 20 dedup keys of one window-grouped integration: one batch, a bounded number of
+    statements (not a few per event), and the counts add up."""
+    integration = make_integration(world, "webhook", grouping="window").integration
+    _triggers(integration, range(200), keys=20)
     with clock.frozen(T0 + timedelta(minutes=5)), django_assert_max_num_queries(40):
         assert engine.process_batch(T0 + timedelta(minutes=5), limit=200) == 200
     assert sorted(Alert.objects.values_list("count", flat=True)) == [10] * 20
@@ -233,24 +240,10 @@ def test_a_cycle_takes_the_backlog_oldest_first_across_gaps_in_the_ids(
     rolled back) are still taken in the same cycle, in arrival order."""
     monkeypatch.setattr(engine, "BATCH", 5)
     integration = make_integration(world, "webhook", grouping="window").integration
-
-    def event(n: int, status: str) -> IntakeEvent:
-        return IntakeEvent(
-            integration=integration,
-            received_at=T0 + timedelta(seconds=n),
-            action="trigger",
-            dedup_key=f"k{n}",
-            fields={"summary": f"alert {n}", "severity": "error"},
-            payload={},
-            status=status,
-        )
-
     # 3 pending, 40 already processed (a gap of 40 ids: wider than WINDOW × 5), then 8 pending
-    IntakeEvent.objects.bulk_create(
-        [event(n, "pending") for n in range(3)]
-        + [event(n, "processed") for n in range(3, 43)]
-        + [event(n, "pending") for n in range(43, 51)]
-    )
+    _triggers(integration, range(3))
+    _triggers(integration, range(3, 43), status="processed")
+    _triggers(integration, range(43, 51))
     now = T0 + timedelta(minutes=5)
     with clock.frozen(now):
         assert engine.process(now) == 11
@@ -270,20 +263,7 @@ def test_a_cycle_that_stops_with_a_backlog_asks_for_the_next_cycle_at_once(
     monkeypatch.setattr(engine, "BATCH", 5)
     monkeypatch.setattr(engine, "MAX_BATCHES", 2)
     integration = make_integration(world, "webhook", grouping="window").integration
-    IntakeEvent.objects.bulk_create(
-        [
-            IntakeEvent(
-                integration=integration,
-                received_at=T0 + timedelta(seconds=n),
-                action="trigger",
-                dedup_key=f"k{n}",
-                fields={"summary": f"alert {n}", "severity": "error"},
-                payload={},
-                status="pending",
-            )
-            for n in range(13)
-        ]
-    )
+    _triggers(integration, range(13))
     now = T0 + timedelta(minutes=5)
     with clock.frozen(now):
         first = engine.process(now)
