@@ -25,15 +25,19 @@ from warroom.notify import sender
 
 class PortServer:
     """Answers 200 and records (client port, path) per request; with ``close_after`` it closes each connection
-    after answering, without saying so (no ``Connection: close``), as a server's idle timeout would."""
+    after answering, without saying so (no ``Connection: close``), as a server's idle timeout would; ``delay``:
+    seconds it takes to answer."""
 
-    def __init__(self, *, close_after: bool = False) -> None:
+    def __init__(self, *, close_after: bool = False, delay: float = 0.0) -> None:
         self.seen: list[tuple[int, str]] = []
         lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body go out in two writes: with Nagle's algorithm the body waits for the
+            # client's delayed ACK of the headers (~40 ms a request), which is this server's, not the client's.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -41,6 +45,7 @@ class PortServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
+                time.sleep(delay)
                 with lock:
                     server.seen.append((self.client_address[1], self.path))
                 self.send_response(200)
@@ -116,6 +121,29 @@ def test_many_threads_on_one_origin_share_at_most_pool_connections(ports: PortSe
     assert all(results)
     assert len(ports.seen) == 400
     assert len(set(ports.ports())) <= http.POOL_CONNECTIONS
+
+
+def test_waiting_for_a_free_connection_does_not_eat_the_answers_time(loopback_allowed: None) -> None:
+    """Sixteen threads, four connections, a receiver that takes 0.5 s, a 1 s deadline per request: the last four
+    wait ~1.5 s for a connection, then get their answer in 0.5 s. Each is delivered and counted as such (the wait
+    for a connection is bounded on its own); counting the wait in the deadline made them "no answer", so an
+    at-least-once message the receiver had taken would have been sent again."""
+    http.close_pool()
+    slow = PortServer(delay=0.5)
+    requests = 4 * http.POOL_CONNECTIONS
+    try:
+
+        def post(n: int) -> bool:
+            with http.reusing_connections():
+                return http.post(slow.url(f"/slow/{n}"), content=b"x", timeout=1.0).ok
+
+        with ThreadPoolExecutor(max_workers=requests) as pool:
+            results = list(pool.map(post, range(requests)))
+        assert all(results)
+        assert len(slow.seen) == requests
+    finally:
+        slow.stop()
+        http.close_pool()
 
 
 def _item(kind: str, url: str) -> sender.Leased:

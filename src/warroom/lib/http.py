@@ -397,7 +397,12 @@ def _once(
     ip = vet(url)
     origin = _origin_for(url, ip, reuse=_reuse.get())
     target, host_header, extensions = _pinned(url, ip)
-    with origin.client(timeout.pool if timeout.pool is not None else TOTAL_TIMEOUT) as client:
+    waiting = time.monotonic()
+    with origin.client(TOTAL_TIMEOUT) as client:
+        # The wait for one of the origin's connections is bounded on its own (TOTAL_TIMEOUT): it is not the
+        # answer's time. Counted in, a request that queued behind others would be "no answer" after the receiver
+        # took it, and an at-least-once message would be sent again.
+        deadline += time.monotonic() - waiting
         request = client.build_request(
             method,
             target,
