@@ -12,7 +12,8 @@ What it guarantees (the SSRF rules of DESIGN.md and ``reliability-and-security.m
   certificate checked against the host name), so a DNS answer that changes between the check and the connect
   (DNS rebinding) cannot redirect the request.
 * Redirects are not followed unless the caller asks; each hop is then vetted the same way.
-* A connect timeout of 5 s, an overall deadline of 10 s, and a 1 MB cap on the (decoded) response body.
+* A connect timeout of 5 s, an overall deadline of 10 s (from when the request has a connection: waiting for one
+  of the origin's connections is bounded apart, also by 10 s), and a 1 MB cap on the (decoded) response body.
 * Each origin (scheme, host name, port **and** vetted address) has its own long-lived client, shared by the
   sender's threads, at most :data:`POOL_CONNECTIONS` requests at once per origin. Every request is still vetted
   (DNS resolved and checked) before it is sent, and the clients keep no cookies, so nothing one response sets
