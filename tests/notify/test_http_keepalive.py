@@ -123,29 +123,6 @@ def test_many_threads_on_one_origin_share_at_most_pool_connections(ports: PortSe
     assert len(set(ports.ports())) <= http.POOL_CONNECTIONS
 
 
-def test_waiting_for_a_free_connection_does_not_eat_the_answers_time(loopback_allowed: None) -> None:
-    """Sixteen threads, four connections, a receiver that takes 0.5 s, a 1 s deadline per request: the last four
-    wait ~1.5 s for a connection, then get their answer in 0.5 s. Each is delivered and counted as such (the wait
-    for a connection is bounded on its own); counting the wait in the deadline made them "no answer", so an
-    at-least-once message the receiver had taken would have been sent again."""
-    http.close_pool()
-    slow = PortServer(delay=0.5)
-    requests = 4 * http.POOL_CONNECTIONS
-    try:
-
-        def post(n: int) -> bool:
-            with http.reusing_connections():
-                return http.post(slow.url(f"/slow/{n}"), content=b"x", timeout=1.0).ok
-
-        with ThreadPoolExecutor(max_workers=requests) as pool:
-            results = list(pool.map(post, range(requests)))
-        assert all(results)
-        assert len(slow.seen) == requests
-    finally:
-        slow.stop()
-        http.close_pool()
-
-
 def _item(kind: str, url: str) -> sender.Leased:
     channel = registry.get(kind)
     return sender.Leased(
