@@ -29,6 +29,23 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+# Tests that run `warroom` as a process on a SQLite data dir of their own (a migrated or demo copy, or a fresh
+# tmp dir): the suite's database plays no part in them, so the PostgreSQL run of the suite leaves them to the
+# SQLite run instead of doing the same work twice. Their PostgreSQL counterparts (tests/alerts/test_crash.py,
+# the live-server CLI tests) are marked otherwise and run there.
+OWN_SQLITE_FIXTURES = {"migrated_data_dir", "demo_data_dir"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not os.environ.get("WARROOM_DATABASE_URL", "").startswith("postgres"):
+        return
+    leave = pytest.mark.skip(reason="runs warroom on a SQLite data dir of its own: the SQLite run covers it")
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("own_sqlite") or fixtures & OWN_SQLITE_FIXTURES:
+            item.add_marker(leave)
+
+
 @dataclass
 class World:
     alice: User

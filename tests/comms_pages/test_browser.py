@@ -14,6 +14,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
     CHROMIUM_ARGS,
+    WAIT_MS,
     Console,
     browser,
     console,
@@ -232,6 +233,7 @@ def test_calm_outage_and_maintenance_in_chromium(
 def test_the_page_works_with_javascript_off(browser: Browser, live_server: LiveServer, world: World) -> None:  # noqa: F811
     seed(world)
     context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(WAIT_MS)
     try:
         tab = context.new_page()
         tab.goto(f"{live_server.url}/status/acme/")

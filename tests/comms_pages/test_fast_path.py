@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.comms_pages.conftest import Site, make_site
 from tests.conftest import World
+from warroom.comms import page_selectors
 from warroom.comms import page_services as pages
 from warroom.comms.public_views import StatusPageFastPath
 
@@ -50,9 +51,12 @@ def call(app: Any, path: str, query: str = "", method: str = "GET", **headers: s
 
 
 @pytest.fixture
-def app() -> Iterator[StatusPageFastPath]:
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[StatusPageFastPath]:
     """The WSGI stack of ``warroom.wsgi`` minus intake. As Django's test client does, requests must not close
-    the test's database connection (it holds the test's transaction)."""
+    the test's database connection (it holds the test's transaction). A process remembers a page row for a
+    second; on a slow machine one Django rendering can take longer, so here the memory lasts the test."""
+    monkeypatch.setattr(page_selectors, "PAGE_MEMO_SECONDS", 3600.0)
+    page_selectors.forget_pages()  # no row remembered from an earlier test
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
@@ -60,6 +64,7 @@ def app() -> Iterator[StatusPageFastPath]:
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+        page_selectors.forget_pages()
 
 
 @pytest.mark.parametrize("path", ["/status/acme/", "/status/acme/summary.json"])

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
+    WAIT_MS,
     Console,
     browser,
     console,
@@ -137,6 +138,7 @@ def test_write_review_and_publish_a_postmortem(
 
     # Marcus approves in his own browser.
     other = browser.new_context()
+    other.set_default_timeout(WAIT_MS)
     marcus = other.new_page()
     sign_in(marcus, base, "marcus@example.com", PASSWORD)
     marcus.goto(f"{base}/postmortems/{pm.ref}/")

@@ -23,7 +23,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:
+def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 240) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -35,6 +35,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 60) ->
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
+@pytest.mark.own_sqlite
 def test_serve_on_a_fresh_data_dir(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
