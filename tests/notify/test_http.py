@@ -9,6 +9,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from typing import Any
 
@@ -254,3 +255,33 @@ def test_tls_to_the_pinned_address_keeps_sni_and_checks_the_certificate_name(
         fake_dns["other.test"] = [["127.0.0.1"]]
         with pytest.raises(http.ConnectFailed, match="certificate"):
             http.post(f"https://other.test:{server.port}/x", json={})
+
+
+def test_threads_starting_at_once_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sender's 32 threads make their first request together: they must share one TLS context (and so one
+    pool of connections per origin), built once; not each load the CA bundle, which held a storm's first
+    deliveries up by seconds."""
+    monkeypatch.setattr(http, "_tls_context", [])
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context = real(*args, **kwargs)
+        built.append(context)
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    start = threading.Barrier(16)
+    seen: list[ssl.SSLContext] = []
+
+    def first_request() -> None:
+        start.wait()
+        seen.append(http._tls())
+
+    threads = [threading.Thread(target=first_request) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1
+    assert len(seen) == 16 and all(context is built[0] for context in seen)

@@ -50,7 +50,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import certifi
@@ -254,9 +253,17 @@ def vet(url: httpx.URL) -> IPAddress:
 # requests
 
 
-@cache
+_tls_lock = threading.Lock()
+_tls_context: list[ssl.SSLContext] = []
+
+
 def _tls() -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=certifi.where())
+    """The one TLS context of the process (CA bundle loaded once: ~30 ms of CPU). Made under a lock: the sender's
+    32 threads start at once, and each building its own held the first pass of a storm up by seconds."""
+    with _tls_lock:
+        if not _tls_context:
+            _tls_context.append(ssl.create_default_context(cafile=certifi.where()))
+        return _tls_context[0]
 
 
 #: pooled clients kept at most (origins); beyond that the least recently used one is dropped
