@@ -123,6 +123,30 @@ def test_many_threads_on_one_origin_share_at_most_pool_connections(ports: PortSe
     assert len(set(ports.ports())) <= http.POOL_CONNECTIONS
 
 
+def test_waiting_for_a_connection_does_not_count_against_the_answer(
+    loopback_allowed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An origin has one connection here and the receiver takes 2 s to answer; a request with 3 s for its answer
+    queues 2 s behind another. It must still be answered, not "no answer" once the receiver has taken it (an
+    at-least-once message would then go again)."""
+    monkeypatch.setattr(http, "POOL_CONNECTIONS", 1)
+    http.close_pool()
+    slow = PortServer(delay=2.0)
+    try:
+
+        def post(n: int) -> int:
+            with http.reusing_connections():
+                return http.post(slow.url(f"/queued/{n}"), content=b"x", timeout=3.0).status
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            statuses = list(pool.map(post, range(2)))
+    finally:
+        slow.stop()
+        http.close_pool()
+    assert statuses == [200, 200]
+    assert len(set(slow.ports())) == 1  # one after the other, on the one connection
+
+
 def _item(kind: str, url: str) -> sender.Leased:
     channel = registry.get(kind)
     return sender.Leased(
