@@ -21,6 +21,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Role, User
 from warroom.incidents.models import (
     Category,
+    EntryKind,
     Incident,
     IncidentRole,
     PriorityRule,
@@ -174,6 +175,53 @@ def incident_detail(incident: Incident) -> Incident:
 
 def timeline(incident: Incident) -> QuerySet[TimelineEntry]:
     return TimelineEntry.objects.filter(incident=incident).select_related("actor").order_by("at", "id")
+
+
+#: alert lines the console shows at each end of an incident's run of them (see :func:`console_timeline`)
+ALERT_LINES_AT_EACH_END = 10
+
+
+@dataclass(frozen=True)
+class FoldedAlertLines:
+    """Where the console's timeline leaves out alert lines: how many, and the span of time they cover."""
+
+    count: int
+    first_at: datetime
+    last_at: datetime
+    folded = True  # what the template tells it from a TimelineEntry by
+
+
+@dataclass(frozen=True)
+class ConsoleTimeline:
+    #: oldest first; a :class:`FoldedAlertLines` stands where alert lines were left out
+    items: list[TimelineEntry | FoldedAlertLines]
+    total: int
+
+
+def console_timeline(incident: Incident, *, each_end: int = ALERT_LINES_AT_EACH_END) -> ConsoleTimeline:
+    """The timeline as the incident page shows it: every line, except that of a storm's alert lines ("Alert 812
+    joined this incident", one per alert, thousands in a storm) only the first and last ``each_end`` are loaded,
+    with a marker for the rest where they were. People's and paging lines always show. The page polls this, so
+    its cost is bounded by the lines people and paging wrote, not by the alerts."""
+    entries = timeline(incident)
+    alert_lines = entries.filter(kind=EntryKind.LINK, field="alert")
+    alerts = alert_lines.count()
+    if alerts <= 2 * each_end + 1:
+        items: list[TimelineEntry | FoldedAlertLines] = list(entries)
+        return ConsoleTimeline(items, len(items))
+    first = list(alert_lines[:each_end])
+    last = list(alert_lines.order_by("-at", "-id")[:each_end])[::-1]
+    others = list(entries.exclude(kind=EntryKind.LINK, field="alert"))
+    hidden = alerts - len(first) - len(last)
+    fold = FoldedAlertLines(hidden, first[-1].at, last[0].at)
+    before_fold = [*first, *(e for e in others if (e.at, e.pk) < (last[0].at, last[0].pk))]
+    after_fold = [*last, *(e for e in others if (e.at, e.pk) > (last[0].at, last[0].pk))]
+    ordered: list[TimelineEntry | FoldedAlertLines] = [
+        *sorted(before_fold, key=lambda e: (e.at, e.pk)),
+        fold,
+        *sorted(after_fold, key=lambda e: (e.at, e.pk)),
+    ]
+    return ConsoleTimeline(ordered, len(others) + alerts)
 
 
 def role_types() -> QuerySet[RoleType]:

@@ -171,9 +171,13 @@ def _get(request: AuthedRequest, ref: str) -> Incident:
 
 
 def _timeline_context(incident: Incident) -> dict[str, Any]:
-    entries = list(selectors.timeline(incident))
-    entries.reverse()
-    return {"incident": incident, "entries": entries, "poll_seconds": TIMELINE_POLL_SECONDS}
+    shown = selectors.console_timeline(incident)
+    return {
+        "incident": incident,
+        "entries": shown.items[::-1],  # newest first
+        "total": shown.total,
+        "poll_seconds": TIMELINE_POLL_SECONDS,
+    }
 
 
 def _detail_context(request: AuthedRequest, incident: Incident, **bound: forms.Form) -> dict[str, Any]:
