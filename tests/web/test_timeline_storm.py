@@ -54,7 +54,7 @@ def test_a_storm_shows_its_first_and_last_alert_lines_and_every_note(
     assert "980 more alert lines" in html
     assert "Paused the disk cleaner" in html
     total = TimelineEntry.objects.filter(incident=incident).count()
-    assert f"{total} entries" in html
+    assert f"{total:,} entries" in html  # 1,002
     # newest first: the last alerts, the marker, the note, the first alerts, the declaration
     positions = [
         html.index("Alert 1000 ("),
