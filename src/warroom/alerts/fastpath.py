@@ -458,28 +458,28 @@ def _by_model(batch: list[_Request]) -> dict[type[models.Model], list[Any]]:
 
 class _OneStatement:
     """PostgreSQL: ``WITH ok AS (<the keys whose rows still have the given versions>), ins AS (INSERT <the
-    events of those keys>) SELECT id FROM ok``, one prepared statement per number of rows."""
+    events of those keys>) SELECT id FROM ok``: one prepared statement whatever the number of rows, which travel
+    as one binary array per column (``unnest``), as :func:`warroom.lib.bulk.insert_values` sends them."""
 
     def __init__(self) -> None:
-        self._sql: dict[int, str] = {}
+        self._sql = ""
         self._fields: list[Any] = []
         self._key_column = -1
 
     def run(self, keys: dict[int, tuple[Any, ...]], events: list[IntakeEvent]) -> set[int]:
         """Insert ``events`` of the keys in ``keys`` (key id → versions) still at those versions and not
         revoked; returns the ids of those keys."""
-        sql = self._sql.get(len(events)) or self._sql.setdefault(len(events), self._build(len(events)))
+        sql = self._sql or self._build()
         ids = list(keys)
         columns = list(zip(*(keys[key] for key in ids), strict=True))
         params: list[Any] = [ids, *(list(column) for column in columns)]
         wrapper = bulk.db()
-        for event in events:
-            params += [f.get_db_prep_save(f.pre_save(event, True), wrapper) for f in self._fields]
+        params += [[f.get_db_prep_save(f.pre_save(event, True), wrapper) for event in events] for f in self._fields]
         with psycopg.Cursor(bulk.raw_connection(prepare=True)) as raw:
             raw.execute(sql, params)
             return {row[0] for row in raw.fetchall()}
 
-    def _build(self, count: int) -> str:
+    def _build(self) -> str:
         quote = connection.ops.quote_name
         if not self._fields:
             self._fields = [
@@ -510,15 +510,16 @@ class _OneStatement:
         revoked = name(key, "revoked_at")
         check = f"SELECT k.{pk(key)} AS id FROM {' '.join(tables)} WHERE k.{revoked} IS NULL"  # noqa: S608
         aliases = [f"c{index}" for index in range(len(self._fields))]
-        row = "(" + ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in self._fields) + ")"
+        arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in self._fields)
         columns = ", ".join(quote(bulk.column(f)) for f in self._fields)
         target = f"{quote(IntakeEvent._meta.db_table)} ({columns})"
-        rows = f"(VALUES {', '.join([row] * count)}) AS r({', '.join(aliases)})"
+        rows = f"unnest({arrays}) AS r({', '.join(aliases)})"
         picked = ", ".join("r." + alias for alias in aliases)
         keyed = f"r.{aliases[self._key_column]} IN (SELECT id FROM ok)"  # noqa: S608
         insert = f"INSERT INTO {target} SELECT {picked} FROM {rows} WHERE {keyed}"  # noqa: S608
         # Only model table and column names (quoted), types and placeholders: no value is formatted into the SQL.
-        return f"WITH ok AS ({check}), ins AS ({insert}) SELECT id FROM ok"  # noqa: S608
+        self._sql = f"WITH ok AS ({check}), ins AS ({insert}) SELECT id FROM ok"  # noqa: S608
+        return self._sql
 
 
 def _close_quietly() -> None:
