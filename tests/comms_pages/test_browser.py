@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -26,7 +27,7 @@ from tests.comms_pages.conftest import declare, post, resolve, status_cycle
 from tests.conftest import World
 from warroom.catalog import services as catalog
 from warroom.comms import page_services as pages
-from warroom.comms.models import Component, ComponentStatusPeriod, StatusPage
+from warroom.comms.models import Component, ComponentStatusPeriod, StatusPage, StatusUpdate
 from warroom.lib import clock
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -244,3 +245,30 @@ def test_the_page_works_with_javascript_off(browser: Browser, live_server: LiveS
         expect(tab.get_by_role("heading", level=1)).to_have_text("Check your inbox")
     finally:
         context.close()
+
+
+def test_times_show_in_the_visitors_time_zone(browser: Browser, live_server: LiveServer, world: World) -> None:  # noqa: F811
+    """The page is rendered and cached in UTC; a visitor in Chicago reads the past incident's update times in
+    Chicago time, and the footer says so. With JavaScript off the same page reads in UTC."""
+    seed(world)
+    update = StatusUpdate.objects.filter(message__startswith="The mail queue has drained").get()
+    chicago = update.created_at.astimezone(ZoneInfo("America/Chicago"))
+    local = f"{chicago:%H:%M} C"  # CST or CDT, as the date falls
+    utc = f"{update.created_at:%H:%M}"
+    for zone, javascript in [("America/Chicago", True), ("America/Chicago", False), ("UTC", True)]:
+        context = browser.new_context(timezone_id=zone, locale="en-US", java_script_enabled=javascript)
+        context.set_default_timeout(WAIT_MS)
+        try:
+            tab = context.new_page()
+            tab.goto(f"{live_server.url}/status/acme/incidents/{update.incident.ref}/")
+            footer = tab.locator("#sp-zone-note")
+            updates = tab.locator("main")
+            if zone == "America/Chicago" and javascript:
+                expect(footer).to_have_text(re.compile(r"Times are in your time zone \(America/Chicago\)"))
+                expect(updates).to_contain_text(local)
+                expect(updates).not_to_contain_text(" UTC")
+            else:
+                expect(footer).to_have_text("Times are in UTC.")
+                expect(updates).to_contain_text(f"{utc} UTC")
+        finally:
+            context.close()
