@@ -9,7 +9,7 @@ import pytest
 
 from tests.api.conftest import Clients, client_with_token
 from tests.conftest import World
-from tests.paging.conftest import declare, make_policy, pages_to, run, user_steps
+from tests.paging.conftest import declare, make_policy, pages_to, reachable, run, user_steps
 from warroom.lib import clock
 from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from warroom.oncall import selectors, services
@@ -112,3 +112,38 @@ def test_incident_paging_api(world: World, api: Clients) -> None:
     moved = api.bob.post(path + "/reassign", {"user": world.bob.email})
     assert moved.status_code == 200 and moved.json()["user"] == world.bob.pk
     assert api.bob.post(path + "/reassign", {}).status_code == 400
+
+
+def test_acknowledging_a_page_through_the_api(world: World, api: Clients) -> None:
+    """Paged people acknowledge with their token: paging stops, a New incident moves to In Progress. Dave, an
+    observer, may not change the incident but may acknowledge a page he got; others of the team who were not
+    paged may not, another team does not see the incident."""
+    reachable(world.dave)
+    make_policy(world, user_steps([world.dave], [world.bob], delay=30))
+    incident = declare(world)
+    run()
+    path = f"/incidents/{incident.ref}/escalation/acknowledge"
+    assert api.charlie.post(path).status_code == 404
+    assert pages_to(world.dave, incident) == 1
+    answer = api.dave.post(path)
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] != "active" and answer.json()["next_at"] is None
+    incident.refresh_from_db()
+    assert incident.state == "in_progress"
+    assert incident.timeline.filter(message__contains="Acknowledged by Dave Observer from the page").exists()
+    with clock.frozen(clock.now() + timedelta(hours=1)):
+        run()
+    assert pages_to(world.bob, incident) == 0  # the second step never came
+
+    other = declare(world, title="Login fails")
+    run()
+    assert api.dave.post(f"/incidents/{other.ref}/escalation/acknowledge").status_code == 200  # paged again
+    unpaged = declare(world, title="Search is slow")
+    assert api.dave.post(f"/incidents/{unpaged.ref}/escalation/acknowledge").status_code == 403
+    resolved = api.alice.post(
+        f"/incidents/{incident.ref}/transition",
+        {"to": "resolved", "resolution_code": "workaround", "resolution_notes": "Restarted"},
+    )
+    assert resolved.status_code == 200
+    refused = api.dave.post(path)
+    assert refused.status_code == 409 and "Resolved" in refused.json()["detail"]

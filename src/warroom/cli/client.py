@@ -1,5 +1,5 @@
-"""Client verbs: ``warroom incident ...`` and ``warroom alert ...`` against a Warroom server's REST API
-(``warroom alert send`` posts to the intake endpoints with an integration key instead).
+"""Client verbs: ``warroom incident ...``, ``warroom alert ...``, ``warroom ack`` and ``warroom oncall`` against a
+Warroom server's REST API (``warroom alert send`` posts to the intake endpoints with an integration key instead).
 
 Server and token come from ``--url``/``--token``, else ``WARROOM_URL``/``WARROOM_TOKEN``, else the config file
 (see :mod:`warroom.cli.config`). Output is a table by default; ``--json`` prints the server's JSON for scripts.
@@ -632,6 +632,59 @@ def reopen(
         note=note_text,
         version=incident["version"] if version is None else version,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# paging: ``warroom ack`` and ``warroom oncall`` (top-level commands, see warroom.cli.main)
+
+
+def ack_page(
+    ref: RefArgument,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Acknowledge the page you got for an incident: paging stops (a New incident moves to In Progress)."""
+    api = connect(url, token)
+    escalation = api.request("POST", f"/incidents/{ref}/escalation/acknowledge")
+    incident = api.request("GET", f"/incidents/{ref}")
+    if as_json:
+        print_json({"incident": incident, "escalation": escalation})
+        return
+    out.print(Text(f"{incident['ref']} acknowledged: paging stopped. It is {incident['state_label']}."))
+
+
+def _on_call_table(schedules: list[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, show_edge=False)
+    table.add_column("Schedule", ratio=1)
+    table.add_column("Team", no_wrap=True, max_width=12, overflow="ellipsis")
+    table.add_column("On call", ratio=1)
+    table.add_column("Until", no_wrap=True)
+    for entry in schedules:
+        shifts = entry["on_call"]
+        table.add_row(
+            Text(entry["schedule"]["name"]),
+            Text(entry["schedule"]["team"]),
+            Text(", ".join(s["user"]["name"] for s in shifts) if shifts else "nobody"),
+            Text(", ".join(s["end_local"][:16].replace("T", " ") for s in shifts) if shifts else "—"),
+        )
+    return table
+
+
+def oncall_now(
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's schedules (slug).")] = None,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Who is on call now on every schedule you can see; "Until" is in each schedule's own time zone."""
+    data = connect(url, token).request("GET", "/oncall/now", params={"team": team} if team else None)
+    if as_json:
+        print_json(data)
+    elif not data["schedules"]:
+        out.print(Text("No schedules you can see" + (f" in team {team}." if team else ".")))
+    else:
+        out.print(_on_call_table(data["schedules"]))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ app.add_typer(integration_app, name="integration")
 app.add_typer(client.incident_app, name="incident")
 app.add_typer(client.alert_app, name="alert")
 app.add_typer(client.action_item_app, name="action-item")
+app.command("ack")(client.ack_page)
+app.command("oncall")(client.oncall_now)
 
 
 def _django(*args: str) -> None:

@@ -1,5 +1,5 @@
-"""REST routes for an incident's paging: where its escalation stands, who was paged, and the manual actions
-(escalate now, reassign to a person or a policy, snooze)."""
+"""REST routes for an incident's paging: where its escalation stands, who was paged, and the actions
+(acknowledge, escalate now, reassign to a person or a policy, snooze)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,16 @@ def escalation_json(incident: Incident) -> dict[str, Any] | None:
 @router.get("/incidents/{ref}/escalation", response=EscalationOut | None, summary="An incident's escalation")
 def get_escalation(request: HttpRequest, ref: str) -> dict[str, Any] | None:
     _user, incident = _incident(request, ref)
+    return escalation_json(incident)
+
+
+@router.post("/incidents/{ref}/escalation/acknowledge", response=EscalationOut, summary="Acknowledge the page")
+def acknowledge(request: HttpRequest, ref: str) -> dict[str, Any] | None:
+    """Stop paging, as the acknowledge link of a page does: a New incident moves to In Progress; one already in
+    progress but paged again (reassigned) just stops paging. Whoever was paged for the incident may do it
+    without the right to change the incident (the move is then the system's, with a note naming them)."""
+    user, incident = _incident(request, ref)
+    services.acknowledge_page(incident=incident, actor=user, source=source_of(request))
     return escalation_json(incident)
 
 
