@@ -4,18 +4,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.test_client_live import WARROOM, Run
+from tests.cli.live import Run, client_as
 from tests.conftest import World
 from tests.paging.conftest import declare, make_policy, pages_to, reachable, user_steps
-from warroom.accounts.services import create_api_token
 from warroom.lib import clock
 from warroom.oncall import services as oncall
 from warroom.oncall.selectors import zone_of
@@ -28,23 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def warroom(live_server: Any, world: World, tmp_path: Path, settings: Any) -> Run:
     """``warroom(*args)`` → the finished ``warroom *args`` process, as bob."""
     settings.WARROOM_HTTP_ALLOW_PRIVATE = ("127.0.0.0/8",)
-    _token, secret = create_api_token(user=world.bob, name="cli tests", actor=None, source="system")
-
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
-        env.update(
-            HOME=str(tmp_path / "home"),
-            XDG_CONFIG_HOME="",
-            COLUMNS="200",
-            NO_COLOR="1",
-            WARROOM_URL=live_server.url,
-            WARROOM_TOKEN=secret,
-        )
-        return subprocess.run(
-            [str(WARROOM), *args], capture_output=True, text=True, env=env, timeout=60, check=False
-        )
-
-    return call
+    return client_as(world.bob, live_server.url, tmp_path / "home")
 
 
 def test_ack_stops_the_paging_of_the_incident(warroom: Run, world: World) -> None:

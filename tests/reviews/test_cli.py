@@ -3,55 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli.live import Run, client_as
 from tests.conftest import World
 from tests.reviews.conftest import postmortem_of
-from warroom.accounts.services import create_api_token
 from warroom.reviews import services
 from warroom.reviews.models import ActionItem
 
 # serialized_rollback: the flush after a transactional test would drop the rows the migrations seed.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-WARROOM = Path(sys.executable).parent / "warroom"
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
 
 @pytest.fixture
 def run(live_server: Any, tmp_path: Path, world: World) -> Run:
     """``run(*args)`` → the finished ``warroom action-item *args`` as bob."""
-    _token, secret = create_api_token(user=world.bob, name="cli tests", actor=None, source="system")
-
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
-        env.update(
-            HOME=str(tmp_path / "home"),
-            XDG_CONFIG_HOME="",
-            COLUMNS="200",
-            NO_COLOR="1",
-            WARROOM_URL=live_server.url,
-            WARROOM_TOKEN=secret,
-        )
-        return subprocess.run(
-            [str(WARROOM), "action-item", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
-
-    return call
+    return client_as(world.bob, live_server.url, tmp_path / "home", "action-item")
 
 
 def test_list_filter_and_done(run: Run, world: World) -> None:
