@@ -9,7 +9,8 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 from django.conf import settings as django_settings
@@ -22,6 +23,8 @@ from tests.paging.conftest import T0, declare, make_policy, user_steps
 from warroom.config import Slack
 from warroom.incidents.models import Incident, TimelineEntry
 from warroom.incidents.states import State
+from warroom.integrations import registry
+from warroom.integrations.base import Message as ChannelMessage
 from warroom.integrations.slack import inbound as slack_inbound
 from warroom.integrations.twilio import inbound as twilio_inbound
 from warroom.lib import clock
@@ -141,6 +144,76 @@ def test_forged_and_foreign_replies_change_nothing(world: World, sms_page: Incid
 
     sms_page.refresh_from_db()
     assert sms_page.state == State.NEW
+
+
+@pytest.fixture
+def voice_page(world: World, twilio: FakeTwilio, frozen_now: datetime) -> Incident:
+    """bob, reachable by voice call only, paged for a high-urgency incident on Checkout."""
+    verified(world.bob, "voice", BOB_PHONE)
+    Message.objects.filter(category=Category.VERIFICATION).delete()
+    make_policy(world, user_steps([world.bob]))
+    incident = declare(world)
+    _deliver()
+    return incident
+
+
+def _press(client: Client, action: str, digits: str, *, token: str = TWILIO_TOKEN) -> Any:
+    """What Twilio posts to a ``<Gather>``'s action once the callee pressed ``digits``, signed as Twilio does."""
+    params = {
+        "AccountSid": TWILIO_SID,
+        "CallSid": "CA" + "1" * 32,
+        "From": "+15005550006",
+        "To": BOB_PHONE,
+        "Digits": digits,
+    }
+    path = urlsplit(action).path
+    url = str(django_settings.WARROOM_BASE_URL).rstrip("/") + path
+    return client.post(
+        path,
+        data=urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": twilio_inbound.signature(token, url, params.items())},
+    )
+
+
+def test_a_voice_page_asks_for_a_key_and_4_acknowledges(
+    world: World, twilio: FakeTwilio, voice_page: Incident
+) -> None:
+    [call] = twilio.sent
+    assert call["To"] == BOB_PHONE
+    gather = ElementTree.fromstring(call["Twiml"]).find("Gather")
+    assert gather is not None and gather.get("numDigits") == "1" and gather.get("method") == "POST"
+    assert "You are paged as Bob Responder. Press 4 to acknowledge." in "".join(gather.itertext())
+    action = gather.get("action") or ""
+    assert action.startswith(str(django_settings.WARROOM_BASE_URL).rstrip("/") + "/ack/")
+
+    wrong_key = _press(Client(), action, "1")
+    assert "Nothing was done." in wrong_key.content.decode()
+    forged = _press(Client(), action, "4", token="not-the-auth-token")
+    assert forged.status_code == 403
+    voice_page.refresh_from_db()
+    assert voice_page.state == State.NEW
+
+    answer = _press(Client(), action, "4")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/xml")
+    said = "".join(ElementTree.fromstring(answer.content).itertext())
+    assert said == f"Acknowledged incident {voice_page.number}, Checkout returns 500. Paging stopped. Goodbye."
+    voice_page.refresh_from_db()
+    assert voice_page.state == State.IN_PROGRESS
+    assert IncidentEscalation.objects.get(incident=voice_page).status == EscalationStatus.ACKNOWLEDGED
+    assert TimelineEntry.objects.filter(incident=voice_page, source="voice").exists()
+
+    again = _press(Client(), action, "4")
+    assert "This page was acknowledged already." in again.content.decode()
+
+
+def test_a_voice_call_without_an_acknowledge_link_asks_for_nothing() -> None:
+    voice = registry.get("voice")
+    code = voice.render(ChannelMessage("Verify", "", category="verification", context={"code": "123456"}))
+    test = voice.render(ChannelMessage("Test", "This is a test call", category="test"))
+    for rendered in (code, test):
+        assert "<Gather" not in rendered.payload["Twiml"]
+    assert "1, 2, 3, 4, 5, 6" in code.payload["Twiml"]
 
 
 def test_without_twilio_configured_the_hook_is_not_there(world: World, client: Client) -> None:

@@ -4,6 +4,9 @@ is the credential and the verified contact method names the person; commands in 
 * ``POST /hooks/twilio/sms/``: Twilio's "a message comes in" webhook. Answered with TwiML naming what was done.
 * ``POST /hooks/slack/interactions/``: Slack's interactivity request URL (the Acknowledge and Resolve buttons
   of a Slack page). The result is posted back to the message's ``response_url``, visible only to the clicker.
+* ``POST /ack/<token>/voice/``: where Twilio posts the key pressed during a voice page (``<Gather>``). The
+  signed acknowledge link's token names the person and incident, as the link in an email does; Twilio's
+  signature proves the call is ours. Answered with TwiML that is said to the person.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from django.views.decorators.http import require_POST
 
 from warroom.integrations.slack import inbound as slack
 from warroom.integrations.twilio import inbound as twilio
-from warroom.integrations.twilio.channel import normalise_phone
+from warroom.integrations.twilio.channel import ACK_DIGIT, normalise_phone
 from warroom.lib import clock, http
-from warroom.lib.errors import ServiceError
+from warroom.lib.errors import Conflict, ServiceError
 from warroom.paging import replies
+from warroom.paging import services as paging
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +42,27 @@ def _twiml(text: str) -> HttpResponse:
     return HttpResponse(twilio.twiml_message(text), content_type="text/xml; charset=utf-8")
 
 
-@csrf_exempt
-@require_POST
-def twilio_sms(request: HttpRequest) -> HttpResponse:
+def _twilio_refusal(request: HttpRequest, what: str) -> JsonResponse | None:
+    """Why a request claiming to come from Twilio is refused (not configured, a bad signature, another
+    account), or None when it is Twilio's, for this server's account."""
     cfg = settings.WARROOM_TWILIO
     if not cfg.account_sid:
-        return _problem(404, "SMS replies are not configured on this server (WARROOM_TWILIO_*)")
+        return _problem(404, f"{what} are not configured on this server (WARROOM_TWILIO_*)")
     url = str(settings.WARROOM_BASE_URL).rstrip("/") + request.get_full_path()
     params = [(name, value) for name in request.POST for value in request.POST.getlist(name)]
     if not twilio.valid_signature(cfg.auth_token, url, params, request.headers.get("X-Twilio-Signature", "")):
         return _problem(403, f"X-Twilio-Signature does not match a request to {url}")
     if request.POST.get("AccountSid") != cfg.account_sid:
         return _problem(403, "AccountSid is not this server's Twilio account")
+    return None
+
+
+@csrf_exempt
+@require_POST
+def twilio_sms(request: HttpRequest) -> HttpResponse:
+    refused = _twilio_refusal(request, "SMS replies")
+    if refused is not None:
+        return refused
     try:
         sender = normalise_phone(request.POST.get("From", ""))
         user = replies.person_for_contact("sms", sender)
@@ -115,3 +128,26 @@ def slack_interactions(request: HttpRequest) -> HttpResponse:
     if response_url:  # the action committed above (each service runs in its own transaction)
         _post_back(response_url, text)
     return HttpResponse(status=200)
+
+
+def _say(text: str) -> HttpResponse:
+    return HttpResponse(twilio.twiml_say(text), content_type="text/xml; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def twilio_voice_ack(request: HttpRequest, token: str) -> HttpResponse:
+    refused = _twilio_refusal(request, "Voice acknowledgements")
+    if refused is not None:
+        return refused
+    if request.POST.get("Digits", "") != ACK_DIGIT:
+        return _say("Nothing was done. Goodbye.")
+    try:
+        incident = paging.acknowledge_by_link(token=token, source="voice")
+    except Conflict:
+        return _say("This page was acknowledged already. Goodbye.")
+    except ServiceError as exc:
+        log.info("voice acknowledgement refused: %s", getattr(exc, "message", exc))
+        return _say("Warroom could not acknowledge this page. Please use the console. Goodbye.")
+    spoken = " ".join(incident.title.split())
+    return _say(f"Acknowledged incident {incident.number}, {spoken}. Paging stopped. Goodbye.")

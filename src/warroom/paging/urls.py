@@ -9,6 +9,7 @@ app_name = "paging"
 
 urlpatterns = [
     path("ack/<str:token>/", views.ack, name="ack"),
+    path("ack/<str:token>/voice/", hooks.twilio_voice_ack, name="ack-voice"),
     path("hooks/twilio/sms/", hooks.twilio_sms, name="twilio-sms"),
     path("hooks/slack/interactions/", hooks.slack_interactions, name="slack-interactions"),
     path("incidents/<str:ref>/escalation/acknowledge/", views_console.acknowledge, name="acknowledge"),

@@ -34,6 +34,8 @@ from warroom.lib import http
 
 API_VERSION = "2010-04-01"
 SMS_MAX = 320  # two segments
+#: the key a paged person presses during a voice call to acknowledge (PagerDuty uses 4 too)
+ACK_DIGIT = "4"
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 #: errors about the number itself: no point trying it again
 _BAD_NUMBER = {21211, 21214, 21217, 21401, 21407, 21408, 21612, 21614, 13223, 13224, 13225, 13226}
@@ -142,11 +144,23 @@ class VoiceChannel(_TwilioChannel):
         return "voice calls are not configured on this server (WARROOM_TWILIO_FROM must be a phone number)"
 
     def render(self, message: Message) -> Rendered:
+        """The message said twice. A page (its context has the acknowledge link) asks for a key: pressing
+        :data:`ACK_DIGIT` has Twilio post it to the link's ``voice/`` address, which acknowledges the page."""
         code = str(message.context.get("code") or "")
         if code:
             said = f"Your Warroom verification code is {_spoken(code)}. Again: {_spoken(code)}."
         else:
             said = f"This is Warroom. {message.subject}. {short(message.body, 500)}"
         said = escape(short(" ".join(said.split()), 1500))
-        twiml = f'<Response><Say>{said}</Say><Pause length="1"/><Say>{said}</Say></Response>'
+        ack_url = str(message.context.get("ack_url") or "")
+        if not code and ack_url:
+            ask = f"Press {ACK_DIGIT} to acknowledge."
+            action = escape(ack_url.rstrip("/") + "/voice/", {'"': "&quot;"})
+            twiml = (
+                f'<Response><Gather input="dtmf" numDigits="1" timeout="10" action="{action}" method="POST">'
+                f'<Say>{said} {ask}</Say><Pause length="1"/><Say>{said} {ask}</Say></Gather>'
+                "<Say>No key was pressed. Goodbye.</Say></Response>"
+            )
+        else:
+            twiml = f'<Response><Say>{said}</Say><Pause length="1"/><Say>{said}</Say></Response>'
         return Rendered({"Twiml": twiml})

@@ -32,3 +32,8 @@ def twiml_message(text: str) -> str:
     """A TwiML document that answers an inbound SMS with ``text`` (nothing when empty)."""
     inner = f"<Message>{escape(text)}</Message>" if text else ""
     return f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>'
+
+
+def twiml_say(text: str) -> str:
+    """A TwiML document that says ``text`` on a call and hangs up."""
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Say>{escape(text)}</Say><Hangup/></Response>'
