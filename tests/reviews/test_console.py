@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 
 from tests.conftest import World
 from tests.reviews.conftest import declare
-from warroom.incidents.models import Incident
-from warroom.reviews import services
+from warroom.incidents import services as incident_services
+from warroom.incidents.models import Incident, TimelineEntry
+from warroom.reviews import selectors, services
 from warroom.reviews.models import ActionItem, Postmortem, PostmortemPolicy, Problem
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +211,37 @@ def test_settings(world: World, client_for: ClientFor) -> None:
     assert (policy.required_priorities, policy.due_days) == ([1, 3], 3)
     response = olivia.post("/postmortems/settings/", {"form": "category", "name": "Hardware"})
     assert response.status_code == 302
+
+
+def test_a_storm_postmortem_tells_the_story_not_the_alert_log(world: World, client_for: ClientFor) -> None:
+    """An incident 600 alerts joined: its postmortem's default key events hold the alert that opened it and the
+    first that joined, not 600 lines; the picker offers the first and last alert lines and what was picked."""
+    incident = declare(world, title="Checkout pods crash-loop", impact=2, urgency=2)
+    start = incident.opened_at
+    incident_services.record_alert(
+        incident=incident, source="engine", at=start, message="Alert 1 (critical) from am opened this incident: x"
+    )
+    for n in range(2, 602):
+        incident_services.record_alert(
+            incident=incident,
+            source="engine",
+            at=start + timedelta(seconds=n),
+            message=f"Alert {n} (critical) from am joined this incident: pod-{n} crash-looping",
+        )
+    pm = services.create_postmortem(incident=incident, actor=world.bob, source="test")
+
+    texts = [e.text for e in selectors.key_events(pm)]
+    alert_texts = [t for t in texts if t.startswith("Alert ")]
+    assert [t.split(" (")[0] for t in alert_texts] == ["Alert 1", "Alert 2"]
+
+    middle = TimelineEntry.objects.get(incident=incident, message__startswith="Alert 300 (")
+    services.set_key_event(postmortem=pm, entry=middle, key=True, actor=world.bob, source="test")
+    picker = selectors.picker_entries(pm)
+    offered = [e.message.split(" (")[0] for e in picker.entries if e.message.startswith("Alert ")]
+    assert offered == [f"Alert {n}" for n in [*range(1, 11), 300, *range(592, 602)]]
+    assert picker.left_out == 601 - 21
+
+    html = client_for(world.bob).get(f"/postmortems/{pm.ref}/").content.decode()
+    assert "580 more alert lines of a storm are left out here" in html
+    # the picker's 20 "joined" lines (9 + 1 + 10), and the key events' two (alert 2 and the picked alert 300)
+    assert html.count("crash-looping") == 22

@@ -198,22 +198,45 @@ class ConsoleTimeline:
     total: int
 
 
+def alert_lines(incidents: list[Incident]) -> QuerySet[TimelineEntry]:
+    """The lines alerts wrote on ``incidents`` (one per alert that opened, joined or left one), oldest first."""
+    return timeline_of(incidents).filter(kind=EntryKind.LINK, field="alert")
+
+
+def timeline_of(incidents: list[Incident]) -> QuerySet[TimelineEntry]:
+    return (
+        TimelineEntry.objects.filter(incident__in=incidents)
+        .select_related("actor", "incident")
+        .order_by("at", "id")
+    )
+
+
+def ends_of_alert_lines(
+    incident: Incident, *, each_end: int = ALERT_LINES_AT_EACH_END
+) -> tuple[list[TimelineEntry], int]:
+    """The alert lines of ``incident`` a page shows, and how many it has: all of them when they are few, else
+    the first and the last ``each_end`` (a storm writes one per alert)."""
+    lines = alert_lines([incident])
+    count = lines.count()
+    if count <= 2 * each_end + 1:
+        return list(lines), count
+    first = list(lines[:each_end])
+    last = list(lines.order_by("-at", "-id")[:each_end])[::-1]
+    return [*first, *last], count
+
+
 def console_timeline(incident: Incident, *, each_end: int = ALERT_LINES_AT_EACH_END) -> ConsoleTimeline:
     """The timeline as the incident page shows it: every line, except that of a storm's alert lines ("Alert 812
     joined this incident", one per alert, thousands in a storm) only the first and last ``each_end`` are loaded,
     with a marker for the rest where they were. People's and paging lines always show. The page polls this, so
     its cost is bounded by the lines people and paging wrote, not by the alerts."""
-    entries = timeline(incident)
-    alert_lines = entries.filter(kind=EntryKind.LINK, field="alert")
-    alerts = alert_lines.count()
-    if alerts <= 2 * each_end + 1:
-        items: list[TimelineEntry | FoldedAlertLines] = list(entries)
-        return ConsoleTimeline(items, len(items))
-    first = list(alert_lines[:each_end])
-    last = list(alert_lines.order_by("-at", "-id")[:each_end])[::-1]
-    others = list(entries.exclude(kind=EntryKind.LINK, field="alert"))
-    hidden = alerts - len(first) - len(last)
-    fold = FoldedAlertLines(hidden, first[-1].at, last[0].at)
+    shown, alerts = ends_of_alert_lines(incident, each_end=each_end)
+    others = list(timeline_of([incident]).exclude(kind=EntryKind.LINK, field="alert"))
+    if len(shown) == alerts:
+        every: list[TimelineEntry | FoldedAlertLines] = [*sorted([*shown, *others], key=lambda e: (e.at, e.pk))]
+        return ConsoleTimeline(every, len(every))
+    first, last = shown[:each_end], shown[each_end:]
+    fold = FoldedAlertLines(alerts - len(shown), first[-1].at, last[0].at)
     before_fold = [*first, *(e for e in others if (e.at, e.pk) < (last[0].at, last[0].pk))]
     after_fold = [*last, *(e for e in others if (e.at, e.pk) > (last[0].at, last[0].pk))]
     ordered: list[TimelineEntry | FoldedAlertLines] = [

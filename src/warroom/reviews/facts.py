@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Min, Q
 
 from warroom.alerts.models import Alert
 from warroom.incidents import selectors as incident_selectors
@@ -277,13 +277,23 @@ def gather(incident: Incident, *, covers_children: bool, mitigated_at: datetime 
 
 def default_key_entries(incidents: Iterable[Incident]) -> list[TimelineEntry]:
     """The timeline entries picked as key events before the author picks: declarations, state changes, roles,
-    and alerts opening or joining an incident."""
-    opened_or_joined = Q(field="alert") & (
-        Q(message__contains="opened this incident") | Q(message__contains="joined this incident")
+    the alert that opened each incident, and the first that joined each (when it started to grow: a storm
+    writes a line per alert, and a postmortem's key events are its story, not its alert log)."""
+    covered = list(incidents)
+    alert = Q(kind=EntryKind.LINK, field="alert")
+    first_joined = (
+        TimelineEntry.objects.filter(alert, incident__in=covered, message__contains="joined this incident")
+        .values("incident")
+        .annotate(first=Min("id"))
+        .values("first")
     )
     return list(
-        TimelineEntry.objects.filter(incident__in=list(incidents))
-        .filter(Q(kind__in=DEFAULT_KEY_KINDS) | opened_or_joined)
+        TimelineEntry.objects.filter(incident__in=covered)
+        .filter(
+            Q(kind__in=DEFAULT_KEY_KINDS)
+            | (alert & Q(message__contains="opened this incident"))
+            | Q(pk__in=first_joined)
+        )
         .select_related("actor", "incident")
         .order_by("at", "id")
     )

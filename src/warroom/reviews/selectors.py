@@ -26,7 +26,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Role, User
 from warroom.catalog.models import Service
 from warroom.incidents import selectors as incidents
-from warroom.incidents.models import Incident, TimelineEntry, parse_number
+from warroom.incidents.models import EntryKind, Incident, TimelineEntry, parse_number
 from warroom.lib import clock
 from warroom.lib.errors import NotFound
 from warroom.reviews import facts as facts_module
@@ -254,13 +254,33 @@ def entry_text(entry: TimelineEntry, main_incident_id: int) -> str:
     return f"{prefix}{text}" + (f" ({who})" if who else "")
 
 
-def picker_entries(postmortem: Postmortem) -> list[TimelineEntry]:
-    """Every timeline entry of the covered incidents, oldest first (the key-event picker)."""
-    return list(
-        TimelineEntry.objects.filter(incident__in=covered_incidents(postmortem))
-        .select_related("actor", "incident")
-        .order_by("at", "id")
+@dataclass(frozen=True)
+class Picker:
+    #: the timeline entries offered, oldest first
+    entries: list[TimelineEntry]
+    #: alert lines of a storm left out (:func:`picker_entries`)
+    left_out: int
+
+
+def picker_entries(postmortem: Postmortem) -> Picker:
+    """The timeline entries of the covered incidents the key-event picker offers, oldest first: every one but,
+    of an incident's many alert lines (a storm writes one per alert), only the first and the last few, as the
+    incident page shows them, and those already picked."""
+    covered = covered_incidents(postmortem)
+    entries = list(incidents.timeline_of(covered).exclude(kind=EntryKind.LINK, field="alert"))
+    picked = set(
+        KeyEvent.objects.filter(postmortem=postmortem, entry__isnull=False).values_list("entry_id", flat=True)
     )
+    left_out = 0
+    for incident in covered:
+        shown, count = incidents.ends_of_alert_lines(incident)
+        if len(shown) < count:
+            ids = {e.pk for e in shown}
+            shown += list(incidents.alert_lines([incident]).filter(pk__in=picked - ids))
+        entries += shown
+        left_out += count - len(shown)
+    entries.sort(key=lambda e: (e.at, e.pk))
+    return Picker(entries, left_out)
 
 
 def get_why_or_404(postmortem: Postmortem, why_id: int) -> FiveWhy:

@@ -143,6 +143,7 @@ def _pm_context(request: AuthedRequest, pm: Postmortem, **bound: Any) -> dict[st
     events = selectors.key_events(full)
     picked = {e.entry_id for e in events if e.entry_id is not None}
     editable = full.status != PostmortemStatus.PUBLISHED
+    picker = selectors.picker_entries(full) if can_write and editable else None
     reviewers = list(full.reviewers.all())
     edit_initial = {
         "title": full.title,
@@ -160,9 +161,8 @@ def _pm_context(request: AuthedRequest, pm: Postmortem, **bound: Any) -> dict[st
         "facts": facts,
         "fact_rows": fact_rows(facts),
         "events": events,
-        "picker": [(e, e.pk in picked) for e in selectors.picker_entries(full)]
-        if can_write and editable
-        else [],
+        "picker": [(e, e.pk in picked) for e in picker.entries] if picker else [],
+        "picker_left_out": picker.left_out if picker else 0,
         "can_write": can_write and editable,
         "can_publish": selectors.can_publish_postmortem(user, full),
         "can_comment": selectors.can_comment(user, full),
