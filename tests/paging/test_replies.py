@@ -73,16 +73,21 @@ def _text_reply(
     )
 
 
-@pytest.fixture
-def sms_page(world: World, twilio: FakeTwilio, frozen_now: datetime) -> Incident:
-    """bob, reachable by SMS only, paged for a high-urgency incident on Checkout."""
-    verified(world.bob, "sms", BOB_PHONE)
-    verified(world.charlie, "sms", CHARLIE_PHONE)
+def _page_bob_by(world: World, kind: str) -> Incident:
+    """bob, reachable only by ``kind`` at BOB_PHONE, paged for a high-urgency incident on Checkout."""
+    verified(world.bob, kind, BOB_PHONE)
     Message.objects.filter(category=Category.VERIFICATION).delete()
     make_policy(world, user_steps([world.bob]))
     incident = declare(world)
     _deliver()
     return incident
+
+
+@pytest.fixture
+def sms_page(world: World, twilio: FakeTwilio, frozen_now: datetime) -> Incident:
+    """bob, reachable by SMS only, paged for a high-urgency incident on Checkout."""
+    verified(world.charlie, "sms", CHARLIE_PHONE)
+    return _page_bob_by(world, "sms")
 
 
 def test_the_sms_page_says_how_to_reply_and_the_reply_acknowledges(
@@ -149,12 +154,7 @@ def test_forged_and_foreign_replies_change_nothing(world: World, sms_page: Incid
 @pytest.fixture
 def voice_page(world: World, twilio: FakeTwilio, frozen_now: datetime) -> Incident:
     """bob, reachable by voice call only, paged for a high-urgency incident on Checkout."""
-    verified(world.bob, "voice", BOB_PHONE)
-    Message.objects.filter(category=Category.VERIFICATION).delete()
-    make_policy(world, user_steps([world.bob]))
-    incident = declare(world)
-    _deliver()
-    return incident
+    return _page_bob_by(world, "voice")
 
 
 def _press(client: Client, action: str, digits: str, *, token: str = TWILIO_TOKEN) -> Any:
