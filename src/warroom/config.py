@@ -6,6 +6,7 @@ start-up with a message that names the variable, instead of surfacing later as o
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ipaddress
 import os
@@ -242,6 +243,23 @@ def _metrics_token() -> str:
     return token
 
 
+def _encryption_keys() -> tuple[str, ...]:
+    """``WARROOM_ENCRYPTION_KEYS``: Fernet keys (comma-separated, the first seals) for secrets at rest
+    (:mod:`warroom.lib.sealed`); blank = a key derived from the secret key."""
+    keys = tuple(env_list("WARROOM_ENCRYPTION_KEYS", []))
+    for number, key in enumerate(keys, start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError(
+                f"WARROOM_ENCRYPTION_KEYS: key {number} is not a Fernet key (32 bytes, URL-safe base64; make one "
+                'with: python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())")'
+            )
+    return keys
+
+
 def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -346,6 +364,7 @@ class Config:
     slack: Slack
     http_allow_private: tuple[str, ...]
     metrics_token: str = ""
+    encryption_keys: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -392,4 +411,5 @@ def load() -> Config:
         slack=_slack(),
         http_allow_private=env_networks("WARROOM_HTTP_ALLOW_PRIVATE"),
         metrics_token=_metrics_token(),
+        encryption_keys=_encryption_keys(),
     )

@@ -180,6 +180,8 @@ WARROOM_TWILIO = CONFIG.twilio
 WARROOM_SLACK = CONFIG.slack
 # Outbound HTTP (warroom.lib.http): address ranges an administrator allows despite being private.
 WARROOM_HTTP_ALLOW_PRIVATE = CONFIG.http_allow_private
+# Secrets at rest (warroom.lib.sealed): explicit Fernet keys, the first sealing; then keys derived from SECRET_KEY.
+WARROOM_ENCRYPTION_KEYS = CONFIG.encryption_keys
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 

@@ -18,6 +18,7 @@ from django.db import models
 from warroom.accounts.models import Team
 from warroom.catalog.models import Service
 from warroom.incidents.models import Incident
+from warroom.lib.sealed import SealedJSONField
 
 
 class UpdateStatus(models.TextChoices):
@@ -285,7 +286,7 @@ class Subscription(models.Model):
     kind = models.CharField(max_length=8, choices=RecipientKind.choices)
     address = models.CharField(max_length=500, help_text="An email address or an https URL.")
     #: the webhook's signing secret (``{"signing_secret": ...}``), shown once
-    secret = models.JSONField(default=dict, blank=True)
+    secret = SealedJSONField(default=dict, blank=True)
     service = models.ForeignKey(
         Service, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
     )
@@ -332,7 +333,7 @@ class PageSubscriber(models.Model):
     page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="subscribers")
     kind = models.CharField(max_length=8, choices=RecipientKind.choices)
     address = models.CharField(max_length=500)
-    secret = models.JSONField(default=dict, blank=True)
+    secret = SealedJSONField(default=dict, blank=True)
     components = models.ManyToManyField(Component, blank=True, related_name="subscribers")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
@@ -366,7 +367,7 @@ class Delivery(models.Model):
 
     kind = models.CharField(max_length=8, choices=RecipientKind.choices)
     address = models.CharField(max_length=500)
-    secret = models.JSONField(default=dict, blank=True)
+    secret = SealedJSONField(default=dict, blank=True)
     subject = models.CharField(max_length=300)
     body = models.TextField(blank=True)
     #: channel context: the JSON a webhook carries, links an email shows (unsubscribe, incident page)

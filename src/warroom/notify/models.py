@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from warroom.lib.sealed import SealedJSONField
+
 
 class Kind(models.TextChoices):
     EMAIL = "email", "Email"
@@ -42,7 +44,7 @@ class ContactMethod(models.Model):
     value = models.CharField(max_length=320, blank=True)
     display = models.CharField(max_length=200)
     config = models.JSONField(default=dict, blank=True)
-    secret = models.JSONField(default=dict, blank=True)
+    secret = SealedJSONField(default=dict, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     disabled = models.BooleanField(default=False)
     disabled_reason = models.CharField(max_length=500, blank=True)
