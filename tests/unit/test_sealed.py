@@ -15,8 +15,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import JSONField, Value
 
+from tests.alerts.conftest import make_integration
 from tests.conftest import World
 from warroom import config
+from warroom.alerts.models import Integration
 from warroom.lib import sealed
 from warroom.notify import services
 from warroom.notify.models import ContactMethod
@@ -101,3 +103,18 @@ def test_good_keys_are_taken_in_order(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("WARROOM_SECRET_KEY", "k" * 30 + "-0123456789abcdefghijklmnopqrstuvwxyz")
     monkeypatch.setenv("WARROOM_ENCRYPTION_KEYS", f"{first}, {second}")
     assert config.load().encryption_keys == (first, second)
+
+
+@pytest.mark.django_db
+def test_an_integration_signing_secret_is_stored_sealed(world: World) -> None:
+    signed = make_integration(world, "grafana", name="signed", signing_secret="grafana-hmac-secret")
+    unsigned = make_integration(world, "webhook", name="unsigned")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, signing_secret FROM {Integration._meta.db_table} WHERE id IN (%s, %s)",
+            [signed.integration.pk, unsigned.integration.pk],
+        )
+        stored = dict(cursor.fetchall())
+    assert stored[signed.integration.pk].startswith("fernet:") and "grafana-hmac" not in stored[signed.integration.pk]
+    assert stored[unsigned.integration.pk] == ""  # "not signed" stays readable as such
+    assert Integration.objects.get(pk=signed.integration.pk).signing_secret == "grafana-hmac-secret"

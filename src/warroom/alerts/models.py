@@ -15,6 +15,7 @@ from django.db import models
 
 from warroom.catalog.models import Service
 from warroom.incidents.models import Incident
+from warroom.lib.sealed import SealedTextField
 
 KEY_PREFIX = "wr_ik"
 DEDUP_KEY_MAX = 255
@@ -90,8 +91,7 @@ class Integration(models.Model):
     window_minutes = models.PositiveIntegerField(default=10)
     severity_map = models.JSONField(default=default_severity_map)
     auto_resolve_incident = models.BooleanField(default=True)
-    signing_secret = models.CharField(
-        max_length=SIGNING_SECRET_MAX,
+    signing_secret = SealedTextField(  # at most SIGNING_SECRET_MAX characters (the services check)
         blank=True,
         default="",
         help_text=(

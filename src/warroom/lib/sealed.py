@@ -1,5 +1,5 @@
 """Secrets at rest: values sealed with Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``) under a key
-ring, and :class:`SealedJSONField`, a ``JSONField`` whose value is stored sealed.
+ring; :class:`SealedJSONField`, a ``JSONField`` whose value is stored sealed, and :class:`SealedTextField`.
 
 The ring: the keys of ``WARROOM_ENCRYPTION_KEYS`` (Fernet keys, comma-separated; the first seals, every one
 opens), then a key derived from ``SECRET_KEY`` and one from each of ``SECRET_KEY_FALLBACKS`` (they open what was
@@ -27,6 +27,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Value
 
 SEALED = "sealed"
+TEXT_PREFIX = "fernet:"
 
 
 class SealError(Exception):
@@ -86,6 +87,22 @@ class SealedJSONField(models.JSONField):
         return loaded
 
 
+class SealedTextField(models.TextField):
+    """A ``TextField`` stored as ``fernet:<token>``; the empty string stays empty (it means "none"), and a value
+    stored before the field was sealed reads as it is."""
+
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
+        value = super().get_db_prep_value(value, connection, prepared)
+        if not isinstance(value, str) or not value:
+            return value
+        return TEXT_PREFIX + seal(value)
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if isinstance(value, str) and value.startswith(TEXT_PREFIX):
+            return unseal(value.removeprefix(TEXT_PREFIX))
+        return value
+
+
 def reseal(model: type[models.Model], name: str) -> int:
     """Store field ``name`` of every row of ``model`` sealed afresh with the key that seals now: what the
     migration that sealed a field does, and ``warroom_reseal`` after a key change. Returns the rows written."""
@@ -100,8 +117,10 @@ def unseal_stored(model: type[models.Model], name: str) -> int:
     """Store field ``name`` of every row of ``model`` in the clear again (going back past the migration that
     sealed it)."""
     manager = model._default_manager
+    sealed_field = model._meta.get_field(name)
+    plain_field = models.JSONField() if isinstance(sealed_field, models.JSONField) else models.TextField()
     written = 0
     for row in manager.only("pk", name).iterator(chunk_size=500):
-        plain = Value(getattr(row, name), output_field=models.JSONField())
+        plain = Value(getattr(row, name), output_field=plain_field)
         written += manager.filter(pk=row.pk).update(**{name: plain})
     return written
