@@ -179,6 +179,8 @@ def timeline(incident: Incident) -> QuerySet[TimelineEntry]:
 
 #: alert lines the console shows at each end of an incident's run of them (see :func:`console_timeline`)
 ALERT_LINES_AT_EACH_END = 10
+#: the timeline lines alerts write (one per alert that opened, joined or left an incident: ``record_alert``)
+ALERT_LINE = Q(kind=EntryKind.LINK, field="alert")
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ class ConsoleTimeline:
 
 def alert_lines(incidents: list[Incident]) -> QuerySet[TimelineEntry]:
     """The lines alerts wrote on ``incidents`` (one per alert that opened, joined or left one), oldest first."""
-    return timeline_of(incidents).filter(kind=EntryKind.LINK, field="alert")
+    return timeline_of(incidents).filter(ALERT_LINE)
 
 
 def timeline_of(incidents: list[Incident]) -> QuerySet[TimelineEntry]:
@@ -231,7 +233,7 @@ def console_timeline(incident: Incident, *, each_end: int = ALERT_LINES_AT_EACH_
     with a marker for the rest where they were. People's and paging lines always show. The page polls this, so
     its cost is bounded by the lines people and paging wrote, not by the alerts."""
     shown, alerts = ends_of_alert_lines(incident, each_end=each_end)
-    others = list(timeline_of([incident]).exclude(kind=EntryKind.LINK, field="alert"))
+    others = list(timeline_of([incident]).exclude(ALERT_LINE))
     if len(shown) == alerts:
         every: list[TimelineEntry | FoldedAlertLines] = [*sorted([*shown, *others], key=lambda e: (e.at, e.pk))]
         return ConsoleTimeline(every, len(every))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import migrations
 from django.db.migrations.operations.base import Operation
+
+from warroom.lib.sealed import reseal, unseal_stored
 
 
 def drop_key_index(
@@ -23,3 +27,18 @@ def drop_key_index(
             )
         ],
     )
+
+
+def seal_stored(app_label: str, field: str, *model_names: str) -> Operation:
+    """After the ``AlterField`` that makes ``field`` of ``model_names`` sealed (:mod:`warroom.lib.sealed`): seal
+    what is stored; going back, store it in the clear again (before the field turns plain)."""
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        for name in model_names:
+            reseal(apps.get_model(app_label, name), field)
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        for name in model_names:
+            unseal_stored(apps.get_model(app_label, name), field)
+
+    return migrations.RunPython(forwards, backwards)

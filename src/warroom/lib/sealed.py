@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -103,24 +104,24 @@ class SealedTextField(models.TextField):
         return value
 
 
-def reseal(model: type[models.Model], name: str) -> int:
-    """Store field ``name`` of every row of ``model`` sealed afresh with the key that seals now: what the
-    migration that sealed a field does, and ``warroom_reseal`` after a key change. Returns the rows written."""
+def _rewrite(model: type[models.Model], name: str, stored: Callable[[Any], Any]) -> int:
+    """Write field ``name`` of every row of ``model`` again as ``stored(its value)``; returns the rows written."""
     manager = model._default_manager
     written = 0
     for row in manager.only("pk", name).iterator(chunk_size=500):
-        written += manager.filter(pk=row.pk).update(**{name: getattr(row, name)})
+        written += manager.filter(pk=row.pk).update(**{name: stored(getattr(row, name))})
     return written
+
+
+def reseal(model: type[models.Model], name: str) -> int:
+    """Store field ``name`` of every row of ``model`` sealed afresh with the key that seals now: what the
+    migration that sealed a field does, and ``warroom_reseal`` after a key change. Returns the rows written."""
+    return _rewrite(model, name, lambda value: value)
 
 
 def unseal_stored(model: type[models.Model], name: str) -> int:
     """Store field ``name`` of every row of ``model`` in the clear again (going back past the migration that
     sealed it)."""
-    manager = model._default_manager
     sealed_field = model._meta.get_field(name)
     plain_field = models.JSONField() if isinstance(sealed_field, models.JSONField) else models.TextField()
-    written = 0
-    for row in manager.only("pk", name).iterator(chunk_size=500):
-        plain = Value(getattr(row, name), output_field=plain_field)
-        written += manager.filter(pk=row.pk).update(**{name: plain})
-    return written
+    return _rewrite(model, name, lambda value: Value(value, output_field=plain_field))

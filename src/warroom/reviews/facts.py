@@ -280,7 +280,7 @@ def default_key_entries(incidents: Iterable[Incident]) -> list[TimelineEntry]:
     the alert that opened each incident, and the first that joined each (when it started to grow: a storm
     writes a line per alert, and a postmortem's key events are its story, not its alert log)."""
     covered = list(incidents)
-    alert = Q(kind=EntryKind.LINK, field="alert")
+    alert = incident_selectors.ALERT_LINE
     first_joined = (
         TimelineEntry.objects.filter(alert, incident__in=covered, message__contains="joined this incident")
         .values("incident")

@@ -26,7 +26,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Role, User
 from warroom.catalog.models import Service
 from warroom.incidents import selectors as incidents
-from warroom.incidents.models import EntryKind, Incident, TimelineEntry, parse_number
+from warroom.incidents.models import Incident, TimelineEntry, parse_number
 from warroom.lib import clock
 from warroom.lib.errors import NotFound
 from warroom.reviews import facts as facts_module
@@ -267,7 +267,7 @@ def picker_entries(postmortem: Postmortem) -> Picker:
     of an incident's many alert lines (a storm writes one per alert), only the first and the last few, as the
     incident page shows them, and those already picked."""
     covered = covered_incidents(postmortem)
-    entries = list(incidents.timeline_of(covered).exclude(kind=EntryKind.LINK, field="alert"))
+    entries = list(incidents.timeline_of(covered).exclude(incidents.ALERT_LINE))
     picked = set(
         KeyEvent.objects.filter(postmortem=postmortem, entry__isnull=False).values_list("entry_id", flat=True)
     )

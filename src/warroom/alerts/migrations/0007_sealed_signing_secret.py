@@ -3,15 +3,7 @@
 from django.db import migrations
 
 import warroom.lib.sealed
-from warroom.lib.sealed import reseal, unseal_stored
-
-
-def seal_stored(apps, schema_editor):
-    reseal(apps.get_model("alerts", "integration"), "signing_secret")
-
-
-def open_stored(apps, schema_editor):
-    unseal_stored(apps.get_model("alerts", "integration"), "signing_secret")
+from warroom.lib.migrations import seal_stored
 
 
 class Migration(migrations.Migration):
@@ -26,5 +18,5 @@ class Migration(migrations.Migration):
             name='signing_secret',
             field=warroom.lib.sealed.SealedTextField(blank=True, default='', help_text='HMAC-SHA256 secret the sender signs with (Grafana, generic webhook); blank: requests are not signed.'),
         ),
-        migrations.RunPython(seal_stored, open_stored),
+        seal_stored('alerts', 'signing_secret', 'integration'),
     ]

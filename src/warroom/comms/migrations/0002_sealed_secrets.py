@@ -3,19 +3,7 @@
 from django.db import migrations
 
 import warroom.lib.sealed
-from warroom.lib.sealed import reseal, unseal_stored
-
-SEALED = ['delivery', 'pagesubscriber', 'subscription']
-
-
-def seal_stored(apps, schema_editor):
-    for name in SEALED:
-        reseal(apps.get_model("comms", name), "secret")
-
-
-def open_stored(apps, schema_editor):
-    for name in SEALED:
-        unseal_stored(apps.get_model("comms", name), "secret")
+from warroom.lib.migrations import seal_stored
 
 
 class Migration(migrations.Migration):
@@ -40,5 +28,5 @@ class Migration(migrations.Migration):
             name='secret',
             field=warroom.lib.sealed.SealedJSONField(blank=True, default=dict),
         ),
-        migrations.RunPython(seal_stored, open_stored),
+        seal_stored('comms', 'secret', 'delivery', 'pagesubscriber', 'subscription'),
     ]

@@ -152,15 +152,14 @@ class VoiceChannel(_TwilioChannel):
         else:
             said = f"This is Warroom. {message.subject}. {short(message.body, 500)}"
         said = escape(short(" ".join(said.split()), 1500))
-        ack_url = str(message.context.get("ack_url") or "")
-        if not code and ack_url:
-            ask = f"Press {ACK_DIGIT} to acknowledge."
+        ack_url = "" if code else str(message.context.get("ack_url") or "")
+        if ack_url:
+            said += f" Press {ACK_DIGIT} to acknowledge."
+        twice = f'<Say>{said}</Say><Pause length="1"/><Say>{said}</Say>'
+        if ack_url:
             action = escape(ack_url.rstrip("/") + "/voice/", {'"': "&quot;"})
-            twiml = (
-                f'<Response><Gather input="dtmf" numDigits="1" timeout="10" action="{action}" method="POST">'
-                f'<Say>{said} {ask}</Say><Pause length="1"/><Say>{said} {ask}</Say></Gather>'
-                "<Say>No key was pressed. Goodbye.</Say></Response>"
+            twice = (
+                f'<Gather input="dtmf" numDigits="1" timeout="10" action="{action}" method="POST">{twice}</Gather>'
+                "<Say>No key was pressed. Goodbye.</Say>"
             )
-        else:
-            twiml = f'<Response><Say>{said}</Say><Pause length="1"/><Say>{said}</Say></Response>'
-        return Rendered({"Twiml": twiml})
+        return Rendered({"Twiml": f"<Response>{twice}</Response>"})

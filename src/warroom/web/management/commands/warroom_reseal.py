@@ -11,9 +11,9 @@ from warroom.lib.sealed import SealedJSONField, SealedTextField, reseal
 
 class Command(BaseCommand):
     help = (
-        "Seal every stored secret (contact methods, subscriptions, deliveries, integrations' signing secrets) again with the key that seals now: "
-        "the first of WARROOM_ENCRYPTION_KEYS, else the one derived from WARROOM_SECRET_KEY. Run it after putting "
-        "a new key first, before removing the old one."
+        "Seal every stored secret (contact methods, subscriptions, deliveries, integrations' signing secrets) "
+        "again with the key that seals now: the first of WARROOM_ENCRYPTION_KEYS, else the one derived from "
+        "WARROOM_SECRET_KEY. Run it after putting a new key first, before removing the old one."
     )
     requires_system_checks: list[str] = []
 
