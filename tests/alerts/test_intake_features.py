@@ -16,7 +16,6 @@ from tests.conftest import World
 from warroom.alerts import actions, services
 from warroom.alerts.intake import PAYLOAD_KEEP
 from warroom.alerts.models import Alert, ChangeEvent, IntakeEvent, MaintenanceWindow
-from warroom.alerts.ratelimit import Limiter
 from warroom.incidents import services as incidents
 from warroom.incidents.models import Incident
 from warroom.lib import clock
@@ -63,17 +62,6 @@ def test_rate_limit_answers_in_each_format(world: World) -> None:
 def test_zero_means_no_limit(world: World) -> None:
     pd = make_integration(world, "pagerduty", rate_limit_per_minute=0)
     assert {post("/v2/enqueue", pd_trigger(pd.key, f"k{i}")).status_code for i in range(30)} == {202}
-
-
-def test_token_bucket_refills_at_the_rate() -> None:
-    limiter = Limiter()
-    assert limiter.take(1, 60, now=0.0) == (0, False)
-    for _ in range(59):
-        limiter.take(1, 60, now=0.0)
-    wait, first = limiter.take(1, 60, now=0.0)
-    assert (wait, first) == (1, True)
-    assert limiter.take(1, 60, now=0.5)[1] is False  # still refused, not the first refusal
-    assert limiter.take(1, 60, now=1.6) == (0, False)  # one token back after a second
 
 
 # --- the generic webhook: signature and field mapping ------------------------------------------------------------

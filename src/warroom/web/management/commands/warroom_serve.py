@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db import connections
 from granian import Granian
 from granian.constants import Interfaces
 
+from warroom.alerts import ratelimit
 from warroom.config import listen_url
 
 
@@ -37,6 +39,9 @@ class Command(BaseCommand):
         # (a lock held by a thread at fork time stays held forever in the child). So the engine runs as a
         # child process of its own, started from a clean interpreter.
         connections.close_all()
+        # The web workers share the intake rate limits through a file in the data directory (one bucket per key
+        # for all of them, and for any other server of this host on the same data directory).
+        os.environ.setdefault(ratelimit.TABLE_ENV, str(Path(settings.DATA_DIR) / ratelimit.TABLE_FILE))
         engine = None
         if not options["no_engine"]:
             engine = subprocess.Popen([sys.executable, "-m", "warroom.cli.main", "engine"])
