@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import smtplib
 import sqlite3
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.alerts.conftest import cycle, make_integration
 from tests.conftest import World
@@ -375,3 +383,102 @@ def test_warroom_smtpd_accepts_a_mail(migrated_data_dir: Path) -> None:
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert f"listening on 127.0.0.1:{port}" in output
+
+
+def _self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for ``name`` signed by its own key (PEM files), as an operator's test setup would have."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name), x509.IPAddress(ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def test_warroom_smtpd_with_required_starttls_takes_mail_only_over_tls(
+    migrated_data_dir: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
+    env.update(WARROOM_DATA_DIR=str(migrated_data_dir), WARROOM_EMAIL_DOMAIN=DOMAIN)
+    made = subprocess.run(
+        [str(WARROOM), "manage", "shell", "-c", SETUP],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    local = next(line[8:] for line in made.stdout.splitlines() if line.startswith("ADDRESS="))
+    cert, key = _self_signed(tmp_path, "mx.example.com")
+    port = _free_port()
+    command = [str(WARROOM), "smtpd", "--port", str(port), "--tls-cert", str(cert), "--tls-key", str(key)]
+    proc = subprocess.Popen(
+        [*command, "--require-tls"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    message = mail("Cron <root@db1> /usr/local/bin/backup")
+    trusting = ssl.create_default_context(cafile=str(cert))
+    try:
+        _wait_listening(port, proc)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.ehlo("monitor.example.com")
+            assert smtp.has_extn("starttls")
+            code, reply = smtp.mail(SENDER)  # in the clear: refused, nothing goes further
+            assert code == 530 and b"STARTTLS" in reply
+            smtp.starttls(context=trusting)  # verified: the certificate names 127.0.0.1
+            smtp.ehlo("monitor.example.com")
+            assert smtp.send_message(message, from_addr=SENDER, to_addrs=[f"{local}@{DOMAIN}"]) == {}
+        with sqlite3.connect(migrated_data_dir / "warroom.sqlite3") as db:
+            rows = db.execute("SELECT dedup_key, status FROM alerts_intakeevent").fetchall()
+        assert rows == [("cron <root@db1> /usr/local/bin/backup", "pending")]
+
+        # A renewed certificate in the same files is taken up on SIGHUP, without a restart.
+        renewed, _ = _self_signed(tmp_path, "mx.example.com")
+        proc.send_signal(signal.SIGHUP)
+        trusting_renewed = ssl.create_default_context(cafile=str(renewed))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+                    smtp.starttls(context=trusting_renewed)
+                    assert smtp.noop()[0] == 250
+                break
+            except ssl.SSLError:  # still the old certificate
+                assert time.monotonic() < deadline, "the renewed certificate was not taken up"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "(STARTTLS required)" in output
+    assert "certificate reloaded" in output
+
+    # A certificate that cannot be read is refused at start, naming the file.
+    broken = subprocess.run(
+        [*command[:-4], "--tls-cert", str(tmp_path / "missing.crt")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert broken.returncode != 0 and "missing.crt" in broken.stderr + broken.stdout

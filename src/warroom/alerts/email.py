@@ -42,6 +42,7 @@ import itertools
 import logging
 import re
 import signal
+import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -536,14 +537,50 @@ def smtp_options() -> dict[str, Any]:
     return {"data_size_limit": MAX_MESSAGE, "enable_SMTPUTF8": True, "timeout": 300}
 
 
-async def serve(host: str, port: int, *, ready: Callable[[str], None] | None = None) -> None:
+@dataclass
+class Tls:
+    """STARTTLS for ``warroom smtpd``: the certificate chain and key (PEM files; ``key`` may be the ``cert``
+    file itself), and whether mail is refused until the client has switched to TLS."""
+
+    cert: str
+    key: str
+    required: bool = False
+    context: ssl.SSLContext = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the certificate and key again (a renewed certificate): later handshakes use them. Raises
+        ``OSError`` or ``ssl.SSLError`` when they cannot be read, and keeps the ones it had."""
+        self.context.load_cert_chain(self.cert, self.key)
+
+    def reload_or_keep(self) -> None:
+        try:
+            self.reload()
+        except (OSError, ssl.SSLError) as exc:
+            log.error("smtpd: the certificate was not reloaded, the previous one stays in use: %s", exc)
+        else:
+            log.warning("smtpd: certificate reloaded from %s", self.cert)
+
+
+async def serve(
+    host: str, port: int, *, ready: Callable[[str], None] | None = None, tls: Tls | None = None
+) -> None:
     """Receive mail on ``host:port`` until SIGINT or SIGTERM; then stop listening, give open sessions
     ``SHUTDOWN_GRACE`` seconds and wait for database work in progress (a message answered 250 is committed;
-    one cut off before its answer is retried by the sender)."""
+    one cut off before its answer is retried by the sender). With ``tls``, STARTTLS is offered (required, if
+    ``tls.required``: ``530`` to anything but EHLO, HELO, NOOP, RSET, QUIT and STARTTLS until then), and
+    SIGHUP reloads the certificate."""
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command, addresses included
     loop = asyncio.get_running_loop()
     handler = EmailHandler()
     options = {**smtp_options(), "hostname": settings.WARROOM_EMAIL_DOMAIN}
+    if tls is not None:
+        options.update(tls_context=tls.context, require_starttls=tls.required)
+        loop.add_signal_handler(signal.SIGHUP, tls.reload_or_keep)
     server = await loop.create_server(lambda: SMTP(handler, loop=loop, **options), host=host, port=port)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

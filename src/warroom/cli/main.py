@@ -84,9 +84,13 @@ def engine(once: bool = typer.Option(False, "--once", help="Run one cycle and ex
 def smtpd(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(2525, help="Port to listen on."),
+    tls_cert: str = typer.Option("", help="PEM certificate chain: offer STARTTLS with it."),
+    tls_key: str = typer.Option("", help="PEM private key (default: in the --tls-cert file)."),
+    require_tls: bool = typer.Option(False, "--require-tls", help="Refuse mail sent without STARTTLS."),
 ) -> None:
     """Receive alert email (SMTP) for the email integrations' addresses at WARROOM_EMAIL_DOMAIN."""
-    _django("warroom_smtpd", "--host", host, "--port", str(port))
+    tls = ["--tls-cert", tls_cert, "--tls-key", tls_key] + (["--require-tls"] if require_tls else [])
+    _django("warroom_smtpd", "--host", host, "--port", str(port), *tls)
 
 
 @app.command()
