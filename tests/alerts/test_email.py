@@ -465,12 +465,24 @@ def test_warroom_smtpd_with_required_starttls_takes_mail_only_over_tls(
             except ssl.SSLError:  # still the old certificate
                 assert time.monotonic() < deadline, "the renewed certificate was not taken up"
                 time.sleep(0.2)
+
+        # A renewal that left a new certificate but a broken key behind changes nothing: the pair in use stays.
+        third, _ = _self_signed(tmp_path, "third.example.com")
+        cert.write_bytes(third.read_bytes())
+        key.write_text("not a key")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.starttls(context=trusting_renewed)
+            smtp.ehlo("monitor.example.com")
+            assert smtp.send_message(message, from_addr=SENDER, to_addrs=[f"{local}@{DOMAIN}"]) == {}
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert "(STARTTLS required)" in output
     assert "certificate reloaded" in output
+    assert "the certificate was not reloaded, the previous one stays in use" in output
 
     # A certificate that cannot be read is refused at start, naming the file.
     broken = subprocess.run(

@@ -548,14 +548,16 @@ class Tls:
     context: ssl.SSLContext = field(init=False)
 
     def __post_init__(self) -> None:
-        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.reload()
 
     def reload(self) -> None:
-        """Read the certificate and key again (a renewed certificate): later handshakes use them. Raises
-        ``OSError`` or ``ssl.SSLError`` when they cannot be read, and keeps the ones it had."""
-        self.context.load_cert_chain(self.cert, self.key)
+        """Read the certificate and key again (a renewed certificate) into a new context, which sessions opened
+        from now on use. Raises ``OSError`` or ``ssl.SSLError`` when they cannot be read; the context in use
+        stays as it was."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.cert, self.key)
+        self.context = context
 
     def reload_or_keep(self) -> None:
         try:
@@ -579,9 +581,14 @@ async def serve(
     handler = EmailHandler()
     options = {**smtp_options(), "hostname": settings.WARROOM_EMAIL_DOMAIN}
     if tls is not None:
-        options.update(tls_context=tls.context, require_starttls=tls.required)
         loop.add_signal_handler(signal.SIGHUP, tls.reload_or_keep)
-    server = await loop.create_server(lambda: SMTP(handler, loop=loop, **options), host=host, port=port)
+
+    def session() -> SMTP:
+        if tls is None:
+            return SMTP(handler, loop=loop, **options)
+        return SMTP(handler, loop=loop, **options, tls_context=tls.context, require_starttls=tls.required)
+
+    server = await loop.create_server(session, host=host, port=port)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
