@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import World
 from warroom.engine import registry
@@ -57,6 +59,17 @@ def test_cycle_runs_modules_in_order_and_records_them(probe_modules: list[str]) 
     with clock.frozen(T0 + timedelta(seconds=2)):
         run_cycle()
     assert ModuleState.objects.get(name="test.second").items == 4
+
+
+@pytest.mark.django_db
+def test_once_a_module_has_run_its_state_costs_one_query_a_cycle(probe_modules: list[str]) -> None:
+    """An idle engine's own bookkeeping: one write per module and cycle, not a look-up and a write."""
+    run_cycle()
+    with CaptureQueriesContext(connection) as queries:
+        run_cycle()
+    state = [query["sql"] for query in queries if ModuleState._meta.db_table in query["sql"]]
+    assert len(state) == len(registry.modules()), state
+    assert all(sql.startswith("UPDATE") for sql in state)
 
 
 @pytest.mark.django_db

@@ -18,6 +18,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import close_old_connections, connection
 from django.db.models import F
@@ -60,9 +61,15 @@ def _release_module_lock(name: str) -> None:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(name)])
 
 
+def _record(name: str, **values: Any) -> None:
+    """Update the module's state row; create it the first time (one query per run once it exists)."""
+    if not ModuleState.objects.filter(name=name).update(**values):
+        ModuleState.objects.get_or_create(name=name)
+        ModuleState.objects.filter(name=name).update(**values)
+
+
 def _run_module(mod: registry.Module, report: CycleReport) -> None:
     started = clock.now()
-    ModuleState.objects.get_or_create(name=mod.name)
     locked = mod.exclusive
     if locked and not _try_module_lock(mod.name):
         report.skipped.append(mod.name)
@@ -72,9 +79,7 @@ def _run_module(mod: registry.Module, report: CycleReport) -> None:
     except Exception as exc:
         log.exception("engine module %s failed", mod.name)
         report.failed[mod.name] = f"{type(exc).__name__}: {exc}"
-        ModuleState.objects.filter(name=mod.name).update(
-            last_started_at=started, last_error=report.failed[mod.name][:2000], last_error_at=clock.now()
-        )
+        _record(mod.name, last_started_at=started, last_error=report.failed[mod.name][:2000], last_error_at=clock.now())
         return
     finally:
         if locked:
@@ -83,7 +88,8 @@ def _run_module(mod: registry.Module, report: CycleReport) -> None:
     report.items[mod.name] = int(moved)
     if isinstance(moved, registry.More):
         report.more.append(mod.name)
-    ModuleState.objects.filter(name=mod.name).update(
+    _record(
+        mod.name,
         last_started_at=started,
         last_finished_at=clock.now(),
         runs=F("runs") + 1,
