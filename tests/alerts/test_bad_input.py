@@ -101,6 +101,10 @@ def test_pagerduty_refusals(pd: Hooked, case: int) -> None:
         (b'{"routing_key": "\xff\xfe"}', "application/json", 400),  # invalid UTF-8
         (b'{"summary": "\\u0000"}', "application/json", 400),
         (b'{"summary": "\\ud800"}', "application/json", 400),
+        (b'{"payload": {"custom_details": {"a\\u0000b": 1}}}', "application/json", 400),  # NUL in a key
+        (b'{"summary": "ok \\\\\\u0000"}', "application/json", 400),  # an escaped backslash, then NUL
+        (b'{"summary": "ok", "x": ["\\udfff"]}', "application/json", 400),
+        (b'{"summary": "tab\tinside"}', "application/json", 400),  # a raw control character in a string
         (b"routing_key=abc&event_action=trigger", "application/x-www-form-urlencoded", 415),
         (b'{"routing_key": "x"}', "text/plain", 415),
         (b"[" * 100_000 + b"]" * 100_000, "application/json", 400),
@@ -112,6 +116,18 @@ def test_unreadable_bodies(pd: Hooked, raw: bytes, content_type: str, status: in
     assert response.json()["status"] == "invalid event" if status == 400 else True
     assert not IntakeEvent.objects.exists()
     nothing_pending()
+
+
+def test_escapes_that_are_text_are_accepted_as_text(pd: Hooked) -> None:
+    """A backslash written before u0000 (a Windows path), and ordinary escapes, are text, not NUL."""
+    raw = (
+        b'{"routing_key": "%s", "event_action": "trigger", "dedup_key": "escapes", "payload": '
+        b'{"summary": "C:\\\\u0000\\\\backup caf\\u00e9 \\ud83d\\udd25", "source": "db1", "severity": "error"}}'
+        % pd.key.encode()
+    )
+    response = Client().post("/v2/enqueue", data=raw, content_type="application/json")
+    assert response.status_code == 202, response.content
+    assert IntakeEvent.objects.get().fields["summary"] == "C:\\u0000\\backup caf\u00e9 \U0001f525"
 
 
 def test_unknown_routing_key_is_404_without_saying_more(pd: Hooked) -> None:

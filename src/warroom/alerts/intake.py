@@ -60,6 +60,8 @@ GROUP_KEY_MAX = 4096
 _SEVERITIES = frozenset(Severity.values)
 _JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
 _PATH_KEY = re.compile(r"^(/integrations/[^/]+/).+$")
+# json.dumps writes a NUL character as \u0000; a backslash before it that is itself escaped (\\u0000) is text.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 Errors = list[tuple[str, str]]
 GROUP_KEY_INDEXED = 500
@@ -132,12 +134,16 @@ def parse_json(body: bytes) -> dict[str, Any]:
         raise BadRequest(400, [("body", f"the body is not valid JSON: {exc}")], raw) from None
     if not isinstance(data, dict):
         raise BadRequest(400, [("body", "the body must be a JSON object")], raw)
+    if "\\u" not in text:
+        # Without a \u escape the text cannot hold what follows: the strict UTF-8 decode above refuses
+        # surrogates, and json.loads refuses a raw NUL or other control character inside a string.
+        return data
     dumped = json.dumps(data, ensure_ascii=False)
     try:
         dumped.encode("utf-8")
     except UnicodeEncodeError:
         raise BadRequest(400, [("body", "the body contains an unpaired UTF-16 surrogate escape")], raw) from None
-    if "\\u0000" in dumped:
+    if _NUL_ESCAPE.search(dumped):
         raise BadRequest(400, [("body", "the body contains a NUL character (\\u0000)")], raw)
     return data
 
