@@ -59,7 +59,7 @@ def test_the_engine_starts_the_next_cycle_at_once_after_work_left(
     reports = [CycleReport(more=["test.busy"]), CycleReport(more=["test.busy"]), CycleReport()]
     started: list[float] = []
 
-    def cycle() -> CycleReport:
+    def cycle(*, woken: bool = False) -> CycleReport:
         started.append(time.monotonic())
         report = reports[len(started) - 1]
         if len(started) == len(reports):
@@ -79,7 +79,7 @@ def test_the_engine_waits_out_the_interval_after_a_cycle_without_work_left(
     engine = Engine(interval=0.5)
     started: list[float] = []
 
-    def cycle() -> CycleReport:
+    def cycle(*, woken: bool = False) -> CycleReport:
         started.append(time.monotonic())
         if len(started) == 2:
             engine.stop()

@@ -68,6 +68,7 @@ from warroom.alerts.models import (
     Kind,
     Severity,
 )
+from warroom.engine import wake
 from warroom.lib import clock
 
 log = logging.getLogger("warroom.alerts.email")
@@ -450,6 +451,7 @@ def deliver(content: bytes, recipients: list[str], mail_from: str, peer: str) ->
         for event in events:
             event.received_at = now
         IntakeEvent.objects.bulk_create(events)
+        wake.soon()
     log.info(
         "mail from %s to %s: %s",
         mail_from or "<>",

@@ -61,7 +61,7 @@ MAX_BATCHES = 20  # at most 10,000 events per cycle, so one module never holds t
 SOURCE = "engine"
 
 
-@registry.module("alerts.process", order=10)
+@registry.module("alerts.process", order=10, wake=True)
 def process(now: datetime) -> int:
     """Process pending intake events, oldest first, up to ``MAX_BATCHES`` batches; returns how many, as
     :class:`~warroom.engine.registry.More` when it stopped at that bound with events left (a storm's backlog):

@@ -53,6 +53,7 @@ from warroom.alerts import intake
 from warroom.alerts import urls as intake_urls
 from warroom.alerts.models import IntakeEvent, IntegrationKey
 from warroom.alerts.services import TOUCH_EVERY, authenticate_key
+from warroom.engine import wake
 from warroom.lib import bulk, clock, tokens
 
 log = logging.getLogger("warroom.alerts.fastpath")
@@ -222,6 +223,7 @@ class GroupCommitter:
         self.threaded = threaded
         self.keys = KeyLookup()
         self._one_statement = _OneStatement()
+        self._wake = wake.Throttle()  # used by the committing thread only
         self._cond = threading.Condition()
         self._pending: list[_Request | None] = []  # None: stop (see close)
         self._arriving = 0  # requests of this process between expect() and their submission
@@ -311,6 +313,8 @@ class GroupCommitter:
                 batch = self._take()
                 if batch:
                     self.commit(batch)
+                elif self._wake.due() == 0:
+                    self._wake.send()  # the last events of a burst: wake the engine for them too
                 if len(batch) < self.max_batch and self._stopping():
                     return
         finally:
@@ -326,7 +330,10 @@ class GroupCommitter:
     def _take(self) -> list[_Request]:
         with self._cond:
             while not self._pending:
-                self._cond.wait()
+                owed = self._wake.due()
+                if owed == 0:
+                    return []  # nothing to commit, but the engine is owed a wake-up
+                self._cond.wait(owed)
             # Wait (briefly) for the requests this process is parsing, and for as many as were recently in
             # flight at once: senders whose previous request was just answered are about to send the next.
             deadline = time.monotonic() + self.gather
@@ -348,6 +355,8 @@ class GroupCommitter:
         """Commit ``batch`` in one transaction, then wake every request of it (with 503 if it failed)."""
         try:
             self._commit(batch)
+            if bulk.postgres():
+                self._wake.committed()
         except Exception as exc:
             self._failed(batch, exc)
         finally:

@@ -54,7 +54,7 @@ from warroom.alerts.models import (
     Severity,
 )
 from warroom.alerts.services import authenticate_key
-from warroom.engine import registry
+from warroom.engine import registry, wake
 from warroom.lib import clock
 
 log = logging.getLogger("warroom.alerts.heartbeat")
@@ -227,9 +227,11 @@ def apply_ping(*, monitor: HeartbeatMonitor, key: IntegrationKey | None, ping: P
             "links": [],
         }
         event.save()
+        wake.soon()
         log.info("heartbeat of integration %s reported failure: alert raised", integration.pk)
     elif was == HeartbeatState.DOWN:
         _event(key, integration, now, Action.RESOLVE, ping).save()
+        wake.soon()
         log.info("heartbeat of integration %s is back: alert resolved", integration.pk)
 
 

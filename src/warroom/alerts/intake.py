@@ -48,6 +48,7 @@ from warroom.alerts.models import (
 )
 from warroom.alerts.ratelimit import LIMITER
 from warroom.alerts.services import authenticate_key
+from warroom.engine import wake
 from warroom.lib import clock
 
 log = logging.getLogger("warroom.alerts.intake")
@@ -786,6 +787,8 @@ def write_rows(model: type[models.Model], rows: list[Any]) -> None:
     sink = ROW_SINK.get()
     if sink is None:
         model._default_manager.bulk_create(rows)
+        if model is IntakeEvent:
+            wake.soon()
     else:
         sink.append((model, rows))
 

@@ -24,7 +24,7 @@ from django.db import close_old_connections, connection
 from django.db.models import F
 from django.urls import get_resolver
 
-from warroom.engine import registry
+from warroom.engine import registry, wake
 from warroom.engine.models import ModuleState
 from warroom.lib import clock
 
@@ -97,44 +97,62 @@ def _run_module(mod: registry.Module, report: CycleReport) -> None:
     )
 
 
-def run_cycle() -> CycleReport:
-    """Run every registered module once. A failing module is logged and recorded; the others still run."""
+def run_cycle(*, woken: bool = False) -> CycleReport:
+    """Run every registered module once (``woken``: only those registered with ``wake=True``). A failing module
+    is logged and recorded; the others still run."""
     report = CycleReport()
     for mod in registry.modules():
-        _run_module(mod, report)
+        if mod.wake or not woken:
+            _run_module(mod, report)
     return report
 
 
 class Engine:
-    """Runs cycles every ``interval`` seconds until stopped."""
+    """Runs a cycle of every module each ``interval`` seconds until stopped; in between, a wake-up
+    (:mod:`warroom.engine.wake`) runs the modules registered with ``wake=True`` at once."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._stop = threading.Event()
         self.cycles = 0
+        self.listener = wake.Listener()
 
     def stop(self) -> None:
         self._stop.set()
 
     def run_forever(self) -> None:
+        with wake.suppressed():  # what a cycle creates is handled in this cycle or the next
+            self._run()
+
+    def _run(self) -> None:
         registry.discover()
         # Import the URL configuration now (seconds: it loads every API schema) rather than in the middle of the
         # first escalation step, which builds acknowledge links with reverse().
         get_resolver().url_patterns  # noqa: B018
         log.info("engine started: %s", ", ".join(m.name for m in registry.modules()) or "no modules")
+        waking = {mod.name for mod in registry.modules() if mod.wake}
+        full_at = time.monotonic()  # when the next cycle of every module is due
+        woken = False
         while not self._stop.is_set():
             began = time.monotonic()
+            full = not woken or began >= full_at
+            if full:
+                full_at = began + self.interval
             close_old_connections()
-            more = False
+            more: list[str] = []
             try:
-                report = run_cycle()
-                more = bool(report.more)
+                report = run_cycle(woken=not full)
+                more = report.more
                 if report.failed:
                     log.warning("engine cycle had failures: %s", report.failed)
             except Exception:
                 log.exception("engine cycle failed")
             self.cycles += 1
-            self._stop.wait(0.0 if more else max(0.0, self.interval - (time.monotonic() - began)))
+            if more:  # a module left due work: go on at once (with every module if one of the others did)
+                woken = all(name in waking for name in more)
+                continue
+            woken = self.listener.wait(max(0.0, full_at - time.monotonic()), self._stop)
+        self.listener.close()
         connection.close()
         log.info("engine stopped after %d cycles", self.cycles)
 

@@ -41,17 +41,22 @@ class Module:
     func: ModuleFunc
     #: True: one engine at a time (advisory lock). False: safe for several engines at once.
     exclusive: bool = True
+    #: True: also run when the engine is woken between cycles (``warroom.engine.wake``), not only every interval.
+    wake: bool = False
 
 
 _modules: dict[str, Module] = {}
 
 
-def module(name: str, *, order: int = 100, exclusive: bool = True) -> Callable[[ModuleFunc], ModuleFunc]:
+def module(
+    name: str, *, order: int = 100, exclusive: bool = True, wake: bool = False
+) -> Callable[[ModuleFunc], ModuleFunc]:
     """Register ``func`` as engine module ``name``; lower ``order`` runs first in a cycle. ``exclusive=False``
-    declares it safe for several engines at once (its batches use ``FOR UPDATE SKIP LOCKED``)."""
+    declares it safe for several engines at once (its batches use ``FOR UPDATE SKIP LOCKED``). ``wake=True``:
+    it also runs, with the other such modules, as soon as a writer wakes the engine (``warroom.engine.wake``)."""
 
     def wrap(func: ModuleFunc) -> ModuleFunc:
-        _modules[name] = Module(name=name, order=order, func=func, exclusive=exclusive)
+        _modules[name] = Module(name=name, order=order, func=func, exclusive=exclusive, wake=wake)
         return func
 
     return wrap

@@ -17,6 +17,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
 from warroom.audit import services as audit
 from warroom.catalog.models import Service
+from warroom.engine import wake
 from warroom.incidents import selectors
 from warroom.incidents.models import (
     Category,
@@ -290,6 +291,7 @@ def declare_incident(
             actor=actor, source=source, action="incident.declare", obj=incident, after=_snapshot(incident)
         )
         incident_declared.send(sender=Incident, incident=incident, at=now)
+        wake.soon()  # its escalation starts in the engine's next wake-up, not at its next cycle
     return incident
 
 

@@ -8,7 +8,7 @@ from warroom.engine import registry
 from warroom.notify import sender
 
 
-@registry.module("notify.send", order=500, exclusive=False)
+@registry.module("notify.send", order=500, exclusive=False, wake=True)
 def send(now: datetime) -> int:
     """Expire leases, then lease, send and record due messages; returns how many rows moved."""
     return sender.run(now)
