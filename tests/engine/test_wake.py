@@ -129,7 +129,7 @@ def test_a_declared_incident_starts_its_escalation_at_once(
 
 
 def test_the_group_commits_wake_ups_are_throttled_and_the_last_is_never_lost(
-    postgres: None, transactional_db: None
+    postgres: None, django_db_serialized_rollback: None, transactional_db: None
 ) -> None:
     """Many commits in a burst send one notification at once and one when the burst is over."""
     params = connection.get_connection_params()
