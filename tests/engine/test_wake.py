@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,11 +16,12 @@ from django.db import connection, connections
 
 from tests.alerts.conftest import Hooked, make_integration, pd_trigger, post
 from tests.conftest import World, make_world
+from tests.paging.conftest import declare, make_policy, user_steps
 from warroom.alerts.models import Alert
 from warroom.engine import loop, registry, wake
 from warroom.engine.loop import CycleReport, Engine
 from warroom.engine.models import ModuleState
-from warroom.incidents import services as incidents
+from warroom.paging.models import IncidentEscalation
 
 
 def test_the_modules_that_wake_are_the_intake_and_paging_chain() -> None:
@@ -34,26 +35,57 @@ def test_a_wake_up_runs_the_waking_modules_at_once_and_every_module_at_the_inter
     monkeypatch.setattr(loop, "close_old_connections", lambda: None)
     monkeypatch.setattr(loop, "connection", SimpleNamespace(close=lambda: None))
     engine = Engine(interval=30.0)
-    cycles: list[bool] = []
+    cycles: list[tuple[str, ...]] = []
     waits: list[float] = []
 
-    def cycle(*, woken: bool = False) -> CycleReport:
-        cycles.append(woken)
+    def cycle(*, woken: Collection[str] = ()) -> CycleReport:
+        cycles.append(tuple(sorted(woken)))
         return CycleReport()
 
-    def listen(seconds: float, stop: threading.Event) -> bool:
+    def listen(seconds: float, stop: threading.Event, *, then: float = 0.0) -> set[str]:
         waits.append(seconds)
         if len(waits) == 3:
             engine.stop()
-        return len(waits) < 3  # woken twice, then the interval passes
+        return {"alerts.process"} if len(waits) < 3 else set()  # woken twice, then the interval passes
 
     monkeypatch.setattr(loop, "run_cycle", cycle)
     monkeypatch.setattr(engine.listener, "wait", listen)
     began = time.monotonic()
     engine.run_forever()
-    assert cycles == [False, True, True]  # a full cycle, then two wake-ups of the waking modules only
+    assert cycles == [(), ("alerts.process",), ("alerts.process",)]  # a full cycle, then two wake-ups
     assert all(25 < seconds <= 30 for seconds in waits)  # each wait ends at the next full cycle
     assert time.monotonic() - began < 10
+
+
+@pytest.fixture
+def chain() -> Iterator[list[str]]:
+    ran: list[str] = []
+    moves = {"test.a": 1, "test.b": 0, "test.c": 5}
+    for order, name in enumerate(moves, start=1):
+
+        def run(now: Any, name: str = name) -> int:
+            ran.append(name)
+            return moves[name]
+
+        registry.module(name, order=order, wake=True)(run)
+    yield ran
+    for name in moves:
+        registry.unregister(name)
+
+
+@pytest.mark.django_db
+def test_a_wake_up_runs_the_named_module_and_the_next_ones_while_they_find_work(chain: list[str]) -> None:
+    report = loop.run_cycle(woken={"test.a"})
+    assert chain == ["test.a", "test.b"]  # test.b moved nothing: the chain stops before test.c
+    assert "alerts.process" not in report.ran  # a waking module, but neither named nor reached
+    assert not ModuleState.objects.filter(name="test.b").exists()  # a wake-up's idle run is not written
+    chain.clear()
+    loop.run_cycle(woken={"test.c"})
+    assert chain == ["test.c"]
+    chain.clear()
+    loop.run_cycle()
+    assert chain == ["test.a", "test.b", "test.c"]  # a full cycle runs every module
+    assert ModuleState.objects.get(name="test.b").runs == 1
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -121,11 +153,10 @@ def test_a_declared_incident_starts_its_escalation_at_once(
     committed_world: tuple[World, Hooked], engine: Engine
 ) -> None:
     world, _ = committed_world
-    escalations = _runs("paging.escalate")
-    incidents.declare_incident(
-        title="Checkout down", team=world.team_a, impact=1, urgency=1, actor=world.alice, source="web"
-    )
-    assert _until(lambda: _runs("paging.escalate") > escalations, "paging.escalate to run") < 10
+    make_policy(world, user_steps([world.alice]))
+    incident = declare(world)
+    took = _until(lambda: IncidentEscalation.objects.filter(incident=incident).exists(), "the escalation")
+    assert took < 10  # the next full cycle is a minute away
 
 
 def test_the_group_commits_wake_ups_are_throttled_and_the_last_is_never_lost(
@@ -136,7 +167,7 @@ def test_the_group_commits_wake_ups_are_throttled_and_the_last_is_never_lost(
     params.pop("cursor_factory", None)
     with psycopg.connect(**params, autocommit=True) as listener:
         listener.execute(f"LISTEN {wake.CHANNEL}")
-        throttle = wake.Throttle(every=0.2)
+        throttle = wake.Throttle("alerts.process", every=0.2)
         for _ in range(20):
             throttle.committed()  # within 0.2 s of each other: the first notifies, the rest are owed
         owed = throttle.due()
@@ -147,5 +178,5 @@ def test_the_group_commits_wake_ups_are_throttled_and_the_last_is_never_lost(
         throttle.send()
         assert throttle.due() is None
         second = list(listener.notifies(timeout=1, stop_after=5))
-    assert [n.channel for n in first] == [wake.CHANNEL]
-    assert [n.channel for n in second] == [wake.CHANNEL]
+    assert [(n.channel, n.payload) for n in first] == [(wake.CHANNEL, "alerts.process")]
+    assert [(n.channel, n.payload) for n in second] == [(wake.CHANNEL, "alerts.process")]

@@ -29,6 +29,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import Min, OuterRef, QuerySet, Subquery
 
 from warroom.accounts.models import User
+from warroom.alerts import intake
 from warroom.alerts.grouping import fields_group_key
 from warroom.alerts.models import (
     Action,
@@ -61,7 +62,7 @@ MAX_BATCHES = 20  # at most 10,000 events per cycle, so one module never holds t
 SOURCE = "engine"
 
 
-@registry.module("alerts.process", order=10, wake=True)
+@registry.module(intake.PROCESS, order=10, wake=True)
 def process(now: datetime) -> int:
     """Process pending intake events, oldest first, up to ``MAX_BATCHES`` batches; returns how many, as
     :class:`~warroom.engine.registry.More` when it stopped at that bound with events left (a storm's backlog):

@@ -223,7 +223,7 @@ class GroupCommitter:
         self.threaded = threaded
         self.keys = KeyLookup()
         self._one_statement = _OneStatement()
-        self._wake = wake.Throttle()  # used by the committing thread only
+        self._wake = wake.Throttle(intake.PROCESS)  # used by the committing thread only
         self._cond = threading.Condition()
         self._pending: list[_Request | None] = []  # None: stop (see close)
         self._arriving = 0  # requests of this process between expect() and their submission

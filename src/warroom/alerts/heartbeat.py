@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 
-from warroom.alerts.intake import bearer_key
+from warroom.alerts.intake import PROCESS, bearer_key
 from warroom.alerts.models import (
     SUMMARY_MAX,
     Action,
@@ -227,11 +227,11 @@ def apply_ping(*, monitor: HeartbeatMonitor, key: IntegrationKey | None, ping: P
             "links": [],
         }
         event.save()
-        wake.soon()
+        wake.soon(PROCESS)
         log.info("heartbeat of integration %s reported failure: alert raised", integration.pk)
     elif was == HeartbeatState.DOWN:
         _event(key, integration, now, Action.RESOLVE, ping).save()
-        wake.soon()
+        wake.soon(PROCESS)
         log.info("heartbeat of integration %s is back: alert resolved", integration.pk)
 
 

@@ -53,6 +53,9 @@ from warroom.lib import clock
 
 log = logging.getLogger("warroom.alerts.intake")
 
+#: The engine module that deduplicates and groups intake events (warroom.alerts.engine): stored events wake it.
+PROCESS = "alerts.process"
+
 MAX_BODY = 512 * 1024
 PAYLOAD_KEEP = 64 * 1024
 RAW_KEEP = 4096
@@ -788,7 +791,7 @@ def write_rows(model: type[models.Model], rows: list[Any]) -> None:
     if sink is None:
         model._default_manager.bulk_create(rows)
         if model is IntakeEvent:
-            wake.soon()
+            wake.soon(PROCESS)
     else:
         sink.append((model, rows))
 

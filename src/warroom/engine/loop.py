@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +69,9 @@ def _record(name: str, **values: Any) -> None:
         ModuleState.objects.filter(name=name).update(**values)
 
 
-def _run_module(mod: registry.Module, report: CycleReport) -> None:
+def _run_module(mod: registry.Module, report: CycleReport, *, record_idle: bool = True) -> None:
+    """Run ``mod`` once and record it in its ``ModuleState`` row (a run that moved nothing only if
+    ``record_idle``: wake-up cycles skip that write, full cycles keep the row current)."""
     started = clock.now()
     locked = mod.exclusive
     if locked and not _try_module_lock(mod.name):
@@ -88,6 +91,8 @@ def _run_module(mod: registry.Module, report: CycleReport) -> None:
     report.items[mod.name] = int(moved)
     if isinstance(moved, registry.More):
         report.more.append(mod.name)
+    if not moved and not record_idle:
+        return
     _record(
         mod.name,
         last_started_at=started,
@@ -97,14 +102,26 @@ def _run_module(mod: registry.Module, report: CycleReport) -> None:
     )
 
 
-def run_cycle(*, woken: bool = False) -> CycleReport:
-    """Run every registered module once (``woken``: only those registered with ``wake=True``). A failing module
-    is logged and recorded; the others still run."""
+def run_cycle(*, woken: Collection[str] = ()) -> CycleReport:
+    """Run every registered module once; or, for a wake-up naming the modules ``woken``, the modules registered
+    with ``wake=True`` from the first one named, each next one only if it is named or the one before it moved
+    something (a run that moved nothing is then not written to its state row). A failing module is logged and
+    recorded; the others still run."""
     report = CycleReport()
-    for mod in registry.modules():
-        if mod.wake or not woken:
+    if not woken:
+        for mod in registry.modules():
             _run_module(mod, report)
+        return report
+    carried = False
+    for mod in registry.modules():
+        if mod.wake and (carried or mod.name in woken):
+            _run_module(mod, report, record_idle=False)
+            carried = bool(report.items.get(mod.name)) or mod.name in report.failed
     return report
+
+
+#: Seconds a wake-up waits for others to join it before its cycle (docs/adr/0009-writers-wake-the-engine.md).
+WAKE_GATHER = 0.2
 
 
 class Engine:
@@ -132,7 +149,7 @@ class Engine:
         log.info("engine started: %s", ", ".join(m.name for m in registry.modules()) or "no modules")
         waking = {mod.name for mod in registry.modules() if mod.wake}
         full_at = time.monotonic()  # when the next cycle of every module is due
-        woken = False
+        woken: set[str] = set()
         while not self._stop.is_set():
             began = time.monotonic()
             full = not woken or began >= full_at
@@ -141,7 +158,7 @@ class Engine:
             close_old_connections()
             more: list[str] = []
             try:
-                report = run_cycle(woken=not full)
+                report = run_cycle(woken=() if full else woken)
                 more = report.more
                 if report.failed:
                     log.warning("engine cycle had failures: %s", report.failed)
@@ -149,9 +166,11 @@ class Engine:
                 log.exception("engine cycle failed")
             self.cycles += 1
             if more:  # a module left due work: go on at once (with every module if one of the others did)
-                woken = all(name in waking for name in more)
+                woken = set(more) if all(name in waking for name in more) else set()
                 continue
-            woken = self.listener.wait(max(0.0, full_at - time.monotonic()), self._stop)
+            # A wake-up waits a moment for others to join it, so a stream of events is taken in a few batches a
+            # second rather than one small batch per notification.
+            woken = self.listener.wait(max(0.0, full_at - time.monotonic()), self._stop, then=WAKE_GATHER)
         self.listener.close()
         connection.close()
         log.info("engine stopped after %d cycles", self.cycles)

@@ -291,7 +291,7 @@ def declare_incident(
             actor=actor, source=source, action="incident.declare", obj=incident, after=_snapshot(incident)
         )
         incident_declared.send(sender=Incident, incident=incident, at=now)
-        wake.soon()  # its escalation starts in the engine's next wake-up, not at its next cycle
+        wake.soon("paging.escalate")  # its escalation starts in the engine's next wake-up, not at its next cycle
     return incident
 
 
