@@ -352,18 +352,18 @@ def _wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30)
     raise AssertionError("warroom smtpd did not answer")
 
 
-def test_warroom_smtpd_accepts_a_mail(migrated_data_dir: Path) -> None:
+def _email_integration(data_dir: Path) -> tuple[dict[str, str], str]:
+    """The environment of a live Warroom on ``data_dir`` and the address of an email integration made in it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
-    env.update(WARROOM_DATA_DIR=str(migrated_data_dir), WARROOM_EMAIL_DOMAIN=DOMAIN)
+    env.update(WARROOM_DATA_DIR=str(data_dir), WARROOM_EMAIL_DOMAIN=DOMAIN)
     made = subprocess.run(
-        [str(WARROOM), "manage", "shell", "-c", SETUP],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+        [str(WARROOM), "manage", "shell", "-c", SETUP], env=env, capture_output=True, text=True, timeout=60, check=True
     )
-    local = next(line[8:] for line in made.stdout.splitlines() if line.startswith("ADDRESS="))
+    return env, next(line[8:] for line in made.stdout.splitlines() if line.startswith("ADDRESS="))
+
+
+def test_warroom_smtpd_accepts_a_mail(migrated_data_dir: Path) -> None:
+    env, local = _email_integration(migrated_data_dir)
     port = _free_port()
     proc = subprocess.Popen(
         [str(WARROOM), "smtpd", "--port", str(port)],
@@ -418,17 +418,7 @@ def _self_signed(directory: Path, name: str) -> tuple[Path, Path]:
 def test_warroom_smtpd_with_required_starttls_takes_mail_only_over_tls(
     migrated_data_dir: Path, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
-    env.update(WARROOM_DATA_DIR=str(migrated_data_dir), WARROOM_EMAIL_DOMAIN=DOMAIN)
-    made = subprocess.run(
-        [str(WARROOM), "manage", "shell", "-c", SETUP],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    local = next(line[8:] for line in made.stdout.splitlines() if line.startswith("ADDRESS="))
+    env, local = _email_integration(migrated_data_dir)
     cert, key = _self_signed(tmp_path, "mx.example.com")
     port = _free_port()
     command = [str(WARROOM), "smtpd", "--port", str(port), "--tls-cert", str(cert), "--tls-key", str(key)]
