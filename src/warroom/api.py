@@ -20,7 +20,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import APIKeyCookie, HttpBearer, django_auth
+from ninja.security import APIKeyCookie, HttpBearer, SessionAuth
 
 import warroom
 from warroom.accounts.api import router as accounts_router
@@ -45,7 +45,21 @@ class TokenAuth(HttpBearer):
         return user
 
 
-_session_auth: APIKeyCookie = django_auth
+class ConsoleSession(SessionAuth):
+    """The console's session, with its CSRF check, for a request that comes with a session cookie and no
+    ``Authorization`` header. A request that sent a token is judged by the token alone: a wrong or revoked one
+    is a 401, not the 403 "CSRF check Failed" that falling back to the (absent) session would answer."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if "Authorization" in request.headers or self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return super().authenticate(request, key) if key is not None else None
+
+
+_session_auth: APIKeyCookie = ConsoleSession()
 
 api = NinjaAPI(
     title="Warroom API",

@@ -73,3 +73,24 @@ def test_browsable_docs_render(world: World, client_for) -> None:  # type: ignor
     response = client_for(world.alice).get("/api/v1/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.content
+
+
+def test_a_write_with_a_wrong_token_is_401_not_a_csrf_refusal(world: World) -> None:
+    """A client that sent a token is judged by it, even on a write (the session's CSRF check is for browsers)."""
+    client = Client(enforce_csrf_checks=True)
+    for header in ("Bearer wr_at_" + "x" * 40, "Token abc", "Bearer "):
+        response = client.post(
+            "/api/v1/incidents", data="{}", content_type="application/json", headers={"Authorization": header}
+        )
+        assert response.status_code == 401, (header, response.content)
+        assert error(response) == {"detail": AUTH_MESSAGE, "code": "unauthenticated", "errors": []}
+    response = client.post("/api/v1/incidents", data="{}", content_type="application/json")
+    assert response.status_code == 401
+
+
+def test_a_session_write_still_needs_its_csrf_token(world: World, client_for) -> None:  # type: ignore[no-untyped-def]
+    client: Client = client_for(world.alice)
+    client.handler.enforce_csrf_checks = True
+    response = client.post("/api/v1/incidents", data="{}", content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in error(response)["detail"]

@@ -340,8 +340,10 @@ def classify(summary: str, integration: Integration) -> tuple[str, str]:
 
 def hide_local(local: str) -> str:
     """A local part with its end hidden: the address is the integration's only credential, so it is never
-    written to the log or stored in full (``checkout-1a2b3c4d5e6f7a8b`` → ``checkout-1a2b…``)."""
-    return f"{local[: max(0, len(local) - 12)]}…"
+    written to the log or stored in full (``checkout-1a2b3c4d5e6f7a8b`` → ``checkout-1a2b…``). A ``+tag`` is
+    not part of the credential and stays (``checkout-1a2b…+db1``); the end is hidden from the address itself."""
+    address, plus, tag = local.partition("+")
+    return f"{address[: max(0, len(address) - 12)]}…{plus}{tag}"
 
 
 def redacted(address: str) -> str:

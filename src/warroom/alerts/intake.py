@@ -59,6 +59,7 @@ PROCESS = "alerts.process"
 MAX_BODY = 512 * 1024
 PAYLOAD_KEEP = 64 * 1024
 RAW_KEEP = 4096
+MAX_DEPTH = 64  # levels of nested objects and lists in a body (real senders use fewer than 10)
 SOURCE_MAX = 255
 GROUP_KEY_MAX = 4096
 _SEVERITIES = frozenset(Severity.values)
@@ -103,6 +104,35 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _chunked(request: HttpRequest) -> bool:
+    """A body sent ``Transfer-Encoding: chunked``, without a Content-Length (curl -T -, Go's client for a body
+    of unknown size). Django reads only as many bytes as Content-Length says, so none of such a body."""
+    return not request.META.get("CONTENT_LENGTH") and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+def _read_chunked(request: HttpRequest) -> bytes:
+    """Up to ``MAX_BODY + 1`` bytes of a chunked body, from the server's input stream (it has undone the
+    chunking, as WSGI servers do)."""
+    stream = request.META["wsgi.input"]
+    parts: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
+        part = stream.read(MAX_BODY + 1 - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def has_body(request: HttpRequest) -> bool:
+    """Whether the request says it carries a body (a non-zero Content-Length, or chunks)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0 or _chunked(request)
+    except ValueError:
+        return True  # an unreadable Content-Length: read_body answers for it
+
+
 def read_body(request: HttpRequest) -> bytes:
     """The raw body, or :class:`BadRequest` (413 or 415). Signatures are checked over these bytes."""
     content_type = (request.content_type or "").strip().lower()
@@ -114,10 +144,26 @@ def read_body(request: HttpRequest) -> bytes:
         declared = 0
     if declared > MAX_BODY:
         raise BadRequest(413, [("body", f"the body is larger than {MAX_BODY // 1024} KB")])
-    body = request.read(MAX_BODY + 1)
+    body = _read_chunked(request) if _chunked(request) else request.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise BadRequest(413, [("body", f"the body is larger than {MAX_BODY // 1024} KB")])
     return body
+
+
+def _too_deep(data: dict[str, Any]) -> bool:
+    """Whether ``data`` nests deeper than ``MAX_DEPTH``. The databases cap the depth of what they store (SQLite's
+    JSON functions at 1,000 levels), and a body that can never be stored must be refused here, not answered 503
+    (which the sender would retry for ever). Only containers are visited: a few per alert."""
+    level: list[Any] = [data]
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if isinstance(value, dict) else value
+            below.extend(child for child in children if isinstance(child, dict | list))
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def read_json(request: HttpRequest) -> dict[str, Any]:
@@ -138,6 +184,8 @@ def parse_json(body: bytes) -> dict[str, Any]:
         raise BadRequest(400, [("body", f"the body is not valid JSON: {exc}")], raw) from None
     if not isinstance(data, dict):
         raise BadRequest(400, [("body", "the body must be a JSON object")], raw)
+    if _too_deep(data):
+        raise BadRequest(400, [("body", f"the body nests objects and lists deeper than {MAX_DEPTH} levels")], raw)
     if "\\u" not in text:
         # Without a \u escape the text cannot hold what follows: the strict UTF-8 decode above refuses
         # surrogates, and json.loads refuses a raw NUL or other control character inside a string.
@@ -195,7 +243,7 @@ def _links(value: Any, errors: Errors, *, label: str = "links") -> list[dict[str
         if not isinstance(href, str) or not href or not isinstance(text, str):
             errors.append((f"{label}[{index}]", f"{label}[{index}] needs href (a string) and optional text"))
             continue
-        links.append({"href": href[:2048], "text": text[:1024]})
+        links.append({"href": href[:LINK_MAX], "text": text[:1024]})
     return links
 
 
@@ -252,7 +300,7 @@ def parse_pagerduty(data: dict[str, Any], errors: Errors) -> Parsed:
         summary = _text(payload, "summary", errors, label="payload.summary", limit=SUMMARY_MAX, required=True)
         source = _text(payload, "source", errors, label="payload.source", limit=SOURCE_MAX, required=True)
         severity = payload.get("severity")
-        if severity not in _SEVERITIES:
+        if not isinstance(severity, str) or severity not in _SEVERITIES:
             errors.append(("payload.severity", "payload.severity must be one of critical, error, warning, info"))
         for name in ("timestamp", "component", "group", "class"):
             _text(payload, name, errors, label=f"payload.{name}", limit=SUMMARY_MAX)
@@ -341,6 +389,18 @@ class GroupAlert:
     annotations: dict[str, Any]
 
 
+LINK_MAX = 2048
+
+
+def _link(href: Any, text: str) -> dict[str, str] | None:
+    """A link to show with the alert, or None for an empty URL or one longer than ``LINK_MAX`` (a long PromQL
+    expression makes a long ``generatorURL``; Alertmanager does not retry a refused group, so such a URL is kept
+    only in the raw payload rather than failing the whole group)."""
+    if not isinstance(href, str) or not href or len(href) > LINK_MAX:
+        return None
+    return {"href": href, "text": text}
+
+
 def _group_alert(alert: Any, index: int, errors: Errors, urls: tuple[str, ...]) -> GroupAlert | None:
     """Check the fields Alertmanager and Grafana alerts share (status, fingerprint, labels, annotations, times
     and the URL fields ``urls``)."""
@@ -357,8 +417,10 @@ def _group_alert(alert: Any, index: int, errors: Errors, urls: tuple[str, ...]) 
         errors.append((f"{label}.labels", f"{label}.labels must be an object of strings"))
         labels = {}
     annotations = _object(alert, "annotations", errors, label=f"{label}.annotations")
-    for name in ("startsAt", "endsAt", *urls):
+    for name in ("startsAt", "endsAt"):
         _text(alert, name, errors, label=f"{label}.{name}", limit=2048)
+    for name in urls:  # any length: a long one is kept in the raw payload and left out of the links (_link)
+        _text(alert, name, errors, label=f"{label}.{name}", limit=MAX_BODY)
     if errors:
         return None
     return GroupAlert(alert, str(status), fingerprint, labels, annotations)
@@ -378,11 +440,11 @@ def _am_alert(alert: Any, index: int, group: dict[str, Any], errors: Errors) -> 
     summary = note if isinstance(note, str) and note.strip() else f"Alertmanager alert {fingerprint}"
     external = group.get("externalURL") if isinstance(group.get("externalURL"), str) else ""
     source = labels.get("instance") or labels.get("job") or external or "alertmanager"
-    links = []
-    if isinstance(alert.get("generatorURL"), str) and alert["generatorURL"]:
-        links.append({"href": alert["generatorURL"], "text": "Source"})
-    if external:
-        links.append({"href": external, "text": "Alertmanager"})
+    links = [
+        link
+        for link in (_link(alert.get("generatorURL"), "Source"), _link(external, "Alertmanager"))
+        if link is not None
+    ]
     details = {
         "labels": labels,
         "annotations": annotations,
@@ -406,6 +468,18 @@ def _am_alert(alert: Any, index: int, group: dict[str, Any], errors: Errors) -> 
     )
 
 
+def _group_parsed(events: list[IntakeEvent | None]) -> Parsed:
+    """A group notification's events, its firing alerts before its resolved ones.
+
+    Alertmanager and Grafana send the whole state of a group at once, ordered by labels, not by status. Applied
+    in that order, a resolved alert that came first could resolve the group's incident (its last open alert)
+    and a firing one after it open a new incident, although the group never stopped firing. Firing first, the
+    firing alerts join the open incident and the resolved ones then leave it open."""
+    found = [event for event in events if event is not None]
+    found.sort(key=lambda event: event.action != Action.TRIGGER)  # stable: label order within each part
+    return Parsed(events=found, answer={"status": "success", "events": len(found)})
+
+
 def parse_alertmanager(data: dict[str, Any], errors: Errors) -> Parsed:
     """Alertmanager webhook payload version 4: one event per alert of the group."""
     if data.get("version") != "4":
@@ -421,8 +495,7 @@ def parse_alertmanager(data: dict[str, Any], errors: Errors) -> Parsed:
     events = [_am_alert(alert, index, group, errors) for index, alert in enumerate(alerts)]
     if errors:
         return Parsed()
-    found = [event for event in events if event is not None]
-    return Parsed(events=found, answer={"status": "success", "events": len(found)})
+    return _group_parsed(events)
 
 
 _GRAFANA_LINKS = (
@@ -442,9 +515,7 @@ def _grafana_alert(alert: Any, index: int, group: dict[str, Any], errors: Errors
     summary = note if isinstance(note, str) and note.strip() else f"Grafana alert {checked.fingerprint}"
     severity = labels.get("severity", "").lower()
     links = [
-        {"href": checked.alert[name], "text": text}
-        for name, text in _GRAFANA_LINKS
-        if isinstance(checked.alert.get(name), str) and checked.alert[name]
+        link for name, text in _GRAFANA_LINKS if (link := _link(checked.alert.get(name), text)) is not None
     ]
     details = {
         "labels": labels,
@@ -459,7 +530,7 @@ def _grafana_alert(alert: Any, index: int, group: dict[str, Any], errors: Errors
     }
     fields = {
         "summary": summary[:SUMMARY_MAX],
-        "severity": severity if severity in _SEVERITIES else Severity.WARNING,
+        "severity": severity if isinstance(severity, str) and severity in _SEVERITIES else Severity.WARNING,
         "source": str(labels.get("instance") or labels.get("grafana_folder") or "grafana")[:SOURCE_MAX],
         "details": details,
         "links": links,
@@ -488,8 +559,7 @@ def parse_grafana(data: dict[str, Any], errors: Errors) -> Parsed:
     events = [_grafana_alert(alert, index, group, errors) for index, alert in enumerate(alerts)]
     if errors:
         return Parsed()
-    found = [event for event in events if event is not None]
-    return Parsed(events=found, answer={"status": "success", "events": len(found)})
+    return _group_parsed(events)
 
 
 GRAFANA_SIGNATURE_HEADERS = ("X-Grafana-Alerting-Signature", "X-Grafana-Alert-Signature")
@@ -562,7 +632,7 @@ def parse_opsgenie_create(request_id: str, data: dict[str, Any], errors: Errors)
     for name in ("user", "note"):
         _text(data, name, errors, label=name, limit=OPSGENIE_DESCRIPTION_MAX)
     priority = data.get("priority", "P3")
-    if priority not in _OPSGENIE_PRIORITY:
+    if not isinstance(priority, str) or priority not in _OPSGENIE_PRIORITY:
         errors.append(("priority", "priority must be one of P1, P2, P3, P4, P5"))
     details = _object(data, "details", errors, label="details")
     tags = data.get("tags", [])
@@ -648,7 +718,7 @@ def parse_webhook(data: dict[str, Any], errors: Errors) -> Parsed:
     if action == Action.TRIGGER:
         summary = _text(data, "summary", errors, label="summary", limit=SUMMARY_MAX, required=True)
         severity = data.get("severity", Severity.WARNING)
-        if severity not in _SEVERITIES:
+        if not isinstance(severity, str) or severity not in _SEVERITIES:
             errors.append(("severity", "severity must be one of critical, error, warning, info"))
         source = _text(data, "source", errors, label="source", limit=SOURCE_MAX)
         details = _object(data, "details", errors, label="details")
@@ -731,6 +801,16 @@ def lookup_path(data: Any, path: str) -> tuple[bool, Any]:
     return True, value
 
 
+#: The generic webhook's fields that are text: a mapped number is taken as its text, anything else is refused.
+_MAPPED_TEXT = frozenset({"summary", "dedup_key", "source", "group_key", "severity", "action"})
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    return "a list" if isinstance(value, list) else type(value).__name__
+
+
 def map_webhook_fields(integration: Integration, data: dict[str, Any], errors: Errors) -> dict[str, Any]:
     """The body in the generic webhook's own fields, read through the integration's field mapping (no mapping:
     the body as sent). Severity and action words from other tools are translated (``firing`` → trigger,
@@ -744,8 +824,14 @@ def map_webhook_fields(integration: Integration, data: dict[str, Any], errors: E
         found, value = lookup_path(data, path)
         if not found or value is None:
             continue
-        if name in ("summary", "dedup_key", "source", "group_key") and isinstance(value, int | float | bool):
-            value = str(value)
+        if name in _MAPPED_TEXT:
+            if isinstance(value, bool):
+                value = "true" if value else "false"  # as JSON writes it, not Python's True
+            elif isinstance(value, int | float):
+                value = str(value)
+            elif not isinstance(value, str):
+                errors.append((path, f"{path}: {name} must be a string or a number (got {_json_type(value)})"))
+                continue
         if name == "severity" and isinstance(value, str):
             word = _SEVERITY_WORDS.get(value.strip().lower())
             if word is None:
@@ -843,11 +929,11 @@ def parse_timestamp(value: str) -> datetime | None:
         text = text[:-2] + ":" + text[-2:]  # +0000 → +00:00, as PagerDuty's examples write it
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:59-12:00 is past the last UTC date
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _change(integration: Integration, event: IntakeEvent, now: datetime) -> ChangeEvent:
@@ -889,7 +975,7 @@ def _accept(
     ``mapper`` translated the body, for a generic webhook with a field mapping), store the events or log the
     refusal (``invalid`` is the status for invalid fields: Opsgenie answers 422)."""
     if key.integration.kind != kind:
-        errors = [(key_field, f"this key belongs to a {key.integration.get_kind_display()} integration")]
+        errors = [(key_field, f"this key belongs to {_article(key.integration.get_kind_display())} integration")]
         _log_rejected(key, data, errors, 400)
         return Outcome(400, errors)
     errors = verify(key.integration) if verify is not None else []
@@ -907,6 +993,10 @@ def _accept(
         return Outcome(invalid, errors)
     _store(key, parsed.events)
     return Outcome(202, answer=parsed.answer)
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _intake(
@@ -1067,7 +1157,11 @@ def intake_view(view: View) -> View:
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "POST":
-            return _quiet(request, HttpResponseNotAllowed(["POST"]))
+            refused = HttpResponseNotAllowed(["POST"], content_type="application/json")
+            refused.content = json.dumps(
+                {"detail": f"{request.method} is not allowed here: send the event with POST", "code": "method"}
+            ).encode()
+            return _quiet(request, refused)
         return _quiet(request, view(request, *args, **kwargs))
 
     wrapped.intake_fast_path = True  # type: ignore[attr-defined]  # served by warroom.alerts.fastpath too
@@ -1148,11 +1242,7 @@ def _opsgenie_response(outcome: Outcome, request_id: str) -> JsonResponse:
 def _opsgenie_view(request: HttpRequest, parser: Parser, request_id: str, *, optional_body: bool) -> HttpResponse:
     secret = header_key(request, "GenieKey")
     data: dict[str, Any] | BadRequest
-    try:
-        empty = int(request.META.get("CONTENT_LENGTH") or 0) == 0
-    except ValueError:
-        empty = False
-    if optional_body and empty:
+    if optional_body and not has_body(request):
         data = {}
     else:
         try:

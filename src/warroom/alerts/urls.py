@@ -1,4 +1,7 @@
-"""Intake URLs, mounted at the site root (PagerDuty-compatible paths must be exactly ``/v2/enqueue``)."""
+"""Intake URLs, mounted at the site root (PagerDuty-compatible paths must be exactly ``/v2/enqueue``).
+
+An Opsgenie alias may hold a slash (``web/01``, sent as ``web%2F01``; the path the view sees is decoded), so the
+identifier is a ``path``, not a ``str``."""
 
 from django.urls import path
 
@@ -12,9 +15,9 @@ urlpatterns = [
     path("integrations/grafana", intake.grafana, name="alerts-grafana"),
     path("integrations/grafana/<str:key>", intake.grafana, name="alerts-grafana-key"),
     path("v2/alerts", intake.opsgenie_create, name="alerts-opsgenie-create"),
-    path("v2/alerts/<str:identifier>/close", intake.opsgenie_close, name="alerts-opsgenie-close"),
+    path("v2/alerts/<path:identifier>/close", intake.opsgenie_close, name="alerts-opsgenie-close"),
     path(
-        "v2/alerts/<str:identifier>/acknowledge",
+        "v2/alerts/<path:identifier>/acknowledge",
         intake.opsgenie_acknowledge,
         name="alerts-opsgenie-acknowledge",
     ),
