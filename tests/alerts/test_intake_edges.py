@@ -202,3 +202,20 @@ def test_the_mail_log_hides_the_address_but_not_its_tag() -> None:
     )
     assert email.hide_local(f"{local}+db1") == "checkout-0469…+db1"
     assert "0469ae05e061c130" not in email.hide_local(f"{local.upper()}+x")
+
+
+@pytest.mark.parametrize("path", ["/integrations/alertmanager/", "/v2/enqueue/", "/integrations/nosuchkind"])
+def test_a_path_near_an_endpoint_gets_a_json_404(path: str) -> None:
+    response = Client().post(path, data="{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "no intake endpoint" in response.json()["detail"]
+
+
+def test_a_key_in_a_mistyped_path_stays_out_of_the_answer_and_the_log(
+    am: Hooked, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = Client().post(f"/integrations/alertmanager/{am.key}/", data="{}", content_type="application/json")
+    assert response.status_code == 404
+    assert am.key not in response.content.decode()
+    assert am.key not in caplog.text

@@ -1168,6 +1168,23 @@ def intake_view(view: View) -> View:
     return csrf_exempt(transaction.non_atomic_requests(wrapped))
 
 
+@csrf_exempt
+def no_endpoint(request: HttpRequest) -> HttpResponse:
+    """Any other path under ``/v2/`` and ``/integrations/``: a sender's typo or trailing slash gets JSON that
+    says so (the path redacted: it may hold a key), not the console's HTML page."""
+    path = redacted(request.path)
+    answer = JsonResponse(
+        {
+            "detail": f"no intake endpoint at {path} (no trailing slash; see docs/integrations/)",
+            "code": "not_found",
+        },
+        status=404,
+    )
+    answer._has_been_logged = True  # type: ignore[attr-defined]  # logged once, below, by us
+    log.info("intake %s %s -> 404", request.method, path)
+    return answer
+
+
 @intake_view
 def pagerduty_enqueue(request: HttpRequest) -> HttpResponse:
     """``POST /v2/enqueue``: PagerDuty Events API v2, key in ``routing_key``."""

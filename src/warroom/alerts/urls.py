@@ -3,7 +3,7 @@
 An Opsgenie alias may hold a slash (``web/01``, sent as ``web%2F01``; the path the view sees is decoded), so the
 identifier is a ``path``, not a ``str``."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from warroom.alerts import heartbeat, intake
 
@@ -27,4 +27,6 @@ urlpatterns = [
     path("integrations/heartbeat/fail", heartbeat.heartbeat_fail, name="alerts-heartbeat-fail"),
     path("integrations/heartbeat/<str:key>", heartbeat.heartbeat_ping, name="alerts-heartbeat-key"),
     path("integrations/heartbeat/<str:key>/fail", heartbeat.heartbeat_fail, name="alerts-heartbeat-key-fail"),
+    # Last: any other path under these prefixes (a trailing slash, a typo) gets a JSON 404, not the console's page.
+    re_path(r"^(?:v2|integrations)/", intake.no_endpoint, name="alerts-no-endpoint"),
 ]
