@@ -2,8 +2,12 @@
 
 Events are taken oldest first in batches ``FOR UPDATE SKIP LOCKED``, one transaction per batch, so a crash
 redoes the whole batch and two engines never take the same event. Dedup follows PagerDuty: a trigger with the
-dedup key of an open alert of the same integration adds to it; after a resolve the key opens a new alert;
-acknowledge/resolve for a key with no open alert is ignored and logged on the event.
+dedup key of an open alert of the same integration adds to it (an acknowledged alert stays acknowledged); after a
+resolve the key opens a new alert; acknowledge/resolve for a key with no open alert is ignored and logged on the
+event. An acknowledge or resolve that leaves an incident an alert opened with no alert triggered and at least one
+acknowledged acknowledges the incident, as a person would (:func:`acknowledge_incident_when_no_alert_is_triggered`),
+which stops its escalation; when all its alerts are resolved it resolves instead
+(:func:`resolve_incident_when_all_alerts_resolved`).
 
 A batch is applied by :class:`_Batch`, which gives the same result as applying its events one by one (the
 sequential path, ``_apply_safely``) with a few statements per batch instead of several per event: the open
@@ -39,6 +43,7 @@ from warroom.alerts.models import (
     Grouping,
     IntakeEvent,
     Integration,
+    Kind,
     MaintenanceWindow,
 )
 from warroom.alerts.services import active_maintenance
@@ -205,7 +210,11 @@ def _apply(event: IntakeEvent, now: datetime) -> tuple[str, str, Alert | None]:
         Alert.objects.filter(pk=alert.pk).update(
             status=AlertStatus.ACKNOWLEDGED, acknowledged_at=event.received_at
         )
-        return EventStatus.PROCESSED, f"acknowledged alert {alert.pk}", alert
+        return (
+            EventStatus.PROCESSED,
+            f"acknowledged alert {alert.pk}" + _after_acknowledge(alert, event.integration),
+            alert,
+        )
     Alert.objects.filter(pk=alert.pk).update(
         status=AlertStatus.RESOLVED, resolved_at=event.received_at, last_seen=event.received_at
     )
@@ -615,8 +624,38 @@ def _record_alerts(lines: list[_Line]) -> None:
     bulk.update_values(Incident, ["updated_at"], list(last.items()))
 
 
+def _named(integration: Integration) -> str:
+    """How the timeline names an integration: ``Datadog prod (PagerDuty Events API v2)``."""
+    return f"{integration.name} ({Kind(integration.kind).label})"
+
+
+def _after_acknowledge(alert: Alert, integration: Integration) -> str:
+    """The engine's side of an acknowledge from the source that moved a triggered alert: a timeline line, then
+    the acknowledge rule. Only a move writes anything, so a repeated acknowledge (a sender's retry) or a redone
+    batch writes the line once."""
+    if alert.incident_id is None:  # suppressed by a maintenance window: no incident
+        return ""
+    incident = Incident.objects.filter(pk=alert.incident_id).first()
+    if incident is None:
+        return ""
+    incidents.record_alert(
+        incident=incident,
+        source=SOURCE,
+        message=f"Alert {alert.pk} acknowledged at the source by {_named(integration)}: {alert.summary[:300]}",
+    )
+    return acknowledge_incident_when_no_alert_is_triggered(
+        alert,
+        source=SOURCE,
+        note=(
+            f"Acknowledged at the source: {_named(integration)} acknowledged alert {alert.pk}, and no alert of "
+            "this incident is still triggered."
+        ),
+    )
+
+
 def _after_resolve(alert: Alert, integration: Integration) -> str:
-    """The engine's side of a resolve from the source: a timeline line, then the auto-resolve rule."""
+    """The engine's side of a resolve from the source: a timeline line, then the auto-resolve rule; if the
+    incident stays open, the acknowledge rule (its other open alerts may all be acknowledged)."""
     if alert.incident_id is None:
         return ""
     incident = Incident.objects.filter(pk=alert.incident_id).first()
@@ -625,9 +664,49 @@ def _after_resolve(alert: Alert, integration: Integration) -> str:
     incidents.record_alert(
         incident=incident, source=SOURCE, message=f"Alert {alert.pk} resolved: {alert.summary[:300]}"
     )
-    return resolve_incident_when_all_alerts_resolved(
+    resolved = resolve_incident_when_all_alerts_resolved(
         alert, integration, actor=None, source=SOURCE, notes="All alerts resolved at the source."
     )
+    return resolved or acknowledge_incident_when_no_alert_is_triggered(
+        alert,
+        source=SOURCE,
+        note=(
+            f"Acknowledged at the source: {_named(integration)} resolved alert {alert.pk}, and every alert of this "
+            "incident still open is acknowledged."
+        ),
+    )
+
+
+def acknowledge_incident_when_no_alert_is_triggered(alert: Alert, *, source: str, note: str) -> str:
+    """Acknowledge the alert's incident as a person's acknowledgement of a New incident does, when an alert
+    opened it (as for :func:`resolve_incident_when_all_alerts_resolved`, an incident a person declared is left to
+    people), it is still New (nobody acknowledged it), none of its alerts is triggered any more and at least one
+    is acknowledged. PagerDuty's rule for an acknowledge event, with grouping: one acknowledged alert of a
+    storm does not silence the others still triggered.
+
+    The acknowledgement is :func:`warroom.incidents.services.transition_incident` to In Progress, by no person
+    (``actor=None``) with ``note`` on the timeline: its ``incident_transitioned`` receivers stop the escalation
+    and cancel pages not yet sent exactly as for a person (``warroom.paging.receivers``), and acknowledge the
+    incident's triggered alerts (``warroom.alerts.signals``; there are none here, so the two rules never feed each
+    other). Returns what happened, for the event's reason. Runs in the caller's transaction; the incident row is
+    locked before it is looked at, so an acknowledgement a person committed meanwhile is seen (and the incident
+    left as it is) rather than refused as a transition In Progress → In Progress."""
+    if alert.incident_id is None:
+        return ""
+    incident = Incident.objects.select_for_update(of=("self",)).filter(pk=alert.incident_id).first()
+    if incident is None or incident.state != State.NEW or incident.acknowledged_at is not None:
+        return ""
+    alerts = Alert.objects.filter(incident=incident)
+    if not alerts.filter(opened_incident=True).exists():
+        return ""
+    if alerts.filter(status=AlertStatus.TRIGGERED).exists():
+        return ""
+    if not alerts.filter(status=AlertStatus.ACKNOWLEDGED).exists():
+        return ""
+    incidents.transition_incident(
+        incident=incident, actor=None, source=source, to=State.IN_PROGRESS, note=note
+    )
+    return f"; no alert of {incident.ref} triggered any more: incident acknowledged"
 
 
 def resolve_incident_when_all_alerts_resolved(
