@@ -64,6 +64,8 @@ _INTEGRATION_OPTIONS = (
     "field_mapping",
     "email_dedup_pattern",
     "email_resolve_pattern",
+    "heartbeat_interval_seconds",
+    "heartbeat_grace_seconds",
 )
 
 
@@ -98,13 +100,13 @@ def list_integrations(request: HttpRequest, query: Query[IntegrationQuery]) -> d
 @router.post("/integrations", response={201: IntegrationCreatedOut}, summary="Create an integration")
 def create_integration(request: HttpRequest, payload: IntegrationIn) -> Status[dict[str, Any]]:
     """Team admins and managers. With ``create_key`` (the default) the answer carries the first key, shown this
-    once; an email integration has no key (its address is the credential)."""
+    once; an email integration has no key (its address is the credential). An option the kind does not read
+    (``services.OPTION_KINDS``: the signing secret is for grafana and webhook, the rate limit for the keyed
+    kinds, the field mapping for webhook, the patterns for email, interval and grace for heartbeat) is a 400
+    naming it, unless it has its empty value."""
     user = caller(request)
     service = _body_service(user, payload.service)
     options = payload.dict(include=set(_INTEGRATION_OPTIONS))
-    if payload.heartbeat_interval_seconds is not None:
-        options["heartbeat_interval_seconds"] = payload.heartbeat_interval_seconds
-        options["heartbeat_grace_seconds"] = payload.heartbeat_grace_seconds
     if payload.create_key:
         integration, new_key = actions.create_integration_with_key(
             service=service,
@@ -140,7 +142,8 @@ def get_integration(request: HttpRequest, integration_id: int) -> dict[str, Any]
 def update_integration(
     request: HttpRequest, integration_id: int, payload: IntegrationPatch
 ) -> dict[str, Any]:
-    """Only the fields sent change. ``signing_secret: ""`` removes the secret."""
+    """Only the fields sent change. ``signing_secret: ""`` removes the secret. A body that is not a JSON object is
+    a 422 naming ``body``; an option the kind does not read a 400 naming it, unless empty or unchanged."""
     user = caller(request)
     integration = selectors.get_integration_for_user_or_404(user, integration_id=integration_id)
     changes = payload.dict(exclude_unset=True)

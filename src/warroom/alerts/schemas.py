@@ -1,8 +1,10 @@
 """Schemas of the alerts API (integrations, keys, the event log, alerts, maintenance windows, change events) and
 the functions that turn those rows into JSON.
 
-Input fields whose rules the services check (kind, grouping, severity map, ranges, patterns) are typed loosely
-on purpose: the service refuses bad values with a 400 naming the field, the same message the console shows.
+Input fields whose rules the services check (kind, grouping, severity map, ranges, patterns, which options a
+kind takes) are typed loosely on purpose: the service refuses bad values with a 400 naming the field, the same
+message the console shows. A value of a JSON type the schema cannot read (``"ten"`` for a number, a string for
+a list) is ninja's 422 naming the field, and so is a body that is not a JSON object (naming ``body``).
 Secrets never leave: an integration says whether it is ``signed``, never its signing secret; a key's secret is
 in the answer that made it and nowhere else.
 """
@@ -13,6 +15,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
+from pydantic import ModelWrapValidatorHandler, model_validator
+from pydantic_core import PydanticCustomError
 
 from warroom.accounts.schemas import Paging, UserRef, user_ref
 from warroom.alerts import snippets
@@ -27,6 +31,7 @@ from warroom.alerts.models import (
     MaintenanceWindow,
     Recurrence,
 )
+from warroom.alerts.services import HEARTBEAT_GRACE_DEFAULT, SIGNING_KINDS
 from warroom.catalog.schemas import ServiceRef, service_ref
 from warroom.incidents.schemas import Ref
 from warroom.incidents.states import State
@@ -41,7 +46,20 @@ EventStatusName = Literal["pending", "processed", "ignored", "rejected"]
 # input
 
 
-class IntegrationIn(Schema):
+class ObjectBody(Schema):
+    """A request body that must be a JSON object. Ninja's schemas also read attributes of any object (to
+    render ORM rows), so without this a PATCH body of ``[1, 2]`` or ``"x"`` would read as "nothing sent" and
+    answer 200 having changed nothing; now it is a 422 naming ``body``, like any body that does not match."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _json_object(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        if not isinstance(data, dict | cls):
+            raise PydanticCustomError("object_type", "the body must be a JSON object")
+        return handler(data)
+
+
+class IntegrationIn(ObjectBody):
     service: Ref = Field(description="The service it belongs to: slug or id.")
     kind: str = Field(description=f"One of: {', '.join(Kind.values)}.")
     name: str = Field(description="What sends to it, 1 to 100 characters.")
@@ -56,25 +74,29 @@ class IntegrationIn(Schema):
     )
     auto_resolve_incident: bool = True
     signing_secret: str = Field(
-        "", description="HMAC-SHA256 secret (Grafana, generic webhook); never returned."
+        "",
+        description="grafana and webhook only: the HMAC-SHA256 secret requests are signed with; never shown.",
     )
     rate_limit_per_minute: int = Field(
         DEFAULT_RATE_LIMIT, description="Requests per minute per key; 0: none."
     )
     field_mapping: dict[str, Any] = Field(
-        default_factory=dict, description='Generic webhook: {"summary": "alert.title", ...} (dotted paths).'
+        default_factory=dict, description='webhook only: {"summary": "alert.title", ...} (dotted paths).'
     )
-    email_dedup_pattern: str = ""
-    email_resolve_pattern: str = ""
+    email_dedup_pattern: str = Field("", description="email only: regular expression over the subject.")
+    email_resolve_pattern: str = Field("", description="email only: regular expression over the subject.")
     heartbeat_interval_seconds: int | None = Field(
-        None, description="Heartbeat: expected ping interval (≥ 60)."
+        None, description="heartbeat only, and required there: expected ping interval (≥ 60)."
     )
-    heartbeat_grace_seconds: int = Field(60, description="Heartbeat: how late a ping may be.")
+    heartbeat_grace_seconds: int = Field(
+        HEARTBEAT_GRACE_DEFAULT, description="heartbeat only: how late a ping may be."
+    )
     create_key: bool = Field(True, description="Also make the first key and return it once (not for email).")
 
 
-class IntegrationPatch(Schema):
-    """Only the fields sent change; the kind and service never do."""
+class IntegrationPatch(ObjectBody):
+    """Only the fields sent change; the kind and service never do. An option the kind does not read is refused
+    unless it is empty or unchanged (see ``IntegrationIn``)."""
 
     name: str | None = None
     grouping: str | None = None
@@ -109,7 +131,7 @@ class AlertQuery(Paging):
     open: bool = Field(False, description="Only triggered and acknowledged alerts.")
 
 
-class WindowIn(Schema):
+class WindowIn(ObjectBody):
     title: str
     starts_at: datetime = Field(description="ISO-8601; naive times are UTC.")
     ends_at: datetime = Field(description="ISO-8601; naive times are UTC.")
@@ -117,7 +139,7 @@ class WindowIn(Schema):
     repeat_until: datetime | None = Field(None, description="Recurring windows: repeat until then.")
 
 
-class WindowPatch(Schema):
+class WindowPatch(ObjectBody):
     title: str | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -157,7 +179,8 @@ class IntegrationOut(Schema):
     severity_map: dict[str, list[int]]
     auto_resolve_incident: bool
     signed: bool = Field(
-        description="Whether requests must carry an HMAC signature (the secret is not shown)."
+        description="Whether requests must carry an HMAC signature (the secret is not shown); only grafana and "
+        "webhook integrations check one."
     )
     rate_limit_per_minute: int
     field_mapping: dict[str, Any]
@@ -301,7 +324,7 @@ def integration_json(integration: Integration) -> dict[str, Any]:
         "group_fields": list(integration.group_fields or []),
         "severity_map": integration.severity_map,
         "auto_resolve_incident": integration.auto_resolve_incident,
-        "signed": bool(integration.signing_secret),
+        "signed": bool(integration.signing_secret) and integration.kind in SIGNING_KINDS,
         "rate_limit_per_minute": integration.rate_limit_per_minute,
         "field_mapping": integration.field_mapping or {},
         "email_address": snippets.endpoint(integration) if integration.kind == Kind.EMAIL else None,

@@ -85,6 +85,34 @@ MAPPABLE_FIELDS = ("summary", "severity", "dedup_key", "action", "source", "deta
 PATTERN_MAX = 500
 GROUP_FIELDS_MAX = 10
 HEARTBEAT_INTERVAL = (60, 31 * 86400)
+HEARTBEAT_GRACE_DEFAULT = 60
+#: The kinds whose intake checks an HMAC signature (``warroom.alerts.intake``: the Grafana and generic webhook
+#: views are the only ones with a ``verify``); a signing secret means nothing to the others.
+SIGNING_KINDS: tuple[str, ...] = (Kind.GRAFANA, Kind.WEBHOOK)
+#: The kinds whose intake takes a key per request and counts it against the rate limit: email has no key and a
+#: heartbeat ping is not rate limited.
+RATE_LIMITED_KINDS: tuple[str, ...] = tuple(k for k in Kind.values if k not in (Kind.EMAIL, Kind.HEARTBEAT))
+#: Options that only some kinds read, and those kinds; every other option applies to every kind. Any kind takes
+#: the option's empty value (``""``, ``{}``, null; the default grace and rate limit), so a client may send every
+#: field.
+OPTION_KINDS: dict[str, tuple[str, ...]] = {
+    "signing_secret": SIGNING_KINDS,
+    "rate_limit_per_minute": RATE_LIMITED_KINDS,
+    "field_mapping": (Kind.WEBHOOK,),
+    "email_dedup_pattern": (Kind.EMAIL,),
+    "email_resolve_pattern": (Kind.EMAIL,),
+    "heartbeat_interval_seconds": (Kind.HEARTBEAT,),
+    "heartbeat_grace_seconds": (Kind.HEARTBEAT,),
+}
+_EMPTY_OPTION: dict[str, tuple[Any, ...]] = {
+    "signing_secret": ("", None),
+    "rate_limit_per_minute": (DEFAULT_RATE_LIMIT, None),
+    "field_mapping": ({}, None),
+    "email_dedup_pattern": ("", None),
+    "email_resolve_pattern": ("", None),
+    "heartbeat_interval_seconds": (None,),
+    "heartbeat_grace_seconds": (None, HEARTBEAT_GRACE_DEFAULT),
+}
 
 
 def _is_int(value: Any) -> bool:
@@ -97,9 +125,38 @@ def _clean_pattern(value: Any, field: str) -> str:
     if value:
         try:
             re.compile(value)
-        except re.error as exc:
+        except RecursionError:
+            raise ValidationFailed(f"{field} is nested too deeply to compile", field=field) from None
+        except (re.error, OverflowError, ValueError) as exc:  # a huge repeat count is an OverflowError
             raise ValidationFailed(f"{field} is not a valid regular expression: {exc}", field=field) from None
     return value
+
+
+def _is_empty_option(name: str, value: Any) -> bool:
+    return any(value == empty and type(value) is type(empty) for empty in _EMPTY_OPTION[name])
+
+
+def _kinds_text(kinds: tuple[str, ...]) -> str:
+    names = [str(kind) for kind in kinds]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _check_option_kinds(kind: str, options: dict[str, Any], *, stored: dict[str, Any] | None = None) -> None:
+    """Refuse an option of ``options`` that ``kind`` does not read, unless it has its empty value or (an update)
+    the value ``stored`` already holds: rows from before this check keep working and may be sent back as read."""
+    for name, kinds in OPTION_KINDS.items():
+        if name not in options or kind in kinds or _is_empty_option(name, options[name]):
+            continue
+        if stored is not None and name in stored and options[name] == stored[name]:
+            continue
+        raise ValidationFailed(
+            f"{name} applies to {_kinds_text(kinds)} integrations only (this is {_article(kind)} integration)",
+            field=name,
+        )
+
+
+def _article(kind: str) -> str:
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def _clean_options(
@@ -228,17 +285,30 @@ def create_integration(
     email_dedup_pattern: str = "",
     email_resolve_pattern: str = "",
     heartbeat_interval_seconds: int | None = None,
-    heartbeat_grace_seconds: int = 60,
+    heartbeat_grace_seconds: int = HEARTBEAT_GRACE_DEFAULT,
 ) -> Integration:
     """Add an integration of ``kind`` to ``service``. It has no key yet: see :func:`create_integration_key`.
 
     An email integration gets its own address (``<service slug>-<random>``); a heartbeat integration gets its
-    monitor, which waits for the first ping."""
+    monitor, which waits for the first ping. An option the kind does not read (:data:`OPTION_KINDS`) is refused
+    naming it, unless it has its empty value."""
     _require_manage(actor, service)
     if kind not in Kind.values:
         raise ValidationFailed(f"unknown kind {kind!r}; kinds are {', '.join(Kind.values)}", field="kind")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > NAME_MAX:
         raise ValidationFailed(f"a name is 1 to {NAME_MAX} characters", field="name")
+    _check_option_kinds(
+        kind,
+        {
+            "signing_secret": signing_secret,
+            "rate_limit_per_minute": rate_limit_per_minute,
+            "field_mapping": field_mapping,
+            "email_dedup_pattern": email_dedup_pattern,
+            "email_resolve_pattern": email_resolve_pattern,
+            "heartbeat_interval_seconds": heartbeat_interval_seconds,
+            "heartbeat_grace_seconds": heartbeat_grace_seconds,
+        },
+    )
     values = _clean_options(
         grouping=grouping,
         window_minutes=window_minutes,
@@ -253,8 +323,6 @@ def create_integration(
     values["severity_map"] = _clean_severity_map(severity_map)
     if kind == Kind.HEARTBEAT:
         interval, grace = _clean_heartbeat(heartbeat_interval_seconds, heartbeat_grace_seconds)
-    elif heartbeat_interval_seconds is not None:
-        raise ValidationFailed("only heartbeat integrations have an interval", field="heartbeat_interval_seconds")
     with transaction.atomic():
         integration = Integration.objects.create(
             service=service,
@@ -282,7 +350,11 @@ def update_integration(
     *, integration: Integration, actor: User | None, source: str, **changes: Any
 ) -> Integration:
     """Change an integration's options (the keyword arguments of :func:`create_integration`, but not its kind or
-    service; ``heartbeat_interval_seconds``/``heartbeat_grace_seconds`` for a heartbeat)."""
+    service; ``heartbeat_interval_seconds``/``heartbeat_grace_seconds`` for a heartbeat).
+
+    An option the kind does not read (:data:`OPTION_KINDS`) is refused naming it unless it is empty or the value
+    already stored (an integration saved before that rule keeps working, and its options may be sent back as
+    read); nothing changes then."""
     _require_manage(actor, integration.service)
     allowed = set(_OPTION_FIELDS) | {"name", "severity_map", "heartbeat_interval_seconds", "heartbeat_grace_seconds"}
     unknown = sorted(set(changes) - allowed)
@@ -292,6 +364,7 @@ def update_integration(
         locked = Integration.objects.select_for_update().select_related("service").get(pk=integration.pk)
         before = _snapshot(locked)
         current = {name: getattr(locked, name) for name in _OPTION_FIELDS}
+        _check_option_kinds(locked.kind, changes, stored=current)
         current.update({k: v for k, v in changes.items() if k in _OPTION_FIELDS})
         values = _clean_options(**current)
         if "severity_map" in changes:
@@ -301,12 +374,7 @@ def update_integration(
             if not isinstance(name, str) or not name.strip() or len(name.strip()) > NAME_MAX:
                 raise ValidationFailed(f"a name is 1 to {NAME_MAX} characters", field="name")
             values["name"] = name.strip()
-        heartbeat_changes = {k for k in changes if k.startswith("heartbeat_")}
-        if heartbeat_changes:
-            if locked.kind != Kind.HEARTBEAT:
-                raise ValidationFailed(
-                    "only heartbeat integrations have an interval", field=sorted(heartbeat_changes)[0]
-                )
+        if locked.kind == Kind.HEARTBEAT and any(k.startswith("heartbeat_") for k in changes):
             monitor = HeartbeatMonitor.objects.select_for_update().get(integration=locked)
             interval, grace = _clean_heartbeat(
                 changes.get("heartbeat_interval_seconds", monitor.interval_seconds),
