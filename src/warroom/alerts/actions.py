@@ -119,6 +119,7 @@ def resolve_alert(*, alert: Alert, actor: User | None, source: str) -> Alert:
                 actor=None,  # the rule resolves it, whoever may edit the incident; the note names the person
                 source=source,
                 notes=f"All alerts resolved (the last by hand, by {_who(actor, source)}).",
+                wait=True,
             )
         audit.record(
             actor=actor,

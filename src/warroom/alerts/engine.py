@@ -633,9 +633,7 @@ def _after_acknowledge(alert: Alert, integration: Integration) -> str:
     """The engine's side of an acknowledge from the source that moved a triggered alert: a timeline line, then
     the acknowledge rule. Only a move writes anything, so a repeated acknowledge (a sender's retry) or a redone
     batch writes the line once."""
-    if alert.incident_id is None:  # suppressed by a maintenance window: no incident
-        return ""
-    incident = Incident.objects.filter(pk=alert.incident_id).first()
+    incident = _lock_incident(alert)  # None: suppressed by a maintenance window, no incident
     if incident is None:
         return ""
     incidents.record_alert(
@@ -656,9 +654,7 @@ def _after_acknowledge(alert: Alert, integration: Integration) -> str:
 def _after_resolve(alert: Alert, integration: Integration) -> str:
     """The engine's side of a resolve from the source: a timeline line, then the auto-resolve rule; if the
     incident stays open, the acknowledge rule (its other open alerts may all be acknowledged)."""
-    if alert.incident_id is None:
-        return ""
-    incident = Incident.objects.filter(pk=alert.incident_id).first()
+    incident = _lock_incident(alert)
     if incident is None:
         return ""
     incidents.record_alert(
@@ -677,6 +673,21 @@ def _after_resolve(alert: Alert, integration: Integration) -> str:
     )
 
 
+def _lock_incident(alert: Alert, *, wait: bool = False) -> Incident | None:
+    """The alert's incident, locked without waiting: a ``LockNotAvailable`` (an ``OperationalError``) aborts the
+    batch, which is taken again next cycle.
+
+    The engine holds the batch's alerts locked by then. A person acknowledging or resolving the incident locks
+    the incident, then its alerts (to acknowledge or resolve them with it). Were the engine to wait for the
+    incident here, each would wait for the other until PostgreSQL broke the deadlock by failing one of them,
+    perhaps the person's request. Not waiting, the engine steps back and the person's change goes through.
+    ``wait``: a person's own action (resolving an alert by hand) waits as any request does."""
+    if alert.incident_id is None:
+        return None
+    locking = Incident.objects.select_for_update(of=("self",), nowait=not wait, no_key=True)
+    return locking.filter(pk=alert.incident_id).first()
+
+
 def acknowledge_incident_when_no_alert_is_triggered(alert: Alert, *, source: str, note: str) -> str:
     """Acknowledge the alert's incident as a person's acknowledgement of a New incident does, when an alert
     opened it (as for :func:`resolve_incident_when_all_alerts_resolved`, an incident a person declared is left to
@@ -691,9 +702,7 @@ def acknowledge_incident_when_no_alert_is_triggered(alert: Alert, *, source: str
     other). Returns what happened, for the event's reason. Runs in the caller's transaction; the incident row is
     locked before it is looked at, so an acknowledgement a person committed meanwhile is seen (and the incident
     left as it is) rather than refused as a transition In Progress → In Progress."""
-    if alert.incident_id is None:
-        return ""
-    incident = Incident.objects.select_for_update(of=("self",)).filter(pk=alert.incident_id).first()
+    incident = _lock_incident(alert)
     if incident is None or incident.state != State.NEW or incident.acknowledged_at is not None:
         return ""
     alerts = Alert.objects.filter(incident=incident)
@@ -710,15 +719,16 @@ def acknowledge_incident_when_no_alert_is_triggered(alert: Alert, *, source: str
 
 
 def resolve_incident_when_all_alerts_resolved(
-    alert: Alert, integration: Integration, *, actor: User | None, source: str, notes: str
+    alert: Alert, integration: Integration, *, actor: User | None, source: str, notes: str, wait: bool = False
 ) -> str:
     """Resolve the alert's incident when it was opened by an alert, all its alerts are resolved now and the
     integration asks for it (``auto_resolve_incident``); a person's resolve of the last alert counts the same as
-    the source's. Returns what happened, for the event's reason. Runs in the caller's transaction."""
-    incident = Incident.objects.filter(pk=alert.incident_id).first() if alert.incident_id else None
-    if incident is None:
+    the source's. Returns what happened, for the event's reason. Runs in the caller's transaction; ``wait`` as
+    for :func:`_lock_incident` (the engine does not wait for the incident, a person's request does)."""
+    if not integration.auto_resolve_incident:
         return ""
-    if not integration.auto_resolve_incident or incident.state not in OPEN_STATES:
+    incident = _lock_incident(alert, wait=wait)
+    if incident is None or incident.state not in OPEN_STATES:
         return ""
     if not Alert.objects.filter(incident=incident, opened_incident=True).exists():
         return ""

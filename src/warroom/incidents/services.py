@@ -110,10 +110,14 @@ def _entry(
 
 @contextmanager
 def _locked(incident: Incident, expected_version: int | None = None) -> Iterator[Incident]:
-    """Open the transaction and lock the incident row; refuse if the caller saw an older version."""
+    """Open the transaction and lock the incident row; refuse if the caller saw an older version.
+
+    The lock is ``FOR NO KEY UPDATE`` (the incident's id does not change): it keeps other writers of the incident
+    out, but a row that only refers to it (an alert, a timeline line, a task) can check its foreign key
+    meanwhile instead of waiting for the edit to commit."""
     with transaction.atomic():
         locked = (
-            Incident.objects.select_for_update(of=("self",))
+            Incident.objects.select_for_update(of=("self",), no_key=True)
             .select_related("team", "assignee", "category", "subcategory", "parent")
             .get(pk=incident.pk)
         )
