@@ -71,10 +71,12 @@ def _fire(hooked: Hooked, summary: str = "Queue depth above 10k", dedup_key: str
 
 def test_create_integration_shows_the_key_once_with_snippets(client_for: ClientFor, world: World) -> None:
     alice = client_for(world.alice)
-    response = _create(alice, world)
-    assert response.status_code == 201  # type: ignore[attr-defined]
-    assert response["Cache-Control"] == "no-store"  # type: ignore[index]
-    page = response.content.decode()  # type: ignore[attr-defined]
+    created = _create(alice, world)
+    assert created.status_code == 302  # type: ignore[attr-defined]  # POST/redirect/GET
+    response = alice.get(created["Location"])  # type: ignore[index]
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    page = response.content.decode()
     integration = Integration.objects.get()
     assert (integration.kind, integration.grouping, integration.service) == (
         "alertmanager",
@@ -115,9 +117,10 @@ def test_new_key_snippets_carry_the_key_and_url(
     client_for: ClientFor, world: World, kind: str, expected: list[str]
 ) -> None:
     hooked = make_integration(world, kind)
-    response = client_for(world.alice).post(_integration_url(hooked, "web:integration-key-create"))
-    assert response.status_code == 201
-    page = response.content.decode()
+    alice = client_for(world.alice)
+    made = alice.post(_integration_url(hooked, "web:integration-key-create"))
+    assert made.status_code == 302
+    page = alice.get(made["Location"]).content.decode()
     new_key = IntegrationKey.objects.filter(integration=hooked.integration).order_by("-id").first()
     assert new_key is not None
     key = SECRET.search(page)
@@ -139,10 +142,11 @@ def test_heartbeat_and_email_endpoints(client_for: ClientFor, world: World) -> N
         heartbeat_interval_seconds="3600",
         heartbeat_grace_seconds="300",
     )
-    assert response.status_code == 201  # type: ignore[attr-defined]
-    key = SECRET.search(response.content.decode())  # type: ignore[attr-defined]
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    shown = alice.get(response["Location"]).content.decode()  # type: ignore[index]
+    key = SECRET.search(shown)
     assert key is not None
-    assert f"{BASE}/integrations/heartbeat/{key.group(0)}" in response.content.decode()  # type: ignore[attr-defined]
+    assert f"{BASE}/integrations/heartbeat/{key.group(0)}" in shown
     heartbeat = Integration.objects.get(kind="heartbeat")
     assert heartbeat.heartbeat.interval_seconds == 3600
 
@@ -161,7 +165,7 @@ def test_refused_input_is_shown_next_to_the_field(client_for: ClientFor, world: 
     alice = client_for(world.alice)
     no_fields = _create(alice, world, grouping="fields", group_fields="")
     assert no_fields.status_code == 400  # type: ignore[attr-defined]
-    assert "needs at least one name in group_fields" in no_fields.content.decode()  # type: ignore[attr-defined]
+    assert "needs at least one name in “Group by fields”" in no_fields.content.decode()  # type: ignore[attr-defined]
     bad_json = _create(alice, world, kind="webhook", field_mapping="{not json")
     assert bad_json.status_code == 400  # type: ignore[attr-defined]
     assert "not valid JSON" in bad_json.content.decode()  # type: ignore[attr-defined]
@@ -262,7 +266,7 @@ def test_who_may_manage_integrations(client_for: ClientFor, world: World) -> Non
         assert client.post(_integration_url(hooked, "web:integration-key-revoke", key.pk)).status_code == 403
         assert client.post(_integration_url(hooked, "web:integration-edit"), {"name": "x"}).status_code == 403
     olivia = client_for(world.olivia)
-    assert olivia.post(_integration_url(hooked, "web:integration-key-create")).status_code == 201
+    assert olivia.post(_integration_url(hooked, "web:integration-key-create")).status_code == 302
     assert IntegrationKey.objects.count() == 2
 
 
@@ -365,7 +369,8 @@ def test_acknowledge_and_resolve_by_hand(client_for: ClientFor, world: World) ->
     line = TimelineEntry.objects.filter(incident=incident, field="alert").order_by("-id").first()
     assert line is not None and "acknowledged by Bob Responder (web)" in line.message
     twice = bob.post(reverse("web:alert-acknowledge", args=[alert.pk]))
-    assert twice.status_code == 409 and "already acknowledged" in twice.content.decode()
+    assert twice.status_code == 302 and twice["Location"] == reverse("web:alert-detail", args=[alert.pk])
+    assert "already acknowledged" in bob.get(twice["Location"]).content.decode()
 
     assert bob.post(reverse("web:alert-resolve", args=[alert.pk])).status_code == 302
     alert.refresh_from_db()

@@ -1,13 +1,17 @@
 """Console forms for integrations, maintenance windows and the alert list. They parse and shape input (text
 into lists, JSON into objects); :mod:`warroom.alerts.services` decides what is allowed and names the field it
-refuses, which is a field of these forms by the same name."""
+refuses, which is a field of these forms by the same name (:func:`labelled` puts the form's label in its place
+before the message is shown)."""
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.forms import BoundField
 
 from warroom.alerts.models import (
     DEFAULT_RATE_LIMIT,
@@ -20,6 +24,7 @@ from warroom.alerts.models import (
     Recurrence,
     Severity,
 )
+from warroom.alerts.services import OPTION_KINDS
 from warroom.catalog.models import Service
 
 LEVELS = {1: "High", 2: "Medium", 3: "Low"}
@@ -32,8 +37,96 @@ SEVERITY_FIELDS = {severity: f"severity_{severity}" for severity in DEFAULT_SEVE
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
+#: The kinds each kind-specific option applies to: the service's rule (:data:`services.OPTION_KINDS`), plus the
+#: form's own "clear the secret" box, which goes with the secret.
+FIELD_KINDS: dict[str, frozenset[str]] = {
+    **{name: frozenset(kinds) for name, kinds in OPTION_KINDS.items()},
+    "clear_signing_secret": frozenset(OPTION_KINDS["signing_secret"]),
+}
+#: The groupings an option applies to.
+FIELD_GROUPINGS: dict[str, frozenset[str]] = {
+    "window_minutes": frozenset({Grouping.WINDOW}),
+    "group_fields": frozenset({Grouping.FIELDS}),
+}
+#: Options that are optional as a whole but required where they apply (no "(optional)" next to them).
+REQUIRED_WHERE_SHOWN = frozenset({"heartbeat_interval_seconds", "group_fields"})
+#: The integration form's fields in the order shown; True: the field spans the whole row.
+LAYOUT: tuple[tuple[str, bool], ...] = (
+    ("kind", False),
+    ("name", False),
+    ("heartbeat_interval_seconds", False),
+    ("heartbeat_grace_seconds", False),
+    ("email_dedup_pattern", False),
+    ("email_resolve_pattern", False),
+    ("field_mapping", True),
+    ("signing_secret", False),
+    ("clear_signing_secret", True),
+    ("rate_limit_per_minute", False),
+    ("grouping", False),
+    ("window_minutes", False),
+    ("group_fields", True),
+    ("severity_critical", False),
+    ("severity_error", False),
+    ("severity_warning", False),
+    ("severity_info", False),
+    ("auto_resolve_incident", True),
+)
+OPTION_NAMES = (
+    "name",
+    "grouping",
+    "group_fields",
+    "window_minutes",
+    "auto_resolve_incident",
+    "rate_limit_per_minute",
+    "field_mapping",
+    "email_dedup_pattern",
+    "email_resolve_pattern",
+)
+
+
 def _pair(value: list[int]) -> str:
     return f"{value[0]}{value[1]}"
+
+
+def applies(name: str, *, kind: str | None, grouping: str | None) -> bool:
+    """Whether the option ``name`` means anything for an integration of ``kind`` grouped by ``grouping`` (None:
+    not known, so it may)."""
+    kinds = FIELD_KINDS.get(name)
+    if kinds is not None and kind is not None and kind not in kinds:
+        return False
+    groupings = FIELD_GROUPINGS.get(name)
+    return groupings is None or grouping is None or grouping in groupings
+
+
+@dataclass(frozen=True)
+class Row:
+    """One field of the integration form as the template lays it out. ``show_if`` is the ``data-show-if`` rule
+    the console's script hides the field by (``kind=grafana webhook``, ``grouping=window``): without the script
+    every field shows."""
+
+    field: BoundField
+    wide: bool
+    show_if: str
+    optional: bool
+
+
+_FIELD_NAME = r"(?<![\w\[]){name}(?:\[(?P<inner>[^\]]*)\])?(?!\w)"
+
+
+def labelled(message: str, form: forms.BaseForm) -> str:
+    """``message`` with the API names of ``form``'s fields (``window_minutes``) replaced by their labels, quoted:
+    a service error names fields as the API does, a person reads the form."""
+    for name in sorted(form.fields, key=len, reverse=True):
+        if "_" not in name:  # plain words (name, kind, grouping) read as words
+            continue
+        label = str(form.fields[name].label or name)
+
+        def quote(match: re.Match[str], label: str = label) -> str:
+            inner = match.group("inner")
+            return f"“{label}”" + (f": {inner}" if inner else "")
+
+        message = re.sub(_FIELD_NAME.format(name=re.escape(name)), quote, message)
+    return message
 
 
 class IntegrationForm(forms.Form):
@@ -90,16 +183,22 @@ class IntegrationForm(forms.Form):
         required=False,
         max_length=500,
         label="Email: dedup pattern (regular expression)",
-        help_text="Over the subject; its first group is the dedup key. Blank: the whole subject.",
+        help_text=(
+            "Searched in the summary (the subject without its severity tag); its first group, or the whole match,"
+            " is the dedup key. Blank: the summary, lower-cased."
+        ),
     )
     email_resolve_pattern = forms.CharField(
         required=False,
         max_length=500,
         label="Email: resolve pattern (regular expression)",
-        help_text="A subject matching it resolves its alert.",
+        help_text="A mail whose summary matches it resolves its alert.",
     )
     heartbeat_interval_seconds = forms.IntegerField(
-        required=False, initial=300, label="Heartbeat: expected every (seconds)", help_text="60 or more."
+        required=False,
+        initial=300,
+        label="Heartbeat: expected every (seconds)",
+        help_text="Required for a heartbeat: 60 or more.",
     )
     heartbeat_grace_seconds = forms.IntegerField(
         required=False, initial=60, label="Heartbeat: grace (seconds)", help_text="How late a ping may be."
@@ -119,9 +218,11 @@ class IntegrationForm(forms.Form):
             )
             if not integration.signing_secret:
                 del self.fields["clear_signing_secret"]
-            if integration.kind != Kind.HEARTBEAT:
-                del self.fields["heartbeat_interval_seconds"]
-                del self.fields["heartbeat_grace_seconds"]
+            for name in list(self.fields):
+                if not applies(name, kind=integration.kind, grouping=None):
+                    del self.fields[name]
+            if "heartbeat_interval_seconds" in self.fields:
+                self.fields["heartbeat_interval_seconds"].required = True
         else:
             del self.fields["clear_signing_secret"]
 
@@ -129,6 +230,41 @@ class IntegrationForm(forms.Form):
         if self.integration is not None:
             return self.integration.kind
         return str(self.cleaned_data.get("kind", ""))
+
+    def rows(self) -> list[Row]:
+        """The fields in the order shown, with the rule that hides each where it does not apply."""
+        rows = []
+        for name, wide in LAYOUT:
+            if name not in self.fields:
+                continue
+            rules = []
+            kinds = FIELD_KINDS.get(name)
+            if kinds is not None and "kind" in self.fields:
+                rules.append("kind=" + " ".join(k for k in Kind.values if k in kinds))
+            groupings = FIELD_GROUPINGS.get(name)
+            if groupings is not None:
+                rules.append("grouping=" + " ".join(g for g in Grouping.values if g in groupings))
+            optional = not self.fields[name].required and name not in REQUIRED_WHERE_SHOWN
+            rows.append(Row(self[name], wide, ";".join(rules), optional))
+        return rows
+
+    def clean(self) -> dict[str, Any]:
+        """Drop the options that do not apply to the chosen kind and grouping (their values and any complaint
+        about them: the console hides them); a heartbeat needs its interval."""
+        data = super().clean() or {}
+        kind = self.chosen_kind() or None
+        grouping = data.get("grouping") if "grouping" not in self.errors else None
+        for name in list(self.fields):
+            if not applies(name, kind=kind or "", grouping=grouping):
+                data.pop(name, None)
+                self.errors.pop(name, None)
+        interval = "heartbeat_interval_seconds"
+        if kind == Kind.HEARTBEAT and data.get(interval) is None and interval not in self.errors:
+            self.add_error(interval, "A heartbeat needs it: how often the job pings, 60 s or more.")
+        return data
+
+    def error_count(self) -> int:
+        return sum(len(errors) for errors in self.errors.values())
 
     def clean_group_fields(self) -> list[str]:
         text = self.cleaned_data.get("group_fields") or ""
@@ -149,27 +285,14 @@ class IntegrationForm(forms.Form):
     def options(self) -> dict[str, Any]:
         """The keyword arguments for ``create_integration``/``update_integration``."""
         data = self.cleaned_data
-        values: dict[str, Any] = {
-            name: data[name]
-            for name in (
-                "name",
-                "grouping",
-                "group_fields",
-                "window_minutes",
-                "auto_resolve_incident",
-                "rate_limit_per_minute",
-                "field_mapping",
-                "email_dedup_pattern",
-                "email_resolve_pattern",
-            )
-        }
+        values: dict[str, Any] = {name: data[name] for name in OPTION_NAMES if name in data}
         values["severity_map"] = {
             severity: [int(data[name][0]), int(data[name][1])] for severity, name in SEVERITY_FIELDS.items()
         }
         if data.get("clear_signing_secret"):
             values["signing_secret"] = ""
-        elif data.get("signing_secret") or self.integration is None:
-            values["signing_secret"] = data.get("signing_secret") or ""
+        elif "signing_secret" in data and (data["signing_secret"] or self.integration is None):
+            values["signing_secret"] = data["signing_secret"]
         if self.chosen_kind() == Kind.HEARTBEAT:
             values["heartbeat_interval_seconds"] = data.get("heartbeat_interval_seconds")
             grace = data.get("heartbeat_grace_seconds")
@@ -230,10 +353,33 @@ class AlertFilterForm(forms.Form):
         ]
 
     def value(self, name: str) -> Any:
-        """The cleaned value, or None when the field is empty or was refused (a bad filter is just ignored)."""
+        """The cleaned value, or None when the field is empty or was refused (a bad filter is ignored, and
+        :meth:`problems` says so)."""
         if not hasattr(self, "cleaned_data") or name in self.errors:
             return None
         return self.cleaned_data.get(name) or None
+
+    def problems(self) -> list[str]:
+        """One sentence per refused filter, naming the value given and why it was ignored."""
+        problems = []
+        for name in self.fields:
+            if name not in self.errors:
+                continue
+            given = str(self.data.get(name, ""))
+            shown = given if len(given) <= 60 else given[:59] + "…"
+            label = FILTER_LABELS.get(name, name)
+            problems.append(f"Ignored the {label} filter “{shown}”: {FILTER_REASONS.get(name, 'not valid')}.")
+        return problems
+
+
+FILTER_LABELS = {"q": "search", "status": "status", "severity": "severity", "service": "service"}
+FILTER_REASONS = {
+    "q": "search text is at most 200 characters",
+    "status": "not a status; choose triggered, acknowledged, resolved or all",
+    "severity": "not a severity; choose critical, error, warning or info",
+    "service": "no service you can see has that slug",
+    "integration": "no integration you can see has that number",
+}
 
 
 def _datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:

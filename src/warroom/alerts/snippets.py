@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from warroom.alerts.models import Integration, Kind
+from warroom.alerts.models import DEDUP_KEY_MAX, Integration, Kind
 
 KEY_PLACEHOLDER = "wr_ik_..."
 
@@ -70,6 +70,11 @@ def endpoint(integration: Integration, secret: str | None = None) -> str:
     if integration.kind == Kind.HEARTBEAT:
         return f"{base_url()}{path}/{secret or KEY_PLACEHOLDER}"
     return base_url() + path
+
+
+def ping_url_prefix(integration: Integration) -> str:
+    """A heartbeat's ping URL up to where its key goes (the key itself is known only when it is made)."""
+    return f"{base_url()}{PATHS[Kind.HEARTBEAT]}/"
 
 
 def key_hint(integration: Integration) -> str:
@@ -286,13 +291,33 @@ def _heartbeat(url: str) -> list[Snippet]:
 
 
 def _email(address: str, integration: Integration) -> list[Snippet]:
-    rules = [f"Send alert mail to {address}", "Subject  → alert summary"]
-    if integration.email_dedup_pattern:
-        rules.append(f"Dedup key ← subject matching {integration.email_dedup_pattern}")
+    """What becomes of a mail, by the rules of :func:`warroom.alerts.email.classify` (docs/integrations/email.md)."""
+    dedup, resolve = integration.email_dedup_pattern, integration.email_resolve_pattern
+    rules = [
+        f"Send alert mail to {address}",
+        "Summary   ← the subject, spaces collapsed, a leading severity tag removed",
+        "Severity  ← the X-Warroom-Severity header, else the subject's leading tag",
+        "            [critical] [error] [warning] [info], else warning",
+    ]
+    if dedup:
+        rules += [
+            f"Dedup key ← the first group (or the whole match) of {dedup}",
+            "            in the summary; without a match, the summary, lower-cased",
+        ]
     else:
-        rules.append("Dedup key ← the whole subject")
-    if integration.email_resolve_pattern:
-        rules.append(f"Resolves  ← subject matching {integration.email_resolve_pattern}")
+        rules += [
+            "Dedup key ← the summary, lower-cased",
+            '            ("Disk full on db1" and "disk  full on DB1" are one alert)',
+        ]
+    if resolve:
+        rules += [
+            f"Resolves  ← a mail whose summary matches {resolve};",
+            "            its dedup key"
+            + (" (when the dedup pattern does not match)" if dedup else "")
+            + ": the resolve pattern's",
+            "            first group, else the summary with the match cut out, lower-cased",
+        ]
+    rules.append(f"Dedup keys longer than {DEDUP_KEY_MAX} characters are kept as sha256:<hex>")
     return [
         Snippet("email", "Email", "Point the sender's notification address here.", "\n".join(rules) + "\n")
     ]

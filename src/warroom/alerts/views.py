@@ -4,16 +4,23 @@ maintenance windows, and the alerts of every visible service with their raw even
 Reads go through :mod:`warroom.alerts.selectors` and the catalog selectors (another team's service,
 integration, alert or window is a 404), writes through :mod:`warroom.alerts.services` and
 :mod:`warroom.alerts.actions` with ``source="web"``. A refused write re-renders the page with the message next
-to the field it names, at the error's status; someone who may see but not change gets the 403 page.
+to the field it names (and in a summary at the top of the form), at the error's status, with the form's labels
+in place of the API's field names; someone who may see but not change gets the 403 page.
 
-A new key's secret is on exactly one response (the answer to the POST that made it, ``Cache-Control:
-no-store``), with the setup snippets rendered around it; afterwards only its prefix is shown.
+Every POST that succeeds answers with a redirect (POST/redirect/GET), so reloading the page never repeats it;
+so does a refused acknowledge or resolve, with the reason as a message on the alert's page.
+
+A new key's secret is on exactly one response: the POST that made it keeps it, sealed (:mod:`warroom.lib.sealed`)
+and for at most :data:`NEW_KEY_TTL` seconds, in the session (never in a URL), and the integration page it
+redirects to takes it out and shows it, with the setup snippets rendered around it (``Cache-Control: no-store``);
+afterwards only its prefix is shown.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -22,21 +29,27 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from warroom.alerts import actions, selectors, services, snippets
-from warroom.alerts.forms import AlertFilterForm, EventFilterForm, IntegrationForm, WindowForm
+from warroom.alerts.forms import AlertFilterForm, EventFilterForm, IntegrationForm, WindowForm, labelled
 from warroom.alerts.models import Alert, Integration, Kind, MaintenanceWindow, Recurrence
 from warroom.alerts.services import NewKey
 from warroom.catalog import selectors as catalog
 from warroom.catalog.models import Service
-from warroom.lib import clock
+from warroom.lib import clock, sealed
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error, query_string
 
 PAGE_SIZE = 25
+#: An alert's summary (up to 1024 characters) is cut to this in the page's heading; the whole is under Details.
+HEADING_MAX = 200
 EVENT_PAGE_SIZE = 50
 RECENT_EVENTS = 5
 
 MAY_NOT_MANAGE = "only the team's admins and managers manage integrations and maintenance windows"
 MAY_NOT_ACT = "only the team's responders, managers and admins acknowledge or resolve its alerts"
+
+#: Where a new key waits, sealed, for the page that shows it; and for how long (seconds).
+NEW_KEY_SESSION = "warroom.alerts.new_key"
+NEW_KEY_TTL = 600
 
 
 def _service(request: AuthedRequest, slug: str) -> Service:
@@ -70,6 +83,42 @@ def _require_manage(request: AuthedRequest, service: Service) -> None:
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _integration_form_error(form: IntegrationForm, exc: ServiceError) -> int:
+    """:func:`form_error` with the form's labels in the message in place of the API's field names."""
+    exc.message = labelled(exc.message, form)
+    return form_error(form, exc)
+
+
+def _hand_over(request: AuthedRequest, new_key: NewKey) -> HttpResponse:
+    """Keep the new key's secret, sealed, for the integration page; redirect there (it shows it once)."""
+    request.session[NEW_KEY_SESSION] = {
+        "integration": new_key.key.integration_id,
+        "key": new_key.key.pk,
+        "sealed": sealed.seal(new_key.secret),
+    }
+    return _no_store(redirect(_integration_url(new_key.key.integration)))
+
+
+def _take_new_key(request: AuthedRequest, integration: Integration) -> NewKey | None:
+    """The key made for ``integration`` on this session's last POST, taken out of the session: it is shown on
+    one page only. None when there is none, it is older than :data:`NEW_KEY_TTL`, or it was revoked since."""
+    held = request.session.get(NEW_KEY_SESSION)
+    if not isinstance(held, dict) or held.get("integration") != integration.pk:
+        return None
+    del request.session[NEW_KEY_SESSION]
+    key_id = held.get("key")
+    try:
+        secret = sealed.ring().decrypt(str(held.get("sealed")).encode("ascii"), ttl=NEW_KEY_TTL).decode()
+    except (InvalidToken, UnicodeError):
+        return None
+    if not isinstance(key_id, int):
+        return None
+    key = selectors.keys_of(integration).filter(pk=key_id, revoked_at__isnull=True).first()
+    if key is None or not secret.startswith(key.prefix):
+        return None
+    return NewKey(key=key, secret=secret)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -114,11 +163,11 @@ def integration_list(request: AuthedRequest, slug: str) -> HttpResponse:
             **form.options(),
         )
     except ServiceError as exc:
-        return _list_page(request, service, form=form, status=form_error(form, exc))
+        return _list_page(request, service, form=form, status=_integration_form_error(form, exc))
     messages.success(request, f"Integration {integration.name} created on {service.name}.")
     if new_key is None:
         return redirect(_integration_url(integration))
-    return _no_store(_detail_page(request, integration, new_key=new_key, status=201))
+    return _hand_over(request, new_key)
 
 
 def _detail_page(
@@ -137,6 +186,10 @@ def _detail_page(
         "integration": integration,
         "service": integration.service,
         "endpoint": snippets.endpoint(integration, secret),
+        # A heartbeat's ping URL carries its key: without the key it is a template, not a URL to copy.
+        "ping_url_prefix": (
+            snippets.ping_url_prefix(integration) if integration.kind == Kind.HEARTBEAT and not secret else ""
+        ),
         "key_hint": snippets.key_hint(integration),
         "uses_keys": integration.kind != Kind.EMAIL,
         "keys": selectors.keys_of(integration),
@@ -151,13 +204,16 @@ def _detail_page(
         "can_manage": can_manage,
         "monitor": getattr(integration, "heartbeat", None) if integration.kind == Kind.HEARTBEAT else None,
     }
-    return render(request, "alerts/integration_detail.html", context, status=status)
+    response = render(request, "alerts/integration_detail.html", context, status=status)
+    return _no_store(response) if secret else response
 
 
 @console_view
 @require_GET
 def integration_detail(request: AuthedRequest, slug: str, integration_id: int) -> HttpResponse:
-    return _detail_page(request, _integration(request, slug, integration_id))
+    """The integration; right after a key was made (the redirect of that POST), with the key, once."""
+    integration = _integration(request, slug, integration_id)
+    return _detail_page(request, integration, new_key=_take_new_key(request, integration))
 
 
 @console_view
@@ -173,7 +229,7 @@ def integration_edit(request: AuthedRequest, slug: str, integration_id: int) -> 
             integration=integration, actor=request.user, source=SOURCE, **form.options()
         )
     except ServiceError as exc:
-        return _detail_page(request, integration, form=form, status=form_error(form, exc))
+        return _detail_page(request, integration, form=form, status=_integration_form_error(form, exc))
     messages.success(request, f"Integration {updated.name} saved.")
     return redirect(_integration_url(integration))
 
@@ -181,11 +237,11 @@ def integration_edit(request: AuthedRequest, slug: str, integration_id: int) -> 
 @console_view
 @require_POST
 def integration_key_create(request: AuthedRequest, slug: str, integration_id: int) -> HttpResponse:
-    """Make a key and show it, with the snippets, on this response only."""
+    """Make a key; the integration page this redirects to shows it, with the snippets, once."""
     integration = _integration(request, slug, integration_id)
     _require_manage(request, integration.service)
     new_key = services.create_integration_key(integration=integration, actor=request.user, source=SOURCE)
-    return _no_store(_detail_page(request, integration, new_key=new_key, status=201))
+    return _hand_over(request, new_key)
 
 
 @console_view
@@ -262,6 +318,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
     params = {name: request.GET.get(name, "") for name in form.fields if form.value(name) is not None}
     context = {
         "form": form,
+        "filter_problems": form.problems(),
         "page": page,
         "params": params,
         "filtered": bool(params),
@@ -274,10 +331,15 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _clamped(text: str) -> str:
+    return text if len(text) <= HEADING_MAX else text[: HEADING_MAX - 1] + "…"
+
+
 def _alert_page(request: AuthedRequest, alert: Alert, *, status: int = 200) -> HttpResponse:
     user = request.user
     context = {
         "alert": alert,
+        "heading": _clamped(alert.summary),
         "service": alert.service,
         "events": selectors.alert_events(alert),
         "incident_visible": selectors.incident_visible(user, alert.incident_id),
@@ -293,6 +355,8 @@ def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
 
 
 def _alert_action(request: AuthedRequest, alert_id: int, verb: str) -> HttpResponse:
+    """Acknowledge or resolve, then back to the alert's page, whether it worked or not (the reason as a
+    message): reloading that page repeats nothing."""
     alert = selectors.get_alert_for_user_or_404(request.user, alert_id=alert_id)
     if not selectors.can_act_on_service(request.user, alert.service):
         raise PermissionDenied(MAY_NOT_ACT)
@@ -300,10 +364,9 @@ def _alert_action(request: AuthedRequest, alert_id: int, verb: str) -> HttpRespo
     try:
         act(alert=alert, actor=request.user, source=SOURCE)
     except ServiceError as exc:
-        messages.error(request, exc.message)
-        fresh = selectors.get_alert_for_user_or_404(request.user, alert_id=alert_id)
-        return _alert_page(request, fresh, status=exc.status)
-    messages.success(request, f"Alert {alert.pk} {verb}d.")
+        messages.error(request, f"Not {verb}d: {exc.message}.")
+    else:
+        messages.success(request, f"Alert {alert.pk} {verb}d.")
     return redirect("web:alert-detail", alert_id=alert.pk)
 
 

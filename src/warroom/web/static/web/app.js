@@ -28,6 +28,32 @@
     if (event.target.id === "token-secret") event.target.select();
   });
 
+  // Fields that apply only to some choices: <div data-show-if="kind=grafana webhook;grouping=window"> is hidden
+  // while the form's control "kind" (or "grouping") holds another value. A field showing an error stays; a rule
+  // naming a control the form does not have is ignored. Without this script every field shows.
+  function showIf(form) {
+    form.querySelectorAll("[data-show-if]").forEach(function (field) {
+      var show = field.classList.contains("has-error") ||
+        field.getAttribute("data-show-if").split(";").every(function (rule) {
+          var parts = rule.split("=");
+          var control = form.elements.namedItem(parts[0]);
+          return !control || (parts[1] || "").split(" ").indexOf(control.value) !== -1;
+        });
+      field.hidden = !show;
+    });
+  }
+  document.querySelectorAll("form").forEach(function (form) {
+    if (form.querySelector("[data-show-if]")) showIf(form);
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.querySelector("[data-show-if]")) showIf(form);
+  });
+
+  // A form that came back with errors: bring its summary of them into view (inside a scrolling popover too).
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+
   // While a request runs, mark the form busy (the CSS dims its buttons).
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.target.closest("form");
