@@ -219,3 +219,15 @@ def test_a_key_in_a_mistyped_path_stays_out_of_the_answer_and_the_log(
     assert response.status_code == 404
     assert am.key not in response.content.decode()
     assert am.key not in caplog.text
+
+
+def test_a_nul_in_an_opsgenie_identifier_is_refused_not_retried(opsgenie: Hooked) -> None:
+    """The fast path serves intake without Django's middleware: the view refuses a %00 itself (PostgreSQL cannot
+    store it, and a failed commit would be a 503 the sender retries for ever)."""
+    response = genie("/v2/alerts/web%0001/close?identifierType=alias", {}, opsgenie.key)
+    assert response.status_code == 422, response.content
+    assert "NUL" in response.json()["message"]
+    event = _rejected("NUL")
+    assert "\x00" not in event.reason
+    kind = genie("/v2/alerts/web01/close?identifierType=al%00ias", {}, opsgenie.key)
+    assert kind.status_code == 422

@@ -292,8 +292,43 @@ def test_malformed_json_is_400(api: Clients, world: World) -> None:
     incident = declare(world)
     response = api.bob.post(f"/incidents/{incident.ref}/notes", raw='{"text": "unterminated')
     assert response.status_code == 400
-    assert response.json()["detail"] == "Cannot parse request body"
+    assert response.json()["detail"].startswith("the body is not valid JSON: Unterminated string")
     assert response.json()["code"] == "invalid"
+    assert response.json()["errors"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('{"title": "db\\u0000down", "team": "team-a"}', "the body contains a NUL character (\\u0000)"),
+        ('{"title": "half \\ud800 pair", "team": "team-a"}', "the body contains an unpaired UTF-16 surrogate escape"),
+        (b'{"title": "caf\xe9", "team": "team-a"}', "the body is not valid UTF-8 (byte 14)"),
+    ],
+)
+def test_text_no_database_can_store_is_400_naming_why(api: Clients, raw: str | bytes, reason: str) -> None:
+    """A NUL character was a 500 on PostgreSQL (it cannot store one in text); SQLite stored it."""
+    response = api.bob.post("/incidents", raw=raw)
+    assert response.status_code == 400, response.content
+    assert response.json() == {"detail": reason, "code": "invalid", "errors": [{"field": "body", "message": reason}]}
+    assert not Incident.objects.exists()
+    escaped = api.bob.post("/incidents", raw='{"title": "a \\\\u0000 is text here", "team": "team-a"}')
+    assert escaped.status_code == 201, escaped.content
+    assert Incident.objects.get().title == "a \\u0000 is text here"
+
+
+@pytest.mark.parametrize(
+    "path", ["/services/che%00ckout", "/incidents?q=a%00b", "/alerts?status=trig%00gered", "/incidents?%00=1"]
+)
+def test_a_nul_in_the_path_or_query_is_400(api: Clients, world: World, path: str) -> None:
+    response = api.bob.client.get("/api/v1" + path, headers={"Authorization": f"Bearer {api.bob.token}"})
+    assert response.status_code == 400, response.content
+    assert "NUL character" in response.json()["detail"]
+
+
+def test_a_nul_in_a_console_path_is_400(world: World, client_for) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(world.alice).get("/services/che%00ckout/")
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
 
 
 def test_body_over_one_megabyte_is_413(api: Clients, world: World) -> None:

@@ -49,7 +49,7 @@ from warroom.alerts.models import (
 from warroom.alerts.ratelimit import LIMITER
 from warroom.alerts.services import authenticate_key
 from warroom.engine import wake
-from warroom.lib import clock
+from warroom.lib import clock, jsontext
 
 log = logging.getLogger("warroom.alerts.intake")
 
@@ -65,8 +65,6 @@ GROUP_KEY_MAX = 4096
 _SEVERITIES = frozenset(Severity.values)
 _JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
 _PATH_KEY = re.compile(r"^(/integrations/[^/]+/).+$")
-# json.dumps writes a NUL character as \u0000; a backslash before it that is itself escaped (\\u0000) is text.
-_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 Errors = list[tuple[str, str]]
 GROUP_KEY_INDEXED = 500
@@ -186,17 +184,9 @@ def parse_json(body: bytes) -> dict[str, Any]:
         raise BadRequest(400, [("body", "the body must be a JSON object")], raw)
     if _too_deep(data):
         raise BadRequest(400, [("body", f"the body nests objects and lists deeper than {MAX_DEPTH} levels")], raw)
-    if "\\u" not in text:
-        # Without a \u escape the text cannot hold what follows: the strict UTF-8 decode above refuses
-        # surrogates, and json.loads refuses a raw NUL or other control character inside a string.
-        return data
-    dumped = json.dumps(data, ensure_ascii=False)
-    try:
-        dumped.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest(400, [("body", "the body contains an unpaired UTF-16 surrogate escape")], raw) from None
-    if _NUL_ESCAPE.search(dumped):
-        raise BadRequest(400, [("body", "the body contains a NUL character (\\u0000)")], raw)
+    refused = jsontext.unstorable(text, data)
+    if refused:
+        raise BadRequest(400, [("body", refused)], raw)
     return data
 
 
@@ -681,6 +671,9 @@ def parse_opsgenie_follow_up(
     """Opsgenie ``POST /v2/alerts/{identifier}/close|acknowledge``. ``identifierType=alias`` finds the alert by
     its alias; ``id`` by the ``requestId`` answered when an alert without alias was created (that is its dedup key
     in Warroom). ``tiny`` ids are not supported."""
+    if "\x00" in identifier or "\x00" in identifier_type:  # %00 in the path or query: nothing to store it as
+        errors.append(("identifier", "the identifier and identifierType must not contain a NUL character"))
+        return Parsed(answer=_opsgenie_answer(request_id))
     if identifier_type not in ("alias", "id"):
         errors.append(
             (
@@ -883,7 +876,7 @@ def write_rows(model: type[models.Model], rows: list[Any]) -> None:
 
 
 def _log_rejected(key: IntegrationKey, payload: dict[str, Any], errors: Errors, status: int) -> None:
-    reason = f"HTTP {status}: " + "; ".join(message for _, message in errors)
+    reason = (f"HTTP {status}: " + "; ".join(message for _, message in errors)).replace("\x00", "")
     row = IntakeEvent(
         integration=key.integration,
         key=key,

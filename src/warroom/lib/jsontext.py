@@ -1,0 +1,26 @@
+"""What JSON can say that the databases cannot store: a NUL character (PostgreSQL refuses it in text and
+``jsonb``) and an unpaired UTF-16 surrogate (not encodable as UTF-8). Both can only reach a parsed document
+through a ``\\u`` escape: a strict UTF-8 decode refuses surrogates and ``json.loads`` a raw control character."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# json.dumps writes a NUL character as \u0000; a backslash before it that is itself escaped (\\u0000) is text.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def unstorable(text: str, data: Any) -> str:
+    """Why ``data`` (parsed from the JSON ``text``) cannot be stored, or "" when it can."""
+    if "\\u" not in text:
+        return ""
+    dumped = json.dumps(data, ensure_ascii=False)
+    try:
+        dumped.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the body contains an unpaired UTF-16 surrogate escape"
+    if _NUL_ESCAPE.search(dumped):
+        return "the body contains a NUL character (\\u0000)"
+    return ""
