@@ -12,6 +12,7 @@ from django.urls import reverse
 from tests.conftest import World
 from tests.web.conftest import ClientFor
 from warroom.accounts.models import ApiToken, Membership
+from warroom.accounts.views import NEW_TOKEN_SESSION
 from warroom.incidents import services
 from warroom.incidents.models import (
     Category,
@@ -356,15 +357,19 @@ def services_declare(world: World, title: str) -> Incident:
 @pytest.mark.django_db
 def test_tokens_create_show_once_and_revoke(alice: Client, world: World) -> None:
     created = alice.post(reverse("web:token-list"), {"name": "laptop CLI"})
-    assert created.status_code == 201
-    html = created.content.decode()
+    assert created.status_code == 302 and created["Location"] == reverse("web:token-list")  # POST/redirect/GET
+    shown = alice.get(created["Location"])
+    assert shown["Cache-Control"] == "no-store"
+    html = shown.content.decode()
     token = ApiToken.objects.get(user=world.alice)
     found = re.search(r'id="token-secret"[^>]*value="([^"]+)"', html)
     assert found is not None
     secret = found.group(1)
     assert secret.startswith(token.prefix) and "never show it again" in html
-    listing = alice.get(reverse("web:token-list")).content.decode()
-    assert "laptop CLI" in listing and secret not in listing
+    assert secret not in alice.session.get(NEW_TOKEN_SESSION, {}).get("sealed", "")  # sealed, and taken out
+    reloaded = alice.get(reverse("web:token-list")).content.decode()  # a reload: the secret is gone, no new token
+    assert "laptop CLI" in reloaded and secret not in reloaded
+    assert ApiToken.objects.filter(user=world.alice).count() == 1
     assert alice.post(reverse("web:token-revoke", args=[token.pk])).status_code == 302
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
     again = alice.post(reverse("web:token-revoke", args=[token.pk]))

@@ -15,7 +15,11 @@ from warroom.accounts.forms import AddMemberForm, ProfileForm, RoleChangeForm, T
 from warroom.accounts.models import Team
 from warroom.catalog import selectors as catalog
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
+from warroom.web import shown_once
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
+
+#: Where a new API token waits, sealed, for the page that shows it once (:mod:`warroom.web.shown_once`).
+NEW_TOKEN_SESSION = "warroom.accounts.new_token"
 
 # ---------------------------------------------------------------------------------------------------------------
 # teams
@@ -157,21 +161,26 @@ def _tokens_page(
 @console_view
 @require_http_methods(["GET", "POST"])
 def token_list(request: AuthedRequest) -> HttpResponse:
-    """List the user's tokens; a POST creates one and shows its secret this once."""
+    """List the user's tokens; a POST creates one and redirects here, where its secret shows this once."""
     if request.method == "GET":
-        return _tokens_page(request)
+        held = shown_once.take(request, NEW_TOKEN_SESSION, owner=request.user.pk)
+        if held is None or not selectors.tokens_of(request.user).filter(pk=held.ref, revoked_at__isnull=True):
+            return _tokens_page(request)
+        response = _tokens_page(request, secret=held.secret)
+        response["Cache-Control"] = "no-store"
+        return response
     form = TokenForm(request.POST)
     if not form.is_valid():
         return _tokens_page(request, form=form, status=400)
     try:
-        _token, secret = services.create_api_token(
+        token, secret = services.create_api_token(
             user=request.user, name=form.cleaned_data["name"], actor=request.user, source=SOURCE
         )
     except ServiceError as exc:
         return _tokens_page(request, form=form, status=form_error(form, exc))
-    response = _tokens_page(request, secret=secret, status=201)
-    response["Cache-Control"] = "no-store"
-    return response
+    # POST/redirect/GET: a reload of the page that shows the token must not make another one.
+    shown_once.hold(request, NEW_TOKEN_SESSION, shown_once.Held(request.user.pk, token.pk, secret))
+    return redirect("web:token-list")
 
 
 @console_view

@@ -10,9 +10,8 @@ in place of the API's field names; someone who may see but not change gets the 4
 Every POST that succeeds answers with a redirect (POST/redirect/GET), so reloading the page never repeats it;
 so does a refused acknowledge or resolve, with the reason as a message on the alert's page.
 
-A new key's secret is on exactly one response: the POST that made it keeps it, sealed (:mod:`warroom.lib.sealed`)
-and for at most :data:`NEW_KEY_TTL` seconds, in the session (never in a URL), and the integration page it
-redirects to takes it out and shows it, with the setup snippets rendered around it (``Cache-Control: no-store``);
+A new key's secret is on exactly one response: the POST that made it keeps it in the session and the integration
+page it redirects to shows it (:mod:`warroom.web.shown_once`), with the setup snippets rendered around it;
 afterwards only its prefix is shown.
 """
 
@@ -20,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -34,8 +32,9 @@ from warroom.alerts.models import Alert, Integration, Kind, MaintenanceWindow, R
 from warroom.alerts.services import NewKey
 from warroom.catalog import selectors as catalog
 from warroom.catalog.models import Service
-from warroom.lib import clock, sealed
+from warroom.lib import clock
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
+from warroom.web import shown_once
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error, query_string
 
 PAGE_SIZE = 25
@@ -47,9 +46,8 @@ RECENT_EVENTS = 5
 MAY_NOT_MANAGE = "only the team's admins and managers manage integrations and maintenance windows"
 MAY_NOT_ACT = "only the team's responders, managers and admins acknowledge or resolve its alerts"
 
-#: Where a new key waits, sealed, for the page that shows it; and for how long (seconds).
+#: Where a new key waits, sealed, for the page that shows it (:mod:`warroom.web.shown_once`).
 NEW_KEY_SESSION = "warroom.alerts.new_key"
-NEW_KEY_TTL = 600
 
 
 def _service(request: AuthedRequest, slug: str) -> Service:
@@ -92,33 +90,22 @@ def _integration_form_error(form: IntegrationForm, exc: ServiceError) -> int:
 
 
 def _hand_over(request: AuthedRequest, new_key: NewKey) -> HttpResponse:
-    """Keep the new key's secret, sealed, for the integration page; redirect there (it shows it once)."""
-    request.session[NEW_KEY_SESSION] = {
-        "integration": new_key.key.integration_id,
-        "key": new_key.key.pk,
-        "sealed": sealed.seal(new_key.secret),
-    }
-    return _no_store(redirect(_integration_url(new_key.key.integration)))
+    """Keep the new key's secret for the integration page; redirect there (it shows it once)."""
+    key = new_key.key
+    shown_once.hold(request, NEW_KEY_SESSION, shown_once.Held(key.integration_id, key.pk, new_key.secret))
+    return _no_store(redirect(_integration_url(key.integration)))
 
 
 def _take_new_key(request: AuthedRequest, integration: Integration) -> NewKey | None:
-    """The key made for ``integration`` on this session's last POST, taken out of the session: it is shown on
-    one page only. None when there is none, it is older than :data:`NEW_KEY_TTL`, or it was revoked since."""
-    held = request.session.get(NEW_KEY_SESSION)
-    if not isinstance(held, dict) or held.get("integration") != integration.pk:
+    """The key made for ``integration`` on this session's last POST (see :mod:`warroom.web.shown_once`); None
+    when there is none, it waited too long, or it was revoked since."""
+    held = shown_once.take(request, NEW_KEY_SESSION, owner=integration.pk)
+    if held is None:
         return None
-    del request.session[NEW_KEY_SESSION]
-    key_id = held.get("key")
-    try:
-        secret = sealed.ring().decrypt(str(held.get("sealed")).encode("ascii"), ttl=NEW_KEY_TTL).decode()
-    except (InvalidToken, UnicodeError):
+    key = selectors.keys_of(integration).filter(pk=held.ref, revoked_at__isnull=True).first()
+    if key is None or not held.secret.startswith(key.prefix):
         return None
-    if not isinstance(key_id, int):
-        return None
-    key = selectors.keys_of(integration).filter(pk=key_id, revoked_at__isnull=True).first()
-    if key is None or not secret.startswith(key.prefix):
-        return None
-    return NewKey(key=key, secret=secret)
+    return NewKey(key=key, secret=held.secret)
 
 
 # ---------------------------------------------------------------------------------------------------------------
