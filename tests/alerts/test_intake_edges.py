@@ -18,7 +18,7 @@ from tests.alerts.test_opsgenie import genie
 from tests.conftest import World
 from warroom.alerts import email
 from warroom.alerts.fastpath import GroupCommitter, IntakeDispatcher
-from warroom.alerts.models import Alert, AlertStatus, ChangeEvent, EventStatus, IntakeEvent
+from warroom.alerts.models import Alert, AlertStatus, ChangeEvent, EventStatus, IntakeEvent, Integration
 from warroom.incidents.models import Incident
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +231,11 @@ def test_a_nul_in_an_opsgenie_identifier_is_refused_not_retried(opsgenie: Hooked
     assert "\x00" not in event.reason
     kind = genie("/v2/alerts/web01/close?identifierType=al%00ias", {}, opsgenie.key)
     assert kind.status_code == 422
+
+
+def test_a_stored_pattern_python_cannot_compile_does_not_stop_email_intake(world: World) -> None:
+    """Patterns are checked when saved; one stored before that check (or by hand) is ignored, not a crash."""
+    mail = make_integration(world, "email")
+    Integration.objects.filter(pk=mail.integration.pk).update(email_dedup_pattern="x{99999999999}")
+    mail.integration.refresh_from_db()
+    assert email.classify("Disk full on db1", mail.integration) == ("trigger", "disk full on db1")

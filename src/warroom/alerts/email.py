@@ -306,7 +306,7 @@ def _search(pattern: str, text: str) -> re.Match[str] | None:
         return None
     try:
         return re.search(pattern, text)
-    except re.error:  # services validate patterns; an old bad one must not stop intake
+    except (re.error, OverflowError, ValueError, RecursionError):  # an old bad pattern must not stop intake
         log.warning("invalid email pattern %r ignored", pattern)
         return None
 

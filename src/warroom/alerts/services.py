@@ -230,10 +230,13 @@ def _clean_heartbeat(interval: Any, grace: Any) -> tuple[int, int]:
     low, high = HEARTBEAT_INTERVAL
     if not _is_int(interval) or not low <= interval <= high:
         raise ValidationFailed(
-            f"a heartbeat needs heartbeat_interval_seconds, {low} to {high}", field="heartbeat_interval_seconds"
+            f"a heartbeat needs heartbeat_interval_seconds, {low} to {high} (1 minute to 31 days)",
+            field="heartbeat_interval_seconds",
         )
     if not _is_int(grace) or not 0 <= grace <= high:
-        raise ValidationFailed(f"heartbeat_grace_seconds is 0 to {high}", field="heartbeat_grace_seconds")
+        raise ValidationFailed(
+            f"heartbeat_grace_seconds is 0 to {high} (up to 31 days)", field="heartbeat_grace_seconds"
+        )
     return interval, grace
 
 
