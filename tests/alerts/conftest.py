@@ -17,6 +17,20 @@ from warroom.alerts.ratelimit import LIMITER
 from warroom.engine import registry
 from warroom.engine.loop import CycleReport, run_cycle
 
+#: What the console's New integration form posts for an Alertmanager integration, as a browser sends it.
+CONSOLE_FORM = {
+    "kind": "alertmanager",
+    "name": "Prometheus prod",
+    "grouping": "group_key",
+    "window_minutes": "10",
+    "severity_critical": "11",
+    "severity_error": "21",
+    "severity_warning": "22",
+    "severity_info": "33",
+    "auto_resolve_incident": "on",
+    "rate_limit_per_minute": "6000",
+}
+
 
 @dataclass
 class Hooked:

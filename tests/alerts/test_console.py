@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.alerts.conftest import Hooked, cycle, make_integration, post
+from tests.alerts.conftest import CONSOLE_FORM, Hooked, cycle, make_integration, post
 from tests.conftest import World
 from warroom.accounts.models import User
 from warroom.alerts.models import Alert, Integration, IntegrationKey, MaintenanceWindow
@@ -40,19 +40,7 @@ def _integration_url(hooked: Hooked | Integration, name: str = "web:integration-
 
 
 def _create(client: Client, world: World, **fields: str) -> object:
-    data = {
-        "kind": "alertmanager",
-        "name": "Prometheus prod",
-        "grouping": "group_key",
-        "window_minutes": "10",
-        "severity_critical": "11",
-        "severity_error": "21",
-        "severity_warning": "22",
-        "severity_info": "33",
-        "auto_resolve_incident": "on",
-        "rate_limit_per_minute": "6000",
-    }
-    data.update(fields)
+    data = {**CONSOLE_FORM, **fields}
     return client.post(reverse("web:integration-list", args=[world.service_a.slug]), data)
 
 

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.alerts.conftest import Hooked, cycle, make_integration, post
+from tests.alerts.conftest import CONSOLE_FORM, Hooked, cycle, make_integration, post
 from tests.conftest import World
 from warroom.accounts.models import User
 from warroom.alerts import snippets
@@ -29,16 +29,7 @@ ClientFor = Callable[[User], Client]
 SECRET = re.compile(r"wr_ik_[A-Za-z0-9_\-]{20,}")
 BASE = "http://127.0.0.1:8000"
 FORM = {
-    "kind": "alertmanager",
-    "name": "Prometheus prod",
-    "grouping": "group_key",
-    "window_minutes": "10",
-    "severity_critical": "11",
-    "severity_error": "21",
-    "severity_warning": "22",
-    "severity_info": "33",
-    "auto_resolve_incident": "on",
-    "rate_limit_per_minute": "6000",
+    **CONSOLE_FORM,
     "heartbeat_interval_seconds": "300",
     "heartbeat_grace_seconds": "60",
 }

@@ -24,7 +24,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from tests.alerts.conftest import Hooked, make_integration, pd_trigger, post
+from tests.alerts.conftest import CONSOLE_FORM, Hooked, make_integration, pd_trigger, post
 from tests.api.conftest import ApiClient, client_with_token, error
 from tests.conftest import World
 from warroom.accounts.models import User
@@ -478,17 +478,11 @@ def test_a_legacy_row_can_be_edited_in_the_console(client_for: ClientFor, world:
 def _console_form(kind: str, **fields: str) -> dict[str, str]:
     """What a browser posts from the New integration form: every field, the unused ones blank or initial."""
     data = {
+        **CONSOLE_FORM,
         "kind": kind,
         "name": f"console {kind}",
         "grouping": "alert",
         "group_fields": "",
-        "window_minutes": "10",
-        "severity_critical": "11",
-        "severity_error": "21",
-        "severity_warning": "22",
-        "severity_info": "33",
-        "auto_resolve_incident": "on",
-        "rate_limit_per_minute": "6000",
         "signing_secret": "",
         "field_mapping": "",
         "email_dedup_pattern": "",
