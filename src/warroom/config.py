@@ -119,13 +119,43 @@ def env_origins(name: str, default: list[str]) -> list[str]:
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
+_DOTTED_NUMBERS = re.compile(r"^[0-9.]+$")  # 127.0.0.1 is an address, not a domain: mail wants [127.0.0.1]
+
+
+def mail_domain_of(host: str) -> str:
+    """The mail domain for a host name or address: an IP address as the address literal mail needs
+    (``[192.0.2.1]``, ``[IPv6:2001:db8::1]``; a bare address after the ``@`` is no address at all)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        name = host.lower()
+        return name if _DOMAIN.match(name) and not _DOTTED_NUMBERS.match(name) else "localhost"
+    return f"[{address}]" if address.version == 4 else f"[IPv6:{address}]"
+
+
+def _address_literal(value: str) -> bool:
+    inner = value[1:-1]
+    if not (value.startswith("[") and value.endswith("]")):
+        return False
+    try:
+        if inner.startswith("ipv6:"):
+            return ipaddress.ip_address(inner[5:]).version == 6
+        return ipaddress.ip_address(inner).version == 4
+    except ValueError:
+        return False
 
 
 def env_domain(name: str, default: str) -> str:
-    """A mail domain such as alerts.example.com (lower-cased)."""
+    """A mail domain such as alerts.example.com, or an address literal such as [192.0.2.1] (lower-cased;
+    ``IPv6:`` keeps its spelling)."""
     value = env_str(name, default).strip().lower()
-    if not _DOMAIN.match(value):
-        raise ConfigError(f"{name} must be a domain name such as alerts.example.com, not {value!r}")
+    if _address_literal(value):
+        return value.replace("[ipv6:", "[IPv6:")
+    if not _DOMAIN.match(value) or _DOTTED_NUMBERS.match(value):
+        raise ConfigError(
+            f"{name} must be a domain name such as alerts.example.com or an address literal such as "
+            f"[192.0.2.1], not {value!r}"
+        )
     return value
 
 
@@ -404,7 +434,7 @@ def load() -> Config:
         autoclose_days=env_int("WARROOM_AUTOCLOSE_DAYS", 7, minimum=0, maximum=3650),
         log_level=level,
         email_from=env_email("WARROOM_EMAIL_FROM", "warroom@localhost"),
-        email_domain=env_domain("WARROOM_EMAIL_DOMAIN", host if _DOMAIN.match(host.lower()) else "localhost"),
+        email_domain=env_domain("WARROOM_EMAIL_DOMAIN", mail_domain_of(host)),
         intake_retention_days=env_int("WARROOM_INTAKE_RETENTION_DAYS", 30, minimum=1, maximum=3650),
         smtp=_smtp(),
         twilio=_twilio(),

@@ -111,6 +111,18 @@ def test_a_mail_opens_an_alert_and_an_incident(world: World, smtp_port: int) -> 
 
 
 @transactional
+def test_mail_to_an_address_literal_domain_is_taken(world: World, smtp_port: int, settings: Any) -> None:
+    """Without a domain name (WARROOM_BASE_URL on an IP address) the addresses are ``x@[127.0.0.1]``."""
+    settings.WARROOM_EMAIL_DOMAIN = "[127.0.0.1]"
+    integration = email_integration(world)
+    send(smtp_port, address(integration, domain="[127.0.0.1]"), mail("Disk full on db1"))
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send(smtp_port, address(integration, domain="127.0.0.1"), mail("Disk full on db1"))
+    cycle()
+    assert Alert.objects.get().summary == "Disk full on db1"
+
+
+@transactional
 def test_the_same_subject_again_adds_to_the_open_alert(world: World, smtp_port: int) -> None:
     integration = email_integration(world)
     send(smtp_port, address(integration), mail("Disk full on db1"))

@@ -77,3 +77,50 @@ def test_a_source_acknowledge_steps_back_from_an_incident_a_person_holds(committ
     incident.refresh_from_db()
     assert incident.state == State.IN_PROGRESS
     assert Alert.objects.get().status == AlertStatus.ACKNOWLEDGED
+
+
+def _acknowledging(incident_id: int, release: threading.Event, held: threading.Event, failed: list[str]) -> None:
+    """A person acknowledging the incident: locks it, then (after ``release``) acknowledges its alerts, as
+    ``alerts.signals`` does, and commits."""
+    try:
+        with psycopg.connect(_dsn()) as other:
+            other.execute("SELECT 1 FROM incidents_incident WHERE id = %s FOR NO KEY UPDATE", [incident_id])
+            held.set()
+            release.wait(30)
+            other.execute(
+                "UPDATE alerts_alert SET status = 'acknowledged' WHERE incident_id = %s AND status = 'triggered'",
+                [incident_id],
+            )
+            other.commit()
+    except psycopg.Error as exc:  # a deadlock victim: what a person would see as an error page
+        failed.append(str(exc))
+
+
+def test_alerts_joining_an_incident_a_person_holds_never_deadlock_with_them(committed: tuple[World, Hooked]) -> None:
+    """A storm repeats an open alert (the batch locks it) and opens another in the same incident (the batch
+    would update the incident) while a person acknowledges that incident: the person's change goes through."""
+    world, _pd = committed
+    pd = make_integration(world, "pagerduty", rate_limit_per_minute=0, grouping="window")
+    assert post("/v2/enqueue", pd_trigger(pd.key, "disk-1")).status_code == 202
+    _cycle()
+    incident = Incident.objects.get()
+    release, held, failed = threading.Event(), threading.Event(), []
+    person = threading.Thread(target=_acknowledging, args=(incident.pk, release, held, failed))
+    person.start()
+    try:
+        assert held.wait(10)
+        assert post("/v2/enqueue", pd_trigger(pd.key, "disk-1")).status_code == 202  # a repeat: its alert locked
+        assert post("/v2/enqueue", pd_trigger(pd.key, "disk-2")).status_code == 202  # joins the same incident
+        began = time.monotonic()
+        _cycle()
+        assert time.monotonic() - began < 5, "the engine waited for the person's lock"
+        assert IntakeEvent.objects.filter(status=EventStatus.PENDING).count() == 2  # rolled back, taken again
+    finally:
+        release.set()
+        person.join(10)
+    assert failed == []
+    assert Alert.objects.get(dedup_key="disk-1").status == AlertStatus.ACKNOWLEDGED
+    _cycle()
+    assert not IntakeEvent.objects.filter(status=EventStatus.PENDING).exists()
+    assert Alert.objects.get(dedup_key="disk-1").count == 2
+    assert Alert.objects.get(dedup_key="disk-2").incident_id == incident.pk

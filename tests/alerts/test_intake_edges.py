@@ -83,6 +83,16 @@ def test_a_change_event_dated_past_the_calendar_is_a_400(pd: Hooked, timestamp: 
     assert not ChangeEvent.objects.exists()
 
 
+@pytest.mark.parametrize("timestamp", ["yesterday", "2026-13-01T00:00:00Z", "9999-12-31T23:59:59-12:00"])
+def test_a_trigger_with_a_timestamp_that_is_no_date_is_a_400(pd: Hooked, timestamp: str) -> None:
+    response = post("/v2/enqueue", pd_trigger(pd.key, "k1", timestamp=timestamp))
+    assert response.status_code == 400, response.content
+    assert "payload.timestamp must be an ISO 8601 date-time" in response.json()["errors"]
+    _rejected("payload.timestamp")
+    for written in ("2026-03-02T09:00:00.000+0000", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00+01:00"):
+        assert post("/v2/enqueue", pd_trigger(pd.key, written, timestamp=written)).status_code == 202
+
+
 def test_an_opsgenie_alias_with_a_slash_can_be_acknowledged_and_closed(opsgenie: Hooked) -> None:
     assert genie("/v2/alerts", {"message": "web down", "alias": "web/01"}, opsgenie.key).status_code == 202
     cycle()

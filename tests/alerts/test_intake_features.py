@@ -95,6 +95,38 @@ def test_signed_webhook_accepts_a_good_signature_and_refuses_the_rest(world: Wor
     assert IntakeEvent.objects.filter(status="pending").count() == 1
 
 
+def test_a_signed_webhook_checks_the_signature_before_the_body(world: World) -> None:
+    """A sender without the secret learns nothing about its body: broken JSON unsigned is a 401, not a 400."""
+    hook = make_integration(world, "webhook", signing_secret="s3cret")
+    broken = b'{"summary": "trunc'
+    auth = {"Authorization": f"Bearer {hook.key}"}
+    client = Client()
+    with clock.frozen(T0):
+        unsigned = client.post("/integrations/webhook", broken, content_type="application/json", headers=auth)
+        signed = client.post(
+            "/integrations/webhook", broken, content_type="application/json", headers={**auth, **_signed("s3cret", broken, T0)}
+        )
+    assert unsigned.status_code == 401 and unsigned.json()["errors"][0]["field"] == "signature"
+    assert signed.status_code == 400 and "not valid JSON" in signed.json()["errors"][0]["message"]
+    assert not IntakeEvent.objects.filter(status="pending").exists()
+
+
+def test_requests_with_a_bad_signature_take_none_of_the_senders_rate(world: World) -> None:
+    hook = make_integration(world, "webhook", signing_secret="s3cret", rate_limit_per_minute=2)
+    auth = {"Authorization": f"Bearer {hook.key}"}
+    client = Client()
+
+    def send(summary: str, secret: str) -> int:
+        body = json.dumps({"summary": summary}).encode()
+        headers = {**auth, **_signed(secret, body, T0)}
+        return client.post("/integrations/webhook", body, content_type="application/json", headers=headers).status_code
+
+    with clock.frozen(T0):
+        assert [send(f"forged {i}", "guess") for i in range(5)] == [401] * 5
+        assert [send(f"real {i}", "s3cret") for i in range(3)] == [202, 202, 429]
+    assert IntakeEvent.objects.filter(status="pending").count() == 2
+
+
 def test_field_mapping_reads_arbitrary_json(world: World) -> None:
     hook = make_integration(
         world,

@@ -89,6 +89,8 @@ def test_data_dir_default_is_data_under_the_working_directory(
         ("WARROOM_AUTOCLOSE_DAYS", " 30 ", "autoclose_days", 30),
         ("WARROOM_INTAKE_RETENTION_DAYS", "90", "intake_retention_days", 90),
         ("WARROOM_EMAIL_DOMAIN", "Alerts.Example.com", "email_domain", "alerts.example.com"),
+        ("WARROOM_EMAIL_DOMAIN", "[192.0.2.1]", "email_domain", "[192.0.2.1]"),
+        ("WARROOM_EMAIL_DOMAIN", "[ipv6:2001:db8::1]", "email_domain", "[IPv6:2001:db8::1]"),
         ("WARROOM_LOG_LEVEL", "debug", "log_level", "DEBUG"),
         (
             "WARROOM_EMAIL_FROM",
@@ -111,6 +113,22 @@ def test_base_url_sets_default_hosts_origins_and_https(env: pytest.MonkeyPatch) 
     assert "warroom.example.com" in cfg.allowed_hosts
     assert cfg.csrf_trusted_origins == ["https://warroom.example.com:8443"]
     assert cfg.is_https
+
+
+@pytest.mark.parametrize(
+    ("base_url", "domain"),
+    [
+        ("https://warroom.example.com", "warroom.example.com"),
+        ("http://127.0.0.1:8000", "[127.0.0.1]"),
+        ("http://[::1]:9000", "[IPv6:::1]"),
+    ],
+)
+def test_the_mail_domain_defaults_to_the_base_url_host_as_mail_spells_it(
+    env: pytest.MonkeyPatch, base_url: str, domain: str
+) -> None:
+    """``alerts@127.0.0.1`` is no address a mail server takes; ``alerts@[127.0.0.1]`` is."""
+    env.setenv("WARROOM_BASE_URL", base_url)
+    assert config.load().email_domain == domain
 
 
 def test_postgres_url_is_not_sqlite(env: pytest.MonkeyPatch) -> None:
@@ -147,6 +165,8 @@ def test_postgres_url_is_not_sqlite(env: pytest.MonkeyPatch) -> None:
         ("WARROOM_INTAKE_RETENTION_DAYS", "0"),
         ("WARROOM_EMAIL_DOMAIN", "alerts example.com"),
         ("WARROOM_EMAIL_DOMAIN", "-bad-.example.com"),
+        ("WARROOM_EMAIL_DOMAIN", "192.0.2.1"),
+        ("WARROOM_EMAIL_DOMAIN", "[192.0.2.300]"),
         ("WARROOM_LOG_LEVEL", "LOUD"),
         ("WARROOM_EMAIL_FROM", "warroom"),
         ("WARROOM_EMAIL_FROM", "Warroom <>"),

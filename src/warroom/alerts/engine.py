@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Min, OuterRef, QuerySet, Subquery
 
 from warroom.accounts.models import User
@@ -346,6 +346,8 @@ def _title(summary: str) -> str:
 
 def _group(alert: Alert, integration: Integration) -> None:
     incident, line = _place(alert, integration)
+    if not alert.opened_incident:
+        _lock_incidents([incident.pk])
     alert.save(update_fields=["incident", "opened_incident", "group_reason"])
     incidents.record_alert(incident=incident, source=SOURCE, at=alert.first_seen, message=line())
 
@@ -530,6 +532,7 @@ class _Batch:
                 dedup_key__in={dedup_key for _, dedup_key in keys},
             )
             .exclude(status=AlertStatus.RESOLVED)
+            .order_by("pk")  # the order a person's change locks an incident's alerts in (alerts.signals)
             .only("id", "integration_id", "dedup_key", "count", "last_seen")
         )
         for alert in found:
@@ -619,9 +622,23 @@ def _record_alerts(lines: list[_Line]) -> None:
     incident's ``updated_at`` set to the time of its last line."""
     if not lines:
         return
-    bulk.insert_values(TimelineEntry, _LINE_FIELDS, lines)
     last = {incident: at for incident, at, *_ in lines}
+    _lock_incidents(sorted(last))
+    bulk.insert_values(TimelineEntry, _LINE_FIELDS, lines)
     bulk.update_values(Incident, ["updated_at"], list(last.items()))
+
+
+def _lock_incidents(ids: list[int]) -> None:
+    """Lock the incidents new alerts joined, without waiting (see :func:`_lock_incident`): the batch holds the
+    open alerts of its repeats, and a person acknowledging one of these incidents holds it and waits for its
+    alerts. Incidents the batch declared itself are its own and never wait."""
+    if connection.vendor == "postgresql":
+        list(
+            Incident.objects.select_for_update(nowait=True, no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def _named(integration: Integration) -> str:

@@ -294,6 +294,9 @@ def parse_pagerduty(data: dict[str, Any], errors: Errors) -> Parsed:
             errors.append(("payload.severity", "payload.severity must be one of critical, error, warning, info"))
         for name in ("timestamp", "component", "group", "class"):
             _text(payload, name, errors, label=f"payload.{name}", limit=SUMMARY_MAX)
+        timestamp = payload.get("timestamp")
+        if isinstance(timestamp, str) and timestamp.strip() and parse_timestamp(timestamp) is None:
+            errors.append(("payload.timestamp", "payload.timestamp must be an ISO 8601 date-time"))
         for name in ("client", "client_url"):
             _text(data, name, errors, label=name, limit=2048)
         details = {
@@ -960,21 +963,17 @@ def _accept(
     parser: Parser,
     key_field: str,
     *,
-    verify: Verifier | None = None,
     invalid: int = 400,
     mapper: Mapper | None = None,
 ) -> Outcome:
-    """Inside the request's transaction: check the key's kind and the signature (``verify``), parse (after
+    """Inside the request's transaction (the signature is checked before): check the key's kind, parse (after
     ``mapper`` translated the body, for a generic webhook with a field mapping), store the events or log the
     refusal (``invalid`` is the status for invalid fields: Opsgenie answers 422)."""
     if key.integration.kind != kind:
-        errors = [(key_field, f"this key belongs to {_article(key.integration.get_kind_display())} integration")]
-        _log_rejected(key, data, errors, 400)
-        return Outcome(400, errors)
-    errors = verify(key.integration) if verify is not None else []
-    if errors:
-        _log_rejected(key, data, errors, 401)
-        return Outcome(401, errors)
+        wrong = [(key_field, f"this key belongs to {_article(key.integration.get_kind_display())} integration")]
+        _log_rejected(key, data, wrong, 400)
+        return Outcome(400, wrong)
+    errors: Errors = []
     if mapper is not None:
         data = mapper(key.integration, data, errors)
         if errors:
@@ -1010,13 +1009,22 @@ def _intake(
     ``decide`` inside a transaction shared with concurrent requests (:mod:`warroom.alerts.fastpath`)."""
 
     def decide(key: IntegrationKey) -> Outcome:
+        # The signature first: a sender without the secret learns nothing about the body it sent and takes none
+        # of the key's rate from the real sender. (A 413 or 415 body was never read, so there is nothing to check
+        # a signature against; those keep their own answer.)
+        signed = isinstance(data, dict) or data.status == 400
+        if verify is not None and signed and key.integration.kind == kind:
+            errors = verify(key.integration)
+            if errors:
+                _log_rejected(key, data if isinstance(data, dict) else {"raw": data.raw}, errors, 401)
+                return Outcome(401, errors)
         limited = _rate_limited(key, data)
         if limited is not None:
             return limited
         if isinstance(data, BadRequest):
             _log_rejected(key, {"raw": data.raw}, data.errors, data.status)
             return Outcome(data.status, data.errors)
-        return _accept(key, kind, data, parser, key_field, verify=verify, invalid=invalid, mapper=mapper)
+        return _accept(key, kind, data, parser, key_field, invalid=invalid, mapper=mapper)
 
     return COMMITTER.get()(secret, key_field, decide)
 
@@ -1113,7 +1121,7 @@ def _json_answer(outcome: Outcome) -> JsonResponse:
         "detail": outcome.errors[0][1] if len(outcome.errors) == 1 else _STATUS_TEXT[outcome.status],
         "code": {
             400: "invalid",
-            401: "unauthorized",
+            401: "unauthenticated",
             404: "not_found",
             413: "too_large",
             415: "unsupported",
