@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -17,7 +18,7 @@ from tests.conftest import World
 from warroom.comms import page_selectors
 from warroom.comms import page_services as pages
 from warroom.comms.models import Component, ComponentStatusPeriod
-from warroom.lib import clock
+from warroom.lib import clock, markdown
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +203,59 @@ def test_components_are_listed_in_order(world: World, site: Site) -> None:
     html = Client().get("/status/acme/").content.decode()
     assert html.index("Checkout") < html.index(">API<") < html.index("CDN")
     assert Component.objects.filter(page=site.page).count() == 3
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "history/",
+        "incidents/{number}/",
+        "summary.json",
+        "feed.rss",
+        "feed.atom",
+        "brand.css",
+        "subscribe/",
+    ],
+)
+def test_head_answers_like_get_without_a_body(world: World, site: Site, path: str) -> None:
+    """Uptime and link checkers ask with HEAD: the same status and headers as GET, no body."""
+    incident = declare(world, title="Checkout failing")
+    post(world, incident, "Investigating.", components=[site.checkout])
+    url = "/status/acme/" + path.format(number=incident.number)
+    got = Client().get(url)
+    head = Client().head(url)
+    assert got.status_code == head.status_code == 200, (url, head.status_code)
+    assert head.content == b""
+    assert head["Content-Type"] == got["Content-Type"]
+    for header in ("ETag", "Cache-Control"):
+        assert head.get(header) == got.get(header), header
+    assert Client().head("/status/nope/").status_code == 404
+    assert Client().put(url).status_code == 405  # still read-only
+
+
+def test_update_markdown_reads_on_the_page_as_in_the_console(
+    world: World, site: Site, client_for: Any
+) -> None:
+    """An update's message is markdown: the public page, the incident page and the archive show the same
+    sanitised rendering as the console (lib.markdown), never the raw asterisks, and markup in it stays text."""
+    message = (
+        "**Card payments** fail for *some* customers.\n\n- retry in a minute\n- or pay by invoice\n\n"
+        '<script>alert("x")</script> <img src=x onerror=alert(1)>'
+    )
+    rendered = markdown.render(message)
+    assert "<strong>Card payments</strong>" in rendered and "&lt;script&gt;" in rendered
+    incident = declare(world, title="Checkout failing")
+    post(world, incident, message, components=[site.checkout])
+    console = client_for(world.alice).get(f"/incidents/{incident.ref}/").content.decode()
+    assert rendered in console
+    pages_ = [
+        Client().get("/status/acme/").content.decode(),
+        Client().get(f"/status/acme/incidents/{incident.number}/").content.decode(),
+    ]
+    resolve(world, incident)
+    pages_.append(Client().get("/status/acme/history/").content.decode())
+    for html in pages_:
+        assert rendered in html
+        assert "**Card payments**" not in html
+        assert "<script>alert" not in html and "<img src=x" not in html

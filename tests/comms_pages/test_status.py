@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 
 from tests.comms_pages.conftest import T0, Site, declare, make_site, post, resolve, status_cycle
 from tests.conftest import World
@@ -160,4 +161,43 @@ def test_a_changed_service_link_re_derives_at_once(world: World, site: Site) -> 
     pages.update_component(
         component=site.checkout, services=[site.api_service], actor=world.alice, source="test"
     )
+    assert status_of(site.checkout) == "major_outage"
+
+
+def test_a_private_incident_leaves_the_public_page_alone(world: World, site: Site) -> None:
+    """A private (say, security) P1 on a linked service does not turn the page red nor show that it exists:
+    its priority counts for nothing. A component moves for it only when someone posts an update naming the
+    component and a status — a deliberate choice, still internal, so the incident stays unnamed."""
+    incident = declare(world, title="Credential leak in the payment gateway", is_private=True)
+    status_cycle()
+    assert status_of(site.checkout) == "operational"
+    html = Client().get("/status/acme/").content.decode()
+    assert "All systems operational" in html and "Credential leak" not in html
+    summary = Client().get("/status/acme/summary.json").json()
+    assert summary["status"]["indicator"] == "operational" and summary["incidents"] == []
+
+    post(
+        world,
+        incident,
+        "We are rotating keys; card payments pause.",
+        audience="internal",
+        components=[site.checkout],
+        component_status="partial_outage",
+    )
+    assert status_of(site.checkout) == "partial_outage"
+    status_cycle()
+    assert status_of(site.checkout) == "partial_outage"  # the engine keeps the deliberate status
+    html = Client().get("/status/acme/").content.decode()
+    assert "Partial outage" in html and "Credential leak" not in html and "rotating keys" not in html
+    resolve(world, incident)
+    status_cycle()
+    assert status_of(site.checkout) == "operational"
+
+
+def test_a_private_incident_made_public_counts_again(world: World, site: Site) -> None:
+    incident = declare(world, is_private=True)  # P1 on Checkout
+    status_cycle()
+    assert status_of(site.checkout) == "operational"
+    incidents.update_incident(incident=incident, actor=world.alice, source="test", is_private=False)
+    status_cycle()
     assert status_of(site.checkout) == "major_outage"

@@ -8,6 +8,7 @@ import re
 from email.message import Message
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from tests.comms_pages.conftest import Site, declare, deliver, post, verify_signature
@@ -233,3 +234,65 @@ def test_webhook_urls_are_checked(world: World, site: Site) -> None:
     assert response.status_code == 400
     response = Client().post("/status/acme/subscribe/", {"kind": "webhook", "url": "http://10.0.0.5/hook"})
     assert response.status_code == 400 and "refused" in response.content.decode()
+
+
+def test_an_email_address_in_another_case_is_the_same_subscriber(
+    world: World, site: Site, smtp: Inbox
+) -> None:
+    """``Ops@Example.com`` and ``ops@example.com`` are one person: one subscription (kept as typed), one email
+    per update, and its confirmation and unsubscribe links work."""
+    assert (
+        Client().post("/status/acme/subscribe/", {"kind": "email", "email": "Ops@Example.com"}).status_code
+        == 201
+    )
+    sub = PageSubscriber.objects.get()
+    assert sub.address == "Ops@example.com"
+    again = Client().post("/status/acme/subscribe/", {"kind": "email", "email": "ops@example.com"})
+    assert again.status_code == 409 and "within the last hour" in again.content.decode()  # not a second one
+    confirm = f"/status/acme/subscribe/confirm/{pages.confirm_token(sub)}/"
+    assert Client().post(confirm).status_code == 200
+    for other in ("ops@example.com", "OPS@EXAMPLE.COM"):
+        response = Client().post("/status/acme/subscribe/", {"kind": "email", "email": other})
+        assert response.status_code == 409 and "subscribed to this page already" in response.content.decode()
+    assert PageSubscriber.objects.count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():  # and the database holds to it
+        PageSubscriber.objects.create(
+            page=site.page, kind="email", address="ops@EXAMPLE.com", created_at=sub.created_at
+        )
+
+    incident = declare(world, title="Checkout failing")
+    post(world, incident, "Investigating.", components=[site.checkout])
+    deliver()
+    updates = [m for m in smtp.emails if "Checkout failing" in m["Subject"]]
+    assert [m["To"] for m in updates] == ["Ops@example.com"]
+    unsubscribe = link_in(updates[0], "Unsubscribe")
+    assert Client().post(unsubscribe).status_code == 200
+    assert not PageSubscriber.objects.exists()
+
+
+def test_an_update_reaches_every_page_that_shows_it_once_per_person(
+    world: World, site: Site, smtp: Inbox
+) -> None:
+    """An update naming Acme's Checkout also shows on the Shop page (its Payments component follows the same
+    service): Shop's subscribers hear about it too, and someone following both pages (in any case) hears once."""
+    shop = pages.create_page(
+        team=world.team_a, name="Shop", slug="shop", actor=world.alice, source="test"
+    ).page
+    pages.create_component(
+        page=shop, name="Payments", services=[world.service_a], actor=world.alice, source="test"
+    )
+    for page, address in (
+        (site.page, "pat@example.com"),
+        (shop, "kim@example.com"),
+        (shop, "PAT@example.com"),
+    ):
+        sub = pages.subscribe(page=page, kind="email", address=address, source="test").subscriber
+        pages.confirm_subscription(token=pages.confirm_token(sub), source="test")
+    incident = declare(world, title="Checkout failing")
+    post(world, incident, "Card payments fail.", components=[site.checkout])
+    assert "Card payments fail." in Client().get("/status/shop/").content.decode()  # Shop shows it
+    deliver()
+    updates = [m for m in smtp.emails if "Checkout failing" in m["Subject"]]
+    assert sorted(m["To"] for m in updates) == ["kim@example.com", "pat@example.com"]
+    kim = next(m for m in updates if m["To"] == "kim@example.com")
+    assert "[Shop]" in kim["Subject"] and "Affected: Payments" in body_of(kim)

@@ -13,7 +13,6 @@ from django.core.management import CommandError
 from django.db import transaction
 from django.db.models import Count
 from django.test import Client
-from django.utils.html import escape
 
 from tests.demo.conftest import run_demo
 from warroom.accounts.models import Membership, Team, User
@@ -24,7 +23,7 @@ from warroom.demo import credentials
 from warroom.demo.data import ADMIN_EMAIL
 from warroom.incidents.models import EntryKind, Incident, IncidentRole, Task, TimelineEntry, Watcher
 from warroom.incidents.states import HoldReason, State
-from warroom.lib import clock
+from warroom.lib import clock, markdown
 
 pytestmark = pytest.mark.django_db
 
@@ -177,5 +176,5 @@ def test_the_public_status_page_shows_the_story(seeded: str) -> None:
         )
         assert updates.exists()
         for update in updates:
-            assert escape(update.message) in html  # the public updates of open incidents are on the page
+            assert markdown.render(update.message) in html  # the public updates of open incidents, rendered
         transaction.set_rollback(True)

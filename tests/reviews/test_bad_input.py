@@ -34,6 +34,8 @@ def test_postmortem_edits(api: Clients, draft: Postmortem) -> None:
         ("PATCH", f"/postmortems/{ref}", {"sections": {"summary": 5}}, 422, "sections.summary"),
         ("PATCH", f"/postmortems/{ref}", {"mitigated_at": "2999-01-01T00:00:00Z"}, 400, "mitigated_at"),
         ("PATCH", f"/postmortems/{ref}", {"mitigated_at": "yesterday"}, 422, "mitigated_at"),
+        # before the incident (and its impact) began
+        ("PATCH", f"/postmortems/{ref}", {"mitigated_at": "2020-01-01T00:00:00Z"}, 400, "mitigated_at"),
         ("PATCH", f"/postmortems/{ref}", {"detection_notes": "x" * 50_001}, 400, "detection_notes"),
         ("POST", f"/postmortems/{ref}/key-events", {"at": "2026-03-01T08:00:00", "text": "naive"}, 400, "at"),
         ("POST", f"/postmortems/{ref}/key-events", {"at": "2026-03-01T08:00:00Z", "text": ""}, 400, "text"),

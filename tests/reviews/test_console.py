@@ -245,3 +245,29 @@ def test_a_storm_postmortem_tells_the_story_not_the_alert_log(world: World, clie
     assert "580 more alert lines of a storm are left out here" in html
     # the picker's 20 "joined" lines (9 + 1 + 10), and the key events' two (alert 2 and the picked alert 300)
     assert html.count("crash-looping") == 22
+
+
+def test_a_mitigation_before_the_incident_began_is_a_form_error(
+    world: World, client_for: ClientFor, setup: tuple[Incident, Problem]
+) -> None:
+    incident, _problem = setup
+    pm = services.create_postmortem(incident=incident, actor=world.bob, source="test")
+    bob = client_for(world.bob)
+    fields = {
+        "title": pm.title,
+        "version": str(pm.version),
+        **{f"section-{s.key}": s.body for s in pm.sections.all()},
+        "detection_notes": "",
+        "response_notes": "",
+        "mitigated_at": (incident.opened_at - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    response = bob.post(f"/postmortems/{pm.ref}/edit/", fields)
+    assert response.status_code == 400
+    # the message sits on the field itself
+    field = re.search(
+        r'<div class="field has-error[^"]*">\s*<label [^>]*>Impact mitigated at.*?<p class="error" role="alert">([^<]*)</p>',
+        response.content.decode(),
+        re.S,
+    )
+    assert field is not None and "is before the impact began" in field.group(1), response.content.decode()
+    assert Postmortem.objects.get(pk=pm.pk).mitigated_at is None

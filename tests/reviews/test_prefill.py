@@ -171,3 +171,37 @@ def test_a_postmortem_started_by_hand_covers_an_open_incident_too(world: World, 
     assert (d.acknowledge, d.resolve) == (None, None)
     assert selectors.key_events(pm)[0].entry is not None
     assert selectors.key_events(pm)[0].entry.kind == EntryKind.CREATED  # type: ignore[union-attr]
+
+
+def test_the_mitigation_time_must_fall_between_the_impact_start_and_the_resolution(
+    world: World, frozen: object, api: Clients
+) -> None:
+    """The impact began with the first alert (09:00, on the covered child) and the incident resolved at 10:04:
+    a mitigation before 09:00 or after 10:04 is refused naming ``mitigated_at``, nothing written; 09:02 —
+    before the declaration, after the alert — is a real answer (monitoring saw it, it recovered, then someone
+    declared)."""
+    major, _child = _script(world)
+    pm = Postmortem.objects.get()
+    version = pm.version
+    for moment, words in (
+        (T0 - timedelta(minutes=1), "before the impact began (2026-03-02 09:00:00 UTC, the first alert)"),
+        (T0 + timedelta(minutes=65), f"after {major.ref} was resolved (2026-03-02 10:04:00 UTC)"),
+    ):
+        response = api.bob.patch(f"/postmortems/{major.ref}", {"mitigated_at": moment.isoformat()})
+        assert response.status_code == 400, response.content
+        problem = response.json()["errors"][0]
+        assert problem["field"] == "mitigated_at" and words in problem["message"], problem
+    # Without the child, the impact starts at the declaration (09:04): 09:02 is then too early.
+    response = api.bob.patch(
+        f"/postmortems/{major.ref}",
+        {"mitigated_at": (T0 + timedelta(minutes=2)).isoformat(), "covers_children": False},
+    )
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "mitigated_at"
+    pm.refresh_from_db()
+    assert (pm.version, pm.mitigated_at, pm.covers_children) == (version, None, True)
+
+    response = api.bob.patch(
+        f"/postmortems/{major.ref}", {"mitigated_at": (T0 + timedelta(minutes=2)).isoformat()}
+    )
+    assert response.status_code == 200, response.content
+    assert selectors.facts_of(Postmortem.objects.get()).durations.impact == 120

@@ -1,6 +1,11 @@
 """RSS 2.0 and Atom feeds of a status page (Django's syndication framework): its public updates and its
 maintenance announcements, newest first (:func:`warroom.comms.page_selectors.feed_items`). Links are absolute,
-from ``WARROOM_BASE_URL``; a secret-link page's links carry its key, as the page's own links do."""
+from ``WARROOM_BASE_URL``; a secret-link page's links carry its key, as the page's own links do.
+
+An item's description is HTML (RSS ``<description>``, Atom ``<summary type="html">``), so it is never the raw
+text someone typed: an update's message is the same sanitised markdown rendering the page shows
+(:func:`warroom.lib.markdown.render`), a maintenance's text is escaped. Feed readers render that HTML; markup in
+a message reaches them as inert text."""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
+from django.utils.html import linebreaks
 
 from warroom.comms import page_selectors as selectors
 from warroom.comms.page_selectors import FeedItem
+from warroom.lib import markdown
 
 if TYPE_CHECKING:
     from warroom.comms.public_views import Opened
@@ -53,7 +60,11 @@ class RssFeed(Feed):
         return item[1].title
 
     def item_description(self, item: tuple[Opened, FeedItem]) -> str:
-        return item[1].description
+        """HTML: an update's markdown rendered and sanitised as on the page; a maintenance's text escaped."""
+        entry = item[1]
+        if entry.kind == "incident":
+            return markdown.render(entry.description)
+        return linebreaks(entry.description, autoescape=True)
 
     def item_link(self, item: tuple[Opened, FeedItem]) -> str:
         return _absolute(item[0], item[1].link_path)
@@ -79,3 +90,7 @@ class AtomFeed(RssFeed):
 
     def subtitle(self, obj: Opened) -> str:
         return self.description(obj)
+
+    def author_name(self, obj: Opened) -> str:
+        """RFC 4287 wants an author for the feed (or for every entry): the page speaks for its owner."""
+        return obj.page.name

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from warroom.accounts.models import Team
 from warroom.catalog.models import Service
@@ -342,6 +343,13 @@ class PageSubscriber(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["page", "kind", "address"], name="comms_page_subscriber_unique"),
+            # an email address is one subscriber whatever its case (``Ops@Example.com`` is ``ops@example.com``)
+            models.UniqueConstraint(
+                "page",
+                Lower("address"),
+                condition=models.Q(kind="email"),
+                name="comms_page_subscriber_email_ci",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,12 +8,13 @@ Rules (docs/status-pages.md):
 * A component's status changes only through :func:`_apply_status`: a compare-and-set on the component, the open
   :class:`ComponentStatusPeriod` closed and a new one opened, the page's ``content_version`` bumped. Nothing is
   written when the status does not change, so the engine can run it as often as it likes.
-* **Derived** components follow the open incidents of their linked services (:data:`PRIORITY_STATUS`). An update
-  that sets ``component_status`` on a component overrides that incident's mapping for the component while the
-  incident stays open (the people running the incident know better than the priority); the worst status over
-  all open incidents wins, and an in-progress maintenance raises an operational component to "under
-  maintenance". **Manual** components keep what a person (or an update) set, except that a maintenance turns an
-  operational one "under maintenance" for its duration.
+* **Derived** components follow the open, non-private incidents of their linked services
+  (:data:`PRIORITY_STATUS`). An update that sets ``component_status`` on a component overrides that incident's
+  mapping for the component while the incident stays open (the people running the incident know better than the
+  priority; for a private incident it is the only way it shows); the worst status over all open incidents wins,
+  and an in-progress maintenance raises an operational component to "under maintenance". **Manual** components
+  keep what a person (or an update) set, except that a maintenance turns an operational one "under
+  maintenance" for its duration.
 * Every change that shows on a page bumps ``StatusPage.content_version`` (a new random value), which keys the
   cached renderings of the page, its feeds and its JSON summary.
 * Subscriber messages go through the subscriber outbox (:func:`warroom.comms.outbox.enqueue`) in the same
@@ -531,8 +532,8 @@ def _worst(statuses: Iterable[str]) -> str:
 def derived_statuses(component_ids: Sequence[int]) -> dict[int, str]:
     """What each (derived) component's status should be now: the worst over the open incidents that touch it
     (an incident's own ``component_status`` override for the component, else its priority through
-    :data:`PRIORITY_STATUS` when it is about a linked service), raised to under maintenance while a maintenance
-    of the component is in progress. Four queries, whatever the number of components."""
+    :data:`PRIORITY_STATUS` when it is about a linked service and not private), raised to under maintenance
+    while a maintenance of the component is in progress. Four queries, whatever the number of components."""
     ids = list(component_ids)
     links = Component.services.through.objects.filter(component_id__in=ids).values_list(
         "component_id", "service_id"
@@ -543,8 +544,11 @@ def derived_statuses(component_ids: Sequence[int]) -> dict[int, str]:
     all_services = {s for found in services_of.values() for s in found}
     incidents_of_service: dict[int, dict[int, int]] = defaultdict(dict)  # service → {incident: priority}
     if all_services:
+        # A private incident (a security incident, say) never shows through its priority: that would turn the
+        # public page red and tell the world it exists. Only an update that names components and a status for
+        # them (someone's deliberate choice, below) moves a component for it.
         rows = Incident.services.through.objects.filter(
-            service_id__in=all_services, incident__state__in=list(OPEN_STATES)
+            service_id__in=all_services, incident__state__in=list(OPEN_STATES), incident__is_private=False
         ).values_list("service_id", "incident_id", "incident__priority")
         for service_id, incident_id, priority in rows:
             incidents_of_service[service_id][incident_id] = priority
@@ -895,14 +899,20 @@ def pages_of_incident(incident_id: int) -> set[int]:
     return set(by_service) | set(by_update)
 
 
+def _address_key(sub: PageSubscriber) -> tuple[str, str]:
+    """What makes two subscribers one recipient: the same email address (whatever its case) or webhook URL."""
+    return sub.kind, sub.address.lower() if sub.kind == RecipientKind.EMAIL else sub.address
+
+
 def publish_update(*, update: StatusUpdate, at: datetime) -> int:
     """What a posted stakeholder update does to the status pages, inside the posting transaction:
 
     * with ``component_status``: its components take that status (manual ones directly; derived ones hold it as
       the incident's override until the incident closes);
-    * public (or both): one delivery per confirmed subscriber of every page showing an affected component (the
-      update's components, else the components linked to the incident's services) — once per subscriber and
-      update, whatever runs twice.
+    * public (or both): one delivery per confirmed subscriber of every page that shows the update — a page with
+      components the update names, about those; any other page with components linked to the incident's
+      services (it shows the update too), about those — and once per address (email whatever its case) however
+      many of those pages it follows, whatever runs twice.
 
     Returns the number of subscriber deliveries queued."""
     named = list(update.components.select_related("page").all())
@@ -915,13 +925,16 @@ def publish_update(*, update: StatusUpdate, at: datetime) -> int:
     if update.audience not in PUBLIC_AUDIENCES:
         bump(touched_pages)
         return 0
-    affected = named or list(
+    linked = list(
         Component.objects.filter(services__incidents__pk=update.incident_id).select_related("page").distinct()
     )
-    by_page: dict[int, set[int]] = defaultdict(set)
-    for component in affected:
-        by_page[component.page_id].add(component.pk)
-    bump(set(by_page) | touched_pages | pages_of_incident(update.incident_id))
+    affected: dict[int, list[Component]] = defaultdict(list)
+    for component in named:
+        affected[component.page_id].append(component)
+    for component in linked:
+        if component.page_id not in touched_pages:
+            affected[component.page_id].append(component)
+    bump(set(affected) | touched_pages | pages_of_incident(update.incident_id))
     incident = update.incident
     data = {
         "type": "incident.update",
@@ -934,19 +947,24 @@ def publish_update(*, update: StatusUpdate, at: datetime) -> int:
             "component_status": update.component_status,
         },
     }
+    reached: set[tuple[str, str]] = set()
     queued = 0
-    for page_id, component_ids in sorted(by_page.items()):
-        names = ", ".join(c.name for c in affected if c.page_id == page_id)
-        data_for_page = {**data, "components": sorted(component_ids)}
-        queued += _notify_page(
-            page_id,
-            component_ids,
-            event=f"update:{update.pk}",
-            subject=f"{update.get_status_display()}: {incident.title}",
-            body=f"{update.get_status_display()} — {incident.title}\nAffected: {names}\n\n{update.message}",
-            data=data_for_page,
-            update=update,
-        )
+    for page_id, components in sorted(affected.items()):
+        component_ids = {c.pk for c in components}
+        names = ", ".join(c.name for c in components)
+        for sub in _subscribers(page_id, component_ids):
+            if _address_key(sub) in reached:
+                continue
+            reached.add(_address_key(sub))
+            _send(
+                sub,
+                event=f"update:{update.pk}",
+                subject=f"{update.get_status_display()}: {incident.title}",
+                body=f"{update.get_status_display()} — {incident.title}\nAffected: {names}\n\n{update.message}",
+                data={**data, "components": sorted(component_ids)},
+                update=update,
+            )
+            queued += 1
     return queued
 
 
@@ -1350,7 +1368,9 @@ def subscribe(
     """Follow a page (all of it, or ``components``). Email: double opt-in — the subscriber counts once the link
     in the confirmation email is followed and confirmed. Webhook: confirmed at once; every POST is signed with
     ``signing_secret`` (generated unless given; returned once). A second subscription of the same address is a
-    409 (an unconfirmed email address gets its confirmation again when the last one is over an hour old)."""
+    409 (an unconfirmed email address gets its confirmation again when the last one is over an hour old). Email
+    addresses are the same whatever their case (``Ops@Example.com`` is ``ops@example.com``); the address is
+    stored as typed, its domain lower-cased. Webhook URLs are compared as given."""
     kind = _choice(kind, field="kind", choices=RecipientKind.values)
     chosen = _check_components(page, components)
     now = clock.now()
@@ -1368,10 +1388,9 @@ def subscribe(
             raise ValidationFailed("a signing secret is 16 to 200 characters", field="signing_secret")
         secret = {"url": clean, "signing_secret": given or WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)}
         reveal = None if given else secret["signing_secret"]
+    same = {"address__iexact": clean} if kind == RecipientKind.EMAIL else {"address": clean}
     with transaction.atomic():
-        existing = (
-            PageSubscriber.objects.select_for_update().filter(page=page, kind=kind, address=clean).first()
-        )
+        existing = PageSubscriber.objects.select_for_update().filter(page=page, kind=kind, **same).first()
         if existing is not None:
             if existing.confirmed_at is not None or kind != RecipientKind.EMAIL:
                 raise Conflict(
@@ -1385,14 +1404,21 @@ def subscribe(
                     field="email",
                 )
             return SubscribeResult(existing)
-        sub = PageSubscriber.objects.create(
-            page=page,
-            kind=kind,
-            address=clean,
-            secret=secret,
-            confirmed_at=None if kind == RecipientKind.EMAIL else now,
-            created_at=now,
-        )
+        try:
+            with transaction.atomic():
+                sub = PageSubscriber.objects.create(
+                    page=page,
+                    kind=kind,
+                    address=clean,
+                    secret=secret,
+                    confirmed_at=None if kind == RecipientKind.EMAIL else now,
+                    created_at=now,
+                )
+        except IntegrityError:  # the same address, subscribed at the same moment by another request
+            raise Conflict(
+                f"{clean} is subscribed to this page already",
+                field="email" if kind == RecipientKind.EMAIL else "url",
+            ) from None
         sub.components.set(chosen)
         if kind == RecipientKind.EMAIL:
             _send_confirmation(sub, now)

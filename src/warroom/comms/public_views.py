@@ -9,7 +9,8 @@ Speed: the page, its history, the JSON summary, the feeds and the brand styleshe
 :func:`warroom.comms.page_selectors.snapshot` once per ``content_version`` of the page (a new random value with
 every change that shows), UTC day and variant, and then served from Django's cache (``CACHE_SECONDS`` at most,
 so uptime percentages and relative times move on). A warm request costs one query: the page row, which carries
-the version. Nothing here writes except the subscription endpoints, and those only on POST.
+the version. Nothing here writes except the subscription endpoints, and those only on POST. Every page answers
+``HEAD`` as it answers ``GET``, without the body (uptime and link checkers ask that way).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.csp import CSP, build_policy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
@@ -147,7 +148,7 @@ def _context(opened: Opened, **extra: Any) -> dict[str, Any]:
     }
 
 
-@require_GET
+@require_safe
 def page_view(request: HttpRequest, slug: str) -> HttpResponse:
     opened = open_page(request, slug)
 
@@ -159,7 +160,7 @@ def page_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _respond(request, opened, _cached(opened, "page", build), "text/html; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def history_view(request: HttpRequest, slug: str) -> HttpResponse:
     opened = open_page(request, slug)
     raw = request.GET.get("page", "1")
@@ -172,7 +173,7 @@ def history_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _respond(request, opened, _cached(opened, f"history:{number}", build), "text/html; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def incident_view(request: HttpRequest, slug: str, ref: str) -> HttpResponse:
     opened = open_page(request, slug)
 
@@ -189,7 +190,7 @@ def incident_view(request: HttpRequest, slug: str, ref: str) -> HttpResponse:
     return _respond(request, opened, rendered, "text/html; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def summary_view(request: HttpRequest, slug: str) -> HttpResponse:
     opened = open_page(request, slug)
 
@@ -214,12 +215,12 @@ def _feed(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     return _respond(request, opened, _cached(opened, kind, build), feed.content_type)
 
 
-@require_GET
+@require_safe
 def rss_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _feed(request, slug, "rss")
 
 
-@require_GET
+@require_safe
 def atom_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _feed(request, slug, "atom")
 
@@ -232,7 +233,7 @@ def _text_on(color: str) -> str:
     return "#111827" if luminance > 0.4 else "#ffffff"
 
 
-@require_GET
+@require_safe
 def brand_css_view(request: HttpRequest, slug: str) -> HttpResponse:
     """The page's colours as CSS custom properties: the one way a brand colour reaches the page under a strict
     CSP (no ``style=``). The colour is validated as ``#rrggbb`` when saved and again here."""
@@ -251,7 +252,7 @@ def brand_css_view(request: HttpRequest, slug: str) -> HttpResponse:
 # subscriptions: never cached, never a change on GET
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def subscribe_view(request: HttpRequest, slug: str) -> HttpResponse:
     opened = open_page(request, slug)
     page = opened.page
@@ -291,7 +292,7 @@ def _token_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     return render(request, "comms/status/link_error.html", {"message": exc.message}, status=exc.status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """GET shows what the link is for and a button; only the POST confirms (mail scanners follow links)."""
     try:
@@ -307,7 +308,7 @@ def confirm_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 
 
 @csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no cookie; the token is the proof
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """GET shows a button; the POST (from that button, or a mail client's one-click) unsubscribes."""
     try:

@@ -152,6 +152,18 @@ def covered_incidents(incident: Incident, covers_children: bool) -> list[Inciden
     return [incident, *children]
 
 
+def impact_started(incident: Incident, *, covers_children: bool) -> datetime:
+    """When the impact began, as the impact duration counts it: the first alert of the covered incidents, or the
+    declaration if that came first."""
+    first_alert = (
+        Alert.objects.filter(incident__in=covered_incidents(incident, covers_children), suppressed=False)
+        .order_by("first_seen")
+        .values_list("first_seen", flat=True)
+        .first()
+    )
+    return min(first_alert, incident.opened_at) if first_alert is not None else incident.opened_at
+
+
 def _people(incidents: list[Incident]) -> list[FactPerson]:
     people: dict[int, FactPerson] = {}
 
@@ -315,4 +327,4 @@ def format_duration(seconds: int | None) -> str:
     return f"{days}d {hours}h"
 
 
-__all__ = ["Facts", "format_duration", "gather"]
+__all__ = ["Facts", "format_duration", "gather", "impact_started"]

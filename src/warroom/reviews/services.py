@@ -294,7 +294,8 @@ def update_postmortem(
     covers_children: bool = _UNSET,
 ) -> Postmortem:
     """Edit a draft or a postmortem in review. Only what is passed changes; ``sections`` maps section keys to
-    their new markdown."""
+    their new markdown. A new ``mitigated_at`` lies between the start of the impact (the first alert, or the
+    declaration if earlier) and the resolution, and not in the future (400 naming ``mitigated_at``)."""
     values: dict[str, Any] = {}
     if title is not _UNSET:
         values["title"] = _clean_title(title)
@@ -315,6 +316,10 @@ def update_postmortem(
         _require_draft_or_review(locked)
         now = clock.now()
         changed = {key: value for key, value in values.items() if getattr(locked, key) != value}
+        if changed.get("mitigated_at") is not None:
+            _check_mitigated(
+                locked, changed["mitigated_at"], values.get("covers_children", locked.covers_children)
+            )
         changed_sections = _write_sections(locked, bodies)
         if not changed and not changed_sections:
             return locked
@@ -329,6 +334,26 @@ def update_postmortem(
             after={**_pm_snapshot(locked), "fields": sorted(changed), "sections": changed_sections},
         )
         return locked
+
+
+def _check_mitigated(pm: Postmortem, mitigated: datetime, covers_children: bool) -> None:
+    """The impact stopped after it began (the first alert, or the declaration if earlier) and no later than the
+    resolution: otherwise a 400 naming ``mitigated_at``."""
+    incident = pm.incident
+    started = facts_module.impact_started(incident, covers_children=covers_children)
+    if mitigated < started:
+        raise ValidationFailed(
+            f"mitigated_at ({mitigated:%Y-%m-%d %H:%M:%S} UTC) is before the impact began ({started:%Y-%m-%d %H:%M:%S} "
+            f"UTC, {'the first alert' if started < incident.opened_at else f'{incident.ref} was declared'})",
+            field="mitigated_at",
+        )
+    if incident.resolved_at is not None and mitigated > incident.resolved_at:
+        raise ValidationFailed(
+            f"mitigated_at ({mitigated:%Y-%m-%d %H:%M:%S} UTC) is after {incident.ref} was resolved "
+            f"({incident.resolved_at:%Y-%m-%d %H:%M:%S} UTC); leave it empty when the impact stopped with the "
+            "resolution",
+            field="mitigated_at",
+        )
 
 
 def _clean_section_bodies(sections: Any) -> dict[str, str]:
