@@ -77,7 +77,8 @@ def test_incident_lifecycle(page: Page, live_server: LiveServer, world: World, c
     expect(page.locator("#incident-state")).to_have_text("Resolved")
 
     # Close.
-    page.get_by_role("button", name="Close", exact=True).click()
+    page.locator("summary", has_text="Close…").click()
+    page.get_by_role("button", name="Close incident").click()
     expect(timeline).to_contain_text("State: Resolved → Closed")
     expect(page.locator("#incident-state")).to_have_text("Closed")
     expect(page.get_by_role("button", name="Reopen")).to_have_count(0)

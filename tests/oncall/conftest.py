@@ -10,7 +10,9 @@ from datetime import UTC, datetime, time
 import pytest
 
 from tests.api.conftest import Clients, client_with_token
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
+from warroom.accounts import services as accounts
+from warroom.accounts.models import User
 from warroom.lib import clock
 from warroom.oncall import rotation, services
 from warroom.oncall.models import Layer, Schedule
@@ -33,6 +35,16 @@ def api(world: World, now: datetime) -> Clients:
         dave=client_with_token(world.dave),
         olivia=client_with_token(world.olivia),
     )
+
+
+@pytest.fixture
+def erin(world: World) -> User:
+    """A second responder of team A, to put on call where dave, an observer, may not be."""
+    user = accounts.create_user(
+        email="erin@example.com", password=PASSWORD, full_name="Erin Responder", actor=None, source="system"
+    )
+    accounts.set_membership(team=world.team_a, user=user, role="responder", actor=None, source="system")
+    return user
 
 
 @pytest.fixture

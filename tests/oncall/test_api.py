@@ -12,6 +12,7 @@ from tests.api.conftest import Clients, error
 from tests.conftest import World
 from tests.oncall.conftest import business_hours
 from warroom.accounts import services as accounts
+from warroom.accounts.models import User
 from warroom.audit.models import AuditEvent
 from warroom.lib import clock
 from warroom.notify.models import ContactMethod, NotificationRule
@@ -136,14 +137,14 @@ def test_changing_and_deleting_a_layer(api: Clients, world: World, layer: Layer)
             "rotation_kind": "custom",
             "custom_unit": "hours",
             "shift_length": 12,
-            "participants": [world.bob.pk, world.dave.pk, world.bob.pk],
+            "participants": [world.bob.pk, world.alice.pk, world.bob.pk],
         },
     )
     assert changed.status_code == 200, changed.content
     assert changed.json()["shift"] == "12 hours"
     assert [p["user"]["id"] for p in changed.json()["participants"]] == [
         world.bob.pk,
-        world.dave.pk,
+        world.alice.pk,
         world.bob.pk,
     ]
     put = api.alice.put(f"{url}/participants", {"participants": [world.alice.email]})
@@ -357,7 +358,7 @@ def test_an_override_replaces_someone_in_the_final_schedule(api: Clients, world:
     created = api.alice.post(
         url,
         {
-            "user": world.dave.email,
+            "user": world.bob.email,
             "replaces": world.alice.email,
             "start": "2026-03-03T12:00",
             "end": "2026-03-03T14:00",
@@ -374,7 +375,7 @@ def test_an_override_replaces_someone_in_the_final_schedule(api: Clients, world:
         (s["user"]["email"], s["start_local"][11:16], s["end_local"][11:16], s["override_id"]) for s in shifts
     ] == [
         (world.alice.email, "09:00", "12:00", None),
-        (world.dave.email, "12:00", "14:00", override["id"]),
+        (world.bob.email, "12:00", "14:00", override["id"]),
         (world.alice.email, "14:00", "18:00", None),
     ]
     assert [o["id"] for o in api.bob.get(url).json()] == [override["id"]]
@@ -436,7 +437,7 @@ def test_bad_overrides_are_refused_naming_the_field(
 
 
 def test_two_overrides_cannot_replace_one_person_at_the_same_time(
-    api: Clients, world: World, layer: Layer
+    api: Clients, world: World, layer: Layer, erin: User
 ) -> None:
     url = f"/schedules/{layer.schedule_id}/overrides"
     first = {
@@ -446,10 +447,15 @@ def test_two_overrides_cannot_replace_one_person_at_the_same_time(
         "end": "2026-03-05T00:00Z",
     }
     assert api.alice.post(url, first).status_code == 201
-    clash = api.alice.post(url, {**first, "user": world.dave.pk, "start": "2026-03-04T12:00Z"})
+    clash = api.alice.post(url, {**first, "user": erin.pk, "start": "2026-03-04T12:00Z"})
     assert clash.status_code == 409 and error(clash)["errors"][0]["field"] == "replaces"
+    # in the schedule's zone, as the schedule page shows times (00:00 UTC is 18:00 the day before in Chicago)
+    assert error(clash)["errors"][0]["message"] == (
+        "Alice Admin is already replaced by Bob Responder from 2026-03-03 18:00 to 2026-03-04 18:00 "
+        "(America/Chicago, the schedule's time zone)"
+    )
     after = api.alice.post(
-        url, {**first, "user": world.dave.pk, "start": "2026-03-05T00:00Z", "end": "2026-03-06T00:00Z"}
+        url, {**first, "user": erin.pk, "start": "2026-03-05T00:00Z", "end": "2026-03-06T00:00Z"}
     )
     assert after.status_code == 201
 
@@ -461,7 +467,7 @@ def test_an_override_may_replace_a_participant_who_left_the_team(
     response = api.alice.post(
         f"/schedules/{layer.schedule_id}/overrides",
         {
-            "user": world.dave.pk,
+            "user": world.alice.pk,
             "replaces": world.bob.email,
             "start": "2026-03-02T00:00Z",
             "end": "2026-03-03T00:00Z",
@@ -473,7 +479,7 @@ def test_an_override_may_replace_a_participant_who_left_the_team(
 def test_deleting_a_schedule_takes_its_layers_and_overrides(api: Clients, world: World, layer: Layer) -> None:
     services.create_override(
         schedule=layer.schedule,
-        user=world.dave,
+        user=world.alice,
         start=datetime.fromisoformat("2026-03-04T00:00Z"),
         end=datetime.fromisoformat("2026-03-05T00:00Z"),
         actor=None,
@@ -481,3 +487,57 @@ def test_deleting_a_schedule_takes_its_layers_and_overrides(api: Clients, world:
     )
     assert api.alice.delete(f"/schedules/{layer.schedule_id}").status_code == 204
     assert not Layer.objects.exists() and not Override.objects.exists() and not Schedule.objects.exists()
+
+
+def test_observers_cannot_be_put_on_call(api: Clients, world: World, layer: Layer) -> None:
+    """Observers are read-only (they cannot act on incidents), so a page that reached one would wait on someone
+    who may not work the incident: a rotation, an override and an escalation step refuse them, naming them."""
+    url = f"/schedules/{layer.schedule_id}/layers/{layer.pk}"
+    refused = api.alice.put(f"{url}/participants", {"participants": [world.bob.email, world.dave.email]})
+    assert refused.status_code == 400
+    assert error(refused)["errors"][0] == {
+        "field": "participants",
+        "message": "Dave Observer is an observer of Team A (read-only: observers cannot act on incidents), so "
+        "they cannot be on call; make them a responder first",
+    }
+    assert [m.user_id for m in LayerMember.objects.filter(layer=layer).order_by("position")] == [
+        world.alice.pk,
+        world.bob.pk,
+    ]
+    window = {"start": "2026-03-04T00:00Z", "end": "2026-03-05T00:00Z"}
+    override = api.alice.post(f"/schedules/{layer.schedule_id}/overrides", {"user": world.dave.pk, **window})
+    assert override.status_code == 400
+    assert error(override)["errors"][0]["field"] == "user"
+    assert "Dave Observer is an observer of Team A" in error(override)["errors"][0]["message"]
+    assert not Override.objects.exists()
+    body = {"team": world.team_a.pk, "name": "Primary"}
+    step = {"delay_minutes": 5, "targets": [{"kind": "user", "id": world.dave.pk}]}
+    policy = api.alice.post("/escalation-policies", {**body, "steps": [step]})
+    assert policy.status_code == 400
+    assert error(policy)["errors"][0]["field"] == "steps[0].targets[0]"
+    assert error(policy)["errors"][0]["message"].startswith(
+        "steps[0].targets[0]: Dave Observer is an observer of Team A (read-only"
+    )
+    # once a responder, they may be
+    accounts.set_membership(team=world.team_a, user=world.dave, role="responder", actor=None, source="system")
+    assert api.alice.post("/escalation-policies", {**body, "steps": [step]}).status_code == 201
+    assert (
+        api.alice.post(
+            f"/schedules/{layer.schedule_id}/overrides", {"user": world.dave.pk, **window}
+        ).status_code
+        == 201
+    )
+
+
+def test_someone_only_an_observer_elsewhere_cannot_be_paged(api: Clients, world: World) -> None:
+    """Charlie (admin of team B) may be named on team A's policy; someone who is only an observer wherever they
+    are may not."""
+    accounts.set_membership(team=world.team_b, user=world.dave, role="observer", actor=None, source="system")
+    accounts.remove_membership(team=world.team_a, user=world.dave, actor=None, source="system")
+    for person, status in ((world.charlie, 201), (world.dave, 400)):
+        step = {"delay_minutes": 5, "targets": [{"kind": "user", "id": person.pk}]}
+        made = api.olivia.post(
+            "/escalation-policies", {"team": world.team_a.pk, "name": f"P{person.pk}", "steps": [step]}
+        )
+        assert made.status_code == status, made.content
+    assert "Dave Observer is only an observer" in made.json()["errors"][0]["message"]

@@ -68,7 +68,7 @@ def test_a_personal_feed_has_only_that_persons_shifts_on_every_schedule(
         name="Weekly",
         rotation_kind="weekly",
         start=datetime(2026, 2, 23, 10),
-        participants=[world.bob, world.dave],
+        participants=[world.bob, world.alice],
         actor=None,
         source="system",
     )

@@ -17,6 +17,7 @@ from django.http import HttpResponse
 
 from tests.api.conftest import Clients
 from tests.conftest import World
+from warroom.accounts.models import User
 from warroom.oncall.models import Layer, Override, Schedule
 
 # serialized_rollback: the flush after a transactional test would drop the rows the migrations seed.
@@ -55,14 +56,14 @@ def race(calls: list[Callable[[], HttpResponse]]) -> list[tuple[int, dict[str, A
 
 
 def test_two_overrides_replacing_one_person_at_once_give_one_winner(
-    api: Clients, world: World, layer: Layer
+    api: Clients, world: World, layer: Layer, erin: User
 ) -> None:
     url = f"/schedules/{layer.schedule_id}/overrides"
     body = {"replaces": world.alice.pk, "start": "2026-03-04T00:00Z", "end": "2026-03-05T00:00Z"}
     results = race(
         [
             lambda: api.alice.post(url, {**body, "user": world.bob.pk}),
-            lambda: api.olivia.post(url, {**body, "user": world.dave.pk}),
+            lambda: api.olivia.post(url, {**body, "user": erin.pk}),
         ]
     )
     assert sorted(status for status, _ in results) == [201, 409]

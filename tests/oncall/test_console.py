@@ -10,6 +10,7 @@ from django.test import Client
 
 from tests.conftest import World
 from tests.oncall.conftest import business_hours
+from warroom.accounts.models import User
 from warroom.oncall import services
 from warroom.oncall.models import Layer, Override, Schedule
 
@@ -53,12 +54,12 @@ def test_the_schedule_page_shows_14_days_in_the_schedules_zone_and_marks_gaps(
 
 
 def test_an_override_is_added_and_removed_from_the_schedule_page(
-    client_for: ClientFor, world: World, layer: Layer
+    client_for: ClientFor, world: World, layer: Layer, erin: User
 ) -> None:
     alice = client_for(world.alice)
     url = f"/oncall/schedules/{layer.schedule_id}/overrides/"
     form = {
-        "user": world.dave.pk,
+        "user": erin.pk,
         "replaces": world.bob.pk,
         "start": "2026-03-02T12:00",
         "end": "2026-03-02T18:00",
@@ -68,10 +69,31 @@ def test_an_override_is_added_and_removed_from_the_schedule_page(
     override = Override.objects.get()
     assert override.start == datetime.fromisoformat("2026-03-02T18:00Z")  # 12:00 CST
     page = alice.get(f"/oncall/schedules/{layer.schedule_id}/").content.decode()
-    assert "Dave Observer" in page
+    assert "Erin Responder" in page
     bad = alice.post(url, {**form, "end": "2026-03-02T11:00"})
     assert bad.status_code == 400 and "must end after it starts" in bad.content.decode()
     assert client_for(world.dave).post(url, form).status_code == 403
     assert client_for(world.charlie).post(url, form).status_code == 404
     removed = alice.post(f"/oncall/schedules/{layer.schedule_id}/overrides/{override.pk}/delete/")
     assert removed.status_code == 302 and not Override.objects.exists()
+
+
+def test_the_layer_form_refuses_an_observer_naming_them(
+    client_for: ClientFor, world: World, schedule: Schedule
+) -> None:
+    form = {
+        "name": "Weekly",
+        "priority": "",
+        "rotation_kind": "weekly",
+        "shift_length": "1",
+        "custom_unit": "days",
+        "start": "2026-03-02T09:00",
+        "handoff_time": "09:00",
+        "participants": [str(world.bob.pk), str(world.dave.pk)],
+    }
+    response = client_for(world.alice).post(f"/oncall/schedules/{schedule.pk}/layers/new/", form)
+    assert response.status_code == 400
+    assert "Dave Observer is an observer of Team A (read-only: observers cannot act on incidents)" in (
+        response.content.decode()
+    )
+    assert not schedule.layers.exists()

@@ -11,12 +11,13 @@ import pytest
 
 from tests.api.conftest import Clients
 from tests.conftest import World
+from warroom.accounts.models import User
 from warroom.oncall import services
 from warroom.oncall.models import CalendarFeed, Layer, Override
 
 
 @pytest.fixture
-def scene(world: World, layer: Layer) -> dict[str, int]:
+def scene(world: World, layer: Layer, erin: User) -> dict[str, int]:
     override = services.create_override(
         schedule=layer.schedule,
         user=world.bob,
@@ -32,6 +33,7 @@ def scene(world: World, layer: Layer) -> dict[str, int]:
         "o": override.pk,
         "bob": world.bob.pk,
         "dave": world.dave.pk,
+        "erin": erin.pk,
     }
 
 
@@ -80,7 +82,7 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     (
         "POST",
         "/schedules/{s}/overrides",
-        {"user": "{dave}", "start": "2026-03-06T00:00Z", "end": "2026-03-06T01:00Z"},
+        {"user": "{erin}", "start": "2026-03-06T00:00Z", "end": "2026-03-06T01:00Z"},
         {"alice": 201, "bob": 403, "dave": 403, "olivia": 201, "charlie": 404},
     ),
     (

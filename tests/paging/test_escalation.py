@@ -88,18 +88,18 @@ def test_step_with_nobody_on_call_moves_on_at_once_and_says_so(world: World, now
 
 def test_person_without_contact_method_is_named_not_skipped_silently(world: World, now: datetime) -> None:
     """grafana/oncall#1326: an unreachable responder shows on the timeline, and the next step goes at once."""
-    make_policy(world, user_steps([world.dave], [world.alice]))
+    make_policy(world, user_steps([world.charlie], [world.alice]))
     incident = declare(world)
     run()
     assert pages_to(world.alice, incident) == 1
     lines = timeline(incident)
     assert any(
         line.startswith(
-            "Nobody reachable at step 1 of Primary: Dave Observer: Dave Observer has no high-urgency"
+            "Nobody reachable at step 1 of Primary: Charlie Other: Charlie Other has no high-urgency"
         )
         for line in lines
     ), lines
-    assert Page.objects.get(incident=incident, user=world.dave).reachable is False
+    assert Page.objects.get(incident=incident, user=world.charlie).reachable is False
 
 
 def test_acknowledging_stops_escalation_and_cancels_pending_rungs(world: World, now: datetime) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from tests.api.conftest import Clients, client_with_token
 from tests.conftest import World
@@ -115,35 +117,82 @@ def test_incident_paging_api(world: World, api: Clients) -> None:
 
 
 def test_acknowledging_a_page_through_the_api(world: World, api: Clients) -> None:
-    """Paged people acknowledge with their token: paging stops, a New incident moves to In Progress. Dave, an
-    observer, may not change the incident but may acknowledge a page he got; others of the team who were not
-    paged may not, another team does not see the incident."""
-    reachable(world.dave)
-    make_policy(world, user_steps([world.dave], [world.bob], delay=30))
+    """Paged people acknowledge with their token: paging stops, a New incident moves to In Progress. Charlie, of
+    another team, may not change the incident but may see and acknowledge it once paged for it; Dave, an
+    observer of the team who was not paged, may not acknowledge; before the page Charlie does not see it."""
+    reachable(world.charlie)
+    make_policy(world, user_steps([world.charlie], [world.bob], delay=30))
     incident = declare(world)
-    run()
     path = f"/incidents/{incident.ref}/escalation/acknowledge"
     assert api.charlie.post(path).status_code == 404
-    assert pages_to(world.dave, incident) == 1
-    answer = api.dave.post(path)
+    run()
+    assert pages_to(world.charlie, incident) == 1
+    assert api.dave.post(path).status_code == 403
+    answer = api.charlie.post(path)
     assert answer.status_code == 200, answer.content
     assert answer.json()["status"] != "active" and answer.json()["next_at"] is None
     incident.refresh_from_db()
     assert incident.state == "in_progress"
-    assert incident.timeline.filter(message__contains="Acknowledged by Dave Observer from the page").exists()
+    assert incident.timeline.filter(message__contains="Acknowledged by Charlie Other from the page").exists()
     with clock.frozen(clock.now() + timedelta(hours=1)):
         run()
     assert pages_to(world.bob, incident) == 0  # the second step never came
 
     other = declare(world, title="Login fails")
     run()
-    assert api.dave.post(f"/incidents/{other.ref}/escalation/acknowledge").status_code == 200  # paged again
-    unpaged = declare(world, title="Search is slow")
-    assert api.dave.post(f"/incidents/{unpaged.ref}/escalation/acknowledge").status_code == 403
+    assert api.charlie.post(f"/incidents/{other.ref}/escalation/acknowledge").status_code == 200  # paged again
     resolved = api.alice.post(
         f"/incidents/{incident.ref}/transition",
         {"to": "resolved", "resolution_code": "workaround", "resolution_notes": "Restarted"},
     )
     assert resolved.status_code == 200
-    refused = api.dave.post(path)
+    refused = api.charlie.post(path)
     assert refused.status_code == 409 and "Resolved" in refused.json()["detail"]
+
+
+def test_a_policy_without_steps_cannot_page_for_a_service(world: World, api: Clients) -> None:
+    """A P1 on a service whose policy has no steps would page nobody: picking such a policy is refused, and so is
+    taking the last step away from a policy services use."""
+    empty = api.alice.post("/escalation-policies", {"team": world.team_a.pk, "name": "Empty", "steps": []})
+    assert empty.status_code == 201, empty.content
+    picked = api.alice.put(
+        f"/services/{world.service_a.pk}/escalation-policy", {"policy": empty.json()["id"]}
+    )
+    assert picked.status_code == 400
+    error = picked.json()["errors"][0]
+    assert error["field"] == "policy"
+    assert "Empty has no steps: Checkout's incidents, a P1 included, would page nobody" in error["message"]
+    assert not ServicePolicy.objects.filter(service=world.service_a).exists()
+
+    body = {
+        "team": world.team_a.pk,
+        "name": "Primary",
+        "steps": [{"delay_minutes": 5, "targets": [{"kind": "user", "id": world.bob.pk}]}],
+    }
+    pid = api.alice.post("/escalation-policies", body).json()["id"]
+    assert (
+        api.alice.put(f"/services/{world.service_a.pk}/escalation-policy", {"policy": pid}).status_code == 200
+    )
+    emptied = api.alice.patch(f"/escalation-policies/{pid}", {"steps": []})
+    assert emptied.status_code == 409
+    assert "Primary pages for Checkout: without steps" in emptied.json()["detail"]
+    assert len(api.alice.get(f"/escalation-policies/{pid}").json()["steps"]) == 1
+    # once no service uses it, its steps may go
+    assert (
+        api.alice.put(f"/services/{world.service_a.pk}/escalation-policy", {"policy": None}).status_code
+        == 200
+    )
+    assert api.alice.patch(f"/escalation-policies/{pid}", {"steps": []}).status_code == 200
+
+
+def test_the_service_page_refuses_a_policy_without_steps(world: World, now: datetime) -> None:
+    empty = services.create_policy(team=world.team_a, name="Empty", actor=None, source="system")
+    console = Client()
+    console.force_login(world.alice)
+    pick = reverse("oncall-service-policy", args=[world.service_a.slug])
+    refused = console.post(pick, {"policy": empty.pk})
+    assert refused.status_code == 400
+    assert "Empty has no steps: Checkout&#x27;s incidents, a P1 included, would page nobody" in (
+        refused.content.decode()
+    )
+    assert not ServicePolicy.objects.filter(service=world.service_a).exists()

@@ -106,7 +106,10 @@ def test_the_sms_page_says_how_to_reply_and_the_reply_acknowledges(
     assert IncidentEscalation.objects.get(incident=sms_page).status == EscalationStatus.ACKNOWLEDGED
 
     again = _text_reply(Client(), BOB_PHONE, f"ack {n}")
-    assert f"{sms_page.ref} Checkout returns 500 was acknowledged already." in again.content.decode()
+    assert (
+        f"{sms_page.ref} Checkout returns 500 was acknowledged already by Bob Responder at 2026-03-02 09:00 UTC."
+        in again.content.decode()
+    )
 
 
 def test_a_bare_a_acknowledges_the_latest_page_and_r_resolves(world: World, sms_page: Incident) -> None:
@@ -183,7 +186,9 @@ def test_a_voice_page_asks_for_a_key_and_4_acknowledges(
     assert call["To"] == BOB_PHONE
     gather = ElementTree.fromstring(call["Twiml"]).find("Gather")
     assert gather is not None and gather.get("numDigits") == "1" and gather.get("method") == "POST"
-    assert "You are paged as Bob Responder. Press 4 to acknowledge." in "".join(gather.itertext())
+    assert "You are paged by step 1 of Primary, which names you. Press 4 to acknowledge." in "".join(
+        gather.itertext()
+    )
     action = gather.get("action") or ""
     assert action.startswith(str(django_settings.WARROOM_BASE_URL).rstrip("/") + "/ack/")
 

@@ -105,4 +105,4 @@ def test_integration_create_for_heartbeat_and_email(demo_data_dir: Path) -> None
     )
     assert mail.returncode == 0, mail.stderr
     address = mail.stdout.split("address:", 1)[1].split()[0]
-    assert address.startswith("checkout-") and address.endswith("@127.0.0.1")
+    assert address.startswith("checkout-") and address.endswith("@[127.0.0.1]")  # an address literal: mail cannot go to a bare IP

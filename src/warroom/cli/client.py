@@ -42,7 +42,8 @@ EXIT_UNREACHABLE = 2
 TIMEOUT_SECONDS = 30.0
 
 out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: an error is one line as the server wrote it, not cut at 80 columns (a pipe or CI log has no width)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 UrlOption = Annotated[
     str | None,
@@ -86,14 +87,22 @@ class ApiClient:
         )
 
     def request(
-        self, method: str, path: str, *, body: dict[str, Any] | None = None, params: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: Any = None,
+        options: dict[str, str] | None = None,
     ) -> Any:
+        """``options`` maps the API's field names to the command's options (``opened_after`` → ``--since``), so
+        a refusal names what the user typed."""
         try:
             response = self.http.request(method, path, json=body, params=params)
         except httpx.HTTPError as exc:
             fail(EXIT_UNREACHABLE, f"cannot reach the Warroom server at {self.config.url}: {exc}")
         if response.status_code >= 400:
-            fail(EXIT_REFUSED, _refusal(response))
+            fail(EXIT_REFUSED, _refusal(response, options or {}))
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -106,12 +115,21 @@ class ApiClient:
             )
 
 
-def _refusal(response: httpx.Response) -> str:
+def _refusal(response: httpx.Response, options: dict[str, str]) -> str:
+    """The server's message, as it wrote it; errors about fields the command sets from its options name the
+    option instead."""
     try:
         data = response.json()
     except ValueError:
         data = None
-    if isinstance(data, dict) and isinstance(data.get("detail"), str):
+    errors = data.get("errors") if isinstance(data, dict) else None
+    named = [e for e in errors or [] if isinstance(e, dict) and isinstance(e.get("message"), str)]
+    if named and any(e.get("field") in options for e in named):
+        labels = [options.get(str(e.get("field") or ""), str(e.get("field") or "")) for e in named]
+        message = "; ".join(
+            f"{label}: {e['message']}" if label else e["message"] for label, e in zip(labels, named, strict=True)
+        )
+    elif isinstance(data, dict) and isinstance(data.get("detail"), str):
         message = data["detail"]
     else:
         message = f"the server answered {response.status_code} {response.reason_phrase}"
@@ -288,6 +306,10 @@ def _nullable(value: str | None) -> str | None:
 # commands
 
 
+#: the options of ``incident list`` whose query parameter has another name
+LIST_OPTIONS = {"opened_after": "--since", "opened_before": "--before", "q": "--query", "is_major": "--major"}
+
+
 @incident_app.command("list")
 def list_incidents(
     state: Annotated[
@@ -328,7 +350,7 @@ def list_incidents(
         params.append(("open", "true"))
     if major:
         params.append(("is_major", "true"))
-    page = connect(url, token).request("GET", "/incidents", params=params)
+    page = connect(url, token).request("GET", "/incidents", params=params, options=LIST_OPTIONS)
     if as_json:
         print_json(page)
         return

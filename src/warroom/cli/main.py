@@ -13,6 +13,7 @@ import typer
 from django.core.management import execute_from_command_line
 
 from warroom.cli import client
+from warroom.cli.config import ConfigError, config_path, normalise_url, read_config_file
 from warroom.config import listen_url
 
 app = typer.Typer(
@@ -154,6 +155,33 @@ def token_create(
     _django("warroom_token", "--email", email, "--name", name)
 
 
+def _use_base_url(explicit: str, *, show_note: bool) -> None:
+    """Point the printed endpoint at the server people send to. This command runs apart from the server (which
+    may listen on another port than the default 8000, as `warroom serve --port` does without setting
+    WARROOM_BASE_URL), so it takes, in order: --base-url, WARROOM_BASE_URL, then the URL the `warroom` client
+    talks to (WARROOM_URL, the config file)."""
+    if explicit.strip():
+        try:
+            os.environ["WARROOM_BASE_URL"] = normalise_url(explicit)
+        except ConfigError as exc:
+            client.fail(client.EXIT_UNREACHABLE, f"--base-url: {exc}")
+        return
+    if os.environ.get("WARROOM_BASE_URL", "").strip():
+        return
+    try:
+        client_url = os.environ.get("WARROOM_URL", "").strip() or read_config_file(config_path()).get("url")
+        if client_url:
+            os.environ["WARROOM_BASE_URL"] = normalise_url(client_url)
+            return
+    except ConfigError:
+        pass  # the client's settings are optional here: a broken one is the client's business
+    if show_note:
+        client.err.print(
+            "note: no server URL is configured (--base-url, WARROOM_BASE_URL, WARROOM_URL or the config file): "
+            f"the endpoint below assumes the default, {listen_url('127.0.0.1', 8000)}"
+        )
+
+
 @integration_app.command("create")
 def integration_create(
     service: str = typer.Option(..., "--service", help="The service's slug."),
@@ -173,8 +201,15 @@ def integration_create(
         None, "--interval", help="Heartbeat: expected seconds between pings."
     ),
     grace: int = typer.Option(60, "--grace", help="Heartbeat: seconds of grace after the interval."),
+    base_url: str = typer.Option(
+        "",
+        "--base-url",
+        help="The server's URL to print the endpoint with (default: WARROOM_BASE_URL, else the client's server "
+        "URL: WARROOM_URL or the config file).",
+    ),
 ) -> None:
     """Create an integration on a service and print its endpoint and first key (shown only this once)."""
+    _use_base_url(base_url, show_note=kind != "email")
     extra = ["--group-fields", group_fields, "--grace", str(grace)]
     if rate_limit is not None:
         extra += ["--rate-limit", str(rate_limit)]

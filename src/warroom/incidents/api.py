@@ -11,6 +11,7 @@ category, parent ...) that do not resolve are 400s naming the field.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -53,6 +54,7 @@ from warroom.incidents.schemas import (
     incident_json,
     incident_ref,
     matrix_json,
+    refuse_unknown_fields,
     role_json,
     role_type_json,
     task_json,
@@ -242,7 +244,9 @@ def _patch_kwargs(
 @router.patch("/incidents/{ref}", response=IncidentDetailOut, summary="Change an incident")
 def update_incident(request: HttpRequest, ref: str, payload: IncidentPatch) -> dict[str, Any]:
     """Change any editable field; only the fields sent change. Send ``version`` (from the record you read) to
-    be refused with 409 if someone changed it meanwhile."""
+    be refused with 409 if someone changed it meanwhile. A read-only or unknown field is a 422 naming it;
+    ``null`` for a field that cannot be empty, a 400 naming it."""
+    refuse_unknown_fields(json.loads(request.body))  # the schema has read what it knows; what else was sent?
     user = caller(request)
     incident = selectors.get_incident_for_user_or_404(user, ref=ref)
     sent = payload.dict(exclude_unset=True)
@@ -282,10 +286,19 @@ def transition_incident(request: HttpRequest, ref: str, payload: TransitionIn) -
 
 @router.get("/incidents/{ref}/timeline", response=Page[TimelineEntryOut], summary="Read the timeline")
 def get_timeline(request: HttpRequest, ref: str, paging: Query[Paging]) -> dict[str, Any]:
-    """Every entry, oldest first."""
+    """Every entry, oldest first. A line naming another incident you may not see says "an incident you cannot
+    see" instead of its number and title."""
     user = caller(request)
     incident = selectors.get_incident_for_user_or_404(user, ref=ref)
-    return paginate(selectors.timeline(incident), paging, timeline_json)
+    rows = selectors.timeline(incident)
+    window = list(rows[paging.offset : paging.offset + paging.limit])
+    selectors.hide_unseen(user, window)
+    return {
+        "items": [timeline_json(entry) for entry in window],
+        "count": rows.count(),
+        "limit": paging.limit,
+        "offset": paging.offset,
+    }
 
 
 @router.post("/incidents/{ref}/notes", response={201: TimelineEntryOut}, summary="Add a note")

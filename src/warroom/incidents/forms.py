@@ -195,6 +195,7 @@ class TransitionForm(forms.Form):
     resolution_notes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Resolution notes"
     )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note")
     version = version_field()
 
 

@@ -173,9 +173,9 @@ def _notify_group(incident: Incident, *, event: str, urgency: str, headline: str
 def promote_to_major(*, incident: Incident, actor: User | None, source: str, note: str = "") -> Incident:
     """Make an open incident major: the flag, a timeline entry, an audit row, a notification to the
     major-incident group, and its update rhythm starts now. Promoting a major incident is a 409."""
-    note = services._clean_text(note, field="note", limit=services.NOTE_MAX)
     with services._locked(incident) as locked:
-        services._require_edit(actor, locked)
+        services._require_edit(actor, locked)  # who may do it first, then what they sent
+        note = services._clean_text(note, field="note", limit=services.NOTE_MAX)
         if locked.state not in OPEN_STATES:
             raise Conflict(f"{locked.ref} is {State(locked.state).label}; only open incidents become major")
         if locked.is_major:
@@ -227,9 +227,9 @@ def promote_to_major(*, incident: Incident, actor: User | None, source: str, not
 def demote(*, incident: Incident, actor: User | None, source: str, note: str = "") -> Incident:
     """Make a major incident ordinary again: the flag, a timeline entry, an audit row and a (low-urgency)
     notification to the group; its update rhythm stops. Demoting an ordinary incident is a 409."""
-    note = services._clean_text(note, field="note", limit=services.NOTE_MAX)
     with services._locked(incident) as locked:
-        services._require_edit(actor, locked)
+        services._require_edit(actor, locked)  # who may do it first, then what they sent
+        note = services._clean_text(note, field="note", limit=services.NOTE_MAX)
         services._require_open_record(locked)
         if not locked.is_major:
             raise Conflict(f"{locked.ref} is not a major incident", field="is_major")
@@ -281,19 +281,9 @@ def attach_child(*, parent: Incident, child: Incident, actor: User | None, sourc
         services._require_open_record(locked_parent)
         if Incident.objects.filter(pk=child.pk, parent_id=parent.pk).exists():
             raise Conflict(f"{child.ref} is already a child of {parent.ref}", field="child")
+        # update_incident writes both lines: the child's parent field, and "Child incident attached" here.
         updated = services.update_incident(incident=child, actor=actor, source=source, parent=locked_parent)
-        now = clock.now()
-        services._save(locked_parent, {}, now)
-        services._entry(
-            locked_parent,
-            actor=actor,
-            source=source,
-            kind=EntryKind.LINK,
-            at=now,
-            field="child",
-            new=updated.ref,
-            message=f"Child incident attached: {updated.ref} {updated.title}",
-        )
+        services._save(locked_parent, {}, clock.now())
     return updated
 
 
@@ -304,18 +294,7 @@ def detach_child(*, parent: Incident, child: Incident, actor: User | None, sourc
         if not Incident.objects.filter(pk=child.pk, parent_id=parent.pk).exists():
             raise Conflict(f"{child.ref} is not a child of {parent.ref}", field="child")
         updated = services.update_incident(incident=child, actor=actor, source=source, parent=None)
-        now = clock.now()
-        services._save(locked_parent, {}, now)
-        services._entry(
-            locked_parent,
-            actor=actor,
-            source=source,
-            kind=EntryKind.LINK,
-            at=now,
-            field="child",
-            old=updated.ref,
-            message=f"Child incident detached: {updated.ref} {updated.title}",
-        )
+        services._save(locked_parent, {}, clock.now())
     return updated
 
 
@@ -334,21 +313,30 @@ def resolve_children(
     """Resolve every open child of ``parent`` in one transaction (all or none): each child's timeline says it
     was resolved with its parent. The actor must be able to change every one of them."""
     code = resolution_code or ResolutionCode.PERMANENT_FIX
-    notes = resolution_notes.strip() or f"Resolved with its parent {parent.ref}."
+    # The notes are part of the child's record: they do not name the parent, which the child's viewers may not
+    # see. The line that names it is a parent-field line, which the timeline shows per viewer.
+    notes = resolution_notes.strip() or "Resolved together with its parent incident."
     resolved: list[Incident] = []
     with transaction.atomic():
         for child in open_children(parent):
-            resolved.append(
-                services.transition_incident(
-                    incident=child,
-                    actor=actor,
-                    source=source,
-                    to=State.RESOLVED,
-                    resolution_code=code,
-                    resolution_notes=notes,
-                    note=f"Resolved together with its parent {parent.ref}.",
-                )
+            moved = services.transition_incident(
+                incident=child,
+                actor=actor,
+                source=source,
+                to=State.RESOLVED,
+                resolution_code=code,
+                resolution_notes=notes,
             )
+            services._entry(
+                moved,
+                actor=actor,
+                source=source,
+                kind=EntryKind.NOTE,
+                at=clock.now(),
+                field="parent",
+                message=f"Resolved together with its parent {parent.ref}.",
+            )
+            resolved.append(moved)
         if resolved:
             services._entry(
                 parent,

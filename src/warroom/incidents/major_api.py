@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Body, Field, Router, Schema
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
@@ -109,11 +109,13 @@ def get_major(request: HttpRequest, ref: str) -> dict[str, Any]:
 
 
 @router.post("/incidents/{ref}/major", response=MajorOut, summary="Promote to a major incident")
-def promote(request: HttpRequest, ref: str, payload: NoteIn) -> dict[str, Any]:
-    """Notifies the major-incident group and starts the update rhythm; 409 if it is already major."""
+def promote(request: HttpRequest, ref: str, payload: Body[NoteIn | None] = None) -> dict[str, Any]:
+    """Notifies the major-incident group and starts the update rhythm; 409 if it is already major. The body
+    (a ``note``) may be left out."""
     user = caller(request)
     incident = selectors.get_incident_for_user_or_404(user, ref=ref)
-    major.promote_to_major(incident=incident, actor=user, source=source_of(request), note=payload.note)
+    note = payload.note if payload is not None else ""
+    major.promote_to_major(incident=incident, actor=user, source=source_of(request), note=note)
     return _major_json(user, incident)
 
 

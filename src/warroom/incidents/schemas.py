@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from ninja.errors import ValidationError
+from pydantic import ConfigDict
 
 from warroom.accounts.schemas import Paging, TeamRef, UserRef, team_ref, user_ref
 from warroom.catalog.schemas import ServiceRef, service_ref
@@ -64,10 +66,17 @@ class IncidentIn(Schema):
 
 
 class IncidentPatch(Schema):
-    """Only the fields sent change; send ``null`` to clear assignee, category, subcategory or parent."""
+    """Only the fields sent change; send ``null`` to clear assignee, category, subcategory or parent. The other
+    fields take no ``null`` (400 naming the field; send ``""`` for an empty description), and a field not listed
+    here is refused (422), whether it is read-only (``state``, ``priority``, ``number`` ...) or unknown."""
 
+    # The route refuses other fields itself, naming the read-only ones and where they change
+    # (``refuse_unknown_fields``); the OpenAPI document says that there are none.
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
+
+    # A null for a field that cannot be empty reaches the service, which refuses it (400 naming the field).
     title: str | None = None
-    description: str | None = None
+    description: str | None = Field(None, description='Markdown, at most 50000 characters; "" for none.')
     impact: int | None = None
     urgency: int | None = None
     category: Ref | None = None
@@ -79,6 +88,42 @@ class IncidentPatch(Schema):
     parent: Ref | None = None
     services: list[Ref] | None = None
     version: int | None = Field(None, description="The version you saw; a newer one on the server is a 409.")
+
+
+#: fields of the record that PATCH does not change, and where they do change
+READ_ONLY_FIELDS = {
+    "state": "move the incident with POST /incidents/{ref}/transition",
+    "hold_reason": "it is set by the transition to on_hold (POST /incidents/{ref}/transition)",
+    "resolution_code": "it is set by the transition to resolved (POST /incidents/{ref}/transition)",
+    "resolution_notes": "they are set by the transition to resolved (POST /incidents/{ref}/transition)",
+    "priority": "it follows from impact and urgency; change those",
+    "children": "attach a child with POST /incidents/{ref}/children/{child}",
+    "related": "relate incidents with POST /incidents/{ref}/related/{other}",
+    "roles": "use PUT /incidents/{ref}/roles/{role}",
+    "tasks": "use POST /incidents/{ref}/tasks",
+    "watchers": "use POST /incidents/{ref}/watchers",
+}
+
+
+def refuse_unknown_fields(sent: object) -> None:
+    """422 naming every field of the PATCH body ``sent`` (the parsed JSON) that PATCH does not change:
+    read-only ones (with where they change, when somewhere) and unknown ones (a typo such as ``titel``)."""
+    if not isinstance(sent, dict):
+        return  # not an object: the schema refused it already
+    extra = sorted(str(key) for key in sent if key not in IncidentPatch.model_fields)
+    if not extra:
+        return
+    changeable = ", ".join(name for name in IncidentPatch.model_fields if name != "version")
+    errors = []
+    for name in extra:
+        if name in READ_ONLY_FIELDS:
+            message = f"{name} cannot be changed with PATCH: {READ_ONLY_FIELDS[name]}"
+        elif name in IncidentDetailOut.model_fields:
+            message = f"{name} is read-only"
+        else:
+            message = f"unknown field; PATCH changes {changeable}"
+        errors.append({"loc": ("body", "payload", name), "msg": message, "type": "extra_forbidden"})
+    raise ValidationError(errors)
 
 
 class TransitionIn(Schema):

@@ -5,13 +5,17 @@ Visibility rules:
 * organisation admins see every incident;
 * members of the assignment group (any role) see its incidents, unless the incident is private;
 * participants (reporter, assignee, role holders, watchers, task owners) see the incidents they take part in;
-* private incidents are visible to their participants, the team's admins and organisation admins only.
+* people paged for an incident see it (registered by ``warroom.paging``: :func:`also_visible_to`);
+* private incidents are visible to their participants, the people paged for them, the team's admins and
+  organisation admins only.
 
 Anything else is a :class:`NotFound`, never a "forbidden" that would confirm the incident exists.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +33,7 @@ from warroom.incidents.models import (
     Task,
     TimelineEntry,
     Watcher,
+    format_number,
     parse_number,
 )
 from warroom.incidents.priority import ITIL_DEFAULT
@@ -46,6 +51,19 @@ def participant_q(user: User) -> Q:
     )
 
 
+#: More reasons a person may see an incident, which apps downstream of this one know about (paging: the people it
+#: paged, who must be able to open and acknowledge what woke them, whatever team they are in): each maps a user to
+#: a ``Q`` of incidents. Registered from those apps' ``AppConfig.ready`` (:func:`also_visible_to`), so this app
+#: does not import them.
+_ALSO_VISIBLE: list[Callable[[User], Q]] = []
+
+
+def also_visible_to(rule: Callable[[User], Q]) -> None:
+    """Make the incidents ``rule(user)`` selects visible to ``user`` (private ones too: like participants)."""
+    if rule not in _ALSO_VISIBLE:
+        _ALSO_VISIBLE.append(rule)
+
+
 def visible_incidents(user: User) -> QuerySet[Incident]:
     qs = Incident.objects.select_related("team", "assignee", "reporter", "category", "subcategory")
     if user.is_org_admin:
@@ -53,9 +71,10 @@ def visible_incidents(user: User) -> QuerySet[Incident]:
     roles = accounts.roles_by_team(user)
     member_of = [team_id for team_id in roles]
     admin_of = [team_id for team_id, role in roles.items() if role == Role.ADMIN]
-    return qs.filter(
-        Q(team_id__in=member_of, is_private=False) | Q(team_id__in=admin_of) | participant_q(user)
-    )
+    seen = Q(team_id__in=member_of, is_private=False) | Q(team_id__in=admin_of) | participant_q(user)
+    for rule in _ALSO_VISIBLE:
+        seen |= rule(user)
+    return qs.filter(seen)
 
 
 def get_incident_for_user_or_404(user: User, *, ref: str | int) -> Incident:
@@ -171,6 +190,50 @@ def incident_detail(incident: Incident) -> Incident:
         )
         .get(pk=incident.pk)
     )
+
+
+#: the fields of the timeline lines that name another incident: its parent, a child, a related incident
+LINK_FIELDS = frozenset({"parent", "child", "related"})
+#: what such a line says instead of an incident the viewer may not see (private, or another team's)
+HIDDEN_INCIDENT = "an incident you cannot see"
+_REF = re.compile(r"\bINC\d{7}\b")
+#: the lines that name a child and its title ("Child incident attached: INC0001042 Checkout down")
+_CHILD_WITH_TITLE = re.compile(r"^(Child incident (?:attached|detached): )(INC\d{7})\b.*$", re.DOTALL)
+
+
+def hide_unseen(user: User, entries: Iterable[TimelineEntry | FoldedAlertLines]) -> None:
+    """Make the lines of ``entries`` that name another incident (``LINK_FIELDS``) say
+    :data:`HIDDEN_INCIDENT` instead of the number and title of one ``user`` may not see.
+
+    Linking a private incident, or another team's, writes its number on this incident's timeline; whoever may
+    see this incident may still not see that one. Done when the timeline is read, per viewer, so the line stays
+    whole for those who may see both, and follows a later change of the other incident's privacy or team. The
+    entries are changed in memory only (timeline rows are immutable)."""
+    lines = [e for e in entries if isinstance(e, TimelineEntry) and e.field in LINK_FIELDS]
+    named = {
+        number
+        for e in lines
+        for text in (e.message, e.old_value, e.new_value)
+        for ref in _REF.findall(text)
+        if (number := parse_number(ref)) is not None
+    }
+    if not named:
+        return
+    seen = set(visible_incidents(user).filter(number__in=named).values_list("number", flat=True))
+    hidden = {format_number(n) for n in named - seen}
+    if not hidden:
+        return
+
+    def hide(text: str) -> str:
+        return _REF.sub(lambda m: HIDDEN_INCIDENT if m.group(0) in hidden else m.group(0), text)
+
+    for entry in lines:
+        titled = _CHILD_WITH_TITLE.match(entry.message)
+        if titled and titled.group(2) in hidden:
+            entry.message = titled.group(1) + HIDDEN_INCIDENT
+        else:
+            entry.message = hide(entry.message)
+        entry.old_value, entry.new_value = hide(entry.old_value), hide(entry.new_value)
 
 
 def timeline(incident: Incident) -> QuerySet[TimelineEntry]:

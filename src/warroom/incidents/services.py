@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, TextChoices
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
@@ -186,6 +186,15 @@ def _check_level(value: Any, field: str) -> int:
     return value
 
 
+def _check_choice(value: Any, choices: type[TextChoices], *, field: str, needed_for: str) -> None:
+    """A hold reason or resolution code: a missing one and a wrong one are told apart; both list the values."""
+    allowed = ", ".join(choices.values)
+    if value is None or value == "":
+        raise ValidationFailed(f"{needed_for} needs a {field}: one of {allowed}", field=field)
+    if value not in choices.values:
+        raise ValidationFailed(f"{field} {value!r} is not one of the allowed values: {allowed}", field=field)
+
+
 def _check_assignee(assignee: User | None, team: Team) -> None:
     if assignee is not None and not accounts.is_member_acting(assignee.pk, team.pk):
         raise ValidationFailed(
@@ -213,6 +222,25 @@ def _check_parent(incident: Incident, parent: Incident | None) -> None:
             raise ValidationFailed("an incident cannot be its own parent or ancestor", field="parent")
         node_id = Incident.objects.filter(pk=node_id).values_list("parent_id", flat=True).first()
     raise ValidationFailed("the parent chain is deeper than 100 incidents", field="parent")
+
+
+def _child_line(
+    parent: Incident, child: Incident, *, attached: bool, actor: User | None, source: str, at: datetime
+) -> None:
+    """The parent's side of a change of ``child``'s parent (the child's side is its own field line). It names
+    the child; a viewer who may not see the child reads a neutral line instead (``selectors.hide_unseen``)."""
+    verb = "attached" if attached else "detached"
+    _entry(
+        parent,
+        actor=actor,
+        source=source,
+        kind=EntryKind.LINK,
+        at=at,
+        field="child",
+        old="" if attached else child.ref,
+        new=child.ref if attached else "",
+        message=f"Child incident {verb}: {child.ref} {child.title}",
+    )
 
 
 def _next_number() -> int:
@@ -278,6 +306,8 @@ def declare_incident(
         )
         if services:
             incident.services.set(services)
+        if parent is not None:
+            _child_line(parent, incident, attached=True, actor=actor, source=source, at=now)
         parts = [f"Priority {Priority(incident.priority).label}", f"assigned to {team.name}"]
         if assignee:
             parts.append(f"assignee {assignee.display_name}")
@@ -356,6 +386,8 @@ def update_incident(
     if "title" in asked:
         asked["title"] = _clean_title(asked["title"])
     if "description" in asked:
+        if asked["description"] is None:  # "" clears it; a null is more likely a mistake than a wish
+            raise ValidationFailed('description cannot be null; send "" for no description', field="description")
         asked["description"] = _clean_text(asked["description"], field="description")
     for level in ("impact", "urgency"):
         if level in asked:
@@ -427,10 +459,15 @@ def update_incident(
 
         if not values and service_change is None:
             return locked
+        before_parent = locked.parent
         _save(locked, values, now)
         if service_change is not None:
             locked.services.set(new_services)
             changes.append(("services", ", ".join(service_change[0]), ", ".join(service_change[1])))
+        if "parent" in values:
+            for linked, attached in ((before_parent, False), (values["parent"], True)):
+                if linked is not None:
+                    _child_line(linked, locked, attached=attached, actor=actor, source=source, at=now)
         for key, old, new in changes:
             if key in ("impact", "urgency"):
                 old, new = f"{old}", f"{new}"
@@ -490,17 +527,10 @@ def transition_incident(
     if to not in State.values:
         raise ValidationFailed(f"unknown state {to!r}; states are {', '.join(State.values)}", field="to")
     note = _clean_text(note, field="note", limit=NOTE_MAX)
-    if to == State.ON_HOLD and hold_reason not in HoldReason.values:
-        raise ValidationFailed(
-            f"putting an incident on hold needs a hold_reason: one of {', '.join(HoldReason.values)}",
-            field="hold_reason",
-        )
+    if to == State.ON_HOLD:
+        _check_choice(hold_reason, HoldReason, field="hold_reason", needed_for="putting an incident on hold")
     if to == State.RESOLVED:
-        if resolution_code not in ResolutionCode.values:
-            raise ValidationFailed(
-                f"resolving needs a resolution_code: one of {', '.join(ResolutionCode.values)}",
-                field="resolution_code",
-            )
+        _check_choice(resolution_code, ResolutionCode, field="resolution_code", needed_for="resolving")
         resolution_notes = _clean_text(resolution_notes, field="resolution_notes", required=True)
 
     with _locked(incident, expected_version) as locked:

@@ -170,8 +170,9 @@ def _get(request: AuthedRequest, ref: str) -> Incident:
     return selectors.get_incident_for_user_or_404(request.user, ref=ref)
 
 
-def _timeline_context(incident: Incident) -> dict[str, Any]:
+def _timeline_context(request: AuthedRequest, incident: Incident) -> dict[str, Any]:
     shown = selectors.console_timeline(incident)
+    selectors.hide_unseen(request.user, shown.items)
     return {
         "incident": incident,
         "entries": shown.items[::-1],  # newest first
@@ -223,18 +224,27 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: forms.F
         "task_form": TaskForm(people=people),
         "role_form": RoleForm(people=people),
         "relate_form": RelateForm(),
-        **_timeline_context(incident),
+        **_timeline_context(request, incident),
     }
     context.update(bound)
     return context
 
 
+#: where the page scrolls after an htmx action was refused: the form that shows why (``id="form-problem"``)
+SHOW_PROBLEM = "outerHTML show:#form-problem:top"
+
+
 def _detail(
     request: AuthedRequest, incident: Incident, *, status: int = 200, **bound: forms.Form
 ) -> HttpResponse:
-    return render(
+    response = render(
         request, "incidents/detail.html", _detail_context(request, incident, **bound), status=status
     )
+    if request.htmx and status >= 400:
+        # The page is swapped in place, where the user was scrolled to; the refusal (e.g. a version conflict at
+        # the top of a long form whose button is far below) would be out of sight.
+        response["HX-Reswap"] = SHOW_PROBLEM
+    return response
 
 
 def _done(request: AuthedRequest, incident: Incident) -> HttpResponse:
@@ -255,7 +265,7 @@ def incident_detail(request: AuthedRequest, ref: str) -> HttpResponse:
 def incident_timeline(request: AuthedRequest, ref: str) -> HttpResponse:
     """The timeline alone: the detail page polls it."""
     incident = _get(request, ref)
-    return render(request, "incidents/_timeline.html", _timeline_context(incident))
+    return render(request, "incidents/_timeline.html", _timeline_context(request, incident))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -322,6 +332,7 @@ def incident_transition(request: AuthedRequest, ref: str) -> HttpResponse:
             hold_reason=data["hold_reason"],
             resolution_code=data["resolution_code"],
             resolution_notes=data["resolution_notes"],
+            note=data["note"],
             expected_version=data["version"],
         )
     except ServiceError as exc:

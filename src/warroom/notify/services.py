@@ -172,6 +172,31 @@ def _parse(channel: Channel, address: str, token: str) -> Any:
         raise ValidationFailed(str(exc), field="address") from None
 
 
+def address_key(kind: str, value: str) -> str:
+    """What makes two addresses of one kind the same place: an email address in any case (``Ops@x.com`` and
+    ``ops@x.com`` reach one mailbox, in practice), any other address as stored. Empty for kinds whose address is
+    a secret URL (compared by nobody)."""
+    return value.casefold() if kind == Kind.EMAIL else value
+
+
+def _refuse_same_address(user: User, kind: str, value: str, exclude: int | None = None) -> None:
+    """One person, one contact method per address: two would page them twice for every rung."""
+    key = address_key(kind, value)
+    if not key:
+        return
+    others = ContactMethod.objects.filter(user=user, kind=kind).only("name", "kind", "value")
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    same = next((m for m in others if address_key(m.kind, m.value) == key), None)
+    if same is not None:
+        raise Conflict(
+            f"{value} is already your contact method {same.name!r}"
+            + (" (email addresses are compared without regard to case)" if same.value != value else "")
+            + ": give it another rule instead of a second method",
+            field="address",
+        )
+
+
 def create_contact_method(
     *,
     user: User,
@@ -191,6 +216,7 @@ def create_contact_method(
     now = clock.now()
     try:
         with transaction.atomic():
+            _refuse_same_address(user, kind, target.value)
             method = ContactMethod.objects.create(
                 user=user,
                 kind=kind,
@@ -245,6 +271,7 @@ def update_contact_method(
                 if address is _UNSET:
                     raise ValidationFailed("give the address again with a new token", field="address")
                 target = _parse(registry.get(locked.kind), address, "" if token is _UNSET else token)
+                _refuse_same_address(locked.user, locked.kind, target.value, exclude=locked.pk)
                 locked.value, locked.display = target.value, target.display
                 locked.config, locked.secret = target.config, target.secret
                 locked.verified_at = None
@@ -611,12 +638,18 @@ def _checked(
 def _usable(
     user: User, urgency: str, rules: list[NotificationRule]
 ) -> tuple[list[NotificationRule], list[str]]:
-    """The rules of ``user`` for ``urgency`` that give outbox rows, and why the others give none."""
+    """The rules of ``user`` for ``urgency`` that give outbox rows, and why the others give none. Of rules that
+    would send to the same address at the same delay through two contact methods (made before such duplicates
+    were refused, :func:`address_key`), only the first sends: one page, not two."""
     usable: list[NotificationRule] = []
     skipped: list[str] = []
+    sending: set[tuple[str, str, int]] = set()
     for rule in rules:
         method = rule.contact_method
         channel = registry.get(method.kind)
+        same = (method.kind, address_key(method.kind, method.value), rule.delay_minutes)
+        if same[1] and same in sending:
+            continue
         if method.disabled:
             skipped.append(f"{method.name}: disabled ({method.disabled_reason or 'by its owner'})")
         elif method.verified_at is None:
@@ -625,6 +658,7 @@ def _usable(
             skipped.append(f"{method.name}: {channel.not_configured_reason()}")
         else:
             usable.append(rule)
+            sending.add(same)
     if not rules:
         skipped.append(f"{user.display_name} has no {urgency}-urgency notification rules")
     return usable, skipped

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from warroom.accounts import selectors as accounts
-from warroom.accounts.models import Team, User
+from warroom.accounts.models import ACTING_ROLES, Membership, Role, Team, User
 from warroom.audit import services as audit
 from warroom.catalog.models import Service
 from warroom.lib import clock, tokens, zones
@@ -275,15 +275,36 @@ def _clean_restrictions(restrictions: Sequence[rotation.Restriction]) -> list[ro
     return list(restrictions)
 
 
+def _observers(team_id: int, people: Sequence[User]) -> set[int]:
+    """Which of ``people`` are observers of the team: read-only, they may not act on its incidents, so nobody
+    puts them on call (a rotation, an override, an escalation step) where a page would wait on them."""
+    return set(
+        Membership.objects.filter(
+            team_id=team_id, user_id__in=[p.pk for p in people], role=Role.OBSERVER
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _observer_refusal(person: User, team: Team, field: str, where: str = "") -> ValidationFailed:
+    return ValidationFailed(
+        f"{where}{person.display_name} is an observer of {team.name} (read-only: observers cannot act on "
+        "incidents), so they cannot be on call; make them a responder first",
+        field=field,
+    )
+
+
 def _clean_participants(schedule: Schedule, participants: Sequence[User]) -> list[User]:
     if len(participants) > MAX_PARTICIPANTS:
         raise ValidationFailed(f"a layer has at most {MAX_PARTICIPANTS} participants", field="participants")
     members = selectors.team_people_ids(schedule)
+    observers = _observers(schedule.team_id, participants)
     for person in participants:
         if person.pk not in members or not person.is_active:
             raise ValidationFailed(
                 f"{person.display_name} is not an active member of {schedule.team.name}", field="participants"
             )
+        if person.pk in observers:
+            raise _observer_refusal(person, schedule.team, "participants")
     return list(participants)
 
 
@@ -471,6 +492,8 @@ def _clean_override(
         raise ValidationFailed(
             f"{user.display_name} is not an active member of {schedule.team.name}", field="user"
         )
+    if _observers(schedule.team_id, [user]):
+        raise _observer_refusal(user, schedule.team, "user")
     note = (note or "").strip()
     if len(note) > 200:
         raise ValidationFailed("the note is at most 200 characters", field="note")
@@ -488,9 +511,12 @@ def _refuse_double_replacement(
         clash = clash.exclude(pk=exclude)
     other = clash.select_related("user").first()
     if other is not None:
+        zone = selectors.zone_of(schedule)
+        begins, ends = other.start.astimezone(zone), other.end.astimezone(zone)
+        until = f"{ends:%H:%M}" if ends.date() == begins.date() else f"{ends:%Y-%m-%d %H:%M}"
         raise Conflict(
             f"{replaces.display_name} is already replaced by {other.user.display_name} from "
-            f"{other.start:%Y-%m-%d %H:%M} to {other.end:%Y-%m-%d %H:%M} UTC",
+            f"{begins:%Y-%m-%d %H:%M} to {until} ({zone.key}, the schedule's time zone)",
             field="replaces",
         )
 
@@ -736,6 +762,22 @@ def _clean_policy(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _refuse_observer_target(person: User, team: Team, where: str) -> None:
+    """A person a step names must be able to act on incidents: not an observer of the policy's team, and, when
+    not in it, not only an observer wherever they are (organisation admins act everywhere)."""
+    if person.is_org_admin:
+        return
+    roles = dict(Membership.objects.filter(user=person).values_list("team_id", "role"))
+    if roles.get(team.pk) == Role.OBSERVER:
+        raise _observer_refusal(person, team, where, f"{where}: ")
+    if team.pk not in roles and roles and not set(roles.values()) & ACTING_ROLES:
+        raise ValidationFailed(
+            f"{where}: {person.display_name} is only an observer (read-only: observers cannot act on "
+            "incidents), so they cannot be paged; make them a responder of a team first",
+            field=where,
+        )
+
+
 def _target_row(spec: TargetSpec, team: Team, actor: User | None, where: str) -> StepTarget:
     """A target the actor may name: a person or schedule they can see, or a team they can see."""
     if spec.kind == TargetKind.USER:
@@ -743,6 +785,7 @@ def _target_row(spec: TargetSpec, team: Team, actor: User | None, where: str) ->
         found_user = users.filter(pk=spec.id).first()
         if found_user is None:
             raise ValidationFailed(f"{where}: person {spec.id} not found", field=where)
+        _refuse_observer_target(found_user, team, where)
         return StepTarget(kind=spec.kind, user=found_user)
     if spec.kind == TargetKind.SCHEDULE:
         schedules = selectors.visible_schedules(actor) if actor else Schedule.objects.all()
@@ -816,6 +859,18 @@ def create_policy(
     return policy
 
 
+def _refuse_emptying(policy: EscalationPolicy) -> None:
+    """A policy that pages for services keeps at least one step: without steps their incidents page nobody."""
+    used = list(ServicePolicy.objects.filter(policy=policy).select_related("service")[:6])
+    if used:
+        names = ", ".join(link.service.name for link in used[:5]) + (" …" if len(used) > 5 else "")
+        raise Conflict(
+            f"{policy.name} pages for {names}: without steps their incidents, a P1 included, would page nobody. "
+            "Keep a step, or pick another policy for them first",
+            field="steps",
+        )
+
+
 def update_policy(
     *,
     policy: EscalationPolicy,
@@ -837,6 +892,8 @@ def update_policy(
                 .get(pk=policy.pk)
             )
             before = policy_snapshot(locked)
+            if clean_steps == []:
+                _refuse_emptying(locked)
             for key, value in clean.items():
                 setattr(locked, key, value)
             locked.updated_at = clock.now()
@@ -889,6 +946,15 @@ def set_service_policy(
     ):
         raise ValidationFailed(f"escalation policy {policy.pk} not found", field="policy")
     with transaction.atomic():
+        if policy is not None:
+            # locked, so a concurrent edit cannot take its last step away between the check and the link
+            locked = EscalationPolicy.objects.select_for_update(of=("self",)).get(pk=policy.pk)
+            if not EscalationStep.objects.filter(policy=locked).exists():
+                raise ValidationFailed(
+                    f"{locked.name} has no steps: {service.name}'s incidents, a P1 included, would page nobody. "
+                    "Add a step to the policy first",
+                    field="policy",
+                )
         current = ServicePolicy.objects.select_for_update().filter(service=service).first()
         before = {"policy": current.policy_id if current else None}
         if policy is None:

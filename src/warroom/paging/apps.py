@@ -7,4 +7,5 @@ class PagingConfig(AppConfig):
     verbose_name = "Paging (escalation runtime)"
 
     def ready(self) -> None:
-        from warroom.paging import receivers  # noqa: F401, PLC0415 (connects to incident_transitioned)
+        # connects to incident_transitioned, and lets the people paged for an incident see it
+        from warroom.paging import receivers  # noqa: F401, PLC0415

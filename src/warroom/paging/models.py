@@ -38,6 +38,17 @@ class IncidentEscalation(models.Model):
     loop = models.PositiveIntegerField(default=0)
     next_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    #: who stopped the paging by acknowledging it (None: the system, or a change of the incident's state whose
+    #: author the timeline names) and when; kept for "already acknowledged by … at …"
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     version = models.PositiveIntegerField(default=1)

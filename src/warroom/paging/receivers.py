@@ -1,17 +1,22 @@
-"""The paging side of incident state changes: an acknowledgement, a resolve or a cancel stops escalation and
-cancels pages not yet sent; a reopen starts escalation afresh. Runs inside ``transition_incident``'s transaction,
-with the incident row locked."""
+"""The paging side of incidents: an acknowledgement, a resolve or a cancel stops escalation and cancels pages not
+yet sent; a reopen starts escalation afresh (runs inside ``transition_incident``'s transaction, with the incident
+row locked). And a person paged for an incident may see it, whatever team they are in and even when it is
+private, so they can open what woke them and acknowledge it (changing it still needs the usual rights)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
+
+from warroom.accounts.models import User
+from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
 from warroom.incidents.signals import incident_transitioned
 from warroom.incidents.states import OPEN_STATES, State
 from warroom.paging import services
-from warroom.paging.models import EscalationStatus
+from warroom.paging.models import EscalationStatus, Page
 
 
 def on_incident_transitioned(
@@ -32,3 +37,11 @@ def on_incident_transitioned(
 incident_transitioned.connect(
     on_incident_transitioned, dispatch_uid="warroom.paging.on_incident_transitioned"
 )
+
+
+def paged_for(user: User) -> Q:
+    """The incidents ``user`` has been paged for (any round, any epoch)."""
+    return Q(pk__in=Page.objects.filter(user=user).values("incident_id"))
+
+
+incident_selectors.also_visible_to(paged_for)

@@ -27,7 +27,7 @@ from warroom.incidents.states import OPEN_STATES, ResolutionCode, State
 from warroom.lib.errors import NotFound, ServiceError, ValidationFailed
 from warroom.notify.models import ContactMethod
 from warroom.paging import services as paging
-from warroom.paging.models import EscalationStatus, IncidentEscalation, Page
+from warroom.paging.models import Page
 
 USAGE = (
     "Reply <number>a to acknowledge, <number>r to resolve (e.g. 42a), or a to acknowledge your latest page."
@@ -106,9 +106,9 @@ def run_command(*, user: User, command: Command, source: str) -> str:
     incident = _target(user, command)
     label = f"{incident.ref} {incident.title}"
     if command.action == "ack":
-        escalating = IncidentEscalation.objects.filter(incident=incident, status=EscalationStatus.ACTIVE)
-        if incident.state != State.NEW and incident.is_open and not escalating.exists():
-            return f"{label} was acknowledged already."
+        done = paging.acknowledgement_of(incident)
+        if done is not None:
+            return f"{label} was acknowledged already by {done.describe(user.time_zone)}."
         paging.acknowledge_page(incident=incident, actor=user, source=source)
         return f"Acknowledged {label}."
     if not incident_selectors.can_edit(user, incident):

@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
@@ -28,15 +29,17 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 
-from warroom.accounts.models import User
+from warroom.accounts.models import Team, User
 from warroom.audit import services as audit
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents import services as incidents
 from warroom.incidents.models import EntryKind, Incident, TimelineEntry
+from warroom.incidents.priority import Priority
 from warroom.incidents.states import OPEN_STATES, State
 from warroom.lib import bulk, clock
 from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from warroom.notify import services as notify
+from warroom.notify.working_hours import zone_or_none
 from warroom.oncall import selectors as oncall
 from warroom.oncall.models import EscalationPolicy, EscalationStep
 from warroom.paging.models import AckLinkUse, EscalationStatus, IncidentEscalation, Page
@@ -50,6 +53,7 @@ REASSIGN_DELAY_MINUTES = 15
 REASSIGN_REPEAT = 2
 MAX_SNOOZE = timedelta(hours=24)
 ACK_SALT = "warroom.paging.ack-link"
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def group_of(incident_id: int) -> str:
@@ -161,8 +165,35 @@ class _Step:
         self._plans: dict[int, Plan] = {}
         self._people: dict[tuple[int, int], list[oncall.Resolved]] = {}
         self._ack_urls: dict[tuple[int, int], str] = {}
+        self._about: dict[int, tuple[str, str]] = {}
         self._signer = _signer()
         self.base = str(settings.WARROOM_BASE_URL).rstrip("/")
+
+    def preload_about(self, incidents: Iterable[Incident]) -> None:
+        """Load the service and team names of ``incidents`` (what a page says they are about) in two queries."""
+        wanted = {i.pk: i for i in incidents if i.pk not in self._about}
+        if not wanted:
+            return
+        names: dict[int, list[str]] = {pk: [] for pk in wanted}
+        links = Incident.services.through.objects.select_related("service").filter(
+            incident_id__in=list(wanted)
+        )
+        for link in links.order_by("service__name", "service_id"):
+            names[link.incident_id].append(link.service.name)
+        team_ids = {i.team_id for i in wanted.values()}
+        teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name"))
+        for pk, incident in wanted.items():
+            self._about[pk] = (", ".join(names[pk]), teams.get(incident.team_id, ""))
+
+    def about(self, incident: Incident) -> tuple[str, str]:
+        """(the names of ``incident``'s services, its team's name)."""
+        if incident.pk not in self._about:
+            self.preload_about([incident])
+        return self._about[incident.pk]
+
+    def incident_url(self, incident: Incident) -> str:
+        head, tail = _incident_path()
+        return f"{self.base}{head}{incident.ref}{tail}"
 
     def preload(self, escalations: list[IncidentEscalation]) -> None:
         """Load every policy the batch follows, with its steps, in three queries (not two per policy)."""
@@ -252,6 +283,40 @@ def _ack_path() -> tuple[str, str]:
     return head, tail
 
 
+@cache
+def _incident_path() -> tuple[str, str]:
+    """The incident page's path around its reference (``/incidents/INC0001042/``), reversed once."""
+    head, _, tail = reverse("web:incident-detail", kwargs={"ref": _TOKEN_MARK}).rpartition(_TOKEN_MARK)
+    return head, tail
+
+
+def why_paged(who: oncall.Resolved, label: str) -> str:
+    """Why ``who`` gets this page, in their words: which step of what, and through which of its targets."""
+    if who.via == "reassigned":
+        return "Paging for this incident was reassigned to you."
+    if who.via == who.user.display_name:
+        return f"You are paged by {label}, which names you."
+    if who.via.startswith("team "):
+        return f"You are paged by {label}, which pages {who.via}."
+    return f"You are paged by {label}: you are {who.via}."
+
+
+def page_body(incident: Incident, who: oncall.Resolved, label: str, services: str, team: str) -> str:
+    """What a page says, for every channel that shows more than a subject (email, chat, push, webhooks, the
+    voice call reads it): the incident, its priority, service and team, since when, and why this person."""
+    zone = zone_or_none(who.user.time_zone) or UTC_ZONE
+    opened = incident.opened_at.astimezone(zone)
+    priority = str(Priority(incident.priority).label).split(" - ", 1)[-1]
+    return "\n".join(
+        [
+            f"{incident.ref} P{incident.priority} ({priority}): {incident.title}",
+            f"Service: {services or 'none'} · Team: {team}",
+            f"Opened: {opened:%Y-%m-%d %H:%M} {zone.key} · State: {State(incident.state).label}",
+            why_paged(who, label),
+        ]
+    )
+
+
 def _page_person(
     batch: _Step,
     esc: IncidentEscalation,
@@ -259,21 +324,24 @@ def _page_person(
     who: oncall.Resolved,
     step: int,
     loop: int,
+    label: str,
 ) -> notify.Queued:
-    base = batch.base
     user = who.user
+    services, team = batch.about(incident)
     result = notify.enqueue(
         into=batch.outbox,
         user=user,
         urgency=urgency_for(incident),
         subject=f"{incident.ref} {incident.title}",
-        body=f"{incident.ref} P{incident.priority}: {incident.title}\nYou are paged as {who.via}.",
+        body=page_body(incident, who, label, services, team),
         context={
-            "url": f"{base}/incidents/{incident.number}/",
+            "url": batch.incident_url(incident),
             "ack_url": batch.ack_url(incident.pk, user.pk),
             "incident": incident.ref,
             "incident_number": incident.number,
             "priority": incident.priority,
+            "service": services,
+            "team": team,
             "reply_hint": reply_hint(incident),
         },
         dedup_key=f"page:{incident.pk}:{esc.epoch}:{loop}:{step}:{user.pk}",
@@ -310,7 +378,7 @@ def _page_step(
     reached: list[str] = []
     lines: list[str] = []
     for who in people:
-        result = _page_person(batch, esc, incident, who, step, loop)
+        result = _page_person(batch, esc, incident, who, step, loop, label)
         name = (
             who.user.display_name
             if who.via == who.user.display_name
@@ -455,6 +523,7 @@ def advance_due(now: datetime, *, limit: int = STEP_BATCH) -> int:
         escalations = [i.escalation for i in locked.values()]
         batch = _Step(now)
         batch.preload(escalations)
+        batch.preload_about(locked.values())
         # who the batch's current steps reach, and their notification rules, in a few queries
         wanted: set[int] = set()
         for esc in escalations:
@@ -487,15 +556,30 @@ def run(now: datetime) -> int:
 # stopping (the incident_transitioned receiver) and restarting
 
 
-def stop_escalation(*, incident: Incident, status: str, reason: str, at: datetime) -> int:
-    """Stop ``incident``'s escalation (if running) and cancel its pages not yet sent; in the caller's
-    transaction, with the incident row locked by the caller. Returns how many messages were cancelled."""
+def stop_escalation(
+    *, incident: Incident, status: str, reason: str, at: datetime, by: User | None = None
+) -> int:
+    """Stop ``incident``'s escalation and cancel its pages not yet sent; in the caller's transaction, with the
+    incident row locked by the caller. Returns how many messages were cancelled.
+
+    A running escalation takes ``status``; an exhausted one is acknowledged too (``status`` acknowledged: somebody
+    answered after all), so the incident page never shows "Exhausted" for an acknowledged incident. Either way
+    the timeline says "Escalation stopped" once; an escalation already acknowledged or stopped is left as it is.
+    An acknowledgement records ``by`` (None: the system, or a state change whose author the timeline names)."""
     esc = IncidentEscalation.objects.select_for_update(of=("self",)).filter(incident=incident).first()
     cancelled = notify.cancel_pending(group=group_of(incident.pk), reason=reason)
-    if esc is not None and esc.status == EscalationStatus.ACTIVE:
-        _save(esc, at, status=status, next_at=None, snoozed_until=None)
+    if esc is None:
+        return cancelled
+    acknowledging = status == EscalationStatus.ACKNOWLEDGED
+    exhausted = esc.status == EscalationStatus.EXHAUSTED
+    if esc.status == EscalationStatus.ACTIVE or (exhausted and acknowledging):
+        values: dict[str, Any] = {"status": status, "next_at": None, "snoozed_until": None}
+        if acknowledging:
+            values |= {"acknowledged_by": by, "acknowledged_at": at}
+        _save(esc, at, **values)
         extra = f"; {cancelled} pending notification(s) cancelled" if cancelled else ""
-        _timeline(incident, f"Escalation stopped: {reason}{extra}", at)
+        after = " (after it was exhausted)" if exhausted else ""
+        _timeline(incident, f"Escalation stopped: {reason}{after}{extra}", at)
     return cancelled
 
 
@@ -653,10 +737,11 @@ def snooze(*, incident: Incident, actor: User | None, source: str, until: dateti
 
 
 def acknowledge_page(*, incident: Incident, actor: User, source: str) -> Incident:
-    """``actor`` acknowledges the page: a New incident moves to In Progress (which stops escalation through
-    the ``incident_transitioned`` receiver); an incident already acknowledged but being paged again (reassigned)
-    just stops paging. A person paged for the incident may acknowledge even without edit rights on it: the
-    transition is then made by the system with a note naming them."""
+    """``actor`` acknowledges the page: paging stops (and is recorded as acknowledged by them) and a New
+    incident moves to In Progress; an incident already acknowledged but being paged again (reassigned) just
+    stops paging. A person paged for the incident may acknowledge even without edit rights on it: the transition
+    is then made by the system with a note naming them. Acknowledging what is acknowledged already changes
+    nothing (see :func:`acknowledgement_of` for who did it)."""
     with transaction.atomic():
         locked, _esc = _locked_escalation(incident)
         paged = Page.objects.filter(incident=locked, user=actor).exists()
@@ -665,6 +750,13 @@ def acknowledge_page(*, incident: Incident, actor: User, source: str) -> Inciden
         if locked.state not in OPEN_STATES:
             raise Conflict(f"{locked.ref} is {State(locked.state).label} already", field="state")
         may_edit = incident_selectors.can_edit(actor, locked)
+        stop_escalation(
+            incident=locked,
+            status=EscalationStatus.ACKNOWLEDGED,
+            reason=f"acknowledged by {actor.display_name}",
+            at=clock.now(),
+            by=actor,
+        )
         if locked.state == State.NEW:
             return incidents.transition_incident(
                 incident=locked,
@@ -673,14 +765,44 @@ def acknowledge_page(*, incident: Incident, actor: User, source: str) -> Inciden
                 to=State.IN_PROGRESS,
                 note="" if may_edit else f"Acknowledged by {actor.display_name} from the page",
             )
-        now = clock.now()
-        stop_escalation(
-            incident=locked,
-            status=EscalationStatus.ACKNOWLEDGED,
-            reason=f"acknowledged by {actor.display_name}",
-            at=now,
-        )
         return locked
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """Who acknowledged an incident's paging, and when."""
+
+    who: str
+    at: datetime
+
+    def describe(self, zone_name: str = "UTC") -> str:
+        """``"Alice Admin at 2026-03-02 09:03 Europe/Paris"``: the time in ``zone_name`` (UTC if unknown)."""
+        zone = zone_or_none(zone_name) or UTC_ZONE
+        return f"{self.who} at {self.at.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
+
+def acknowledgement_of(incident: Incident) -> Acknowledgement | None:
+    """Who acknowledged ``incident`` when there is nothing left to acknowledge (it is open, past New, and its
+    paging is not running or exhausted); None when an acknowledgement would still stop or record something."""
+    if incident.state not in OPEN_STATES or incident.state == State.NEW:
+        return None
+    esc = IncidentEscalation.objects.select_related("acknowledged_by").filter(incident=incident).first()
+    if esc is not None and esc.status in (EscalationStatus.ACTIVE, EscalationStatus.EXHAUSTED):
+        return None
+    at = (esc.acknowledged_at if esc is not None else None) or incident.acknowledged_at
+    if at is None:
+        return None
+    if esc is not None and esc.acknowledged_by is not None:
+        return Acknowledgement(esc.acknowledged_by.display_name, at)
+    # acknowledged by a change of state (console, API, an alert): its timeline line names who
+    line = (
+        TimelineEntry.objects.filter(incident=incident, kind=EntryKind.STATE, at=at)
+        .select_related("actor")
+        .first()
+    )
+    if line is not None and line.actor is not None:
+        return Acknowledgement(line.actor.display_name, at)
+    return Acknowledgement(f"Warroom ({line.source})" if line is not None else "Warroom", at)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -746,6 +868,21 @@ class AckLinkTarget:
     incident: Incident
     user: User
     used: bool
+    #: set when the incident's paging was acknowledged already (by anyone): the link has nothing left to do
+    acknowledged: Acknowledgement | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.incident.state in OPEN_STATES
+
+    @property
+    def state_label(self) -> str:
+        return str(State(self.incident.state).label)
+
+    @property
+    def acknowledged_text(self) -> str:
+        """``"Alice Admin at 2026-03-02 09:03 UTC"``, in the zone of the person the link is for."""
+        return self.acknowledged.describe(self.user.time_zone) if self.acknowledged else ""
 
 
 def ack_link_target(token: str) -> AckLinkTarget:
@@ -755,18 +892,31 @@ def ack_link_target(token: str) -> AckLinkTarget:
     user = User.objects.filter(pk=claim.user_id, is_active=True).first()
     if incident is None or user is None:
         raise ValidationFailed("this acknowledge link is not valid any more", field="token")
-    return AckLinkTarget(claim, incident, user, AckLinkUse.objects.filter(nonce=claim.nonce).exists())
+    used = AckLinkUse.objects.filter(nonce=claim.nonce).exists()
+    return AckLinkTarget(claim, incident, user, used, acknowledgement_of(incident))
 
 
 def acknowledge_by_link(*, token: str, source: str = "email") -> Incident:
-    """Acknowledge through a signed link (the POST of its confirmation page): once per link."""
+    """Acknowledge through a signed link (the POST of its confirmation page): once per link. A link used already,
+    or for an incident acknowledged already (by anyone), is a :class:`Conflict` that says who acknowledged it and
+    when, and changes nothing (the link stays unused)."""
     target = ack_link_target(token)
     with transaction.atomic():
+        locked, _esc = _locked_escalation(target.incident)
+        done = acknowledgement_of(locked)
+        said = done.describe(target.user.time_zone) if done else ""
+        if AckLinkUse.objects.filter(nonce=target.claim.nonce).exists():
+            by = f"; {locked.ref} was acknowledged by {said}" if done else ""
+            raise Conflict(f"this acknowledge link has been used already{by}", field="token")
+        if done is not None:
+            raise Conflict(
+                f"{locked.ref} was acknowledged already by {said}; this link changed nothing", field="token"
+            )
         try:
             with transaction.atomic():
                 AckLinkUse.objects.create(
-                    nonce=target.claim.nonce, incident=target.incident, user=target.user, used_at=clock.now()
+                    nonce=target.claim.nonce, incident=locked, user=target.user, used_at=clock.now()
                 )
         except IntegrityError:
             raise Conflict("this acknowledge link has been used already", field="token") from None
-        return acknowledge_page(incident=target.incident, actor=target.user, source=source)
+        return acknowledge_page(incident=locked, actor=target.user, source=source)

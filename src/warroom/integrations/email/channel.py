@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
+from django.urls import reverse
 
 from warroom.integrations.base import (
     Channel,
@@ -36,6 +37,11 @@ from warroom.integrations.base import (
 MAILER = "notifications"
 #: the category of messages to subscribers (``warroom.comms.outbox``): people who follow something, not users
 SUBSCRIPTION = "stakeholder_update"
+
+
+def _settings_url() -> str:
+    """Where a person manages their contact methods and rules (the console's Notifications page)."""
+    return str(settings.WARROOM_BASE_URL).rstrip("/") + reverse("notify-settings")
 
 
 def message_id(delivery_id: str) -> str:
@@ -104,7 +110,7 @@ class EmailChannel(Channel):
         if message.category == SUBSCRIPTION:
             lines.append("-- \nSent by Warroom because this address follows it.")
         else:
-            lines.append("-- \nSent by Warroom. Manage your notifications in your profile.")
+            lines.append(f"-- \nSent by Warroom. Manage your notifications: {_settings_url()}")
         headers = {"Auto-Submitted": "auto-generated"}
         # RFC 2369 / RFC 8058: a mail client's own "unsubscribe" button (status page subscribers)
         if message.context.get("list_unsubscribe"):

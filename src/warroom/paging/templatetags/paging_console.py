@@ -117,6 +117,26 @@ def status_of(esc: IncidentEscalation, now: datetime) -> str:
     return str(esc.status)
 
 
+def _paged_label(esc: IncidentEscalation, steps: int, rounds: int) -> str:
+    """What the card's "Paged" line says: the last step paged and the round, out of what the escalation follows
+    *now* (a policy edited since may have fewer steps or rounds than were paged, or none at all)."""
+    last, round_ = esc.step_index, esc.loop + 1
+    if esc.user_id is None and esc.policy_id is None:
+        where = f"step {last}" if last else "nothing"
+        return f"{where} · the policy it followed was deleted"
+    if steps == 0:
+        return "nobody: the policy has no steps" + (f" (step {last} was paged before)" if last else "")
+    if last == 0:
+        where = "nothing yet"
+    elif last > steps:
+        where = f"step {last} (the policy has {steps} step{'s' if steps != 1 else ''} now)"
+    else:
+        where = f"step {last} of {steps}"
+    if round_ > rounds:
+        return f"{where} · round {round_} (the policy runs {rounds} round{'s' if rounds != 1 else ''} now)"
+    return f"{where} · round {round_} of {rounds}"
+
+
 def _next_label(esc: IncidentEscalation, steps: int, rounds: int) -> str:
     if esc.status != EscalationStatus.ACTIVE:
         return ""
@@ -168,12 +188,14 @@ def incident_escalation(context: template.Context, incident: Incident) -> dict[s
             "rounds": rounds,
             "round": esc.loop + 1,
             "last_step": esc.step_index,
+            "paged_label": _paged_label(esc, steps, rounds),
             "next_label": _next_label(esc, steps, rounds),
             "pages": page_rows(esc),
             "active": esc.status == EscalationStatus.ACTIVE,
         }
+    unanswered = (EscalationStatus.ACTIVE, EscalationStatus.EXHAUSTED)
     card["may_acknowledge"] = _may_acknowledge(user, incident, can_edit) and (
-        incident.state == State.NEW or (esc is not None and esc.status == EscalationStatus.ACTIVE)
+        incident.state == State.NEW or (esc is not None and esc.status in unanswered)
     )
     if card["can_act"]:
         card["people"] = list(accounts.team_people(incident.team))
