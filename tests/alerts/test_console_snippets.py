@@ -3,14 +3,20 @@ are accepted by the intake; the YAML carries the endpoint and key where the send
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
-from tests.alerts.conftest import cycle, make_integration
+from tests.alerts.conftest import CONSOLE_FORM, cycle, make_integration
 from tests.conftest import World
+from warroom.accounts.models import User
 from warroom.alerts import snippets
 from warroom.alerts.models import Alert
 from warroom.incidents.models import Incident
@@ -20,6 +26,7 @@ pytestmark = pytest.mark.django_db
 BASE = "http://warroom.example.com"
 CURL = re.compile(r"curl -sS (?:-X POST )?'?(?P<url>[^'\s]+)'?(?P<headers>.*?)-d '(?P<body>.*?)'\n", re.S)
 HEADER = re.compile(r"-H '([^:]+): ([^']+)'")
+AMTOOL = Path("/usr/bin/amtool")  # Debian's prometheus-alertmanager (make test installs it)
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +85,56 @@ def test_without_a_key_the_snippets_have_a_placeholder(world: World) -> None:
     hooked = make_integration(world, "webhook")
     texts = "".join(s.text for s in snippets.snippets(hooked.integration))
     assert hooked.key not in texts and snippets.KEY_PLACEHOLDER in texts
+
+
+@pytest.mark.skipif(
+    not AMTOOL.exists(), reason=f"{AMTOOL} is not installed (Debian package prometheus-alertmanager)"
+)
+@pytest.mark.parametrize(
+    ("kind", "slug"),
+    [
+        ("alertmanager", "alertmanager"),
+        ("pagerduty", "alertmanager-pagerduty"),
+        ("opsgenie", "alertmanager-opsgenie"),
+    ],
+)
+def test_alertmanager_snippets_are_files_amtool_accepts(
+    world: World, tmp_path: Path, kind: str, slug: str
+) -> None:
+    """Each snippet headed ``# alertmanager.yml`` works as the whole file: Alertmanager needs a route to load it."""
+    hooked = make_integration(world, kind)
+    text = next(s.text for s in snippets.snippets(hooked.integration, hooked.key) if s.slug == slug)
+    assert text.startswith("# alertmanager.yml\n")
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(text)
+    checked = subprocess.run(
+        [str(AMTOOL), "check-config", str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("interval", "schedule"),
+    [
+        ("86400", "0 2 * * *"),
+        ("900", "*/15 * * * *"),
+        ("7200", "0 */2 * * *"),
+        ("604800", "0 2 * * 1"),
+        ("5400", "<schedule>"),  # every 90 minutes: cron cannot say it, so the line asks for the job's own
+    ],
+)
+def test_heartbeat_cron_line_runs_the_job_at_the_monitor_interval(
+    client_for: Callable[[User], Client], world: World, interval: str, schedule: str
+) -> None:
+    """The cron snippet shown with a new heartbeat key runs the job as often as the monitor expects a ping (it
+    said every 5 minutes whatever the interval: a nightly backup pasted from it ran 288 times a day)."""
+    alice = client_for(world.alice)
+    fields = {"kind": "heartbeat", "name": "Nightly backup", "grouping": "alert"}
+    response = alice.post(
+        reverse("web:integration-list", args=[world.service_a.slug]),
+        {**CONSOLE_FORM, **fields, "heartbeat_interval_seconds": interval, "heartbeat_grace_seconds": "60"},
+    )
+    assert response.status_code == 302
+    page = html.unescape(alice.get(response["Location"]).content.decode())
+    lines = re.findall(r"^(.*) /usr/local/bin/backup\.sh && curl -fsS", page, re.MULTILINE)
+    assert lines == [schedule], lines

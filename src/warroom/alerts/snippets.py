@@ -197,6 +197,8 @@ def _pagerduty(url: str, key: str) -> list[Snippet]:
         f"  (host:                         {host}  instead of https://events.pagerduty.com)\n"
     )
     alertmanager = f"""# alertmanager.yml
+route:
+  receiver: warroom
 receivers:
   - name: warroom
     pagerduty_configs:
@@ -240,6 +242,8 @@ def _webhook(url: str, key: str) -> list[Snippet]:
 def _opsgenie(url: str, key: str) -> list[Snippet]:
     host = base_url()
     alertmanager = f"""# alertmanager.yml
+route:
+  receiver: warroom
 receivers:
   - name: warroom
     opsgenie_configs:
@@ -275,10 +279,31 @@ receivers:
     ]
 
 
-def _heartbeat(url: str) -> list[Snippet]:
+def cron_schedule(interval_seconds: int) -> str | None:
+    """The crontab schedule that runs a job every ``interval_seconds``, when cron can say it exactly (every N
+    minutes or hours that divide an hour or a day, daily, weekly); else ``None``."""
+    minutes, rest = divmod(interval_seconds, 60)
+    hours, odd_minutes = divmod(minutes, 60)
+    if rest or not minutes:
+        return None
+    if minutes < 60 and 60 % minutes == 0:
+        return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
+    if odd_minutes:
+        return None
+    if hours < 24 and 24 % hours == 0:
+        return "0 * * * *" if hours == 1 else f"0 */{hours} * * *"
+    return {24: "0 2 * * *", 7 * 24: "0 2 * * 1"}.get(hours)
+
+
+def _heartbeat(url: str, interval_seconds: int | None) -> list[Snippet]:
+    schedule = cron_schedule(interval_seconds) if interval_seconds else None
+    every = f"every {interval_seconds} s, as the monitor expects" if interval_seconds else "on its schedule"
+    if schedule is None:
+        schedule = "<schedule>"
+        every += ": put the job's own schedule in place of <schedule>"
     cron = (
-        "# crontab: run the job, then ping (the ping only happens when the job succeeded)\n"
-        f"*/5 * * * * /usr/local/bin/backup.sh && curl -fsS -m 10 --retry 3 {url} >/dev/null\n"
+        f"# crontab: run the job {every}, then ping (only when the job succeeded)\n"
+        f"{schedule} /usr/local/bin/backup.sh && curl -fsS -m 10 --retry 3 {url} >/dev/null\n"
     )
     curl = (
         f"curl -fsS {url}                                   # alive\n"
@@ -323,8 +348,11 @@ def _email(address: str, integration: Integration) -> list[Snippet]:
     ]
 
 
-def snippets(integration: Integration, secret: str | None = None) -> list[Snippet]:
-    """The setup snippets for ``integration``, with ``secret`` where the key goes (a placeholder without)."""
+def snippets(
+    integration: Integration, secret: str | None = None, *, heartbeat_interval: int | None = None
+) -> list[Snippet]:
+    """The setup snippets for ``integration``, with ``secret`` where the key goes (a placeholder without). A
+    heartbeat's cron line runs at ``heartbeat_interval`` (its monitor's interval, in seconds)."""
     key = secret or KEY_PLACEHOLDER
     url = endpoint(integration, secret)
     match integration.kind:
@@ -339,7 +367,7 @@ def snippets(integration: Integration, secret: str | None = None) -> list[Snippe
         case Kind.OPSGENIE:
             return _opsgenie(url, key)
         case Kind.HEARTBEAT:
-            return _heartbeat(url)
+            return _heartbeat(url, heartbeat_interval)
         case Kind.EMAIL:
             return _email(url, integration)
     return []

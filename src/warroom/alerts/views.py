@@ -169,6 +169,7 @@ def _detail_page(
     if form is None and can_manage:
         form = IntegrationForm(integration=integration)
     secret = new_key.secret if new_key is not None else None
+    monitor = getattr(integration, "heartbeat", None) if integration.kind == Kind.HEARTBEAT else None
     context: dict[str, Any] = {
         "integration": integration,
         "service": integration.service,
@@ -182,14 +183,16 @@ def _detail_page(
         "keys": selectors.keys_of(integration),
         "new_key": new_key,
         "secret": secret,
-        "snippets": snippets.snippets(integration, secret),
+        "snippets": snippets.snippets(
+            integration, secret, heartbeat_interval=monitor.interval_seconds if monitor else None
+        ),
         "events": selectors.events_of(integration)[:RECENT_EVENTS],
         "open_alerts": selectors.filter_alerts(
             request.user, selectors.AlertFilter(integration=integration.pk, open_only=True)
         ).count(),
         "form": form,
         "can_manage": can_manage,
-        "monitor": getattr(integration, "heartbeat", None) if integration.kind == Kind.HEARTBEAT else None,
+        "monitor": monitor,
     }
     response = render(request, "alerts/integration_detail.html", context, status=status)
     return _no_store(response) if secret else response
