@@ -96,6 +96,29 @@ def test_create_integration_returns_the_key_once(api: Clients, world: World) -> 
     assert AuditEvent.objects.filter(action="integration.key.create", source="api").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("kind", "grouping"),
+    [("alertmanager", "group_key"), ("grafana", "group_key"), ("pagerduty", "alert"), ("webhook", "alert")],
+)
+def test_an_integration_groups_as_its_sender_does_unless_told(
+    api: Clients, world: World, kind: str, grouping: str
+) -> None:
+    """One Alertmanager notification of 50 alerts is one problem: by default it opens one incident, not 50."""
+    made = api.alice.post("/integrations", {"service": "checkout", "kind": kind, "name": f"{kind} prod"})
+    assert made.status_code == 201, made.json()
+    assert made.json()["grouping"] == grouping
+    told = api.alice.post(
+        "/integrations", {"service": "checkout", "kind": kind, "name": f"{kind} 2", "grouping": "window"}
+    )
+    assert told.status_code == 201 and told.json()["grouping"] == "window"
+    if kind == "alertmanager":
+        alerts = [{"status": "firing", "labels": {"alertname": f"A{i}"}, "fingerprint": f"f{i}"} for i in range(50)]
+        group = {"version": "4", "groupKey": "{}:{alertname=~\".*\"}", "status": "firing", "alerts": alerts}
+        assert post("/integrations/alertmanager", group, key=made.json()["key"]["key"]).status_code == 202
+        cycle()
+        assert Incident.objects.count() == 1 and Alert.objects.count() == 50
+
+
 def test_create_variants(api: Clients, world: World) -> None:
     email = api.alice.post("/integrations", {"service": world.service_a.pk, "kind": "email", "name": "Mail"})
     assert email.status_code == 201

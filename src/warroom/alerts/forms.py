@@ -24,7 +24,7 @@ from warroom.alerts.models import (
     Recurrence,
     Severity,
 )
-from warroom.alerts.services import OPTION_KINDS
+from warroom.alerts.services import OPTION_KINDS, default_grouping
 from warroom.catalog.models import Service
 
 LEVELS = {1: "High", 2: "Medium", 3: "Low"}
@@ -225,6 +225,12 @@ class IntegrationForm(forms.Form):
                 self.fields["heartbeat_interval_seconds"].required = True
         else:
             del self.fields["clear_signing_secret"]
+            # the kind shown first groups by its upstream group key: a 50-alert group is one incident
+            self.fields["grouping"].initial = default_grouping(str(self.fields["kind"].initial))
+            self.fields["grouping"].help_text = (
+                "Alertmanager and Grafana: usually by the upstream group key (one incident per notification "
+                "group); others: one incident per alert, or a time window."
+            )
 
     def chosen_kind(self) -> str:
         if self.integration is not None:

@@ -63,7 +63,11 @@ class IntegrationIn(ObjectBody):
     service: Ref = Field(description="The service it belongs to: slug or id.")
     kind: str = Field(description=f"One of: {', '.join(Kind.values)}.")
     name: str = Field(description="What sends to it, 1 to 100 characters.")
-    grouping: str = Field("alert", description="alert, group_key, window or fields.")
+    grouping: str | None = Field(
+        None,
+        description="alert, group_key, window or fields; default group_key for alertmanager and grafana, alert for "
+        "the others.",
+    )
     window_minutes: int = Field(10, description="For grouping=window: 1 to 1440.")
     group_fields: list[str] = Field(
         default_factory=list,

@@ -270,6 +270,17 @@ def _clean_severity_map(value: dict[str, Any] | None) -> dict[str, list[int]]:
     return clean
 
 
+#: Senders that group alerts themselves: their group key is what a person would group by (one notification of
+#: a 50-alert Alertmanager group is one problem, not 50 incidents).
+GROUPING_BY_KIND: dict[str, str] = {Kind.ALERTMANAGER: Grouping.GROUP_KEY, Kind.GRAFANA: Grouping.GROUP_KEY}
+
+
+def default_grouping(kind: str) -> str:
+    """How a new integration of ``kind`` groups alerts unless told: by the upstream group key for Alertmanager
+    and Grafana, one incident per alert for the others."""
+    return GROUPING_BY_KIND.get(kind, str(Grouping.ALERT))
+
+
 def create_integration(
     *,
     service: Service,
@@ -277,7 +288,7 @@ def create_integration(
     name: str,
     actor: User | None,
     source: str,
-    grouping: str = Grouping.ALERT,
+    grouping: str | None = None,
     window_minutes: int = 10,
     severity_map: dict[str, Any] | None = None,
     auto_resolve_incident: bool = True,
@@ -294,7 +305,7 @@ def create_integration(
 
     An email integration gets its own address (``<service slug>-<random>``); a heartbeat integration gets its
     monitor, which waits for the first ping. An option the kind does not read (:data:`OPTION_KINDS`) is refused
-    naming it, unless it has its empty value."""
+    naming it, unless it has its empty value. ``grouping`` None: the kind's default (:func:`default_grouping`)."""
     _require_manage(actor, service)
     if kind not in Kind.values:
         raise ValidationFailed(f"unknown kind {kind!r}; kinds are {', '.join(Kind.values)}", field="kind")
@@ -313,7 +324,7 @@ def create_integration(
         },
     )
     values = _clean_options(
-        grouping=grouping,
+        grouping=default_grouping(kind) if grouping is None else grouping,
         window_minutes=window_minutes,
         auto_resolve_incident=auto_resolve_incident,
         signing_secret=signing_secret,

@@ -189,7 +189,11 @@ def integration_create(
         ..., "--kind", help="pagerduty, alertmanager, grafana, opsgenie, webhook, email or heartbeat."
     ),
     name: str = typer.Option(..., "--name", help="What sends to it, e.g. 'Prometheus prod'."),
-    grouping: str = typer.Option("alert", "--grouping", help="alert, group_key, window or fields."),
+    grouping: str = typer.Option(
+        "",
+        "--grouping",
+        help="alert, group_key, window or fields (default: group_key for alertmanager and grafana, else alert).",
+    ),
     window_minutes: int = typer.Option(10, "--window-minutes", help="The window, for --grouping window."),
     group_fields: str = typer.Option(
         "", "--group-fields", help="For --grouping fields: comma-separated labels, e.g. alertname,cluster."
@@ -211,6 +215,8 @@ def integration_create(
     """Create an integration on a service and print its endpoint and first key (shown only this once)."""
     _use_base_url(base_url, show_note=kind != "email")
     extra = ["--group-fields", group_fields, "--grace", str(grace)]
+    if grouping:
+        extra += ["--grouping", grouping]
     if rate_limit is not None:
         extra += ["--rate-limit", str(rate_limit)]
     if interval is not None:
@@ -223,8 +229,6 @@ def integration_create(
         kind,
         "--name",
         name,
-        "--grouping",
-        grouping,
         "--window-minutes",
         str(window_minutes),
         *extra,

@@ -31,7 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--service", required=True, help="The service's slug.")
         parser.add_argument("--kind", required=True, choices=Kind.values)
         parser.add_argument("--name", required=True)
-        parser.add_argument("--grouping", default=Grouping.ALERT, choices=Grouping.values)
+        parser.add_argument(
+            "--grouping",
+            default=None,
+            choices=Grouping.values,
+            help="Default: group_key for alertmanager and grafana, alert for the others.",
+        )
         parser.add_argument("--window-minutes", type=int, default=10)
         parser.add_argument(
             "--group-fields", default="", help="For --grouping fields: comma-separated labels, e.g. alertname,cluster."
