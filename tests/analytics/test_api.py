@@ -92,6 +92,33 @@ def test_bad_filters_are_4xx_naming_the_field(
     assert [e["field"] for e in body["errors"]] == [field]
 
 
+@pytest.mark.parametrize("report", ["response", "volume", "reliability", "compliance", "noise", "oncall", "reviews"])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"start": "9999-12-31", "end": "9999-12-31"}, "start"),  # its week and month end after year 9999
+        ({"end": "9999-12-31"}, "end"),
+        ({"end": "0001-01-01"}, "end"),  # the default start, 89 days before, is before year 1
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "start"),
+    ],
+)
+def test_days_at_the_ends_of_the_calendar_are_a_400_not_a_500(
+    data: Data, api: Clients, report: str, query: dict[str, str], field: str
+) -> None:
+    answer = api.alice.get(f"/reports/{report}", **query)
+    assert answer.status_code == 400, answer.content
+    assert error(answer)["errors"] == [
+        {"field": field, "message": f"{field}: give a day from 1970-01-01 to 9998-12-31"}
+    ]
+
+
+def test_the_default_start_stops_at_the_earliest_day(data: Data, api: Clients) -> None:
+    answer = api.alice.get("/reports/response", end="1970-01-10")
+    assert answer.status_code == 200
+    assert answer.json()["filters"]["start"] == "1970-01-01"
+    assert api.alice.get("/reports/response", start="9998-12-01", end="9998-12-31").status_code == 200
+
+
 def test_csv_from_the_api(data: Data, api: Clients) -> None:
     answer = api.alice.get("/reports/response/priority.csv", **PERIOD)
     assert answer.status_code == 200

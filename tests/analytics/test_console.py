@@ -58,6 +58,10 @@ def test_bad_filters_are_a_400_next_to_the_field(data: Data, client_for: ClientF
     assert client.get("/reports/", {"start": "not a date"}).status_code == 400
     assert client.get("/reports/", {"priority": "9"}).status_code == 400
     assert client.get("/reports/volume/", {"bucket": "year"}).status_code == 400
+    far = client.get("/reports/", {"end": "9999-12-31"})
+    assert far.status_code == 400
+    assert "give a day from 1970-01-01 to 9998-12-31" in far.content.decode()
+    assert client.get("/reports/response/trend.csv", {"end": "0001-01-01"}).status_code == 400
     assert client.get("/reports/volume.csv").status_code == 404
     assert client.get("/reports/nothing/").status_code == 404
 

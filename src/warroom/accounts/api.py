@@ -18,6 +18,8 @@ from warroom.accounts.schemas import (
     MembershipOut,
     Page,
     Paging,
+    PasswordChangeIn,
+    PasswordResetOut,
     ProfilePatch,
     TeamDetailOut,
     TeamIn,
@@ -28,6 +30,7 @@ from warroom.accounts.schemas import (
     UserCreatedOut,
     UserIn,
     UserOut,
+    UserPatch,
     caller,
     membership_json,
     paginate,
@@ -82,6 +85,21 @@ def update_me(request: HttpRequest, payload: ProfilePatch) -> dict[str, Any]:
         time_zone=sent.get("time_zone"),
     )
     return _user_json(user, user)
+
+
+@router.post("/me/password", response={204: None}, summary="Change your password")
+def change_my_password(request: HttpRequest, payload: PasswordChangeIn) -> Status[None]:
+    """Give your current password and the new one. A wrong current password or a weak new one is a 400 naming
+    the field. Your console sessions end (sign in again); API tokens keep working."""
+    user = caller(request)
+    services.change_password(
+        user=user,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+        actor=user,
+        source=source_of(request),
+    )
+    return Status(204, None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -180,6 +198,27 @@ def get_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
     """``user_id`` is an id or an email address."""
     user = caller(request)
     return _user_json(user, selectors.get_user_for_user_or_404(user, key=user_key(user_id)))
+
+
+@router.patch("/users/{user_id}", response=UserOut, summary="Deactivate or reactivate a user")
+def update_user(request: HttpRequest, user_id: str, payload: UserPatch) -> dict[str, Any]:
+    """Organisation admins only (not on themselves): ``{"is_active": false}`` when someone leaves. They can no
+    longer sign in, their sessions end and their API tokens are revoked; paging skips them. Their history
+    stays. ``{"is_active": true}`` brings them back (organisation admins find deactivated people by id
+    or email here)."""
+    user = caller(request)
+    target = selectors.get_user_to_administer_or_404(user, key=user_key(user_id))
+    services.set_active(user=target, active=payload.is_active, actor=user, source=source_of(request))
+    return _user_json(user, target)
+
+
+@router.post("/users/{user_id}/password", response=PasswordResetOut, summary="Reset a user's password")
+def reset_password(request: HttpRequest, user_id: str) -> dict[str, Any]:
+    """Organisation admins only: give the user a new generated password, returned in this answer only. Their
+    console sessions end; their API tokens keep working."""
+    user = caller(request)
+    target = selectors.get_user_to_administer_or_404(user, key=user_key(user_id))
+    return {"password": services.reset_password(user=target, actor=user, source=source_of(request))}
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
+from warroom.accounts import signin
 from warroom.accounts.models import Role
 from warroom.lib import zones
 
@@ -19,9 +21,36 @@ class TeamForm(forms.Form):
     )
 
 
+class SignInForm(AuthenticationForm):
+    """The sign-in form: email and password, and a clear "wait N minutes" while the sign-in throttle
+    (:mod:`warroom.accounts.signin`) holds this email from this address."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an active account.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        if email:
+            wait = signin.retry_after(email, signin.address_of(self.request))
+            if wait is not None:
+                raise forms.ValidationError(signin.wait_message(wait), code="throttled")
+        return super().clean()
+
+
+def role_choices(*, with_admin: bool) -> list[tuple[str, str]]:
+    """The roles a person may give: a team's managers give every role but admin."""
+    return [(value, label) for value, label in Role.choices if with_admin or value != Role.ADMIN]
+
+
 class AddMemberForm(forms.Form):
     email = forms.EmailField(label="Email of an existing user")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.RESPONDER)
+
+    def __init__(self, *args: Any, with_admin: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices(with_admin=with_admin)  # type: ignore[attr-defined]
 
 
 class RoleChangeForm(forms.Form):
@@ -32,7 +61,7 @@ class TokenForm(forms.Form):
     name = forms.CharField(
         label="Token name",
         max_length=100,
-        required=False,
+        error_messages={"required": "a token needs a name"},
         widget=forms.TextInput(attrs={"placeholder": "e.g. laptop CLI, Grafana", "autocomplete": "off"}),
     )
 
@@ -59,3 +88,30 @@ class ProfileForm(forms.Form):
         if current_zone not in {value for value, _label in choices}:
             choices = [(current_zone, current_zone), *choices]  # e.g. "EST", set through the API
         self.fields["time_zone"].choices = choices  # type: ignore[attr-defined]
+
+
+class PasswordForm(forms.Form):
+    """A person's own password: the current one, and the new one twice. The service checks both."""
+
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="New password",
+        strip=False,
+        help_text="At least 10 characters, not a common password, not like your name or email.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("new_password") and data.get("new_password_again") not in (None, data["new_password"]):
+            self.add_error("new_password_again", "the two new passwords differ")
+        return data

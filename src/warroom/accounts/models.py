@@ -19,6 +19,14 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """The user signing in as ``username``: emails are stored lower-cased, and people type them as their
+        mail client shows them ("Daniel.Okafor@example.com"), so the match ignores case and surrounding spaces."""
+        user = self.filter(email__iexact=str(username or "").strip()).order_by("pk").first()
+        if user is None:
+            raise self.model.DoesNotExist(f"no user {username!r}")
+        return user
+
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.update(is_staff=True, is_superuser=True, is_org_admin=True)
         return self.create_user(email, password, **extra)
@@ -120,3 +128,21 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class SignInFailure(models.Model):
+    """One refused password sign-in, kept for the sign-in throttle (:mod:`warroom.accounts.signin`) and
+    deleted once it is older than its window."""
+
+    email = models.CharField(max_length=254, help_text="As typed, lower-cased; it may match no user.")
+    address = models.CharField(max_length=45, blank=True, help_text="The client's IP address (REMOTE_ADDR).")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "address", "at"], name="signin_failure_key_at"),
+            models.Index(fields=["at"], name="signin_failure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} from {self.address or '?'} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -189,6 +189,19 @@ class TokenIn(Schema):
     name: str
 
 
+class UserPatch(Schema):
+    is_active: bool = Field(description="false deactivates the person (they left); true reactivates them.")
+
+
+class PasswordChangeIn(Schema):
+    current_password: str = Field(description="Your password now.")
+    new_password: str = Field(description="At least 10 characters, not common, not like your name or email.")
+
+
+class PasswordResetOut(Schema):
+    password: str = Field(description="The new generated password; shown only this once.")
+
+
 class ProfilePatch(Schema):
     """Only the fields sent are changed. ``name`` is another spelling of ``full_name``."""
 

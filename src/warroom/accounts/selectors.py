@@ -37,6 +37,11 @@ def can_manage_team(user: User, team_id: int | None) -> bool:
     return user.is_org_admin or role_in(user, team_id) in MANAGING_ROLES
 
 
+def can_grant_admin(user: User, team_id: int | None) -> bool:
+    """May make someone an admin of the team, or change or remove one of its admins (its admins, org admins)."""
+    return user.is_org_admin or role_in(user, team_id) == Role.ADMIN
+
+
 def visible_teams(user: User) -> QuerySet[Team]:
     if user.is_org_admin:
         return Team.objects.all()
@@ -77,6 +82,21 @@ def visible_users(user: User) -> QuerySet[User]:
 
 def get_user_for_user_or_404(user: User, *, key: int | str) -> User:
     users = visible_users(user)
+    found = (
+        users.filter(pk=key).first() if str(key).isdigit() else users.filter(email__iexact=str(key)).first()
+    )
+    if found is None:
+        raise NotFound(f"user {key!r} not found")
+    return found
+
+
+def get_user_to_administer_or_404(user: User, *, key: int | str) -> User:
+    """A user by id or email for an account change: organisation admins find everyone, deactivated people
+    included (to reactivate them); others find who :func:`get_user_for_user_or_404` finds, and the service then
+    refuses them."""
+    if not user.is_org_admin:
+        return get_user_for_user_or_404(user, key=key)
+    users = User.objects.all()
     found = (
         users.filter(pk=key).first() if str(key).isdigit() else users.filter(email__iexact=str(key)).first()
     )

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
 
 from warroom.accounts import selectors
 from warroom.accounts.models import ApiToken, Membership, Role, Team, User
+from warroom.accounts.slugs import unique_slug
 from warroom.audit import services as audit
 from warroom.lib import clock, tokens, zones
 from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -20,6 +21,8 @@ from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationF
 API_TOKEN_PREFIX = "wr_at"
 #: last_used_at is written at most this often per token, so reads do not turn into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+#: the longest team description (as on the console's form)
+TEAM_DESCRIPTION_MAX = 2000
 
 
 def _clean_email(email: str) -> str:
@@ -131,17 +134,103 @@ def update_profile(
     return user
 
 
+def _check_new_password(user: User, password: str, *, field: str) -> None:
+    if not password:
+        raise ValidationFailed("give the new password", field=field)
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), field=field) from None
+
+
+def change_password(
+    *, user: User, current_password: str, new_password: str, actor: User | None, source: str
+) -> User:
+    """A person changes their own password, giving the current one (so a session left open or a leaked API
+    token cannot take the account over). The new one passes the password validators. Their other console
+    sessions end (Django ties a session to the password); API tokens keep working. Audit row
+    ``user.password.change``, without either password."""
+    if actor is not None and actor.pk != user.pk:
+        raise PermissionDenied("you can only change your own password")
+    if not current_password or not user.check_password(current_password):
+        raise ValidationFailed("that is not your current password", field="current_password")
+    _check_new_password(user, new_password, field="new_password")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.set_password(new_password)
+        locked.save(update_fields=["password"])
+        audit.record(actor=actor, source=source, action="user.password.change", obj=locked)
+    user.password = locked.password
+    return user
+
+
+def reset_password(*, user: User, actor: User | None, source: str) -> str:
+    """An organisation admin gives ``user`` a new generated password (they forgot theirs, or it leaked) and
+    returns it, to be handed over once. Their console sessions end; API tokens keep working. Audit row
+    ``user.password.reset``, without the password."""
+    if actor is not None and not actor.is_org_admin:
+        raise PermissionDenied("only organisation admins reset passwords")
+    password = generate_password()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.set_password(password)
+        locked.save(update_fields=["password"])
+        audit.record(actor=actor, source=source, action="user.password.reset", obj=locked)
+    user.password = locked.password
+    return password
+
+
+def set_active(*, user: User, active: bool, actor: User | None, source: str) -> User:
+    """Deactivate a person who left (or reactivate them). Organisation admins only, and not themselves.
+
+    A deactivated person cannot sign in, their console sessions end and their API tokens are revoked (a
+    reactivated person makes new ones); paging skips them (the escalation moves on and says why) and schedules flag them. What they did stays theirs
+    on timelines and in the audit log; nothing is deleted. Audit row ``user.deactivate`` or ``user.reactivate``;
+    asking for the state the person is already in changes nothing and writes no row.
+    """
+    if actor is not None and not actor.is_org_admin:
+        raise PermissionDenied("only organisation admins deactivate or reactivate people")
+    if actor is not None and actor.pk == user.pk and not active:
+        raise ValidationFailed("you cannot deactivate yourself; ask another organisation admin", field="is_active")
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
+        if changed:
+            after: dict[str, Any] = {"is_active": active}
+            if not active:
+                after["tokens_revoked"] = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+                    revoked_at=clock.now()
+                )
+            audit.record(
+                actor=actor,
+                source=source,
+                action="user.reactivate" if active else "user.deactivate",
+                obj=user,
+                before={"is_active": not active},
+                after=after,
+            )
+    user.is_active = active
+    return user
+
+
 def create_team(*, name: str, description: str = "", actor: User | None, source: str) -> Team:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("a team needs a name", field="name")
     if len(name) > 100:
         raise ValidationFailed("team names are at most 100 characters", field="name")
+    description = description or ""
+    if len(description) > TEAM_DESCRIPTION_MAX:
+        raise ValidationFailed(
+            f"a team's description is at most {TEAM_DESCRIPTION_MAX} characters (got {len(description)})",
+            field="description",
+        )
     if actor is not None and not actor.is_org_admin:
         raise PermissionDenied("only organisation admins create teams")
-    slug = slugify(name)[:100] or "team"
+    if Team.objects.filter(name__iexact=name).exists():
+        raise Conflict(f"a team named {name!r} already exists", field="name")
     try:
         with transaction.atomic():
+            slug = unique_slug(Team.objects.all(), name, fallback="team")
             team = Team.objects.create(name=name, slug=slug, description=description)
             audit.record(actor=actor, source=source, action="team.create", obj=team, after={"name": name})
     except IntegrityError:
@@ -149,8 +238,21 @@ def create_team(*, name: str, description: str = "", actor: User | None, source:
     return team
 
 
+def _check_admin_change(actor: User | None, team: Team, *, current: str | None, wanted: str | None) -> None:
+    """A team's managers change its members, but only its admins (and organisation admins) decide who is an
+    admin: an admin sees the team's private incidents, so a manager may neither grant the role (to anyone,
+    themselves included) nor change or remove an admin."""
+    if actor is None or selectors.can_grant_admin(actor, team.pk):
+        return
+    if wanted == Role.ADMIN and current != Role.ADMIN:
+        raise PermissionDenied("only the team's admins make someone an admin")
+    if current == Role.ADMIN and wanted != Role.ADMIN:
+        raise PermissionDenied("only the team's admins change or remove an admin")
+
+
 def set_membership(*, team: Team, user: User, role: str, actor: User | None, source: str) -> Membership:
-    """Add ``user`` to ``team`` with ``role``, or change their role."""
+    """Add ``user`` to ``team`` with ``role``, or change their role. Granting, changing or removing the admin
+    role takes a team admin (see :func:`_check_admin_change`)."""
     if role not in Role.values:
         raise ValidationFailed(f"role must be one of {', '.join(Role.values)}", field="role")
     if actor is not None and not selectors.can_manage_team(actor, team.pk):
@@ -159,6 +261,7 @@ def set_membership(*, team: Team, user: User, role: str, actor: User | None, sou
         membership, created = Membership.objects.select_for_update().get_or_create(
             user=user, team=team, defaults={"role": role}
         )
+        _check_admin_change(actor, team, current=None if created else membership.role, wanted=role)
         before = None if created else {"role": membership.role}
         if not created and membership.role != role:
             membership.role = role
@@ -181,6 +284,7 @@ def remove_membership(*, team: Team, user: User, actor: User | None, source: str
         membership = Membership.objects.select_for_update().filter(team=team, user=user).first()
         if membership is None:
             raise NotFound(f"{user.email} is not a member of {team.name}")
+        _check_admin_change(actor, team, current=membership.role, wanted=None)
         audit.record(
             actor=actor,
             source=source,

@@ -6,12 +6,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from warroom.accounts import selectors, services
-from warroom.accounts.forms import AddMemberForm, ProfileForm, RoleChangeForm, TeamForm, TokenForm
+from warroom.accounts.forms import (
+    AddMemberForm,
+    PasswordForm,
+    ProfileForm,
+    RoleChangeForm,
+    TeamForm,
+    TokenForm,
+    role_choices,
+)
 from warroom.accounts.models import Team
 from warroom.catalog import selectors as catalog
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
@@ -63,14 +72,16 @@ def team_list(request: AuthedRequest) -> HttpResponse:
 def _team_page(
     request: AuthedRequest, team: Team, *, status: int = 200, add_form: forms.Form | None = None, **extra: Any
 ) -> HttpResponse:
+    can_grant_admin = selectors.can_grant_admin(request.user, team.pk)
     context = {
         "team": team,
         "members": selectors.team_members(team),
         "services": catalog.visible_services(request.user).filter(team=team),
         "can_manage": selectors.can_manage_team(request.user, team.pk),
+        "can_grant_admin": can_grant_admin,
         "my_role": selectors.role_in(request.user, team.pk),
-        "add_form": add_form or AddMemberForm(),
-        "role_choices": RoleChangeForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        "add_form": add_form or AddMemberForm(with_admin=can_grant_admin),
+        "role_choices": role_choices(with_admin=can_grant_admin),
         **extra,
     }
     return render(request, "accounts/team_detail.html", context, status=status)
@@ -86,7 +97,7 @@ def team_detail(request: AuthedRequest, slug: str) -> HttpResponse:
 @require_POST
 def team_member_add(request: AuthedRequest, slug: str) -> HttpResponse:
     team = selectors.get_team_for_user_or_404(request.user, key=slug)
-    form = AddMemberForm(request.POST)
+    form = AddMemberForm(request.POST, with_admin=selectors.can_grant_admin(request.user, team.pk))
     if not form.is_valid():
         return _team_page(request, team, status=400, add_form=form)
     person = selectors.find_active_user(form.cleaned_data["email"])
@@ -128,7 +139,7 @@ def team_member_role(request: AuthedRequest, slug: str, user_id: int) -> HttpRes
             team=team, user=member.user, role=form.cleaned_data["role"], actor=request.user, source=SOURCE
         )
     except ServiceError as exc:
-        if exc.status == 403:
+        if exc.status == 403 and not selectors.can_manage_team(request.user, team.pk):
             raise
         return _team_page(request, team, status=exc.status, member_error=(member.user_id, exc.message))
     messages.success(
@@ -142,7 +153,12 @@ def team_member_role(request: AuthedRequest, slug: str, user_id: int) -> HttpRes
 def team_member_remove(request: AuthedRequest, slug: str, user_id: int) -> HttpResponse:
     team = selectors.get_team_for_user_or_404(request.user, key=slug)
     member = _member(request, team, user_id)
-    services.remove_membership(team=team, user=member.user, actor=request.user, source=SOURCE)
+    try:
+        services.remove_membership(team=team, user=member.user, actor=request.user, source=SOURCE)
+    except ServiceError as exc:
+        if exc.status == 403 and not selectors.can_manage_team(request.user, team.pk):
+            raise
+        return _team_page(request, team, status=exc.status, member_error=(member.user_id, exc.message))
     messages.success(request, f"{member.user.display_name} left {team.name}.")
     return redirect("web:team-detail", slug=team.slug)
 
@@ -231,4 +247,29 @@ def profile(request: AuthedRequest) -> HttpResponse:
     except ServiceError as exc:
         return _profile_page(request, form=form, status=form_error(form, exc))
     messages.success(request, f"Profile saved. Times are shown in {user.time_zone}.")
+    return redirect("web:profile")
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def password(request: AuthedRequest) -> HttpResponse:
+    """Change one's own password; this session stays signed in, the person's other sessions end."""
+    if request.method == "GET":
+        return render(request, "accounts/password.html", {"form": PasswordForm()})
+    form = PasswordForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/password.html", {"form": form}, status=400)
+    try:
+        services.change_password(
+            user=request.user,
+            current_password=form.cleaned_data["current_password"],
+            new_password=form.cleaned_data["new_password"],
+            actor=request.user,
+            source=SOURCE,
+        )
+    except ServiceError as exc:
+        status = form_error(form, exc)
+        return render(request, "accounts/password.html", {"form": form}, status=status)
+    update_session_auth_hash(request, request.user)
+    messages.success(request, "Password changed. Your other signed-in sessions are signed out.")
     return redirect("web:profile")

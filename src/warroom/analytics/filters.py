@@ -25,6 +25,10 @@ DEFAULT_DAYS = 90
 #: periods up to this long are bucketed by week by default, longer ones by month
 WEEKLY_UP_TO_DAYS = 184
 BUCKETS = ("week", "month")
+#: the days a period may cover: far enough from the ends of the calendar that the bucket and period arithmetic
+#: (the Monday before the first day, the month after the last) stays inside it
+EARLIEST = date(1970, 1, 1)
+LATEST = date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,17 @@ def resolve(
 ) -> Filters:
     """Check and complete a report's filters for ``user``.
 
-    Defaults: the :data:`DEFAULT_DAYS` days up to ``end`` (itself default today); buckets of a week for periods
-    up to :data:`WEEKLY_UP_TO_DAYS` days, of a month beyond.
+    Defaults: the :data:`DEFAULT_DAYS` days up to ``end`` (itself default today, and never before
+    :data:`EARLIEST`); buckets of a week for periods up to :data:`WEEKLY_UP_TO_DAYS` days, of a month beyond. A
+    day outside :data:`EARLIEST` … :data:`LATEST` is a 400 naming it.
     """
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ValidationFailed(
+                f"{name}: give a day from {EARLIEST.isoformat()} to {LATEST.isoformat()}", field=name
+            )
     last = end or today
-    first = start or last - timedelta(days=DEFAULT_DAYS - 1)
+    first = start or max(EARLIEST, last - timedelta(days=DEFAULT_DAYS - 1))
     if first > last:
         raise ValidationFailed("start: the first day must not be after the last (end)", field="start")
     if (last - first).days + 1 > MAX_DAYS:

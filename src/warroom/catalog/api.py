@@ -100,7 +100,8 @@ def get_service(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.patch("/services/{slug}", response=ServiceDetailOut, summary="Change a service")
 def update_service(request: HttpRequest, slug: str, payload: ServicePatch) -> dict[str, Any]:
-    """Only the fields sent change. ``team`` moves the service; ``depends_on`` replaces its dependencies."""
+    """Only the fields sent change. ``team`` moves the service; ``depends_on`` replaces the dependencies you can
+    see (those on other teams' services stay)."""
     user = caller(request)
     service = selectors.get_service_for_user_or_404(user, key=slug)
     sent = payload.dict(exclude_unset=True)
@@ -111,7 +112,11 @@ def update_service(request: HttpRequest, slug: str, payload: ServicePatch) -> di
         team = lookup("team", partial(accounts.get_team_for_user_or_404, user, key=payload.team))
     dependencies = None
     if "depends_on" in sent:
-        dependencies = _dependencies(user, payload.depends_on or [])
+        # It replaces the dependencies the caller can see; those on services they cannot see stay.
+        dependencies = [
+            *_dependencies(user, payload.depends_on or []),
+            *selectors.hidden_dependencies(service, user),
+        ]
     with _dependency_field():
         updated = services.update_service(
             service=service,

@@ -19,7 +19,9 @@ def visible_services(user: User) -> QuerySet[Service]:
 
 def get_service_for_user_or_404(user: User, *, key: int | str) -> Service:
     services = visible_services(user)
-    service = services.filter(pk=key).first() if str(key).isdigit() else services.filter(slug=key).first()
+    service = services.filter(pk=key).first() if str(key).isdigit() else None
+    if service is None:  # a slug; an older one may be only digits ("2024"), which is not an id here
+        service = services.filter(slug=str(key)).first()
     if service is None:
         raise NotFound(f"service {key!r} not found")
     return service
@@ -34,3 +36,10 @@ def dependency_graph(service: Service, user: User) -> tuple[list[Service], list[
     upstream = list(visible.filter(dependent_links__service=service).order_by("name"))
     downstream = list(visible.filter(dependency_links__depends_on=service).order_by("name"))
     return upstream, downstream
+
+
+def hidden_dependencies(service: Service, user: User) -> list[Service]:
+    """What ``service`` depends on that ``user`` cannot see (other teams' services). A person who replaces the
+    dependencies they can see keeps these: they were never shown, so leaving them out removes nothing."""
+    visible = set(visible_services(user).values_list("pk", flat=True))
+    return [d for d in service.dependencies.all() if d.pk not in visible]

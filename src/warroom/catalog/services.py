@@ -8,10 +8,10 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
+from warroom.accounts.slugs import unique_slug
 from warroom.audit import services as audit
 from warroom.catalog.models import Service, ServiceDependency
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
@@ -55,7 +55,8 @@ def _validate(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_dependencies(service: Service | None, deps: Iterable[Service]) -> list[Service]:
-    deps = list(deps)
+    """``deps`` without repeats (a service named twice is one dependency), refusing itself and cycles."""
+    deps = list({d.pk: d for d in deps}.values())
     if service is not None and any(d.pk == service.pk for d in deps):
         raise ValidationFailed("a service cannot depend on itself", field="dependencies")
     if service is not None and service.pk:
@@ -77,6 +78,15 @@ def _check_dependencies(service: Service | None, deps: Iterable[Service]) -> lis
     return deps
 
 
+def _check_name_free(name: str, service: Service | None = None) -> None:
+    """Service names are unique, whatever their case ("Checkout" and "checkout" would be one service twice)."""
+    others = Service.objects.filter(name__iexact=name)
+    if service is not None:
+        others = others.exclude(pk=service.pk)
+    if others.exists():
+        raise Conflict(f"a service named {name!r} already exists", field="name")
+
+
 def create_service(
     *, team: Team, actor: User | None, source: str, dependencies: Iterable[Service] = (), **fields: Any
 ) -> Service:
@@ -86,11 +96,11 @@ def create_service(
     if "name" not in clean:
         raise ValidationFailed("a service needs a name", field="name")
     deps = _check_dependencies(None, dependencies)
+    _check_name_free(clean["name"])
     try:
         with transaction.atomic():
-            service = Service.objects.create(
-                team=team, slug=slugify(clean["name"])[:100] or "service", **clean
-            )
+            slug = unique_slug(Service.objects.all(), clean["name"], fallback="service")
+            service = Service.objects.create(team=team, slug=slug, **clean)
             for dep in deps:
                 ServiceDependency.objects.create(service=service, depends_on=dep)
             audit.record(
@@ -116,6 +126,8 @@ def update_service(
         raise PermissionDenied("you can only move a service to a team you manage")
     clean = _validate(fields)
     deps = _check_dependencies(service, dependencies) if dependencies is not None else None
+    if "name" in clean:
+        _check_name_free(clean["name"], service)
     try:
         with transaction.atomic():
             locked = Service.objects.select_for_update().select_related("team").get(pk=service.pk)
@@ -123,7 +135,8 @@ def update_service(
             for key, value in clean.items():
                 setattr(locked, key, value)
             if "name" in clean:
-                locked.slug = slugify(clean["name"])[:100] or locked.slug
+                others = Service.objects.exclude(pk=locked.pk)
+                locked.slug = unique_slug(others, clean["name"], fallback="service")
             if team is not None:
                 locked.team = team
             locked.save()
@@ -139,6 +152,8 @@ def update_service(
                 before=before,
                 after=_snapshot(locked),
             )
-    except IntegrityError:
-        raise Conflict(f"a service named {clean.get('name')!r} already exists", field="name") from None
+    except IntegrityError:  # a concurrent change took the name (or its slug) first
+        if "name" in clean:
+            raise Conflict(f"a service named {clean['name']!r} already exists", field="name") from None
+        raise Conflict("the service changed at the same time; try again") from None
     return locked

@@ -114,8 +114,7 @@ def service_edit(request: AuthedRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, service, status=400, edit_form=form)
     # Dependencies on services the user cannot see stay: the form never showed them.
-    visible = set(selectors.visible_services(request.user).values_list("pk", flat=True))
-    kept = [d for d in service.dependencies.all() if d.pk not in visible]
+    kept = selectors.hidden_dependencies(service, request.user)
     team = form.cleaned_data["team"]
     try:
         updated = services.update_service(

@@ -90,6 +90,7 @@ urlpatterns = [
         name="team-member-remove",
     ),
     path("settings/profile/", accounts.profile, name="profile"),
+    path("settings/password/", accounts.password, name="password"),
     path("settings/tokens/", accounts.token_list, name="token-list"),
     path("settings/tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token-revoke"),
     path("priority-matrix/", views.priority_matrix, name="priority-matrix"),

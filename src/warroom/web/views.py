@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from warroom.accounts.forms import SignInForm
 from warroom.incidents import selectors as incidents
 from warroom.incidents import services as incident_services
 from warroom.incidents.priority import Impact, Priority, Urgency
@@ -21,6 +22,7 @@ from warroom.web.console import SOURCE, AuthedRequest, console_view
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
+    authentication_form = SignInForm  # says how long to wait while the sign-in throttle holds
 
 
 class LogoutView(auth_views.LogoutView):
