@@ -345,6 +345,22 @@ def test_alert_list_filters_and_detail(client_for: ClientFor, world: World) -> N
     assert "Disk full on db-1" in dave and "Acknowledge</button>" not in dave
 
 
+def test_the_alert_list_links_incidents_but_not_private_ones_you_cannot_see(
+    client_for: ClientFor, world: World
+) -> None:
+    hooked = make_integration(world, "webhook")
+    shown = _fire(hooked, "Queue depth above 10k", "queue/orders")
+    hidden = _fire(hooked, "Suspicious logins", "sec/logins")
+    assert shown.incident is not None and hidden.incident is not None
+    Incident.objects.filter(pk=hidden.incident.pk).update(is_private=True)
+    page = client_for(world.bob).get(reverse("web:alert-list")).content.decode()
+    assert f'href="{reverse("web:incident-detail", args=[shown.incident.ref])}"' in page
+    assert hidden.incident.ref not in page  # bob is a member, not a participant: he may not see it
+    assert "private" in page
+    admin = client_for(world.alice).get(reverse("web:alert-list")).content.decode()
+    assert f'href="{reverse("web:incident-detail", args=[hidden.incident.ref])}"' in admin
+
+
 def test_acknowledge_and_resolve_by_hand(client_for: ClientFor, world: World) -> None:
     hooked = make_integration(world, "webhook")
     alert = _fire(hooked)

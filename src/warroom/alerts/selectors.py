@@ -7,6 +7,7 @@ to organisation admins. Anything else is a :class:`NotFound`, never a "forbidden
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -161,6 +162,14 @@ def get_alert_for_user_or_404(user: User, *, alert_id: int | str) -> Alert:
 def alert_events(alert: Alert) -> QuerySet[IntakeEvent]:
     """The raw events that made or changed ``alert``, oldest first."""
     return IntakeEvent.objects.filter(alert=alert).order_by("id")
+
+
+def visible_incident_ids(user: User, alerts: Iterable[Alert]) -> set[int]:
+    """Which of the incidents ``alerts`` joined ``user`` may open (one query for a page of alerts)."""
+    ids = {alert.incident_id for alert in alerts if alert.incident_id is not None}
+    if not ids:
+        return set()
+    return set(incidents.visible_incidents(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def incident_visible(user: User, incident_id: int | None) -> bool:

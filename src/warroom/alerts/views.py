@@ -310,6 +310,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
         "form": form,
         "filter_problems": form.problems(),
         "page": page,
+        "incidents_shown": selectors.visible_incident_ids(user, page.object_list),
         "params": params,
         "filtered": bool(params),
         **_page_links(params, page),
