@@ -271,3 +271,27 @@ def test_a_mitigation_before_the_incident_began_is_a_form_error(
     )
     assert field is not None and "is before the impact began" in field.group(1), response.content.decode()
     assert Postmortem.objects.get(pk=pm.pk).mitigated_at is None
+
+
+def test_the_key_event_picker_never_shows_an_incident_its_author_may_not_see(
+    world: World, client_for: ClientFor
+) -> None:
+    """The incident is related to another team's private incident: its timeline line names it. Bob, who writes
+    the postmortem but may not see that incident, neither reads its number in the picker nor stores it by
+    picking the line."""
+    incident = declare(world, title="Checkout pods crash-loop", impact=2, urgency=2)
+    secret = declare(
+        world, actor=world.charlie, title="Credential stuffing", team=world.team_b, services=[world.service_b],
+        is_private=True,
+    )
+    incident_services.link_related(incident=incident, other=secret, actor=world.olivia, source="test")
+    pm = services.create_postmortem(incident=incident, actor=world.bob, source="test")
+    html = client_for(world.bob).get(f"/postmortems/{pm.ref}/").content.decode()
+    assert "Related to" in html and secret.ref not in html and "Credential stuffing" not in html
+    line = TimelineEntry.objects.get(incident=incident, field="related")
+    services.set_key_event(postmortem=pm, entry=line, key=True, actor=world.bob, source="test")
+    pm.refresh_from_db()
+    texts = [e.text for e in selectors.key_events(pm)]
+    assert any("an incident you cannot see" in text for text in texts), texts
+    assert not any(secret.ref in text for text in texts)
+    assert secret.ref in client_for(world.olivia).get(f"/incidents/{incident.ref}/").content.decode()

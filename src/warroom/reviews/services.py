@@ -22,6 +22,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
 from warroom.audit import services as audit
 from warroom.catalog.models import Service
+from warroom.incidents import selectors as incident_selectors
 from warroom.incidents import services as incident_services
 from warroom.incidents.models import Incident, TimelineEntry
 from warroom.incidents.priority import Priority
@@ -415,6 +416,8 @@ def set_key_event(
         _materialize_defaults(locked, now)
         existing = KeyEvent.objects.filter(postmortem=locked, entry=entry).first()
         if key and existing is None:
+            if actor is not None:  # the picked line as its author saw it: no number of an incident hidden from them
+                incident_selectors.hide_unseen(actor, [entry])
             KeyEvent.objects.create(
                 postmortem=locked,
                 entry=entry,

@@ -144,6 +144,8 @@ def _pm_context(request: AuthedRequest, pm: Postmortem, **bound: Any) -> dict[st
     picked = {e.entry_id for e in events if e.entry_id is not None}
     editable = full.status != PostmortemStatus.PUBLISHED
     picker = selectors.picker_entries(full) if can_write and editable else None
+    if picker is not None:
+        incident_selectors.hide_unseen(user, picker.entries)  # a linked incident the author may not see
     reviewers = list(full.reviewers.all())
     edit_initial = {
         "title": full.title,
