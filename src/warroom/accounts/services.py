@@ -155,13 +155,18 @@ def change_password(
     if not current_password or not user.check_password(current_password):
         raise ValidationFailed("that is not your current password", field="current_password")
     _check_new_password(user, new_password, field="new_password")
+    _store_password(user, new_password, actor=actor, source=source, action="user.password.change")
+    return user
+
+
+def _store_password(user: User, password: str, *, actor: User | None, source: str, action: str) -> None:
+    """Set ``user``'s password (hashed) with its audit row, which never holds it."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        locked.set_password(new_password)
+        locked.set_password(password)
         locked.save(update_fields=["password"])
-        audit.record(actor=actor, source=source, action="user.password.change", obj=locked)
+        audit.record(actor=actor, source=source, action=action, obj=locked)
     user.password = locked.password
-    return user
 
 
 def reset_password(*, user: User, actor: User | None, source: str) -> str:
@@ -171,12 +176,7 @@ def reset_password(*, user: User, actor: User | None, source: str) -> str:
     if actor is not None and not actor.is_org_admin:
         raise PermissionDenied("only organisation admins reset passwords")
     password = generate_password()
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        locked.set_password(password)
-        locked.save(update_fields=["password"])
-        audit.record(actor=actor, source=source, action="user.password.reset", obj=locked)
-    user.password = locked.password
+    _store_password(user, password, actor=actor, source=source, action="user.password.reset")
     return password
 
 
