@@ -415,17 +415,32 @@ def last_update_at(incident: Incident, since: datetime) -> datetime:
     return max(latest, since) if latest is not None else since
 
 
+def major_since(incident: Incident, started_at: datetime) -> datetime:
+    """When the incident last became major: its rhythm row's start, or later if the flag was cleared and set
+    again since (in *Edit fields*, which leaves the row): the latest change of the flag on its timeline."""
+    flagged = (
+        TimelineEntry.objects.filter(
+            incident=incident, kind=EntryKind.FIELD, field="is_major", at__gt=started_at
+        )
+        .aggregate(latest=Max("at"))
+        .get("latest")
+    )
+    return flagged if flagged is not None else started_at
+
+
 def rhythm_view(incident: Incident, now: datetime) -> RhythmView | None:
     """The rhythm of a major incident for the console and the API; None for an ordinary one."""
     if not incident.is_major:
         return None
     row = MajorUpdateRhythm.objects.filter(incident=incident).first()
-    since = row.started_at if row is not None else incident.opened_at
+    since = major_since(incident, row.started_at) if row is not None else incident.opened_at
     last = last_update_at(incident, since)
     interval = interval_for(incident.priority)
     # a resolved or closed incident owes no more updates
     due = last + interval if interval is not None and incident.state in OPEN_STATES else None
-    return RhythmView(interval=interval, last_update_at=last, due_at=due, overdue=due is not None and now >= due)
+    return RhythmView(
+        interval=interval, last_update_at=last, due_at=due, overdue=due is not None and now >= due
+    )
 
 
 def reminded_person(incident: Incident) -> tuple[User | None, str]:
@@ -481,7 +496,7 @@ def remind_overdue(*, now: datetime, after_pk: int = 0, limit: int = ENGINE_BATC
 def _remind_row(row: MajorUpdateRhythm, now: datetime, config: MajorIncidentSettings) -> bool:
     incident = row.incident
     interval = interval_for(incident.priority, config)
-    last = last_update_at(incident, row.started_at)
+    last = last_update_at(incident, major_since(incident, row.started_at))
     if last != row.last_update_at:
         row.last_update_at = last
         row.save(update_fields=["last_update_at"])

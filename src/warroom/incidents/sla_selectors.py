@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -287,8 +287,29 @@ MAX_REPORT_DAYS = 3 * 366
 DEFAULT_REPORT_DAYS = 30
 
 
+#: A report period lies within these instants, so that its defaults and the database never leave the calendar.
+REPORT_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+REPORT_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def check_report_bound(value: datetime | date | None, field: str) -> None:
+    """Refuse (400, naming ``field``) a report bound outside [1900-01-01, 9000-01-01)."""
+    if value is None:
+        return
+    if isinstance(value, datetime):
+        inside = REPORT_EARLIEST <= value < REPORT_LATEST
+    else:
+        inside = REPORT_EARLIEST.date() <= value < REPORT_LATEST.date()
+    if not inside:
+        raise ValidationFailed(
+            f"{field} must be from {REPORT_EARLIEST.date()} and before {REPORT_LATEST.date()}", field=field
+        )
+
+
 def report_period(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
     """Defaults (the 30 days up to now) and limits of a report period; bad periods are a 400."""
+    check_report_bound(start, "start")
+    check_report_bound(end, "end")
     end = end or now
     start = start or end - timedelta(days=DEFAULT_REPORT_DAYS)
     if start >= end:

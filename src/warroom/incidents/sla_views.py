@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from warroom.incidents import selectors, sla_selectors
 from warroom.incidents.models import Incident
 from warroom.lib import clock
+from warroom.lib.errors import ValidationFailed
 from warroom.web.console import AuthedRequest, console_view, query_string
 
 PANEL_POLL_SECONDS = 30
@@ -52,6 +53,13 @@ class ReportForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
+        for name, day in (("start", start), ("end", end)):
+            try:  # far-off days would overflow the calendar while working out the period
+                sla_selectors.check_report_bound(day, name)
+            except ValidationFailed as exc:
+                self.add_error(name, str(exc))
+        if self.errors:
+            return data
         if start and end and start > end:
             self.add_error("start", "the first day must not be after the last")
         return data
