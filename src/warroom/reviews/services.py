@@ -107,11 +107,20 @@ def _clean_priority(value: Any) -> int:
     return value
 
 
+#: the due dates an action item may have: a typo such as year 1 made reminders say "739,000 days ago"
+DUE_EARLIEST, DUE_LATEST = date(2000, 1, 1), date(2199, 12, 31)
+
+
 def _clean_due(value: Any) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime) or not isinstance(value, date):
         raise ValidationFailed("due_date must be a date (YYYY-MM-DD)", field="due_date")
+    if not DUE_EARLIEST <= value <= DUE_LATEST:
+        raise ValidationFailed(
+            f"due_date must lie between {DUE_EARLIEST:%Y-%m-%d} and {DUE_LATEST:%Y-%m-%d} (got {value:%Y-%m-%d})",
+            field="due_date",
+        )
     return value
 
 
