@@ -12,6 +12,7 @@ import os
 import typer
 from django.core.management import execute_from_command_line
 
+from warroom import config as server_config
 from warroom.cli import client
 from warroom.cli.config import ConfigError, config_path, normalise_url, read_config_file
 from warroom.config import listen_url
@@ -32,10 +33,22 @@ app.command("ack")(client.ack_page)
 app.command("oncall")(client.oncall_now)
 
 
+#: A bad server setting is a usage error (typer's exit code for a wrong command line).
+EXIT_BAD_SETTING = 2
+
+
 def _django(*args: str) -> None:
-    """Run a Django management command in this process."""
+    """Run a Django management command in this process.
+
+    A ``WARROOM_*`` setting the server cannot use (:class:`warroom.config.ConfigError`, raised when Django
+    first reads the settings) ends the command with its message as one line, ``warroom: ...``, and exit code
+    2: the message already names the variable and what it accepts, so a traceback would only bury it."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warroom.settings")
-    execute_from_command_line(["warroom", *args])
+    try:
+        execute_from_command_line(["warroom", *args])
+    except server_config.ConfigError as exc:
+        typer.echo(f"warroom: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_SETTING) from None
 
 
 @app.command()
@@ -146,6 +159,33 @@ def user_create(
     _django(*args)
 
 
+@user_app.command("list")
+def user_list() -> None:
+    """List everyone: email, name, active or deactivated, organisation admin, time zone, teams (role)."""
+    _django("warroom_user_admin", "list")
+
+
+EmailArgument = typer.Argument(..., help="Their email address (their login).", show_default=False)
+
+
+@user_app.command("deactivate")
+def user_deactivate(email: str = EmailArgument) -> None:
+    """Deactivate someone who left: no sign-in, sessions ended, API tokens revoked, skipped by paging."""
+    _django("warroom_user_admin", "deactivate", email)
+
+
+@user_app.command("reactivate")
+def user_reactivate(email: str = EmailArgument) -> None:
+    """Let a deactivated person sign in again (their old API tokens stay revoked)."""
+    _django("warroom_user_admin", "reactivate", email)
+
+
+@user_app.command("reset-password")
+def user_reset_password(email: str = EmailArgument) -> None:
+    """Give someone a new generated password, printed once; their console sessions end."""
+    _django("warroom_user_admin", "reset-password", email)
+
+
 @token_app.command("create")
 def token_create(
     email: str = typer.Option(..., "--email", help="Whose token."),
@@ -205,6 +245,27 @@ def integration_create(
         None, "--interval", help="Heartbeat: expected seconds between pings."
     ),
     grace: int = typer.Option(60, "--grace", help="Heartbeat: seconds of grace after the interval."),
+    signing_secret: str = typer.Option(
+        "",
+        "--signing-secret",
+        help="Grafana, webhook: requests must be signed (HMAC-SHA256) with this secret. '-' reads it from the "
+        "first line of stdin (keeps it out of the process list and shell history).",
+        show_default=False,
+    ),
+    field_mapping: str = typer.Option(
+        "",
+        "--field-mapping",
+        help='Webhook: where each field is in the posted JSON, a JSON object of field: dotted path, e.g. '
+        '\'{"summary": "alert.title", "dedup_key": "alert.id"}\'.',
+    ),
+    email_dedup_pattern: str = typer.Option(
+        "",
+        "--email-dedup-pattern",
+        help="Email: a regular expression; what it matches in the subject (its first group) is the dedup key.",
+    ),
+    email_resolve_pattern: str = typer.Option(
+        "", "--email-resolve-pattern", help="Email: a regular expression; a subject it matches resolves."
+    ),
     base_url: str = typer.Option(
         "",
         "--base-url",
@@ -221,6 +282,14 @@ def integration_create(
         extra += ["--rate-limit", str(rate_limit)]
     if interval is not None:
         extra += ["--interval", str(interval)]
+    for option, value in (
+        ("--signing-secret", signing_secret),
+        ("--field-mapping", field_mapping),
+        ("--email-dedup-pattern", email_dedup_pattern),
+        ("--email-resolve-pattern", email_resolve_pattern),
+    ):
+        if value:
+            extra.append(f"{option}={value}")  # one argument: a value may start with '-' (a pattern, or '-')
     _django(
         "warroom_integration",
         "--service",

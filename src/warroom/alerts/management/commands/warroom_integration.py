@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +20,20 @@ ENDPOINTS = {
     Kind.GRAFANA: "/integrations/grafana  (Authorization: Bearer <key>)",
     Kind.OPSGENIE: "/v2/alerts  (Authorization: GenieKey <key>)",
     Kind.HEARTBEAT: "/integrations/heartbeat/<key>  (GET or POST; /fail reports a failure)",
+}
+
+#: The option of this command that sets a field the service names in a refusal.
+OPTIONS = {
+    "grouping": "--grouping",
+    "window_minutes": "--window-minutes",
+    "group_fields": "--group-fields",
+    "rate_limit_per_minute": "--rate-limit",
+    "heartbeat_interval_seconds": "--interval",
+    "heartbeat_grace_seconds": "--grace",
+    "signing_secret": "--signing-secret",
+    "field_mapping": "--field-mapping",
+    "email_dedup_pattern": "--email-dedup-pattern",
+    "email_resolve_pattern": "--email-resolve-pattern",
 }
 
 
@@ -44,8 +60,26 @@ class Command(BaseCommand):
         parser.add_argument("--rate-limit", type=int, default=None, help="Requests per minute per key (0: none).")
         parser.add_argument("--interval", type=int, default=None, help="Heartbeat: expected seconds between pings.")
         parser.add_argument("--grace", type=int, default=60, help="Heartbeat: seconds of grace after the interval.")
+        parser.add_argument(
+            "--signing-secret",
+            default="",
+            help="Grafana, webhook: the HMAC secret requests must be signed with ('-': the first line of stdin).",
+        )
+        parser.add_argument(
+            "--field-mapping",
+            default="",
+            help='Webhook: a JSON object of field: dotted path, e.g. \'{"summary": "alert.title"}\'.',
+        )
+        parser.add_argument("--email-dedup-pattern", default="", help="Email: the subject's dedup key pattern.")
+        parser.add_argument("--email-resolve-pattern", default="", help="Email: the pattern of resolving subjects.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        field_mapping = _json_object(options["field_mapping"]) if options["field_mapping"].strip() else None
+        signing_secret = options["signing_secret"]
+        if signing_secret == "-":
+            signing_secret = sys.stdin.readline().rstrip("\n")
+            if not signing_secret:
+                raise CommandError("--signing-secret -: no secret on stdin")
         service = Service.objects.filter(slug=options["service"]).first()
         if service is None:
             raise CommandError(f"no service with slug {options['service']!r}")
@@ -61,11 +95,18 @@ class Command(BaseCommand):
                 group_fields=[f for f in options["group_fields"].split(",") if f.strip()],
                 heartbeat_interval_seconds=options["interval"],
                 heartbeat_grace_seconds=options["grace"],
+                signing_secret=signing_secret,
+                field_mapping=field_mapping,
+                email_dedup_pattern=options["email_dedup_pattern"],
+                email_resolve_pattern=options["email_resolve_pattern"],
                 **({} if options["rate_limit"] is None else {"rate_limit_per_minute": options["rate_limit"]}),
             )
             created = services.create_integration_key(integration=integration, actor=None, source="cli")
         except ServiceError as exc:
-            raise CommandError(exc.message) from None
+            option = OPTIONS.get(exc.field or "")
+            if option is None:
+                raise CommandError(exc.message) from None
+            raise CommandError(f"{option}: {exc.message.removeprefix(f'{exc.field}: ')}") from None
         self.stdout.write(f"created integration {integration.pk} ({integration.kind}) on {service.name}")
         if integration.kind == Kind.EMAIL:
             self.stdout.write(f"address: {integration.email_address}@{settings.WARROOM_EMAIL_DOMAIN}")
@@ -76,3 +117,11 @@ class Command(BaseCommand):
             endpoint = endpoint.replace("<key>", created.secret)
         self.stdout.write(f"endpoint: {settings.WARROOM_BASE_URL}{endpoint}")
         self.stdout.write(f"key: {created.secret}")
+
+
+def _json_object(text: str) -> Any:
+    """``--field-mapping``'s JSON; the service says what a mapping may hold."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--field-mapping is not valid JSON ({exc}): {text!r}") from None
