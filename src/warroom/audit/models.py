@@ -1,4 +1,10 @@
-"""The append-only audit log."""
+"""The append-only audit log.
+
+Append-only holds in the database, not only here: triggers (migration ``0003_append_only``) refuse every UPDATE
+and DELETE of an audit row on PostgreSQL and SQLite, and TRUNCATE on PostgreSQL, with an
+:class:`~django.db.IntegrityError` saying "audit events are append-only". Only emptying the whole database with
+``flush`` (what the test suite does between tests) gets past them (:mod:`warroom.audit.guard`).
+"""
 
 from __future__ import annotations
 
@@ -17,12 +23,19 @@ class Source(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One write, by whom, through what, with the object's state before and after. Never updated."""
+    """One write, by whom, through what, with the object's state before and after. Never updated.
+
+    ``actor_email`` and ``actor_name`` are the actor's as they were when the row was written, so the row says who
+    acted without the user row. The actor is PROTECTed: deleting a person who acted is refused (people are
+    deactivated, never deleted), since SET_NULL would have to UPDATE the audit rows.
+    """
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    actor_email = models.CharField(max_length=254, blank=True, default="")
+    actor_name = models.CharField(max_length=150, blank=True, default="")
     source = models.CharField(max_length=16, choices=Source.choices)
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
@@ -42,3 +55,6 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise ValueError("audit events are append-only")
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("audit events are append-only")

@@ -24,6 +24,8 @@ def record(
     return AuditEvent.objects.create(
         at=clock.now(),
         actor=actor,
+        actor_email=actor.email if actor is not None else "",
+        actor_name=actor.full_name if actor is not None else "",
         source=source,
         action=action,
         object_type=obj._meta.label_lower,

@@ -1,12 +1,26 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from warroom.catalog.models import Service, ServiceDependency
 
 
 class DependencyInline(admin.TabularInline[ServiceDependency, Service]):
+    """Read-only: dependencies change on the service's console page or through the API (audited)."""
+
     model = ServiceDependency
     fk_name = "service"
     extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Service)

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from warroom.accounts import views as accounts
 from warroom.alerts import views as alerts
+from warroom.audit import views as audit
 from warroom.catalog import views as catalog
 from warroom.incidents import views as incidents
 from warroom.reviews.urls import console_patterns as reviews_patterns
@@ -93,6 +94,8 @@ urlpatterns = [
     path("settings/password/", accounts.password, name="password"),
     path("settings/tokens/", accounts.token_list, name="token-list"),
     path("settings/tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token-revoke"),
+    path("settings/audit/", audit.audit_log, name="audit-log"),
+    path("settings/audit/export.csv", audit.audit_export, name="audit-export"),
     path("priority-matrix/", views.priority_matrix, name="priority-matrix"),
     # postmortems, action items, problems and known errors (warroom.reviews)
     *reviews_patterns,
