@@ -14,6 +14,7 @@ from django.test import Client
 from tests.conftest import World
 from tests.oncall.conftest import NOW
 from tests.web.conftest import ClientFor
+from warroom.accounts import services as accounts_services
 from warroom.audit.models import AuditEvent
 from warroom.lib import clock
 from warroom.oncall import services
@@ -293,3 +294,61 @@ def test_a_calendar_feed_url_is_shown_once_and_can_be_revoked(
     assert feed.revoked_at is not None
     assert Client().get(path).status_code == 404
     assert bob.post(revoke).status_code == 409
+
+
+# -- layers whose people left, and oversized forms -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["left the team", "deactivated"])
+def test_editing_a_layer_never_drops_a_departed_participant_silently(
+    client_for: ClientFor, world: World, schedule: Schedule, layer: Layer, how: str
+) -> None:
+    """Bob left (or was deactivated) but is still in the rotation: the edit form keeps him in his place, named as
+    such, and saving it is refused naming him, so a rename does not quietly shift everyone's turn."""
+    if how == "left the team":
+        accounts_services.remove_membership(team=world.team_a, user=world.bob, actor=None, source="system")
+        label = "Bob Responder (not in Team A)"
+    else:
+        accounts_services.set_active(user=world.bob, active=False, actor=None, source="system")
+        label = "Bob Responder (deactivated)"
+    alice = client_for(world.alice)
+    url = f"/oncall/schedules/{schedule.pk}/layers/{layer.pk}/edit/"
+    form = alice.get(url).content.decode()
+    assert f'<option value="{world.bob.pk}" selected>{label}</option>' in form
+    as_shown = _layer_post(
+        name="Primary renamed",
+        start="2026-03-01T09:00",
+        participants=[str(world.alice.pk), str(world.bob.pk)],
+    )
+    refused = alice.post(url, as_shown)
+    assert refused.status_code == 400
+    assert "Bob Responder is not an active member of Team A" in refused.content.decode()
+    layer.refresh_from_db()
+    order = list(
+        LayerMember.objects.filter(layer=layer).order_by("position").values_list("user_id", flat=True)
+    )
+    assert (layer.name, order) == ("Primary", [world.alice.pk, world.bob.pk]), "nothing changed"
+    chosen = alice.post(url, {**as_shown, "participants": [str(world.alice.pk), ""]})
+    assert chosen.status_code == 302, "taking him out is an explicit choice"
+    assert list(LayerMember.objects.filter(layer=layer).values_list("user_id", flat=True)) == [world.alice.pk]
+
+
+def test_a_layer_form_with_absurd_row_numbers_is_refused_quickly(
+    client_for: ClientFor, world: World, schedule: Schedule
+) -> None:
+    """Restriction rows and participant places come from the posted names: a made-up ``r999999_days`` (or a
+    number too long for ``int``) or hundreds of participants is a 400 naming the limit, not a page with a
+    million rows (nor a 500)."""
+    alice = client_for(world.alice)
+    url = f"/oncall/schedules/{schedule.pk}/layers/new/"
+    far = alice.post(url, _layer_post(r999999_days=["0"], r999999_start="09:00", r999999_end="17:00"))
+    assert far.status_code == 400
+    assert "a layer has at most 28 restriction windows" in far.content.decode()
+    assert far.content.decode().count('class="form-grid restriction"') <= 30
+    huge = alice.post(url, {**_layer_post(), "r" + "9" * 5000 + "_days": ["0"]})
+    assert huge.status_code == 400
+    crowd = alice.post(url, _layer_post(participants=[str(world.alice.pk)] * 500))
+    assert crowd.status_code == 400
+    assert "a layer has at most 100 participants" in crowd.content.decode()
+    assert crowd.content.decode().count('name="participants"') <= 110
+    assert not Layer.objects.filter(schedule=schedule).exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -22,7 +23,7 @@ from warroom.oncall.models import (
     Schedule,
     TargetKind,
 )
-from warroom.oncall.services import TargetSpec
+from warroom.oncall.services import MAX_PARTICIPANTS, MAX_RESTRICTIONS, TargetSpec
 
 
 class PersonField(forms.ModelChoiceField[User]):
@@ -181,6 +182,28 @@ class ServicePolicyForm(forms.Form):
 # schedules and layers
 
 DAY_CHOICES = [(str(i), name.capitalize()) for i, name in enumerate(rotation.WEEKDAYS)]
+#: a restriction row's field name; the row number is any run of ASCII digits (checked against the limit)
+WINDOW_KEY = re.compile(r"r([0-9]+)_(?:days|start|end)", re.ASCII)
+
+
+def restriction_row(key: str) -> int | None:
+    """The row number of a restriction field name such as ``r2_days`` (None for a number past any limit)."""
+    match = WINDOW_KEY.fullmatch(key)
+    if match is None or len(match.group(1)) > 3:
+        return None
+    return int(match.group(1))
+
+
+def departed_participants(layer: Layer | None, members: set[int]) -> list[User]:
+    """The layer's participants (in rotation order, once each) who are not among ``members`` any more: they left
+    the team or were deactivated."""
+    if layer is None:
+        return []
+    found: list[User] = []
+    for m in layer.members.select_related("user").order_by("position"):
+        if m.user_id not in members and m.user not in found:
+            found.append(m.user)
+    return found
 
 
 class WallClockField(forms.DateTimeField):
@@ -259,14 +282,27 @@ class LayerForm(forms.Form):
     participants = OrderedPeopleField(required=False, choices=())
 
     def __init__(
-        self, *args: Any, schedule: Schedule, slots: int = 4, restriction_rows: int = 3, **kwargs: Any
+        self,
+        *args: Any,
+        schedule: Schedule,
+        layer: Layer | None = None,
+        slots: int = 4,
+        restriction_rows: int = 3,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.people = list(accounts.team_people(schedule.team))
-        self.fields["participants"].choices = [(str(p.pk), p.display_name) for p in self.people]  # type: ignore[attr-defined]
-        self.slots = slots
-        self.restriction_rows = restriction_rows
-        for n in range(restriction_rows):
+        choices = [(str(p.pk), p.display_name) for p in self.people]
+        # People still in the rotation who have left the team or been deactivated keep their place (named as
+        # such), so saving the form is refused naming them instead of quietly shifting everyone's turn.
+        for person in departed_participants(layer, {p.pk for p in self.people}):
+            self.people.append(person)
+            gone = "deactivated" if not person.is_active else f"not in {schedule.team.name}"
+            choices.append((str(person.pk), f"{person.display_name} ({gone})"))
+        self.fields["participants"].choices = choices  # type: ignore[attr-defined]
+        self.slots = min(slots, MAX_PARTICIPANTS + 2)
+        self.restriction_rows = min(restriction_rows, MAX_RESTRICTIONS)
+        for n in range(self.restriction_rows):
             self.fields[f"r{n}_days"] = forms.MultipleChoiceField(
                 required=False, choices=DAY_CHOICES, widget=forms.CheckboxSelectMultiple, label="Days"
             )
@@ -288,13 +324,18 @@ class LayerForm(forms.Form):
             raw = self.data.getlist("participants")
         else:
             raw = self.data.get("participants", []) if self.is_bound else self.initial.get("participants", [])
-        values = [str(v) for v in raw]
+        values = [str(v) for v in raw][: self.slots]
         return values + [""] * max(0, self.slots - len(values))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         by_id = {str(p.pk): p for p in self.people}
         data["participant_users"] = [by_id[v] for v in data.get("participants") or [] if v in by_id]
+        if len(data["participant_users"]) > MAX_PARTICIPANTS:
+            self.add_error("participants", f"a layer has at most {MAX_PARTICIPANTS} participants")
+        rows = [restriction_row(key) for key in self._window_keys()]
+        if any(row is None or row >= self.restriction_rows for row in rows):
+            self.add_error(None, f"a layer has at most {MAX_RESTRICTIONS} restriction windows")
         windows: list[rotation.Restriction] = []
         for n in range(self.restriction_rows):
             days, start, end = data.get(f"r{n}_days"), data.get(f"r{n}_start"), data.get(f"r{n}_end")
@@ -310,6 +351,12 @@ class LayerForm(forms.Form):
                 windows.append(rotation.Restriction(frozenset(int(d) for d in days), start, end))
         data["restriction_specs"] = windows
         return data
+
+    def _window_keys(self) -> list[str]:
+        """The submitted restriction-row names that carry a value (``r<n>_days``, ``r<n>_start``, ``r<n>_end``)."""
+        if not isinstance(self.data, QueryDict):
+            return []
+        return [k for k in self.data if WINDOW_KEY.fullmatch(k) and any(self.data.getlist(k))]
 
     def layer_fields(self) -> dict[str, Any]:
         data = self.cleaned_data

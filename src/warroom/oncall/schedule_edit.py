@@ -20,7 +20,7 @@ from warroom.accounts import selectors as accounts
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
 from warroom.oncall import selectors, services
 from warroom.oncall.api import feed_url
-from warroom.oncall.forms import LayerForm, ScheduleForm, layer_initial
+from warroom.oncall.forms import LayerForm, ScheduleForm, layer_initial, restriction_row
 from warroom.oncall.models import Layer, Schedule
 from warroom.oncall.views import schedule_page
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
@@ -108,7 +108,13 @@ def schedule_delete(request: AuthedRequest, schedule_id: int) -> HttpResponse:
 # -- layers ------------------------------------------------------------------------------------------------------
 
 
-def _layer_form(schedule: Schedule, *, data: Any = None, initial: dict[str, Any] | None = None) -> LayerForm:
+def _layer_form(
+    schedule: Schedule,
+    *,
+    layer: Layer | None = None,
+    data: Any = None,
+    initial: dict[str, Any] | None = None,
+) -> LayerForm:
     initial = initial or {}
     used_slots = (
         len(data.getlist("participants")) if data is not None else len(initial.get("participants", []))
@@ -118,14 +124,16 @@ def _layer_form(schedule: Schedule, *, data: Any = None, initial: dict[str, Any]
         data,
         initial=initial,
         schedule=schedule,
+        layer=layer,
         slots=max(4, used_slots + SPARE_SLOTS),
         restriction_rows=max(3, used_windows + SPARE_WINDOWS) if data is None else _rows_in(data),
     )
 
 
 def _rows_in(data: Any) -> int:
-    """How many restriction rows the submitted form had (at least 3)."""
-    numbers = [int(k[1:].split("_")[0]) for k in data if k.startswith("r") and k[1:].split("_")[0].isdigit()]
+    """How many restriction rows the submitted form had (at least 3; the form caps it and refuses rows past
+    its limit)."""
+    numbers = [n for n in map(restriction_row, data) if n is not None]
     return max(3, max(numbers, default=-1) + 1)
 
 
@@ -137,7 +145,7 @@ def _layer_page(
 
 
 def _save_layer(request: AuthedRequest, schedule: Schedule, layer: Layer | None) -> HttpResponse:
-    form = _layer_form(schedule, data=request.POST)
+    form = _layer_form(schedule, layer=layer, data=request.POST)
     if not form.is_valid():
         return _layer_page(request, schedule, form, layer=layer, status=400)
     data = form.cleaned_data
@@ -185,7 +193,9 @@ def layer_edit(request: AuthedRequest, schedule_id: int, layer_id: int) -> HttpR
     _require_manager(request, schedule)
     if request.method == "POST":
         return _save_layer(request, schedule, layer)
-    return _layer_page(request, schedule, _layer_form(schedule, initial=layer_initial(layer)), layer=layer)
+    return _layer_page(
+        request, schedule, _layer_form(schedule, layer=layer, initial=layer_initial(layer)), layer=layer
+    )
 
 
 @console_view
