@@ -56,6 +56,15 @@ def test_deactivating_twice_changes_nothing_and_reactivating_brings_them_back(
     assert api.bob.get("/me").status_code == 401  # the old token stays revoked
 
 
+def test_a_team_admin_takes_a_deactivated_person_out_of_the_team(api: Clients, world: World) -> None:
+    assert api.olivia.patch("/users/bob@example.com", {"is_active": False}).status_code == 200
+    assert api.alice.delete("/teams/team-a/members/bob@example.com").status_code == 204
+    assert not world.team_a.memberships.filter(user=world.bob).exists()
+    again = api.alice.delete(f"/teams/team-a/members/{world.bob.pk}")
+    assert again.status_code == 404  # gone from every team of alice's: she no longer sees him
+    assert api.charlie.delete("/teams/team-a/members/dave@example.com").status_code == 404  # not charlie's team
+
+
 def test_who_may_deactivate(api: Clients, world: World) -> None:
     refused = api.alice.patch(f"/users/{world.bob.pk}", {"is_active": False})
     assert refused.status_code == 403

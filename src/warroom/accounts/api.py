@@ -156,7 +156,8 @@ def set_member(request: HttpRequest, slug: str, user_id: str, payload: Membershi
 def remove_member(request: HttpRequest, slug: str, user_id: str) -> Status[None]:
     user = caller(request)
     team = selectors.get_team_for_user_or_404(user, key=slug)
-    member = selectors.get_user_for_user_or_404(user, key=user_key(user_id))
+    key = user_key(user_id)
+    member = selectors.team_member(team, key=key) or selectors.get_user_for_user_or_404(user, key=key)
     services.remove_membership(team=team, user=member, actor=user, source=source_of(request))
     return Status(204, None)
 

@@ -90,6 +90,13 @@ def get_user_for_user_or_404(user: User, *, key: int | str) -> User:
     return found
 
 
+def team_member(team: Team, *, key: int | str) -> User | None:
+    """A member of ``team`` (which the caller may see) by id or email, deactivated people included: a person who
+    left is still taken out of their teams."""
+    members = User.objects.filter(memberships__team=team)
+    return members.filter(pk=key).first() if str(key).isdigit() else members.filter(email__iexact=str(key)).first()
+
+
 def get_user_to_administer_or_404(user: User, *, key: int | str) -> User:
     """A user by id or email for an account change: organisation admins find everyone, deactivated people
     included (to reactivate them); others find who :func:`get_user_for_user_or_404` finds, and the service then
