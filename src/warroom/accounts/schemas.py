@@ -63,11 +63,18 @@ class Page[T](Schema):
 
 
 def paginate[M: Model](
-    rows: QuerySet[M] | Sequence[M], paging: Paging, render: Callable[[M], dict[str, Any]]
+    rows: QuerySet[M] | Sequence[M],
+    paging: Paging,
+    render: Callable[[M], dict[str, Any]],
+    *,
+    prepare: Callable[[list[M]], None] | None = None,
 ) -> dict[str, Any]:
-    """One page of ``rows``, each turned into JSON by ``render``."""
+    """One page of ``rows``, each turned into JSON by ``render``; ``prepare`` sees the page's rows first (to
+    adjust them all with one query)."""
     count = rows.count() if isinstance(rows, QuerySet) else len(rows)
-    window = rows[paging.offset : paging.offset + paging.limit]
+    window = list(rows[paging.offset : paging.offset + paging.limit])
+    if prepare is not None:
+        prepare(window)
     return {
         "items": [render(row) for row in window],
         "count": count,

@@ -290,15 +290,9 @@ def get_timeline(request: HttpRequest, ref: str, paging: Query[Paging]) -> dict[
     see" instead of its number and title."""
     user = caller(request)
     incident = selectors.get_incident_for_user_or_404(user, ref=ref)
-    rows = selectors.timeline(incident)
-    window = list(rows[paging.offset : paging.offset + paging.limit])
-    selectors.hide_unseen(user, window)
-    return {
-        "items": [timeline_json(entry) for entry in window],
-        "count": rows.count(),
-        "limit": paging.limit,
-        "offset": paging.offset,
-    }
+    return paginate(
+        selectors.timeline(incident), paging, timeline_json, prepare=partial(selectors.hide_unseen, user)
+    )
 
 
 @router.post("/incidents/{ref}/notes", response={201: TimelineEntryOut}, summary="Add a note")
