@@ -70,6 +70,11 @@ class RecipientKind(models.TextChoices):
     WEBHOOK = "webhook", "Signed webhook"
 
 
+def recipient_key(kind: str, address: str) -> str:
+    """What makes two addresses of a kind one recipient: an email address whatever its case, a URL as typed."""
+    return address.lower() if kind == RecipientKind.EMAIL else address
+
+
 class UpdateTemplate(models.Model):
     """A message that pre-fills the update form for one status; ``team`` None = every team's default."""
 

@@ -66,6 +66,7 @@ from warroom.comms.models import (
     StatusPage,
     StatusUpdate,
     Visibility,
+    recipient_key,
 )
 from warroom.incidents.models import Incident
 from warroom.incidents.states import OPEN_STATES
@@ -901,7 +902,7 @@ def pages_of_incident(incident_id: int) -> set[int]:
 
 def _address_key(sub: PageSubscriber) -> tuple[str, str]:
     """What makes two subscribers one recipient: the same email address (whatever its case) or webhook URL."""
-    return sub.kind, sub.address.lower() if sub.kind == RecipientKind.EMAIL else sub.address
+    return sub.kind, recipient_key(sub.kind, sub.address)
 
 
 def publish_update(*, update: StatusUpdate, at: datetime) -> int:

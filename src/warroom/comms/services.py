@@ -32,6 +32,7 @@ from warroom.comms.models import (
     Subscription,
     UpdateStatus,
     UpdateTemplate,
+    recipient_key,
 )
 from warroom.comms.signals import update_posted
 from warroom.incidents import selectors as incidents
@@ -92,13 +93,8 @@ def _components(values: Sequence[Component | int]) -> list[Component]:
     return [found[pk] for pk in ids]
 
 
-def _address_key(kind: str, address: str) -> str:
-    """What makes two subscriber addresses "the same" for one update: email case-insensitively, URLs as typed."""
-    return address.lower() if kind == RecipientKind.EMAIL else address
-
-
 def _dedup_key(update: StatusUpdate, kind: str, address: str) -> str:
-    digest = hashlib.sha256(_address_key(kind, address).encode()).hexdigest()[:40]
+    digest = hashlib.sha256(recipient_key(kind, address).encode()).hexdigest()[:40]
     return f"update:{update.pk}:{kind}:{digest}"
 
 
@@ -141,7 +137,7 @@ def _recipients(incident: Incident) -> list[tuple[Subscription, list[Subscriptio
     for row in rows:
         if row.created_by_id is None or not seeing.get(row.created_by_id, False):
             continue
-        grouped.setdefault((row.kind, _address_key(row.kind, row.address)), []).append(row)
+        grouped.setdefault((row.kind, recipient_key(row.kind, row.address)), []).append(row)
     return [(group[0], group) for group in grouped.values()]
 
 
