@@ -15,9 +15,12 @@ import pytest
 from django.db import connection, connections
 
 from tests.alerts.conftest import Hooked, make_integration, pd_trigger, post
+from tests.alerts.test_fastpath import DjangoStandIn, wsgi
 from tests.conftest import World, make_world
 from tests.paging.conftest import declare, make_policy, user_steps
-from warroom.alerts.models import Alert
+from warroom.alerts.fastpath import GroupCommitter, IntakeDispatcher
+from warroom.alerts.intake import PROCESS
+from warroom.alerts.models import Alert, IntakeEvent
 from warroom.engine import loop, registry, wake
 from warroom.engine.loop import CycleReport, Engine
 from warroom.engine.models import ModuleState
@@ -180,3 +183,35 @@ def test_the_group_commits_wake_ups_are_throttled_and_the_last_is_never_lost(
         second = list(listener.notifies(timeout=1, stop_after=5))
     assert [(n.channel, n.payload) for n in first] == [(wake.CHANNEL, "alerts.process")]
     assert [(n.channel, n.payload) for n in second] == [(wake.CHANNEL, "alerts.process")]
+
+
+def _listening() -> psycopg.Connection[Any]:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    listener = psycopg.connect(**params, autocommit=True)
+    listener.execute(f"LISTEN {wake.CHANNEL}")
+    return listener
+
+
+def test_refused_events_do_not_wake_the_engine_and_accepted_ones_do(
+    committed_world: tuple[World, Hooked],
+) -> None:
+    """A sender whose every event is refused (logged as rejected, nothing to process) costs the engine no cycle,
+    through Django's views as through the intake fast path; an accepted event wakes it."""
+    _, pd = committed_world
+    invalid = {"routing_key": pd.key, "event_action": "trigger", "payload": {"summary": "no source"}}
+    committer = GroupCommitter(gather=0)
+    app = IntakeDispatcher(DjangoStandIn(), committer)
+    with _listening() as listener:
+        try:
+            assert post("/v2/enqueue", invalid).status_code == 400
+            assert wsgi(app, "POST", "/v2/enqueue", invalid)[0] == 400
+            assert list(listener.notifies(timeout=1, stop_after=1)) == []
+            assert wsgi(app, "POST", "/v2/enqueue", pd_trigger(pd.key, "fast/1"))[0] == 202
+            fast = list(listener.notifies(timeout=2, stop_after=1))
+            assert post("/v2/enqueue", pd_trigger(pd.key, "django/1")).status_code == 202
+            django = list(listener.notifies(timeout=2, stop_after=1))
+        finally:
+            committer.close()
+    assert [n.payload for n in fast] == [PROCESS] and [n.payload for n in django] == [PROCESS]
+    assert set(IntakeEvent.objects.values_list("status", flat=True)) == {"rejected", "pending"}

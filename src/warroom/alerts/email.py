@@ -58,7 +58,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from warroom.alerts.intake import PROCESS
+from warroom.alerts.intake import PROCESS, wakes_engine
 from warroom.alerts.models import (
     DEDUP_KEY_MAX,
     SUMMARY_MAX,
@@ -454,7 +454,8 @@ def deliver(content: bytes, recipients: list[str], mail_from: str, peer: str) ->
         for event in events:
             event.received_at = now
         IntakeEvent.objects.bulk_create(events)
-        wake.soon(PROCESS)
+        if wakes_engine(IntakeEvent, events):
+            wake.soon(PROCESS)
     log.info(
         "mail from %s to %s: %s",
         mail_from or "<>",

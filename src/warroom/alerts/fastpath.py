@@ -355,7 +355,9 @@ class GroupCommitter:
         """Commit ``batch`` in one transaction, then wake every request of it (with 503 if it failed)."""
         try:
             self._commit(batch)
-            if bulk.postgres():
+            if bulk.postgres() and any(
+                intake.wakes_engine(model, rows) for request in batch for model, rows in request.rows
+            ):
                 self._wake.committed()
         except Exception as exc:
             self._failed(batch, exc)

@@ -872,10 +872,16 @@ def write_rows(model: type[models.Model], rows: list[Any]) -> None:
     sink = ROW_SINK.get()
     if sink is None:
         model._default_manager.bulk_create(rows)
-        if model is IntakeEvent:
+        if wakes_engine(model, rows):
             wake.soon(PROCESS)
     else:
         sink.append((model, rows))
+
+
+def wakes_engine(model: type[models.Model], rows: list[Any]) -> bool:
+    """Whether storing ``rows`` of ``model`` gives the engine work: an event still to process. Rejected and
+    ignored events are logged already decided, so a sender whose every event is refused does not wake it."""
+    return model is IntakeEvent and any(row.status == EventStatus.PENDING for row in rows)
 
 
 def _log_rejected(key: IntegrationKey, payload: dict[str, Any], errors: Errors, status: int) -> None:
