@@ -1,15 +1,32 @@
 """URL map: the console at /, the REST API at /api/v1/, health at /healthz, admin at /admin/."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
-from warroom.api import api
+from warroom.api import api, error_body
 from warroom.web import health, metrics
+
+
+def api_index(request: HttpRequest) -> JsonResponse:
+    """``/api/v1/``: where the API describes itself."""
+    return JsonResponse({"docs": "/api/v1/docs", "openapi": "/api/v1/openapi.json"})
+
+
+@csrf_exempt  # nothing is changed; a POST is answered like a GET
+def api_no_endpoint(request: HttpRequest) -> JsonResponse:
+    """A path under /api/v1/ that no endpoint serves: the API's JSON 404, not the console's HTML page."""
+    detail = f"no endpoint {request.method} {request.path}; the endpoints are listed at /api/v1/docs"
+    return JsonResponse(error_body(detail, "not_found"), status=404)
+
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("api/v1/", api_index),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/", api_no_endpoint),
     path("admin/", admin.site.urls),
     path("", include("warroom.alerts.urls")),
     path("", include("warroom.oncall.urls")),

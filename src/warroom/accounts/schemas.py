@@ -50,9 +50,14 @@ def source_of(request: HttpRequest) -> str:
     return claimed if claimed in SOURCES else "api"
 
 
+#: The largest offset a list takes (a larger one is a 422, not a database error: SQLite and PostgreSQL both stop
+#: at 2**63 - 1).
+OFFSET_MAX = 10**12
+
+
 class Paging(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1-500).")
-    offset: int = Field(0, ge=0, description="How many items to skip.")
+    offset: int = Field(0, ge=0, le=OFFSET_MAX, description="How many items to skip.")
 
 
 class Page[T](Schema):

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from warroom.accounts.models import ACTING_ROLES, MANAGING_ROLES, ApiToken, Membership, Role, Team, User
 from warroom.lib.errors import NotFound
+from warroom.lib.ids import as_id
 
 
 def roles_by_team(user: User) -> dict[int, str]:
@@ -65,7 +66,7 @@ def managed_teams(user: User) -> QuerySet[Team]:
 def get_team_for_user_or_404(user: User, *, key: int | str) -> Team:
     """A team by id or slug, if the user may see it; otherwise :class:`NotFound`."""
     teams = visible_teams(user)
-    team = teams.filter(pk=key).first() if isinstance(key, int) or str(key).isdigit() else None
+    team = teams.filter(pk=ident).first() if (ident := as_id(key)) is not None else None
     if team is None:
         team = teams.filter(slug=str(key)).first()
     if team is None:
@@ -83,7 +84,9 @@ def visible_users(user: User) -> QuerySet[User]:
 def get_user_for_user_or_404(user: User, *, key: int | str) -> User:
     users = visible_users(user)
     found = (
-        users.filter(pk=key).first() if str(key).isdigit() else users.filter(email__iexact=str(key)).first()
+        users.filter(pk=ident).first()
+        if (ident := as_id(key)) is not None
+        else users.filter(email__iexact=str(key)).first()
     )
     if found is None:
         raise NotFound(f"user {key!r} not found")
@@ -94,7 +97,12 @@ def team_member(team: Team, *, key: int | str) -> User | None:
     """A member of ``team`` (which the caller may see) by id or email, deactivated people included: a person who
     left is still taken out of their teams."""
     members = User.objects.filter(memberships__team=team)
-    return members.filter(pk=key).first() if str(key).isdigit() else members.filter(email__iexact=str(key)).first()
+    ident = as_id(key)
+    return (
+        members.filter(pk=ident).first()
+        if ident is not None
+        else members.filter(email__iexact=str(key)).first()
+    )
 
 
 def get_user_to_administer_or_404(user: User, *, key: int | str) -> User:
@@ -105,7 +113,9 @@ def get_user_to_administer_or_404(user: User, *, key: int | str) -> User:
         return get_user_for_user_or_404(user, key=key)
     users = User.objects.all()
     found = (
-        users.filter(pk=key).first() if str(key).isdigit() else users.filter(email__iexact=str(key)).first()
+        users.filter(pk=ident).first()
+        if (ident := as_id(key)) is not None
+        else users.filter(email__iexact=str(key)).first()
     )
     if found is None:
         raise NotFound(f"user {key!r} not found")

@@ -8,6 +8,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
 from warroom.catalog.models import Service
 from warroom.lib.errors import NotFound
+from warroom.lib.ids import as_id
 
 
 def visible_services(user: User) -> QuerySet[Service]:
@@ -19,7 +20,7 @@ def visible_services(user: User) -> QuerySet[Service]:
 
 def get_service_for_user_or_404(user: User, *, key: int | str) -> Service:
     services = visible_services(user)
-    service = services.filter(pk=key).first() if str(key).isdigit() else None
+    service = services.filter(pk=ident).first() if (ident := as_id(key)) is not None else None
     if service is None:  # a slug; an older one may be only digits ("2024"), which is not an id here
         service = services.filter(slug=str(key)).first()
     if service is None:

@@ -14,6 +14,7 @@ from warroom.catalog.models import Service
 from warroom.incidents import sla
 from warroom.incidents.priority import Impact, Priority, Urgency
 from warroom.incidents.states import HoldReason, ResolutionCode, State
+from warroom.lib.ids import as_id
 
 NUMBER_PREFIX = "INC"
 NUMBER_DIGITS = 7
@@ -206,7 +207,7 @@ def parse_number(ref: str) -> int | None:
     """``INC0001042``, ``inc1042`` or ``1042`` → 1042; anything else → None."""
     text = ref.strip().upper()
     text = text.removeprefix(NUMBER_PREFIX)
-    return int(text) if text.isdigit() and len(text) <= 12 else None
+    return as_id(text) if len(text) <= 12 else None
 
 
 class IncidentRole(models.Model):

@@ -38,6 +38,7 @@ from warroom.incidents.models import (
 )
 from warroom.incidents.priority import ITIL_DEFAULT
 from warroom.lib.errors import NotFound, ValidationFailed
+from warroom.lib.ids import as_id
 
 
 def participant_q(user: User) -> Q:
@@ -131,18 +132,19 @@ def filter_incidents(user: User, flt: IncidentFilter) -> QuerySet[Incident]:
         # A subquery, not a join: no duplicate rows, so the list needs no DISTINCT over every column.
         links = Incident.services.through.objects.all()
         links = (
-            links.filter(service_id=int(flt.service))
-            if flt.service.isdigit()
+            links.filter(service_id=ident)
+            if (ident := as_id(flt.service)) is not None
             else links.filter(service__slug=flt.service)
         )
         qs = qs.filter(pk__in=links.values("incident_id"))
     if flt.team:
-        qs = qs.filter(team__slug=flt.team) if not flt.team.isdigit() else qs.filter(team_id=int(flt.team))
+        team_id = as_id(flt.team)
+        qs = qs.filter(team__slug=flt.team) if team_id is None else qs.filter(team_id=team_id)
     if flt.assignee:
         if flt.assignee == "none":
             qs = qs.filter(assignee__isnull=True)
-        elif flt.assignee.isdigit():
-            qs = qs.filter(assignee_id=int(flt.assignee))
+        elif (assignee_id := as_id(flt.assignee)) is not None:
+            qs = qs.filter(assignee_id=assignee_id)
         else:
             qs = qs.filter(assignee__email__iexact=flt.assignee)
     if flt.text:

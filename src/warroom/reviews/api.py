@@ -24,6 +24,7 @@ from warroom.catalog.models import Service
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
 from warroom.lib.errors import NotFound, PermissionDenied, ValidationFailed
+from warroom.lib.ids import is_id
 from warroom.reviews import export, search, selectors, services
 from warroom.reviews.models import FactorCategory, Postmortem, PostmortemTemplate, Problem
 from warroom.reviews.schemas import (
@@ -165,7 +166,7 @@ def list_postmortems(request: HttpRequest, query: Query[PostmortemQuery]) -> dic
     """The postmortems you may see, newest first."""
     user = caller(request)
     reviewer = _user_filter(user, query.reviewer)
-    if reviewer is not None and not reviewer.isdigit():
+    if reviewer is not None and not is_id(reviewer):
         reviewer = str(_person(user, "reviewer", reviewer).pk)
     flt = selectors.PostmortemFilter(
         status=list(query.status) if query.status else None,

@@ -16,6 +16,7 @@ from django.db import models
 from warroom.accounts.models import Team
 from warroom.catalog.models import Service
 from warroom.incidents.models import Incident, TimelineEntry
+from warroom.lib.ids import as_id
 from warroom.reviews.states import ActionItemPriority, ActionItemStatus, PostmortemStatus, ProblemStatus
 
 PROBLEM_PREFIX = "PRB"
@@ -347,7 +348,7 @@ def format_problem_ref(pk: int) -> str:
 def parse_problem_ref(ref: str) -> int | None:
     """``PRB0000042``, ``prb42`` or ``42`` → 42; anything else → None."""
     text = ref.strip().upper().removeprefix(PROBLEM_PREFIX)
-    return int(text) if text.isdigit() and len(text) <= 12 else None
+    return as_id(text) if len(text) <= 12 else None
 
 
 # ---------------------------------------------------------------------------------------------------------------

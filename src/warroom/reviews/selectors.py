@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Model, Prefetch, Q, QuerySet
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Role, User
@@ -29,6 +29,7 @@ from warroom.incidents import selectors as incidents
 from warroom.incidents.models import Incident, TimelineEntry, parse_number
 from warroom.lib import clock
 from warroom.lib.errors import NotFound
+from warroom.lib.ids import as_id
 from warroom.reviews import facts as facts_module
 from warroom.reviews.defaults import DEFAULT_REQUIRED_PRIORITIES
 from warroom.reviews.models import (
@@ -68,11 +69,17 @@ def default_template() -> PostmortemTemplate | None:
     return chosen or PostmortemTemplate.objects.filter(is_default=True).first() or templates().first()
 
 
+def _by_team[M: Model](qs: QuerySet[M], team: str) -> QuerySet[M]:
+    """Rows of the team ``team`` names: its id or its slug."""
+    ident = as_id(team)
+    return qs.filter(team_id=ident) if ident is not None else qs.filter(team__slug=team)
+
+
 def get_template_or_404(key: int | str) -> PostmortemTemplate:
     text = str(key).strip()
     found = (
-        PostmortemTemplate.objects.filter(pk=int(text)).first()
-        if text.isdigit()
+        PostmortemTemplate.objects.filter(pk=ident).first()
+        if (ident := as_id(text)) is not None
         else PostmortemTemplate.objects.filter(name__iexact=text).first()
     )
     if found is None:
@@ -89,7 +96,7 @@ def get_category_or_404(key: int | str) -> FactorCategory:
     """An active category by slug, id or name."""
     text = str(key).strip()
     qs = factor_categories()
-    found = (qs.filter(pk=int(text)).first() if text.isdigit() else None) or qs.filter(
+    found = (qs.filter(pk=ident).first() if (ident := as_id(text)) is not None else None) or qs.filter(
         Q(slug=text) | Q(name__iexact=text)
     ).first()
     if found is None:
@@ -173,7 +180,7 @@ def filter_postmortems(user: User, flt: PostmortemFilter) -> QuerySet[Postmortem
     if flt.status:
         qs = qs.filter(status__in=flt.status)
     if flt.team:
-        qs = qs.filter(team_id=int(flt.team)) if flt.team.isdigit() else qs.filter(team__slug=flt.team)
+        qs = _by_team(qs, flt.team)
     if flt.required is not None:
         qs = qs.filter(required=flt.required)
     if flt.reviewer is not None:
@@ -366,12 +373,12 @@ def filter_problems(user: User, flt: ProblemFilter) -> QuerySet[Problem]:
     if flt.open_only:
         qs = qs.exclude(status=ProblemStatus.CLOSED)
     if flt.team:
-        qs = qs.filter(team_id=int(flt.team)) if flt.team.isdigit() else qs.filter(team__slug=flt.team)
+        qs = _by_team(qs, flt.team)
     if flt.service:
         links = Problem.services.through.objects.all()
         links = (
-            links.filter(service_id=int(flt.service))
-            if flt.service.isdigit()
+            links.filter(service_id=ident)
+            if (ident := as_id(flt.service)) is not None
             else links.filter(service__slug=flt.service)
         )
         qs = qs.filter(pk__in=links.values("problem_id"))
@@ -408,7 +415,9 @@ def visible_action_items(user: User) -> QuerySet[ActionItem]:
 
 def get_action_item_for_user_or_404(user: User, *, item_id: int | str) -> ActionItem:
     text = str(item_id).strip()
-    found = visible_action_items(user).filter(pk=int(text)).first() if text.isdigit() else None
+    found = (
+        visible_action_items(user).filter(pk=ident).first() if (ident := as_id(text)) is not None else None
+    )
     if found is None:
         raise NotFound(f"action item {item_id} not found")
     return found
@@ -450,13 +459,13 @@ def _owner_q(user: User, owner: str) -> Q:
         return Q(owner=user)
     if owner == "none":
         return Q(owner__isnull=True)
-    if owner.isdigit():
-        return Q(owner_id=int(owner))
+    if (ident := as_id(owner)) is not None:
+        return Q(owner_id=ident)
     return Q(owner__email__iexact=owner)
 
 
 def _service_q(service: str) -> Q:
-    key = Q(pk=int(service)) if service.isdigit() else Q(slug=service)
+    key = Q(pk=ident) if (ident := as_id(service)) is not None else Q(slug=service)
     ids = Service.objects.filter(key).values("pk")
     linked = ActionItem.objects.filter(
         Q(incident__services__in=ids)
@@ -478,7 +487,7 @@ def filter_action_items(user: User, flt: ActionItemFilter) -> QuerySet[ActionIte
     if flt.overdue:
         qs = qs.filter(status__in=list(OPEN_ITEM_STATES), due_date__lt=today())
     if flt.team:
-        qs = qs.filter(team_id=int(flt.team)) if flt.team.isdigit() else qs.filter(team__slug=flt.team)
+        qs = _by_team(qs, flt.team)
     if flt.service:
         qs = qs.filter(_service_q(flt.service))
     if flt.postmortem is not None:
