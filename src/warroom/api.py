@@ -9,7 +9,8 @@ Every error is JSON of one shape::
 
 400 bad input a service refused · 401 no or bad credentials · 403 may see but not change · 404 unknown or not
 visible · 409 conflicts with the current state or a concurrent change · 413 body too large · 422 the body does
-not match the schema.
+not match the schema: a missing field, a wrong type, a field the endpoint does not know ("unknown field"), or
+``true``/``false`` where a number is expected.
 """
 
 from __future__ import annotations
@@ -119,11 +120,28 @@ def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+#: pydantic's words for a field the schema does not have (request bodies forbid them: warroom.lib.schema)
+PYDANTIC_EXTRA_MESSAGE = "Extra inputs are not permitted"
+UNKNOWN_FIELD_MESSAGE = "unknown field: this endpoint does not take it (/api/v1/docs lists those it takes)"
+
+
+def _message(error: dict[str, Any], field: str) -> str:
+    """What a 422 says about one schema error: pydantic's message, in our words where they say more."""
+    message = str(error.get("msg", "invalid"))
+    kind = error.get("type")
+    if kind == "extra_forbidden" and message == PYDANTIC_EXTRA_MESSAGE:
+        return UNKNOWN_FIELD_MESSAGE  # (incident PATCH words its own: read-only fields say where they change)
+    if kind == "object_type" and field == "body":
+        return f"the body {message}"
+    return message
+
+
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [
-        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors
-    ]
+    errors = []
+    for e in exc.errors:
+        field = _field_name(e.get("loc", ()))
+        errors.append({"field": field, "message": _message(e, field)})
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
     return api.create_response(request, error_body(summary, "invalid", errors), status=422)
 

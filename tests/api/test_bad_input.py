@@ -75,7 +75,7 @@ def test_missing_note_text_is_422(api: Clients, world: World) -> None:
     incident = declare(world)
     response = api.bob.post(f"/incidents/{incident.ref}/notes", {"txt": "typo"})
     assert response.status_code == 422
-    assert _fields(response) == ["text"]
+    assert _fields(response) == ["text", "txt"]  # the missing field, and the typo as an unknown one
 
 
 def test_non_numeric_task_id_is_422(api: Clients, world: World) -> None:

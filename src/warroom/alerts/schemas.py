@@ -4,7 +4,8 @@ the functions that turn those rows into JSON.
 Input fields whose rules the services check (kind, grouping, severity map, ranges, patterns, which options a
 kind takes) are typed loosely on purpose: the service refuses bad values with a 400 naming the field, the same
 message the console shows. A value of a JSON type the schema cannot read (``"ten"`` for a number, a string for
-a list) is ninja's 422 naming the field, and so is a body that is not a JSON object (naming ``body``).
+a list) is ninja's 422 naming the field, and so are a field the endpoint does not know, ``true`` for a number
+and a body that is not a JSON object (naming ``body``): the bodies are :class:`warroom.lib.schema.InputSchema`.
 Secrets never leave: an integration says whether it is ``signed``, never its signing secret; a key's secret is
 in the answer that made it and nowhere else.
 """
@@ -15,8 +16,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ModelWrapValidatorHandler, model_validator
-from pydantic_core import PydanticCustomError
 
 from warroom.accounts.schemas import Paging, UserRef, user_ref
 from warroom.alerts import snippets
@@ -36,6 +35,7 @@ from warroom.catalog.schemas import ServiceRef, service_ref
 from warroom.incidents.schemas import Ref
 from warroom.incidents.states import State
 from warroom.lib import clock
+from warroom.lib.schema import InputSchema
 
 AlertStatusName = Literal["triggered", "acknowledged", "resolved"]
 SeverityName = Literal["critical", "error", "warning", "info"]
@@ -46,20 +46,7 @@ EventStatusName = Literal["pending", "processed", "ignored", "rejected"]
 # input
 
 
-class ObjectBody(Schema):
-    """A request body that must be a JSON object. Ninja's schemas also read attributes of any object (to
-    render ORM rows), so without this a PATCH body of ``[1, 2]`` or ``"x"`` would read as "nothing sent" and
-    answer 200 having changed nothing; now it is a 422 naming ``body``, like any body that does not match."""
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _json_object(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-        if not isinstance(data, dict | cls):
-            raise PydanticCustomError("object_type", "the body must be a JSON object")
-        return handler(data)
-
-
-class IntegrationIn(ObjectBody):
+class IntegrationIn(InputSchema):
     service: Ref = Field(description="The service it belongs to: slug or id.")
     kind: str = Field(description=f"One of: {', '.join(Kind.values)}.")
     name: str = Field(description="What sends to it, 1 to 100 characters.")
@@ -98,7 +85,7 @@ class IntegrationIn(ObjectBody):
     create_key: bool = Field(True, description="Also make the first key and return it once (not for email).")
 
 
-class IntegrationPatch(ObjectBody):
+class IntegrationPatch(InputSchema):
     """Only the fields sent change; the kind and service never do. An option the kind does not read is refused
     unless it is empty or unchanged (see ``IntegrationIn``)."""
 
@@ -135,7 +122,7 @@ class AlertQuery(Paging):
     open: bool = Field(False, description="Only triggered and acknowledged alerts.")
 
 
-class WindowIn(ObjectBody):
+class WindowIn(InputSchema):
     title: str
     starts_at: datetime = Field(description="ISO-8601; naive times are UTC.")
     ends_at: datetime = Field(description="ISO-8601; naive times are UTC.")
@@ -143,7 +130,7 @@ class WindowIn(ObjectBody):
     repeat_until: datetime | None = Field(None, description="Recurring windows: repeat until then.")
 
 
-class WindowPatch(ObjectBody):
+class WindowPatch(InputSchema):
     title: str | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None

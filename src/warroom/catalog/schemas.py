@@ -9,6 +9,7 @@ from ninja import Field, Schema
 
 from warroom.accounts.schemas import TeamRef, team_ref
 from warroom.catalog.models import Service, Tier
+from warroom.lib.schema import InputSchema
 
 
 class ServiceRef(Schema):
@@ -37,7 +38,7 @@ class ServiceDetailOut(ServiceOut):
     dependents: list[ServiceRef] = Field(description="Services that depend on this one (that you can see).")
 
 
-class ServiceIn(Schema):
+class ServiceIn(InputSchema):
     team: str | int = Field(description="The owning team: slug or id.")
     name: str
     description: str = ""
@@ -48,7 +49,7 @@ class ServiceIn(Schema):
     depends_on: list[str | int] = Field(default_factory=list, description="Slugs (or ids) of services.")
 
 
-class ServicePatch(Schema):
+class ServicePatch(InputSchema):
     """Only the fields sent are changed. ``depends_on`` replaces the whole list."""
 
     team: str | int | None = None

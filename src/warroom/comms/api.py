@@ -32,6 +32,7 @@ from warroom.comms import selectors, services
 from warroom.comms.models import Audience, Delivery, StatusUpdate, Subscription, UpdateTemplate
 from warroom.incidents import selectors as incidents
 from warroom.lib.errors import NotFound
+from warroom.lib.schema import InputSchema
 
 router = Router(tags=["stakeholder updates"])
 
@@ -66,7 +67,7 @@ class UpdateOut(Schema):
     deliveries: DeliveryCounts = Field(description="Outbox rows to internal subscribers, by state.")
 
 
-class UpdateIn(Schema):
+class UpdateIn(InputSchema):
     status: str = Field(description="investigating, identified, monitoring or resolved.")
     message: str
     audience: str = Field(Audience.INTERNAL, description="internal, public or both.")
@@ -99,14 +100,14 @@ class TemplateOut(Schema):
     origin: str = Field(description="team, organisation or built-in.")
 
 
-class TemplateIn(Schema):
+class TemplateIn(InputSchema):
     team: int | str | None = Field(None, description="Team id or slug; null: organisation-wide (org admins).")
     status: str
     name: str
     body: str
 
 
-class TemplatePatch(Schema):
+class TemplatePatch(InputSchema):
     status: str | None = None
     name: str | None = None
     body: str | None = None
@@ -136,7 +137,7 @@ class SubscriptionCreatedOut(SubscriptionOut):
     )
 
 
-class SubscriptionIn(Schema):
+class SubscriptionIn(InputSchema):
     kind: str = Field(description="email or webhook.")
     address: str = Field(description="An email address, or an https URL for a webhook.")
     service: int | str | None = Field(None, description="Follow a service (id or slug) ...")

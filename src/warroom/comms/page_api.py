@@ -32,18 +32,19 @@ from warroom.comms.models import (
     Visibility,
 )
 from warroom.lib.errors import ValidationFailed
+from warroom.lib.schema import InputSchema
 
 router = Router(tags=["status pages"])
 
 Ref = int | str
 
 
-class FooterLink(Schema):
+class FooterLink(InputSchema):
     label: str
     url: str
 
 
-class PageIn(Schema):
+class PageIn(InputSchema):
     team: Ref = Field(description="The owning team: slug or id (you must be one of its admins or managers).")
     name: str
     slug: str = Field("", description="The public address /status/<slug>/; default: from the name.")
@@ -55,7 +56,7 @@ class PageIn(Schema):
     history_days: int = Field(90, description="Days of uptime history shown (7-90).")
 
 
-class PagePatch(Schema):
+class PagePatch(InputSchema):
     name: str | None = None
     slug: str | None = None
     description: str | None = None
@@ -64,6 +65,11 @@ class PagePatch(Schema):
     brand_color: str | None = None
     footer_links: list[FooterLink] | None = None
     history_days: int | None = None
+
+
+class FooterLinkOut(Schema):
+    label: str
+    url: str
 
 
 class PageOut(Schema):
@@ -75,19 +81,19 @@ class PageOut(Schema):
     visibility: str
     logo_url: str
     brand_color: str
-    footer_links: list[FooterLink]
+    footer_links: list[FooterLinkOut]
     history_days: int
     url: str
     #: only in the answer that made it: the secret link, shown once
     secret_link: str | None = None
 
 
-class GroupIn(Schema):
+class GroupIn(InputSchema):
     name: str
     position: int | None = None
 
 
-class GroupPatch(Schema):
+class GroupPatch(InputSchema):
     name: str | None = None
     position: int | None = None
 
@@ -98,7 +104,7 @@ class GroupOut(Schema):
     position: int
 
 
-class ComponentIn(Schema):
+class ComponentIn(InputSchema):
     name: str
     description: str = ""
     group: int | None = Field(None, description="A group of this page (id).")
@@ -108,7 +114,7 @@ class ComponentIn(Schema):
     status: str = Field(ComponentStatus.OPERATIONAL, description="The first status (manual components).")
 
 
-class ComponentPatch(Schema):
+class ComponentPatch(InputSchema):
     name: str | None = None
     description: str | None = None
     group: int | None = None
@@ -117,7 +123,7 @@ class ComponentPatch(Schema):
     status_mode: str | None = None
 
 
-class StatusIn(Schema):
+class StatusIn(InputSchema):
     status: str = Field(description=", ".join(ComponentStatus.values) + ". The component becomes manual.")
 
 
@@ -138,7 +144,7 @@ class PageDetailOut(PageOut):
     components: list[ComponentOut]
 
 
-class MaintenanceIn(Schema):
+class MaintenanceIn(InputSchema):
     title: str
     message: str = ""
     scheduled_start: datetime
@@ -146,7 +152,7 @@ class MaintenanceIn(Schema):
     components: list[int] = Field(default_factory=list, description="Components of this page (ids).")
 
 
-class MaintenancePatch(Schema):
+class MaintenancePatch(InputSchema):
     title: str | None = None
     message: str | None = None
     scheduled_start: datetime | None = None

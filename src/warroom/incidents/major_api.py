@@ -21,11 +21,12 @@ from warroom.incidents import major, selectors
 from warroom.incidents.models import Incident, MajorIncidentSettings
 from warroom.incidents.schemas import IncidentRef, Ref, incident_ref
 from warroom.lib import clock
+from warroom.lib.schema import InputSchema
 
 router = Router(tags=["major incidents"])
 
 
-class NoteIn(Schema):
+class NoteIn(InputSchema):
     note: str = Field("", description="Why (shown on the timeline and in the notification).")
 
 
@@ -45,7 +46,7 @@ class MajorOut(Schema):
     open_children: int
 
 
-class ResolveIn(Schema):
+class ResolveIn(InputSchema):
     resolution_code: str
     resolution_notes: str
     also_children: bool = Field(
@@ -65,7 +66,7 @@ class SettingsOut(Schema):
     update_minutes: dict[str, int]
 
 
-class SettingsIn(Schema):
+class SettingsIn(InputSchema):
     group_team: Ref | None = Field(None, description="Team slug or id; null for none.")
     group_users: list[Ref] | None = Field(None, description="Emails or ids of extra people.")
     update_minutes: dict[str, int] | None = Field(None, description='e.g. {"1": 30, "2": 60}')

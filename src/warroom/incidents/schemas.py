@@ -24,6 +24,7 @@ from warroom.incidents.models import (
 from warroom.incidents.priority import Impact, Priority, Urgency
 from warroom.incidents.states import TRANSITIONS, HoldReason, ResolutionCode, State, allowed_targets
 from warroom.lib import markdown
+from warroom.lib.schema import InputSchema
 
 StateName = Literal["new", "in_progress", "on_hold", "resolved", "closed", "canceled"]
 PriorityLevel = Annotated[int, Field(ge=1, le=5)]
@@ -48,7 +49,7 @@ class IncidentQuery(Paging):
     open: bool = Field(False, description="Only New, In Progress and On Hold incidents.")
 
 
-class IncidentIn(Schema):
+class IncidentIn(InputSchema):
     title: str = Field(description="At most 200 characters.")
     team: Ref | None = Field(
         None, description="Assignment group (slug or id). Optional when you act for exactly one team."
@@ -65,14 +66,15 @@ class IncidentIn(Schema):
     parent: Ref | None = Field(None, description="Parent incident: INC0001042 or 1042.")
 
 
-class IncidentPatch(Schema):
+class IncidentPatch(InputSchema):
     """Only the fields sent change; send ``null`` to clear assignee, category, subcategory or parent. The other
     fields take no ``null`` (400 naming the field; send ``""`` for an empty description), and a field not listed
     here is refused (422), whether it is read-only (``state``, ``priority``, ``number`` ...) or unknown."""
 
     # The route refuses other fields itself, naming the read-only ones and where they change
-    # (``refuse_unknown_fields``); the OpenAPI document says that there are none.
-    model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
+    # (``refuse_unknown_fields``), so the schema lets them through to it; the OpenAPI document says that there
+    # are none. Booleans for numbers are refused here, as in every body.
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"additionalProperties": False})
 
     # A null for a field that cannot be empty reaches the service, which refuses it (400 naming the field).
     title: str | None = None
@@ -126,7 +128,7 @@ def refuse_unknown_fields(sent: object) -> None:
     raise ValidationError(errors)
 
 
-class TransitionIn(Schema):
+class TransitionIn(InputSchema):
     to: str = Field(description=f"Target state: {', '.join(State.values)}.")
     hold_reason: str = Field("", description=f"Needed for on_hold: {', '.join(HoldReason.values)}.")
     resolution_code: str = Field("", description=f"Needed for resolved: {', '.join(ResolutionCode.values)}.")
@@ -135,33 +137,33 @@ class TransitionIn(Schema):
     version: int | None = Field(None, description="The version you saw; a newer one on the server is a 409.")
 
 
-class NoteIn(Schema):
+class NoteIn(InputSchema):
     text: str
 
 
-class RoleIn(Schema):
+class RoleIn(InputSchema):
     user: Ref | None = Field(None, description="Email or id; default: you.")
     replace: bool = Field(
         False, description="Take the role over from its holder instead of failing with 409."
     )
 
 
-class TaskIn(Schema):
+class TaskIn(InputSchema):
     title: str
     owner: Ref | None = None
 
 
-class TaskPatch(Schema):
+class TaskPatch(InputSchema):
     title: str | None = None
     owner: Ref | None = None
     done: bool | None = None
 
 
-class WatcherIn(Schema):
+class WatcherIn(InputSchema):
     user: Ref | None = Field(None, description="Email or id; default: you.")
 
 
-class PriorityCellIn(Schema):
+class PriorityCellIn(InputSchema):
     impact: int
     urgency: int
     priority: int

@@ -26,6 +26,7 @@ from warroom.incidents.schemas import Ref
 from warroom.incidents.sla_selectors import ClockView, ComplianceReport, ReportRow, Tally
 from warroom.lib import clock
 from warroom.lib.errors import ValidationFailed
+from warroom.lib.schema import InputSchema
 
 router = Router(tags=["sla"])
 
@@ -34,7 +35,7 @@ router = Router(tags=["sla"])
 # schemas
 
 
-class CalendarIn(Schema):
+class CalendarIn(InputSchema):
     name: str
     time_zone: str = Field("UTC", description="IANA zone, e.g. Europe/London.")
     working_hours: dict[str, Any] | None = Field(
@@ -47,7 +48,7 @@ class CalendarIn(Schema):
     custom_holidays: list[Any] = Field(default_factory=list, description="Extra dates YYYY-MM-DD.")
 
 
-class CalendarPatch(Schema):
+class CalendarPatch(InputSchema):
     name: str | None = None
     time_zone: str | None = None
     working_hours: dict[str, Any] | None = None
@@ -68,7 +69,7 @@ class CalendarOut(Schema):
     updated_at: datetime
 
 
-class DefinitionIn(Schema):
+class DefinitionIn(InputSchema):
     name: str
     priority: int = Field(description="1 (Critical) to 5 (Planning).")
     service: Ref | None = Field(None, description="Only incidents on this service (slug or id).")
@@ -81,7 +82,7 @@ class DefinitionIn(Schema):
     is_active: bool = True
 
 
-class DefinitionPatch(Schema):
+class DefinitionPatch(InputSchema):
     """Only the fields sent change; send ``null`` to clear service, team, calendar or a target."""
 
     name: str | None = None

@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from warroom.integrations import registry
+from warroom.lib.schema import InputSchema
 from warroom.notify import throttle, working_hours
 from warroom.notify.models import ContactMethod, Message, NotificationRule, WorkingHours
 
@@ -33,7 +34,7 @@ class ContactMethodCreatedOut(ContactMethodOut):
     )
 
 
-class ContactMethodIn(Schema):
+class ContactMethodIn(InputSchema):
     kind: str = Field(description="email, sms, voice, slack, teams, ntfy or webhook.")
     name: str = Field(description="Your label, such as 'Work phone'.")
     address: str = Field(
@@ -46,14 +47,14 @@ class ContactMethodIn(Schema):
     send_code: bool = Field(True, description="Send a verification code right away.")
 
 
-class ContactMethodPatch(Schema):
+class ContactMethodPatch(InputSchema):
     name: str | None = None
     disabled: bool | None = None
     address: str | None = Field(None, description="A new address: the method must be verified again.")
     token: str | None = None
 
 
-class VerifyIn(Schema):
+class VerifyIn(InputSchema):
     code: str
 
 
@@ -68,7 +69,7 @@ class RuleOut(Schema):
     created_at: datetime
 
 
-class RuleIn(Schema):
+class RuleIn(InputSchema):
     contact_method: int
     urgency: str = Field(description="high or low.")
     delay_minutes: int = Field(0, description="Minutes after the page starts, 0 to 1440.")
@@ -77,14 +78,14 @@ class RuleIn(Schema):
     )
 
 
-class RulePatch(Schema):
+class RulePatch(InputSchema):
     contact_method: int | None = None
     urgency: str | None = None
     delay_minutes: int | None = None
     working_hours_only: bool | None = None
 
 
-class WorkingHoursIn(Schema):
+class WorkingHoursIn(InputSchema):
     time_zone: str = Field(description="An IANA time zone, e.g. Europe/Berlin.")
     days: list[str | int] = Field(
         description="Working days: mon … sun, weekdays, weekend, everyday, or 0 (Monday) … 6 (Sunday)."

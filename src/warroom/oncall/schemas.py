@@ -11,6 +11,7 @@ from ninja import Field, Schema
 from warroom.accounts.models import User
 from warroom.accounts.schemas import Paging, TeamRef, UserRef, team_ref, user_ref
 from warroom.lib.errors import ValidationFailed
+from warroom.lib.schema import InputSchema
 from warroom.oncall import rotation
 from warroom.oncall.models import CalendarFeed, Layer, Override, Schedule
 from warroom.oncall.selectors import ScheduleWarning, days_from_mask
@@ -52,7 +53,7 @@ def parse_days(days: list[str | int], *, field: str) -> frozenset[int]:
         key = str(day).strip().lower()
         if key in DAY_GROUPS:
             chosen.update(DAY_GROUPS[key])
-        elif key.isdigit() and 0 <= int(key) <= 6:
+        elif key in {"0", "1", "2", "3", "4", "5", "6"}:
             chosen.add(int(key))
         elif len(key) >= 3 and key[:3] in DAY_NAMES:
             chosen.add(DAY_NAMES.index(key[:3]))
@@ -77,14 +78,14 @@ def to_local(value: datetime, zone: ZoneInfo) -> datetime:
 # input
 
 
-class ScheduleIn(Schema):
+class ScheduleIn(InputSchema):
     team: str | int = Field(description="The owning team: slug or id.")
     name: str
     time_zone: str = Field(description="IANA time zone, e.g. Europe/London.")
     description: str = ""
 
 
-class SchedulePatch(Schema):
+class SchedulePatch(InputSchema):
     name: str | None = None
     time_zone: str | None = None
     description: str | None = None
@@ -98,7 +99,7 @@ def _every_day() -> list[str | int]:
     return ["everyday"]
 
 
-class RestrictionIn(Schema):
+class RestrictionIn(InputSchema):
     days: list[str | int] = Field(
         default_factory=_every_day,
         description="Days the window starts on: mon ... sun, weekdays, weekend, everyday, or 0 (Monday)-6.",
@@ -107,7 +108,7 @@ class RestrictionIn(Schema):
     end: time = Field(description="Local time it closes; at or before start means the next day.")
 
 
-class LayerIn(Schema):
+class LayerIn(InputSchema):
     name: str
     priority: int | None = Field(None, description="Higher wins. Default: above every existing layer.")
     rotation_kind: str = Field("weekly", description="hourly, daily, weekly or custom.")
@@ -125,7 +126,7 @@ class LayerIn(Schema):
     )
 
 
-class LayerPatch(Schema):
+class LayerPatch(InputSchema):
     name: str | None = None
     priority: int | None = None
     rotation_kind: str | None = None
@@ -137,11 +138,11 @@ class LayerPatch(Schema):
     restrictions: list[RestrictionIn] | None = Field(None, description="Replaces every restriction.")
 
 
-class ParticipantsIn(Schema):
+class ParticipantsIn(InputSchema):
     participants: list[str | int] = Field(description="Ids or emails, in rotation order.")
 
 
-class OverrideIn(Schema):
+class OverrideIn(InputSchema):
     user: str | int = Field(description="Who goes on call: id or email.")
     replaces: str | int | None = Field(None, description="Whose shifts they take; leave out to add them.")
     start: str = Field(description="ISO 8601; without an offset it is local time in the schedule's zone.")
@@ -149,7 +150,7 @@ class OverrideIn(Schema):
     note: str = ""
 
 
-class OverridePatch(Schema):
+class OverridePatch(InputSchema):
     user: str | int | None = None
     replaces: str | int | None = Field(None, description="null: the override adds its user instead.")
     start: str | None = None
@@ -420,17 +421,17 @@ def feed_json(feed: CalendarFeed) -> dict[str, Any]:
 # escalation policies
 
 
-class TargetIn(Schema):
+class TargetIn(InputSchema):
     kind: Literal["user", "schedule", "team"]
     id: int
 
 
-class StepIn(Schema):
+class StepIn(InputSchema):
     delay_minutes: int = Field(15, description="Minutes to wait after paging this step before the next one.")
     targets: list[TargetIn]
 
 
-class PolicyIn(Schema):
+class PolicyIn(InputSchema):
     team: int | str
     name: str
     description: str = ""
@@ -438,7 +439,7 @@ class PolicyIn(Schema):
     steps: list[StepIn] = Field(default_factory=list)
 
 
-class PolicyPatch(Schema):
+class PolicyPatch(InputSchema):
     name: str | None = None
     description: str | None = None
     repeat: int | None = None
@@ -471,5 +472,5 @@ class PolicyQuery(Paging):
     team: str | None = None
 
 
-class ServicePolicyIn(Schema):
+class ServicePolicyIn(InputSchema):
     policy: int | None = Field(None, description="The policy's id; null: nobody is paged for the service.")

@@ -14,6 +14,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.schemas import caller, lookup, source_of, user_key
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
+from warroom.lib.schema import InputSchema
 from warroom.oncall import selectors as oncall
 from warroom.paging import services
 from warroom.paging.models import IncidentEscalation, Page
@@ -43,12 +44,12 @@ class EscalationOut(Schema):
     pages: list[PageOut]
 
 
-class ReassignIn(Schema):
+class ReassignIn(InputSchema):
     user: int | str | None = Field(None, description="A person (id or email)")
     policy: int | None = Field(None, description="An escalation policy id")
 
 
-class SnoozeIn(Schema):
+class SnoozeIn(InputSchema):
     until: datetime
 
 

@@ -14,6 +14,7 @@ from warroom.catalog.schemas import ServiceRef, service_ref
 from warroom.incidents.models import Incident
 from warroom.incidents.schemas import IncidentRef, incident_ref
 from warroom.lib import markdown
+from warroom.lib.schema import InputSchema
 from warroom.reviews.facts import Facts, format_duration
 from warroom.reviews.models import (
     ActionItem,
@@ -57,13 +58,13 @@ class PostmortemQuery(Paging):
     q: str | None = Field(None, max_length=200, description="Text in the title, or an incident number.")
 
 
-class PostmortemIn(Schema):
+class PostmortemIn(InputSchema):
     incident: Ref = Field(description="The incident: INC0001042 or 1042.")
     template: Ref | None = Field(None, description="Template name or id; default: the policy's template.")
     title: str | None = Field(None, description="Default: the incident's title.")
 
 
-class PostmortemPatch(Schema):
+class PostmortemPatch(InputSchema):
     """Only the fields sent change. ``sections`` maps section keys to their new markdown."""
 
     title: str | None = None
@@ -75,16 +76,16 @@ class PostmortemPatch(Schema):
     version: int | None = Field(None, description="The version you saw; a newer one on the server is a 409.")
 
 
-class SubmitIn(Schema):
+class SubmitIn(InputSchema):
     reviewers: list[Ref] = Field(description="Emails or ids of the people who review it (at least one).")
     version: int | None = None
 
 
-class RequestChangesIn(Schema):
+class RequestChangesIn(InputSchema):
     comment: str = Field(description="What to change; added to the discussion.")
 
 
-class AmendIn(Schema):
+class AmendIn(InputSchema):
     reason: str = Field(description="Why the published postmortem changes.")
     title: str | None = None
     sections: dict[str, str] | None = None
@@ -92,56 +93,56 @@ class AmendIn(Schema):
     response_notes: str | None = None
 
 
-class CommentIn(Schema):
+class CommentIn(InputSchema):
     body: str = Field(description="Markdown.")
 
 
-class KeyEventIn(Schema):
+class KeyEventIn(InputSchema):
     at: datetime = Field(description="When it happened (may be before the incident was declared).")
     text: str
 
 
-class WhyIn(Schema):
+class WhyIn(InputSchema):
     answer: str
     question: str = ""
 
 
-class WhyPatch(Schema):
+class WhyPatch(InputSchema):
     answer: str | None = None
     question: str | None = None
     position: int | None = Field(None, description="Move the step here (1 = nearest the symptom).")
 
 
-class FactorIn(Schema):
+class FactorIn(InputSchema):
     category: Ref = Field(description="Category slug, name or id.")
     description: str
 
 
-class FactorPatch(Schema):
+class FactorPatch(InputSchema):
     category: Ref | None = None
     description: str | None = None
 
 
-class SectionIn(Schema):
+class SectionIn(InputSchema):
     title: str
     key: str | None = Field(None, description="Default: the title as a slug.")
     hint: str = ""
 
 
-class TemplateIn(Schema):
+class TemplateIn(InputSchema):
     name: str
     description: str = ""
     sections: list[SectionIn]
     is_default: bool = False
 
 
-class CategoryIn(Schema):
+class CategoryIn(InputSchema):
     name: str
     description: str = ""
     is_active: bool = True
 
 
-class PolicyIn(Schema):
+class PolicyIn(InputSchema):
     required_priorities: list[int] = Field(description="Priorities (1-5) that need a postmortem.")
     template: Ref | None = Field(None, description="Template name or id drafts start from.")
     due_days: int | None = Field(None, description="Days after the resolution a required postmortem is due.")
@@ -160,7 +161,7 @@ class ProblemQuery(Paging):
     q: str | None = Field(None, max_length=200)
 
 
-class ProblemIn(Schema):
+class ProblemIn(InputSchema):
     title: str
     team: Ref | None = Field(None, description="Team slug or id; optional when you act for exactly one team.")
     description: str = ""
@@ -171,7 +172,7 @@ class ProblemIn(Schema):
     owner: Ref | None = Field(None, description="Email or id of a member of the team.")
 
 
-class ProblemPatch(Schema):
+class ProblemPatch(InputSchema):
     title: str | None = None
     description: str | None = None
     root_cause: str | None = None
@@ -181,7 +182,7 @@ class ProblemPatch(Schema):
     version: int | None = None
 
 
-class ProblemTransitionIn(Schema):
+class ProblemTransitionIn(InputSchema):
     to: str = Field(description=f"Target status: {', '.join(ProblemStatus.values)}.")
     note: str = ""
     version: int | None = None
@@ -200,7 +201,7 @@ class ActionItemQuery(Paging):
     q: str | None = Field(None, max_length=200)
 
 
-class ActionItemIn(Schema):
+class ActionItemIn(InputSchema):
     title: str
     description: str = ""
     owner: Ref | None = Field(None, description="Email or id.")
@@ -211,7 +212,7 @@ class ActionItemIn(Schema):
     problem: Ref | None = Field(None, description="PRB0000042 or 42.")
 
 
-class ActionItemPatch(Schema):
+class ActionItemPatch(InputSchema):
     title: str | None = None
     description: str | None = None
     owner: Ref | None = None
