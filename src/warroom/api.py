@@ -68,7 +68,7 @@ class TokenAuth(HttpBearer):
     """``Authorization: Bearer wr_at_...``."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = authenticate_token(token)
+        user = authenticate_token(token, method=request.method)
         if user is not None:
             request.user = user
         return user

@@ -103,3 +103,79 @@ def test_service_dependencies_are_read_only_on_the_service_page(world: World, ad
     assert 'name="dependency_links-0-depends_on"' not in page
     assert 'name="dependency_links-0-DELETE"' not in page
     assert ServiceDependency.objects.filter(pk=link.pk).exists()
+
+
+def test_a_team_changed_in_the_admin_writes_an_audit_row(world: World, admin_client: Client) -> None:
+    response = admin_client.post(
+        f"/admin/accounts/team/{world.team_a.pk}/change/",
+        {
+            "name": "Team Alpha",
+            "slug": world.team_a.slug,
+            "description": "Checkout and payments",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = AuditEvent.objects.get(action="team.admin.update")
+    assert (row.actor, row.source, row.object_id, row.team_id) == (
+        world.olivia,
+        "web",
+        str(world.team_a.pk),
+        world.team_a.pk,
+    )
+    assert row.before == {"name": "Team A", "description": ""}
+    assert row.after == {"name": "Team Alpha", "description": "Checkout and payments"}
+
+
+def test_a_team_created_and_deleted_in_the_admin_is_audited(world: World, admin_client: Client) -> None:
+    created = admin_client.post(
+        "/admin/accounts/team/add/",
+        {"name": "Team C", "slug": "team-c", "description": "", "memberships-TOTAL_FORMS": "0",
+         "memberships-INITIAL_FORMS": "0"},
+    )
+    assert created.status_code == 302, created.content.decode()[:2000]
+    row = AuditEvent.objects.get(action="team.admin.create")
+    assert row.after == {"name": "Team C", "slug": "team-c"}
+
+    deleted = admin_client.post(f"/admin/accounts/team/{row.object_id}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    gone = AuditEvent.objects.get(action="team.admin.delete")
+    assert gone.object_id == row.object_id and gone.before is not None and gone.before["name"] == "Team C"
+
+
+def test_a_service_changed_or_deleted_in_the_admin_is_audited(world: World, admin_client: Client) -> None:
+    service = world.service_a
+    form = {
+        "name": service.name,
+        "team": str(world.team_b.pk),
+        "slug": service.slug,
+        "description": service.description,
+        "tier": str(3 if service.tier != 3 else 2),
+        "runbook_url": "",
+        "dashboard_url": "",
+        "repository_url": "",
+        "dependency_links-TOTAL_FORMS": "0",
+        "dependency_links-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(f"/admin/catalog/service/{service.pk}/change/", form)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    row = AuditEvent.objects.get(action="service.admin.update")
+    assert row.before == {"team": world.team_a.pk, "tier": service.tier}
+    assert row.after == {"team": world.team_b.pk, "tier": int(form["tier"])}
+    assert (row.actor, row.team_id) == (world.olivia, world.team_b.pk)
+
+    nothing = admin_client.post(f"/admin/catalog/service/{service.pk}/change/", form)
+    assert nothing.status_code == 302
+    assert AuditEvent.objects.filter(action="service.admin.update").count() == 1
+
+    deleted = admin_client.post(
+        "/admin/catalog/service/",
+        {"action": "delete_selected", "_selected_action": [str(world.service_b.pk)], "post": "yes"},
+    )
+    assert deleted.status_code == 302
+    gone = AuditEvent.objects.get(action="service.admin.delete")
+    assert gone.object_id == str(world.service_b.pk) and gone.before is not None
+    assert gone.before["name"] == "Billing"

@@ -6,6 +6,8 @@ and superuser flags among them: the admin site is the one place to change those)
 ``user.admin.update`` with the fields before and after. Team memberships and API tokens are read-only here:
 members change on the team's console page or through the API (which enforce who may grant the admin role),
 tokens are made and revoked by their owner, and all of a person's are revoked when they are deactivated.
+Changes to teams (name, slug, description; creating or deleting one) are audited as ``team.admin.*``
+(:class:`warroom.audit.admin_mixins.AuditedAdmin`).
 """
 
 from typing import Any
@@ -15,9 +17,10 @@ from django.forms import ModelForm
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
-from warroom.accounts import services
+from warroom.accounts import deactivation, services
 from warroom.accounts.models import ApiToken, Membership, Team, User
 from warroom.audit import services as audit
+from warroom.audit.admin_mixins import AuditedAdmin
 from warroom.lib.errors import ServiceError
 
 
@@ -78,6 +81,10 @@ class UserAdmin(admin.ModelAdmin[User]):
             services.set_active(user=obj, active=wanted, actor=request.user, source="web")  # type: ignore[arg-type]
         except ServiceError as exc:
             messages.error(request, exc.message)
+            return
+        if not wanted:
+            for item in deactivation.left_behind(obj):
+                messages.warning(request, f"{obj.display_name} leaves behind {item.message}")
 
 
 def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -88,7 +95,9 @@ def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin[Team]):
+class TeamAdmin(AuditedAdmin[Team]):
+    """Changes are audited: ``team.admin.create``, ``team.admin.update``, ``team.admin.delete``."""
+
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
@@ -99,7 +108,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Read-only: a token is made and revoked by its owner (console or API); deactivating a person revokes all
     of theirs."""
 
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "user", "prefix", "scope", "created_at", "expires_at", "last_used_at", "revoked_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

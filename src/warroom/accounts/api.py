@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from warroom.accounts import selectors, services
+from warroom.accounts import deactivation, selectors, services
 from warroom.accounts.models import Team, User
 from warroom.accounts.schemas import (
     MembershipIn,
@@ -31,7 +31,9 @@ from warroom.accounts.schemas import (
     UserIn,
     UserOut,
     UserPatch,
+    UserPatchedOut,
     caller,
+    left_behind_json,
     membership_json,
     paginate,
     source_of,
@@ -201,16 +203,18 @@ def get_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
     return _user_json(user, selectors.get_user_for_user_or_404(user, key=user_key(user_id)))
 
 
-@router.patch("/users/{user_id}", response=UserOut, summary="Deactivate or reactivate a user")
+@router.patch("/users/{user_id}", response=UserPatchedOut, summary="Deactivate or reactivate a user")
 def update_user(request: HttpRequest, user_id: str, payload: UserPatch) -> dict[str, Any]:
     """Organisation admins only (not on themselves): ``{"is_active": false}`` when someone leaves. They can no
     longer sign in, their sessions end and their API tokens are revoked; paging skips them. Their history
-    stays. ``{"is_active": true}`` brings them back (organisation admins find deactivated people by id
-    or email here)."""
+    stays. The answer's ``warnings`` list what they leave behind: open incidents assigned to them, schedules
+    and escalation policies that still name them; hand those over. ``{"is_active": true}`` brings them back
+    (organisation admins find deactivated people by id or email here)."""
     user = caller(request)
     target = selectors.get_user_to_administer_or_404(user, key=user_key(user_id))
     services.set_active(user=target, active=payload.is_active, actor=user, source=source_of(request))
-    return _user_json(user, target)
+    warnings = [] if target.is_active else deactivation.left_behind(target)
+    return {**_user_json(user, target), "warnings": [left_behind_json(w) for w in warnings]}
 
 
 @router.post("/users/{user_id}/password", response=PasswordResetOut, summary="Reset a user's password")
@@ -228,16 +232,27 @@ def reset_password(request: HttpRequest, user_id: str) -> dict[str, Any]:
 
 @router.get("/tokens", response=Page[TokenOut], summary="List your API tokens")
 def list_tokens(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
-    """Your own tokens, newest first, including revoked ones. Secrets are never shown again."""
+    """Your own tokens, newest first, including revoked and expired ones, with their scope and expiry.
+    Secrets are never shown again."""
     return paginate(selectors.tokens_of(caller(request)), paging, token_json)
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token")
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
-    """A new token for yourself. The answer holds the secret; it is shown only this once."""
+    """A new token for yourself. The answer holds the secret; it is shown only this once.
+
+    It expires after ``expires_in_days`` (default 90, at most 1095) or at ``expires_at``; an expired token is
+    refused with 401 ``token_expired``. ``"scope": "read"`` makes a read-only token: anything but GET/HEAD
+    with it is a 403."""
     user = caller(request)
     token, secret = services.create_api_token(
-        user=user, name=payload.name, actor=user, source=source_of(request)
+        user=user,
+        name=payload.name,
+        actor=user,
+        source=source_of(request),
+        scope=payload.scope,
+        expires_in_days=payload.expires_in_days,
+        expires_at=payload.expires_at,
     )
     return Status(201, {**token_json(token), "token": secret})
 

@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from warroom.accounts import signin
-from warroom.accounts.models import Role
+from warroom.accounts.models import Role, TokenScope
+from warroom.accounts.services import TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS
 from warroom.lib import zones
 
 
@@ -64,6 +65,27 @@ class TokenForm(forms.Form):
         error_messages={"required": "a token needs a name"},
         widget=forms.TextInput(attrs={"placeholder": "e.g. laptop CLI, Grafana", "autocomplete": "off"}),
     )
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=[(TokenScope.FULL, "Full (acts as you)"), (TokenScope.READ, "Read only (GET)")],
+        initial=TokenScope.FULL,
+        required=False,  # not sent (a script posting the form): full, as before
+    )
+    expires_in_days = forms.IntegerField(
+        label="Expires in (days)",
+        min_value=1,
+        max_value=TOKEN_MAX_DAYS,
+        initial=TOKEN_DEFAULT_DAYS,
+        help_text=f"1 to {TOKEN_MAX_DAYS} days; left empty, {TOKEN_DEFAULT_DAYS}.",
+        required=False,
+    )
+
+    def clean_scope(self) -> str:
+        return str(self.cleaned_data.get("scope") or TokenScope.FULL)
+
+    def clean_expires_in_days(self) -> int:
+        days = self.cleaned_data.get("expires_in_days")
+        return TOKEN_DEFAULT_DAYS if days is None else int(days)
 
 
 class ProfileForm(forms.Form):

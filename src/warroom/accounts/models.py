@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+
+from warroom.lib import clock
 
 
 class UserManager(BaseUserManager["User"]):
@@ -108,8 +111,17 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} as {self.role}"
 
 
+class TokenScope(models.TextChoices):
+    FULL = "full", "Full access"
+    READ = "read", "Read only"
+
+
 class ApiToken(models.Model):
-    """A named bearer token. Only an HMAC of the secret is stored; the secret is shown once."""
+    """A named bearer token. Only an HMAC of the secret is stored; the secret is shown once.
+
+    ``expires_at`` null means the token never expires (tokens made before expiry existed); new tokens always
+    get one. A ``read`` token may only read (GET and HEAD).
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
@@ -118,16 +130,35 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.FULL)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope__in=[s.value for s in TokenScope]), name="api_token_scope_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        """Usable now: neither revoked nor expired."""
+        return self.revoked_at is None and not self.is_expired_at(clock.now())
+
+    @property
+    def is_expired(self) -> bool:
+        return self.is_expired_at(clock.now())
+
+    def is_expired_at(self, at: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= at
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == TokenScope.READ
 
 
 class SignInFailure(models.Model):

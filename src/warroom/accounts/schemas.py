@@ -23,8 +23,11 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.errors import AuthenticationError
 
-from warroom.accounts.models import ApiToken, Membership, Role, Team, User
+from warroom.accounts.deactivation import LeftBehind
+from warroom.accounts.models import ApiToken, Membership, Role, Team, TokenScope, User
+from warroom.accounts.services import TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS
 from warroom.lib.errors import NotFound, ValidationFailed
+from warroom.lib.schema import InputSchema
 
 SOURCES = frozenset({"api", "cli"})
 CLIENT_HEADER = "X-Warroom-Client"
@@ -166,10 +169,13 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str
+    scope: str = Field(description="full: may do whatever you may; read: GET and HEAD only.")
     created_at: datetime
+    expires_at: datetime | None = Field(description="When it stops working; null: never (older tokens).")
     last_used_at: datetime | None
     revoked_at: datetime | None
-    is_active: bool
+    is_expired: bool
+    is_active: bool = Field(description="Usable now: neither revoked nor expired.")
 
 
 class TokenCreatedOut(TokenOut):
@@ -180,16 +186,16 @@ class TokenCreatedOut(TokenOut):
 # input
 
 
-class TeamIn(Schema):
+class TeamIn(InputSchema):
     name: str
     description: str = ""
 
 
-class MembershipIn(Schema):
+class MembershipIn(InputSchema):
     role: str = Field(description=f"One of: {', '.join(Role.values)}.")
 
 
-class UserIn(Schema):
+class UserIn(InputSchema):
     email: str
     full_name: str = ""
     time_zone: str = Field("UTC", description="An IANA time zone, e.g. Europe/London.")
@@ -197,15 +203,38 @@ class UserIn(Schema):
     is_org_admin: bool = False
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     name: str
+    scope: str = Field(TokenScope.FULL, description="full (the default) or read: a read token may only GET.")
+    expires_in_days: int | None = Field(
+        None,
+        description=f"Days until it expires, 1-{TOKEN_MAX_DAYS}; default {TOKEN_DEFAULT_DAYS}. "
+        "Or give expires_at instead.",
+    )
+    expires_at: datetime | None = Field(
+        None, description=f"When it expires, with a time zone; in the future, at most {TOKEN_MAX_DAYS} days ahead."
+    )
 
 
-class UserPatch(Schema):
+class UserPatch(InputSchema):
     is_active: bool = Field(description="false deactivates the person (they left); true reactivates them.")
 
 
-class PasswordChangeIn(Schema):
+class LeftBehindOut(Schema):
+    kind: str = Field(description="incident, schedule, escalation_policy, escalation, ...")
+    name: str
+    detail: str
+    message: str
+
+
+class UserPatchedOut(UserOut):
+    warnings: list[LeftBehindOut] = Field(
+        description="What a deactivated person leaves behind (open incidents assigned to them, schedules and "
+        "escalation policies naming them): hand it over. Empty when reactivating."
+    )
+
+
+class PasswordChangeIn(InputSchema):
     current_password: str = Field(description="Your password now.")
     new_password: str = Field(description="At least 10 characters, not common, not like your name or email.")
 
@@ -214,7 +243,7 @@ class PasswordResetOut(Schema):
     password: str = Field(description="The new generated password; shown only this once.")
 
 
-class ProfilePatch(Schema):
+class ProfilePatch(InputSchema):
     """Only the fields sent are changed. ``name`` is another spelling of ``full_name``."""
 
     full_name: str | None = Field(None, max_length=150, description="Your name; empty shows your email.")
@@ -278,5 +307,12 @@ def token_json(token: ApiToken) -> dict[str, Any]:
         "created_at": token.created_at,
         "last_used_at": token.last_used_at,
         "revoked_at": token.revoked_at,
+        "scope": token.scope,
+        "expires_at": token.expires_at,
+        "is_expired": token.is_expired,
         "is_active": token.is_active,
     }
+
+
+def left_behind_json(item: LeftBehind) -> dict[str, Any]:
+    return {"kind": item.kind, "name": item.name, "detail": item.detail, "message": item.message}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -12,15 +12,21 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from warroom.accounts import selectors
-from warroom.accounts.models import ApiToken, Membership, Role, Team, User
+from warroom.accounts.models import ApiToken, Membership, Role, Team, TokenScope, User
 from warroom.accounts.slugs import unique_slug
 from warroom.audit import services as audit
 from warroom.lib import clock, tokens, zones
-from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 
 API_TOKEN_PREFIX = "wr_at"
 #: last_used_at is written at most this often per token, so reads do not turn into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+#: a new API token expires after this many days unless asked otherwise (a leaked, forgotten token stops working)
+TOKEN_DEFAULT_DAYS = 90
+#: and at most this many days after it was made (three years)
+TOKEN_MAX_DAYS = 3 * 365
+#: what a read-only token may do
+READ_METHODS = frozenset({"GET", "HEAD"})
 #: the longest team description (as on the console's form)
 TEAM_DESCRIPTION_MAX = 2000
 
@@ -295,15 +301,63 @@ def remove_membership(*, team: Team, user: User, actor: User | None, source: str
         membership.delete()
 
 
-def create_api_token(*, user: User, name: str, actor: User | None, source: str) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the secret, which is never shown again."""
+def _token_expiry(*, now: datetime, expires_in_days: int | None, expires_at: datetime | None) -> datetime:
+    """When a new token expires: ``expires_at`` or ``expires_in_days`` from now (not both), by default
+    :data:`TOKEN_DEFAULT_DAYS`; in the future and at most :data:`TOKEN_MAX_DAYS` ahead."""
+    if expires_in_days is not None and expires_at is not None:
+        raise ValidationFailed("give expires_in_days or expires_at, not both", field="expires_at")
+    latest = now + timedelta(days=TOKEN_MAX_DAYS)
+    if expires_at is None:
+        days = TOKEN_DEFAULT_DAYS if expires_in_days is None else expires_in_days
+        if isinstance(days, bool) or not 1 <= days <= TOKEN_MAX_DAYS:
+            raise ValidationFailed(
+                f"expires_in_days must be a whole number of days from 1 to {TOKEN_MAX_DAYS}",
+                field="expires_in_days",
+            )
+        return now + timedelta(days=days)
+    if expires_at.tzinfo is None or expires_at.utcoffset() is None:
+        raise ValidationFailed(
+            "expires_at needs a time zone (e.g. 2027-01-31T00:00:00Z)", field="expires_at"
+        )
+    expires_at = expires_at.astimezone(UTC)
+    if expires_at <= now:
+        raise ValidationFailed("expires_at must be in the future", field="expires_at")
+    if expires_at > latest:
+        raise ValidationFailed(
+            f"expires_at is at most {TOKEN_MAX_DAYS} days ahead (until {latest:%Y-%m-%dT%H:%M:%SZ})",
+            field="expires_at",
+        )
+    return expires_at
+
+
+def create_api_token(
+    *,
+    user: User,
+    name: str,
+    actor: User | None,
+    source: str,
+    expires_in_days: int | None = None,
+    expires_at: datetime | None = None,
+    scope: str = TokenScope.FULL,
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the secret, which is never shown again.
+
+    Every new token expires: ``expires_at`` (an aware time) or ``expires_in_days`` from now, by default
+    :data:`TOKEN_DEFAULT_DAYS` days, at most :data:`TOKEN_MAX_DAYS`. ``scope`` ``"read"`` makes a token that may
+    only read (GET/HEAD); ``"full"`` (the default) may do whatever its owner may. Audit row ``token.create``
+    with the scope and the expiry.
+    """
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("a token needs a name", field="name")
     if len(name) > 100:
         raise ValidationFailed("token names are at most 100 characters", field="name")
+    if scope not in TokenScope.values:
+        raise ValidationFailed(f"scope must be one of {', '.join(TokenScope.values)}", field="scope")
     if actor is not None and actor.pk != user.pk and not actor.is_org_admin:
         raise PermissionDenied("you can only create tokens for yourself")
+    now = clock.now()
+    expiry = _token_expiry(now=now, expires_in_days=expires_in_days, expires_at=expires_at)
     secret = tokens.generate(API_TOKEN_PREFIX)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -311,14 +365,21 @@ def create_api_token(*, user: User, name: str, actor: User | None, source: str) 
             name=name,
             prefix=secret[: len(API_TOKEN_PREFIX) + 7],
             digest=tokens.digest(secret),
-            created_at=clock.now(),
+            created_at=now,
+            expires_at=expiry,
+            scope=scope,
         )
         audit.record(
             actor=actor,
             source=source,
             action="token.create",
             obj=token,
-            after={"user": user.email, "name": name},
+            after={
+                "user": user.email,
+                "name": name,
+                "scope": scope,
+                "expires_at": expiry.isoformat(),
+            },
         )
     return token, secret
 
@@ -333,8 +394,22 @@ def revoke_api_token(*, token: ApiToken, actor: User | None, source: str) -> Api
     return token
 
 
-def authenticate_token(secret: str) -> User | None:
-    """Return the active user behind a bearer secret, or None. Touches last_used_at (coarsely)."""
+class TokenExpired(ServiceError):
+    """A bearer token that was valid once and has expired: 401, saying so (an unknown or revoked token gets
+    the plain "authentication required")."""
+
+    status = 401
+    code = "token_expired"
+
+
+def authenticate_token(secret: str, *, method: str | None = None) -> User | None:
+    """Return the active user behind a bearer secret, or None (unknown, revoked, or its owner deactivated).
+    Touches last_used_at (coarsely).
+
+    An expired token raises :class:`TokenExpired` (401). A read-only token used for anything but a read raises
+    :class:`~warroom.lib.errors.PermissionDenied` (403): ``method`` is the request's HTTP method; without it a
+    read-only token is refused (the caller cannot tell a read from a write).
+    """
     if not secret or not secret.startswith(API_TOKEN_PREFIX + "_") or len(secret) > 200:
         return None
     token = ApiToken.objects.select_related("user").filter(digest=tokens.digest(secret)).first()
@@ -343,6 +418,17 @@ def authenticate_token(secret: str) -> User | None:
     if not tokens.matches(secret, token.digest):
         return None
     now = clock.now()
+    if token.is_expired_at(now):
+        assert token.expires_at is not None
+        raise TokenExpired(
+            f"this API token ({token.name}, {token.prefix}…) expired at "
+            f"{token.expires_at:%Y-%m-%d %H:%M} UTC; create a new one"
+        )
+    if token.is_read_only and (method or "").upper() not in READ_METHODS:
+        verb = (method or "").upper() or "this request"
+        raise PermissionDenied(
+            f"this API token ({token.name}) is read-only: it may only read (GET, HEAD), not {verb}"
+        )
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -190,7 +190,12 @@ def token_list(request: AuthedRequest) -> HttpResponse:
         return _tokens_page(request, form=form, status=400)
     try:
         token, secret = services.create_api_token(
-            user=request.user, name=form.cleaned_data["name"], actor=request.user, source=SOURCE
+            user=request.user,
+            name=form.cleaned_data["name"],
+            actor=request.user,
+            source=SOURCE,
+            scope=form.cleaned_data["scope"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
         )
     except ServiceError as exc:
         return _tokens_page(request, form=form, status=form_error(form, exc))

@@ -1,6 +1,7 @@
 """REST routes of the audit log: ``GET /audit`` (paged JSON) and ``GET /audit.csv`` (the same rows as CSV).
 
-Organisation admins only (403 for anyone else; see :mod:`warroom.audit.selectors` for why not team admins).
+Organisation admins read every row; a team's admins the rows about their team's objects (403 for anyone else;
+see :mod:`warroom.audit.selectors`).
 Filters in the query string: ``actor`` (id or email), ``action`` (prefix), ``source``, ``object_type``,
 ``object_id``, ``since`` (included) and ``before`` (excluded) as ISO 8601 times with an offset. A bad time, a
 ``since`` not before ``before`` or an unknown source is a 400 naming the field. Newest first.
@@ -14,7 +15,7 @@ from typing import Any
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema
 
-from warroom.accounts.schemas import Page, Paging, caller, paginate
+from warroom.accounts.schemas import Page, Paging, TeamRef, caller, paginate, team_ref
 from warroom.audit import export, selectors
 from warroom.audit.models import AuditEvent
 
@@ -52,6 +53,7 @@ class AuditEventOut(Schema):
     before: Any
     after: Any
     request_id: str
+    team: TeamRef | None = Field(description="The team of the object, whose admins may read this row.")
 
 
 def event_json(event: AuditEvent) -> dict[str, Any]:
@@ -69,17 +71,19 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
         "before": event.before,
         "after": event.after,
         "request_id": event.request_id,
+        "team": team_ref(event.team) if event.team is not None else None,
     }
 
 
 def _rows(request: HttpRequest, query: AuditFilterQuery) -> Any:
     flt = selectors.make_filter(**query.dict(exclude={"limit", "offset"}))
-    return selectors.filter_events(caller(request), flt)
+    return selectors.filter_events(caller(request), flt).select_related("team")
 
 
 @router.get("/audit", response=Page[AuditEventOut], summary="Read the audit log")
 def list_audit(request: HttpRequest, query: Query[AuditQuery]) -> dict[str, Any]:
-    """Every write, newest first, narrowed by the filters. Organisation admins only."""
+    """Every write, newest first, narrowed by the filters. Organisation admins see every row; team admins the
+    rows about their teams' objects (``team`` says which)."""
     return paginate(_rows(request, query), query, event_json)
 
 

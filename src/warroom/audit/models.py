@@ -25,6 +25,7 @@ class Source(models.TextChoices):
 class AuditEvent(models.Model):
     """One write, by whom, through what, with the object's state before and after. Never updated.
 
+    ``team`` is the team of the object (see :func:`warroom.audit.services.record`).
     ``actor_email`` and ``actor_name`` are the actor's as they were when the row was written, so the row says who
     acted without the user row. The actor is PROTECTed: deleting a person who acted is refused (people are
     deactivated, never deleted), since SET_NULL would have to UPDATE the audit rows.
@@ -43,10 +44,24 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    #: the team the object belonged to when the row was written (a team's admins read their team's rows), or
+    #: null (people, tokens, organisation-wide settings). No database constraint: a team deleted later must
+    #: not UPDATE (or forbid) its audit rows.
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["team", "at"], name="audit_event_team_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"

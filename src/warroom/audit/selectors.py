@@ -1,9 +1,9 @@
 """Reading the audit log: who may, and the filters every interface (API, console, CSV) shares.
 
-Only organisation admins read the audit log. A row names its object by type and id only, and which team an
-object belongs to would take a different join for each of the ~60 object types (and deleted objects have no
-team left), so team admins do not get a team-scoped view: they read their team's history on the objects
-themselves (incident timelines, service pages).
+Organisation admins read the whole audit log. A team's admins read the rows about their team's objects: each
+row keeps the team its object belonged to when it was written (``AuditEvent.team``, set by
+:func:`warroom.audit.services.record`; older rows were given their object's team by migration 0004). Rows about
+no team (people, tokens, organisation settings) are for organisation admins only. Anyone else gets a 403.
 
 Filters: ``actor`` (a user id, or an email address matched without case against the email kept on the row),
 ``action`` (a prefix: ``incident.`` matches every incident action, ``incident.declare`` that one and any
@@ -19,18 +19,33 @@ from datetime import UTC, datetime
 
 from django.db.models import QuerySet
 
-from warroom.accounts.models import User
+from warroom.accounts import selectors as accounts
+from warroom.accounts.models import Role, User
 from warroom.audit.models import AuditEvent, Source
 from warroom.lib.errors import PermissionDenied, ValidationFailed
+from warroom.lib.ids import as_id
 
 TEXT_MAX = 254
 #: longer digit strings are no user id (and would overflow the databases' integers)
 ID_DIGITS_MAX = 18
-MAY_NOT_READ = "only organisation admins read the audit log"
+MAY_NOT_READ = "only organisation admins and team admins read the audit log"
+
+
+def admin_team_ids(user: User) -> list[int]:
+    """The teams whose audit rows ``user`` reads as their admin."""
+    return sorted(team_id for team_id, role in accounts.roles_by_team(user).items() if role == Role.ADMIN)
 
 
 def may_read(user: User) -> bool:
-    return bool(user.is_active and user.is_org_admin)
+    """Organisation admins (everything) and team admins (their teams' rows)."""
+    return bool(user.is_active and (user.is_org_admin or admin_team_ids(user)))
+
+
+def readable_events(user: User) -> QuerySet[AuditEvent]:
+    """The rows ``user`` may read (403 for someone who may read none)."""
+    require_reader(user)
+    rows = AuditEvent.objects.all()
+    return rows if user.is_org_admin else rows.filter(team_id__in=admin_team_ids(user))
 
 
 def require_reader(user: User) -> None:
@@ -119,12 +134,11 @@ def make_filter(
 
 
 def filter_events(user: User, flt: AuditFilter) -> QuerySet[AuditEvent]:
-    """The audit rows matching ``flt``, newest first (organisation admins only: 403 otherwise)."""
-    require_reader(user)
-    rows = AuditEvent.objects.order_by("-at", "-id")
+    """The audit rows ``user`` may read matching ``flt``, newest first (403 for someone who may read none)."""
+    rows = readable_events(user).order_by("-at", "-id")
     if flt.actor:
-        by_id = flt.actor.isdigit() and len(flt.actor) <= ID_DIGITS_MAX
-        rows = rows.filter(actor_id=int(flt.actor)) if by_id else rows.filter(actor_email__iexact=flt.actor)
+        actor_id = as_id(flt.actor) if len(flt.actor) <= ID_DIGITS_MAX else None
+        rows = rows.filter(actor_id=actor_id) if actor_id is not None else rows.filter(actor_email__iexact=flt.actor)
     if flt.action:
         rows = rows.filter(action__startswith=flt.action)
     if flt.source:

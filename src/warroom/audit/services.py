@@ -6,9 +6,28 @@ from typing import Any
 
 from django.db import models
 
-from warroom.accounts.models import User
+from warroom.accounts.models import Team, User
 from warroom.audit.models import AuditEvent
 from warroom.lib import clock, request_id
+
+#: ``team=`` left out: the team is found on the object (see :func:`team_of`)
+FROM_OBJECT: Any = object()
+
+
+def team_of(obj: models.Model) -> int | None:
+    """The team an object belongs to, as far as the object itself says: a :class:`Team` is its own; anything
+    with a ``team`` foreign key (services, incidents, schedules, memberships...) has that one; anything else
+    (people, tokens, an incident's task) none, unless the caller passes ``team=`` to :func:`record`."""
+    if isinstance(obj, Team):
+        return obj.pk
+    team_id = getattr(obj, "team_id", None)
+    return team_id if isinstance(team_id, int) else None
+
+
+def _team_id(obj: models.Model, team: Team | int | None) -> int | None:
+    if team is FROM_OBJECT:
+        return team_of(obj)
+    return team.pk if isinstance(team, Team) else team
 
 
 def record(
@@ -19,8 +38,13 @@ def record(
     obj: models.Model,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    team: Team | int | None = FROM_OBJECT,
 ) -> AuditEvent:
-    """Append one audit row for a write on ``obj``; the caller's transaction decides whether it lands."""
+    """Append one audit row for a write on ``obj``; the caller's transaction decides whether it lands.
+
+    The row names the team of ``obj`` (:func:`team_of`), whose admins may read it; pass ``team`` for an object
+    that belongs to a team through another one (an incident's task: the incident's team), or ``None``."""
+    team_id = _team_id(obj, team)
     return AuditEvent.objects.create(
         at=clock.now(),
         actor=actor,
@@ -33,4 +57,5 @@ def record(
         before=before,
         after=after,
         request_id=request_id.current(),
+        team_id=team_id,
     )

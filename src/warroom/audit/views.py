@@ -1,5 +1,5 @@
-"""The console's audit log page (``/settings/audit/``) and its CSV download, for organisation admins (anyone
-else gets the 403 page). The filters are those of ``GET /api/v1/audit``; times are entered in the user's own
+"""The console's audit log page (``/settings/audit/``) and its CSV download, for organisation admins (every row)
+and team admins (their teams' rows; anyone else gets the 403 page). The filters are those of ``GET /api/v1/audit``; times are entered in the user's own
 time zone. A bad filter is a 400 with the message next to the field; the CSV download answers it as plain
 text."""
 
@@ -62,7 +62,8 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "query": query_string(params), "export_max": export.EXPORT_MAX}
     if flt is None:
         return render(request, "audit/audit_log.html", context, status=400)
-    page = Paginator(selectors.filter_events(request.user, flt), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.filter_events(request.user, flt).select_related("team")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(
         page=page,
         filtered=bool(flt.params()),

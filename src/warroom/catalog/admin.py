@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from warroom.audit.admin_mixins import AuditedAdmin
 from warroom.catalog.models import Service, ServiceDependency
 
 
@@ -24,7 +25,10 @@ class DependencyInline(admin.TabularInline[ServiceDependency, Service]):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin[Service]):
+class ServiceAdmin(AuditedAdmin[Service]):
+    """Changes are audited: ``service.admin.create``, ``service.admin.update``, ``service.admin.delete``, for
+    the service's team (a service moved to another team: the row is its new team's, ``before`` names the old)."""
+
     list_display = ["name", "team", "tier"]
     list_filter = ["team", "tier"]
     search_fields = ["name", "description"]

@@ -190,9 +190,21 @@ def user_reset_password(email: str = EmailArgument) -> None:
 def token_create(
     email: str = typer.Option(..., "--email", help="Whose token."),
     name: str = typer.Option(..., "--name", help="What the token is for."),
+    expires_in_days: int | None = typer.Option(
+        None,
+        "--expires-in-days",
+        help="Days until the token expires: 1 to 1095 (three years); default 90.",
+        show_default=False,
+    ),
+    read_only: bool = typer.Option(False, "--read-only", help="The token may only read (GET), never change."),
 ) -> None:
-    """Print a new API token for an existing user. It is shown only this once."""
-    _django("warroom_token", "--email", email, "--name", name)
+    """Print a new API token for an existing user. It is shown only this once; it expires (default 90 days)."""
+    args = ["warroom_token", "--email", email, "--name", name]
+    if expires_in_days is not None:
+        args += ["--expires-in-days", str(expires_in_days)]
+    if read_only:
+        args.append("--read-only")
+    _django(*args)
 
 
 def _use_base_url(explicit: str, *, show_note: bool) -> None:

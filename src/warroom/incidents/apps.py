@@ -7,7 +7,10 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from warroom.incidents import signals, sla_services  # noqa: PLC0415 (apps load first)
+        from warroom.accounts import deactivation  # noqa: PLC0415 (apps load first)
+        from warroom.incidents import selectors, signals, sla_services  # noqa: PLC0415
+
+        deactivation.register(selectors.open_incidents_assigned_to)
 
         signals.incident_declared.connect(
             sla_services.on_incident_declared, dispatch_uid="incidents.sla.declared"

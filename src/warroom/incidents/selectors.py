@@ -22,6 +22,7 @@ from datetime import datetime
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from warroom.accounts import selectors as accounts
+from warroom.accounts.deactivation import LeftBehind
 from warroom.accounts.models import Role, User
 from warroom.incidents.models import (
     Category,
@@ -37,6 +38,7 @@ from warroom.incidents.models import (
     parse_number,
 )
 from warroom.incidents.priority import ITIL_DEFAULT
+from warroom.incidents.states import OPEN_STATES
 from warroom.lib.errors import NotFound, ValidationFailed
 from warroom.lib.ids import as_id
 
@@ -355,3 +357,21 @@ def get_task_or_404(incident: Incident, task_id: int) -> Task:
     if task is None:
         raise NotFound(f"task {task_id} not found on {incident.ref}")
     return task
+
+
+def open_incidents_assigned_to(user: User) -> list[LeftBehind]:
+    """Open incidents assigned to ``user``: what deactivating them leaves without an assignee
+    (:mod:`warroom.accounts.deactivation`)."""
+    rows = (
+        Incident.objects.filter(assignee=user, state__in=list(OPEN_STATES))
+        .select_related("team")
+        .order_by("number")
+    )
+    return [
+        LeftBehind(
+            "incident",
+            f"{incident.ref} {incident.title}",
+            f"assigned to them ({incident.team.name}), still {incident.get_state_display().lower()}",
+        )
+        for incident in rows
+    ]

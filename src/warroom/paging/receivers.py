@@ -10,13 +10,15 @@ from typing import Any
 
 from django.db.models import Q
 
+from warroom.accounts import deactivation
+from warroom.accounts.deactivation import LeftBehind
 from warroom.accounts.models import User
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
 from warroom.incidents.signals import incident_transitioned
 from warroom.incidents.states import OPEN_STATES, State
 from warroom.paging import services
-from warroom.paging.models import EscalationStatus, Page
+from warroom.paging.models import EscalationStatus, IncidentEscalation, Page
 
 
 def on_incident_transitioned(
@@ -45,3 +47,20 @@ def paged_for(user: User) -> Q:
 
 
 incident_selectors.also_visible_to(paged_for)
+
+
+def escalations_reassigned_to(user: User) -> list[LeftBehind]:
+    """Active escalations reassigned to ``user``: pages that would go to no one once they are deactivated
+    (:mod:`warroom.accounts.deactivation`)."""
+    rows = (
+        IncidentEscalation.objects.filter(user=user, status=EscalationStatus.ACTIVE)
+        .select_related("incident")
+        .order_by("incident__number")
+    )
+    return [
+        LeftBehind("escalation", f"{e.incident.ref} {e.incident.title}", "paging was reassigned to them")
+        for e in rows
+    ]
+
+
+deactivation.register(escalations_reassigned_to)

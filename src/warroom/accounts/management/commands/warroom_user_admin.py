@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Prefetch
 
-from warroom.accounts import services
+from warroom.accounts import deactivation, services
 from warroom.accounts.models import ApiToken, Membership, User
 from warroom.lib.errors import ServiceError
 
@@ -73,6 +73,15 @@ class Command(BaseCommand):
                 f"deactivated {user.email}: they cannot sign in, their console sessions ended and "
                 f"{tokens} API token{'' if tokens == 1 else 's'} {'was' if tokens == 1 else 'were'} revoked"
             )
+            self._warn_left_behind(user)
+
+    def _warn_left_behind(self, user: User) -> None:
+        found = deactivation.left_behind(user)
+        if not found:
+            return
+        self.stdout.write(f"{user.email} leaves behind {len(found)} thing{'' if len(found) == 1 else 's'} to hand over:")
+        for item in found:
+            self.stdout.write(f"  - {item.message}")
 
     def _reset_password(self, user: User) -> None:
         password = services.reset_password(user=user, actor=None, source="cli")
