@@ -376,10 +376,16 @@ def send_verification(*, method: ContactMethod, actor: User | None, source: str)
     return message
 
 
+def is_well_formed_code(code: str) -> bool:
+    """Whether ``code`` (spaces already removed) has a verification code's format: ``CODE_DIGITS`` ASCII digits."""
+    return len(code) == CODE_DIGITS and code.isascii() and code.isdigit()
+
+
 def verify_contact_method(
     *, method: ContactMethod, code: str, actor: User | None, source: str
 ) -> ContactMethod:
-    """Check ``code``. Wrong guesses count: after 5 the code is void and a new one must be sent. A first
+    """Check ``code`` (spaces ignored). A malformed code (not ``CODE_DIGITS`` digits) is refused without counting;
+    wrong well-formed guesses count: after 5 the code is void and a new one must be sent. A first
     successful verification adds an immediate rule (high urgency; low urgency too except for phones) when the
     method has none, so a verified method is never silently unused."""
     _check_owner(method.user, actor)
@@ -394,6 +400,12 @@ def verify_contact_method(
             refusal = ValidationFailed("no code is waiting: send a new one", field="code")
         elif locked.code_expires_at is None or locked.code_expires_at <= now:
             refusal = ValidationFailed("the code has expired: send a new one", field="code")
+        elif not is_well_formed_code(given):
+            # A typo or a paste of something else is not a guess: refused without using up a try.
+            refusal = ValidationFailed(
+                f"a code is {CODE_DIGITS} digits (0-9), as in the message we sent; this was not used up as a try",
+                field="code",
+            )
         elif not tokens.matches(f"contact-method-code:{locked.pk}:{given}", locked.code_digest):
             locked.code_attempts += 1
             left = CODE_MAX_ATTEMPTS - locked.code_attempts

@@ -44,6 +44,11 @@ def _page(
     window = services.window_of(hours) if hours is not None else None
     methods = list(selectors.contact_methods_of(user))
     rules = list(selectors.rules_of(user))
+    usable = [m for m in methods if m.is_usable]
+    for m in methods:
+        # what deleting it takes with it, said before it happens
+        m.rule_count = sum(1 for r in rules if r.contact_method_id == m.pk)  # type: ignore[attr-defined]
+        m.last_usable = usable == [m]  # type: ignore[attr-defined]
     ladders = [
         {"urgency": value, "label": label, "rules": [r for r in rules if r.urgency == value]}
         for value, label in Urgency.choices

@@ -56,7 +56,7 @@ def parse_days(values: Iterable[str | int]) -> frozenset[int]:
             days.update(DAY_GROUPS[value])
         elif value in WEEKDAYS:
             days.add(WEEKDAYS.index(value))
-        elif value.isdigit() and int(value) < 7:
+        elif value in {"0", "1", "2", "3", "4", "5", "6"}:
             days.add(int(value))
         else:
             raise ValueError(f"unknown day {raw!r}: use mon … sun, weekdays, weekend, everyday or 0-6")

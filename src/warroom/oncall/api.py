@@ -416,7 +416,10 @@ def delete_override(request: HttpRequest, schedule_id: int, override_id: int) ->
 @router.get("/schedules/{schedule_id}/shifts", response=ShiftsOut, summary="The final schedule over a range")
 def shifts(request: HttpRequest, schedule_id: int, query: Query[RangeQuery]) -> dict[str, Any]:
     """Who is on call from ``start`` to ``end`` (default: the next 14 days; at most 100 days), after layers,
-    restrictions and overrides; ``gaps`` are the stretches with nobody on call."""
+    restrictions and overrides; ``gaps`` are the stretches with nobody on call. Each shift is one unbroken
+    stretch of one person from one source (``layer`` or ``override_id``): a one-person rotation handing off to
+    itself is one shift, while a change of source (say an override ending where the person's own shift goes on)
+    starts a new one; ``/on-call`` gives the whole unbroken stretch of whoever is on call."""
     _user, schedule = _schedule(request, schedule_id)
     start, end = _range(schedule, query)
     final = selectors.final_schedule(schedule, start=start, end=end)
@@ -427,7 +430,7 @@ def shifts(request: HttpRequest, schedule_id: int, query: Query[RangeQuery]) -> 
         "time_zone": schedule.time_zone,
         "start": final.start,
         "end": final.end,
-        "shifts": _shifts_json(schedule, final.shifts),
+        "shifts": _shifts_json(schedule, rotation.merge_same_origin(final.shifts)),
         "gaps": [{"start": g.start, "end": g.end} for g in final.gaps],
         "warnings": [warning_json(w, people) for w in warnings],
     }
@@ -435,7 +438,9 @@ def shifts(request: HttpRequest, schedule_id: int, query: Query[RangeQuery]) -> 
 
 @router.get("/schedules/{schedule_id}/on-call", response=OnCallOut, summary="Who is on call at an instant")
 def on_call(request: HttpRequest, schedule_id: int, query: Query[AtQuery]) -> dict[str, Any]:
-    """Everyone on call at ``at`` (default: now); an empty list means nobody is."""
+    """Everyone on call at ``at`` (default: now), each once with the start and end of their whole unbroken stretch
+    (a handoff to themselves does not end it); ``layer``/``override_id`` say why they are on call at ``at``. An
+    empty list means nobody is."""
     _user, schedule = _schedule(request, schedule_id)
     at = parse_instant(query.at, field="at", zone=selectors.zone_of(schedule)) or clock.now()
     return _on_call_json(selectors.on_call(schedule, at=at), at)

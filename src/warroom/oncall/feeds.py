@@ -43,7 +43,7 @@ def _render(feed: CalendarFeed) -> bytes:
     start = datetime.combine((now - PAST).date(), time(), tzinfo=now.tzinfo)
     shifts = selectors.feed_shifts(feed, start=start, end=start + PAST + AHEAD)
     people = selectors.people_by_id(fs.shift.user_id for fs in shifts)
-    layer_ids = {fs.shift.layer_id for fs in shifts if fs.shift.layer_id}
+    layer_ids = {s.layer_id for fs in shifts for s in (*fs.sources, fs.shift) if s.layer_id}
     layer_names = dict(Layer.objects.filter(pk__in=layer_ids).values_list("id", "name"))
     return ical.calendar(name=_name(feed), shifts=shifts, people=people, layer_names=layer_names, stamp=now)
 

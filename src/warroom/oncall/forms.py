@@ -13,6 +13,7 @@ from django.utils import timezone
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
 from warroom.lib import zones
+from warroom.lib.ids import as_id
 from warroom.oncall import rotation, selectors
 from warroom.oncall.models import (
     EscalationPolicy,
@@ -47,7 +48,14 @@ class OverrideForm(forms.Form):
 
     def __init__(self, *args: Any, schedule: Schedule, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = accounts.team_people(schedule.team)  # type: ignore[attr-defined]
+        # Only people who may be on call are offered (not observers). Any team member is still accepted, so a
+        # stale or hand-made form gets the service's refusal naming the person and the rule.
+        user_field = self.fields["user"]
+        user_field.queryset = accounts.team_people(schedule.team)  # type: ignore[attr-defined]
+        user_field.widget.choices = [
+            ("", user_field.empty_label),  # type: ignore[attr-defined]
+            *((p.pk, p.display_name) for p in selectors.on_call_people(schedule.team_id)),
+        ]
         on_schedule = LayerMember.objects.filter(layer__schedule=schedule).values("user_id")
         people = User.objects.filter(memberships__team=schedule.team) | User.objects.filter(
             pk__in=on_schedule
@@ -64,9 +72,9 @@ class OverrideForm(forms.Form):
 
 def target_choices(user: User, team: Team) -> list[tuple[str, list[tuple[str, str]]]]:
     """What a step may page, grouped for a ``<select>``: ``user:<id>``, ``schedule:<id>``, ``team:<id>``.
-    People are the policy team's active members; schedules and teams those ``user`` can see (the services check
-    the same again)."""
-    people = [(f"user:{p.pk}", p.display_name) for p in accounts.team_people(team)]
+    People are the policy team's active members who may be on call (not observers); schedules and teams those
+    ``user`` can see (the services check the same again)."""
+    people = [(f"user:{p.pk}", p.display_name) for p in selectors.on_call_people(team.pk)]
     schedules = [
         (f"schedule:{s.pk}", f"On call: {s.name}")
         for s in selectors.visible_schedules(user).order_by("team__name", "name", "id")
@@ -78,9 +86,10 @@ def target_choices(user: User, team: Team) -> list[tuple[str, list[tuple[str, st
 def parse_target(value: str) -> TargetSpec:
     """``"schedule:3"`` → ``TargetSpec("schedule", 3)``; :class:`forms.ValidationError` otherwise."""
     kind, _, key = (value or "").partition(":")
-    if kind not in TargetKind.values or not key.isdigit():
+    ident = as_id(key)
+    if kind not in TargetKind.values or ident is None:
         raise forms.ValidationError("Choose a person, a schedule or a team.")
-    return TargetSpec(kind, int(key))
+    return TargetSpec(kind, ident)
 
 
 class PolicyForm(forms.Form):
@@ -292,7 +301,12 @@ class LayerForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.people = list(accounts.team_people(schedule.team))
-        choices = [(str(p.pk), p.display_name) for p in self.people]
+        eligible = set(selectors.on_call_people(schedule.team_id).values_list("pk", flat=True))
+        in_layer = {m.user_id for m in layer.members.all()} if layer is not None else set()
+        choices = [
+            (str(p.pk), p.display_name if p.pk in eligible else f"{p.display_name} (observer)")
+            for p in self.people
+        ]
         # People still in the rotation who have left the team or been deactivated keep their place (named as
         # such), so saving the form is refused naming them instead of quietly shifting everyone's turn.
         for person in departed_participants(layer, {p.pk for p in self.people}):
@@ -300,6 +314,9 @@ class LayerForm(forms.Form):
             gone = "deactivated" if not person.is_active else f"not in {schedule.team.name}"
             choices.append((str(person.pk), f"{person.display_name} ({gone})"))
         self.fields["participants"].choices = choices  # type: ignore[attr-defined]
+        # Any of them is accepted (the service refuses observers naming the rule), but the pickers offer only
+        # people who may be on call, whoever holds a place in this layer, and whoever was just submitted.
+        self._offered = eligible | in_layer
         self.slots = min(slots, MAX_PARTICIPANTS + 2)
         self.restriction_rows = min(restriction_rows, MAX_RESTRICTIONS)
         for n in range(self.restriction_rows):
@@ -316,6 +333,15 @@ class LayerForm(forms.Form):
     def restriction_fields(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
         return [
             (self[f"r{n}_days"], self[f"r{n}_start"], self[f"r{n}_end"]) for n in range(self.restriction_rows)
+        ]
+
+    def offered_choices(self) -> list[tuple[str, str]]:
+        """The choices each participant picker shows (see ``__init__``)."""
+        chosen = set(self.chosen_participants())
+        return [
+            (value, label)
+            for value, label in self.fields["participants"].choices  # type: ignore[attr-defined]
+            if int(value) in self._offered or value in chosen
         ]
 
     def chosen_participants(self) -> list[str]:

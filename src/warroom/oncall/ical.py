@@ -33,7 +33,8 @@ def calendar(
     layer_names: dict[int, str],
     stamp: datetime,
 ) -> bytes:
-    """A VCALENDAR named ``name`` with one VEVENT per shift."""
+    """A VCALENDAR named ``name`` with one VEVENT per shift (an unbroken stretch of one person; its description
+    names its sources: layers, "override")."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -46,14 +47,20 @@ def calendar(
         s = fs.shift
         person = people.get(s.user_id)
         who = person.display_name if person else f"user {s.user_id}"
-        how = "override" if s.override_id is not None else layer_names.get(s.layer_id or 0, "layer")
+        how: list[str] = []
+        for piece in fs.sources or (s,):
+            label = (
+                "override" if piece.override_id is not None else layer_names.get(piece.layer_id or 0, "layer")
+            )
+            if label not in how:
+                how.append(label)
         event = Event()
         event.add("uid", _uid(fs))
         event.add("dtstamp", stamp)
         event.add("dtstart", s.start)
         event.add("dtend", s.end)
         event.add("summary", f"On call: {who} ({fs.schedule.name})")
-        event.add("description", f"{who} is on call for {fs.schedule.name} ({how}).")
+        event.add("description", f"{who} is on call for {fs.schedule.name} ({', '.join(how)}).")
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
     return bytes(cal.to_ical())

@@ -23,8 +23,8 @@ Inputs are the frozen dataclasses below (:class:`Schedule` with its :class:`Laye
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -324,6 +324,47 @@ def _shift(key: tuple[int, _Origin], start: datetime, end: datetime) -> Shift:
     return Shift(user_id, start, end, layer_id=layer_id, index=index, override_id=override_id)
 
 
+def consecutive_runs(
+    shifts: Iterable[Shift], key: Callable[[Shift], Hashable] = lambda s: s.user_id
+) -> list[tuple[Shift, ...]]:
+    """``shifts`` grouped into runs: shifts of one ``key`` (by default one person) that meet or overlap, each run
+    in start order; runs ordered by start, then end, then person. A handoff from someone to themselves (two layers,
+    an override ending where their own shift goes on, a one-person rotation) is then one run."""
+    by_key: dict[Hashable, list[Shift]] = {}
+    for s in sorted(shifts, key=lambda s: (s.start, s.end)):
+        by_key.setdefault(key(s), []).append(s)
+    runs: list[tuple[Shift, ...]] = []
+    for pieces in by_key.values():
+        run, until = [pieces[0]], pieces[0].end
+        for piece in pieces[1:]:
+            if piece.start <= until:
+                run.append(piece)
+                until = max(until, piece.end)
+            else:
+                runs.append(tuple(run))
+                run, until = [piece], piece.end
+        runs.append(tuple(run))
+    runs.sort(key=lambda r: (r[0].start, run_end(r), r[0].user_id))
+    return runs
+
+
+def run_end(run: Sequence[Shift]) -> datetime:
+    return max(s.end for s in run)
+
+
+def merge_run(run: Sequence[Shift], origin: Shift | None = None) -> Shift:
+    """One shift over the whole ``run``, with the layer shift or override of ``origin`` (default: its first)."""
+    origin = origin or run[0]
+    return replace(origin, start=run[0].start, end=run_end(run))
+
+
+def merge_same_origin(shifts: Iterable[Shift]) -> list[Shift]:
+    """``shifts`` with consecutive stretches of one person from the same layer (say a one-person rotation handing
+    off to itself) or the same override joined, so nothing about where a shift comes from is lost."""
+    runs = consecutive_runs(shifts, key=lambda s: (s.user_id, s.layer_id, s.override_id))
+    return [merge_run(run) for run in runs]
+
+
 def users_on_call(schedule: Schedule, at: datetime) -> list[int]:
     """The ids of everyone on call at the instant ``at``: the winning layer's person first, then overrides'."""
     final = final_schedule(schedule, at, at + timedelta(microseconds=1))
@@ -331,6 +372,18 @@ def users_on_call(schedule: Schedule, at: datetime) -> list[int]:
 
 
 def on_call_at(schedule: Schedule, at: datetime, *, window: timedelta = timedelta(days=8)) -> list[Shift]:
-    """The shifts in progress at ``at``, with their start and end (clipped to ``at ± window``)."""
+    """The shifts in progress at ``at``: each person once, from the layer shift or override that has them on call
+    at ``at``, but with the start and end of their whole unbroken stretch on call, so "on call until" is when they
+    really stop, not a handoff to themselves; a stretch that goes on past ``at + window`` keeps the end of the
+    shift in progress."""
     final = final_schedule(schedule, at - window, at + window)
-    return [s for s in final.shifts if s.start <= at < s.end]
+    found = []
+    for run in consecutive_runs(final.shifts):
+        current = [s for s in run if s.start <= at < s.end]
+        if not current:
+            continue
+        merged = merge_run(run, current[0])
+        # A stretch that runs past the window (a one-person rotation handing off to itself for ever) has no end
+        # to tell: the shift in progress keeps its own end rather than the window's edge, which no one chose.
+        found.append(merged if merged.end < at + window else current[0])
+    return found

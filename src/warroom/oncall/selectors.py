@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, Q, QuerySet
 
 from warroom.accounts import selectors as accounts
-from warroom.accounts.models import Membership, Role, User
-from warroom.lib import tokens
+from warroom.accounts.deactivation import LeftBehind
+from warroom.accounts.models import ACTING_ROLES, Membership, Role, User
+from warroom.lib import clock, tokens
 from warroom.lib.errors import NotFound
+from warroom.lib.ids import as_id
 from warroom.notify import selectors as notify_selectors
 from warroom.oncall import rotation
 from warroom.oncall.models import (
@@ -45,8 +47,6 @@ WARNING_HORIZON = timedelta(days=14)
 # time zones
 
 
-
-
 def zone_of(schedule: Schedule) -> ZoneInfo:
     return ZoneInfo(schedule.time_zone)
 
@@ -64,7 +64,7 @@ def visible_schedules(user: User) -> QuerySet[Schedule]:
 
 def get_schedule_for_user_or_404(user: User, *, key: int | str) -> Schedule:
     """A schedule by id, if ``user`` may see it; otherwise :class:`NotFound`."""
-    schedule = visible_schedules(user).filter(pk=key).first() if str(key).isdigit() else None
+    schedule = visible_schedules(user).filter(pk=ident).first() if (ident := as_id(key)) is not None else None
     if schedule is None:
         raise NotFound(f"schedule {key!r} not found")
     return schedule
@@ -81,7 +81,7 @@ def layers_of(schedule: Schedule) -> QuerySet[Layer]:
 
 def get_layer_or_404(schedule: Schedule, *, layer_id: int | str) -> Layer:
     """A layer of ``schedule`` (already scoped by :func:`get_schedule_for_user_or_404`)."""
-    layer = layers_of(schedule).filter(pk=layer_id).first() if str(layer_id).isdigit() else None
+    layer = layers_of(schedule).filter(pk=ident).first() if (ident := as_id(layer_id)) is not None else None
     if layer is None:
         raise NotFound(f"layer {layer_id!r} not found in this schedule")
     return layer
@@ -100,7 +100,7 @@ def overrides_of(
 
 
 def get_override_or_404(schedule: Schedule, *, override_id: int | str) -> Override:
-    found = overrides_of(schedule).filter(pk=override_id).first() if str(override_id).isdigit() else None
+    found = overrides_of(schedule).filter(pk=ident).first() if (ident := as_id(override_id)) is not None else None
     if found is None:
         raise NotFound(f"override {override_id!r} not found in this schedule")
     return found
@@ -110,11 +110,19 @@ def team_people_ids(schedule: Schedule) -> set[int]:
     return set(Membership.objects.filter(team_id=schedule.team_id).values_list("user_id", flat=True))
 
 
+def on_call_people(team_id: int) -> QuerySet[User]:
+    """Who the team may put on call (a rotation, an override, an escalation step): its active members who can act
+    on incidents (admins, managers, responders; not observers), by name. The services apply the same rule."""
+    return User.objects.filter(
+        memberships__team_id=team_id, memberships__role__in=list(ACTING_ROLES), is_active=True
+    ).order_by("full_name", "email")
+
+
 def get_team_person_or_404(schedule: Schedule, *, key: int | str) -> User:
     """An active member of the schedule's team by id or email: the people who can be put on its rotations."""
     people = accounts.team_people(schedule.team)
     key = key.strip() if isinstance(key, str) else key
-    person = people.filter(pk=key).first() if str(key).isdigit() else people.filter(email__iexact=key).first()
+    person = people.filter(pk=ident).first() if (ident := as_id(key)) is not None else people.filter(email__iexact=str(key)).first()
     if person is None:
         raise NotFound(f"{key!r} is not an active member of {schedule.team.name}")
     return person
@@ -128,7 +136,7 @@ def get_replaceable_person_or_404(schedule: Schedule, *, key: int | str) -> User
     )
     people = User.objects.filter(involved).distinct()
     key = key.strip() if isinstance(key, str) else key
-    person = people.filter(pk=key).first() if str(key).isdigit() else people.filter(email__iexact=key).first()
+    person = people.filter(pk=ident).first() if (ident := as_id(key)) is not None else people.filter(email__iexact=str(key)).first()
     if person is None:
         raise NotFound(f"{key!r} is not a member of {schedule.team.name} or on this schedule")
     return person
@@ -318,7 +326,7 @@ def live_schedule_feeds(user: User, schedule: Schedule) -> QuerySet[CalendarFeed
 def get_feed_for_user_or_404(user: User, *, feed_id: int | str) -> CalendarFeed:
     """One of ``user``'s feeds, or a schedule feed of a team ``user`` manages (so managers can cut off a leak)."""
     qs = CalendarFeed.objects.select_related("schedule", "user")
-    feed = qs.filter(pk=feed_id).first() if str(feed_id).isdigit() else None
+    feed = qs.filter(pk=ident).first() if (ident := as_id(feed_id)) is not None else None
     if feed is not None and feed.user_id != user.pk:
         manages = feed.schedule is not None and accounts.can_manage_team(user, feed.schedule.team_id)
         if not manages:
@@ -346,20 +354,28 @@ def find_feed(secret: str) -> CalendarFeed | None:
 
 @dataclass
 class FeedShift:
+    """One event of a feed: one person's unbroken stretch on call, made of ``sources`` (layer shifts, overrides)."""
+
     schedule: Schedule
     shift: rotation.Shift
+    sources: tuple[rotation.Shift, ...] = ()
+
+
+def _stretches(schedule: Schedule, shifts: Iterable[rotation.Shift]) -> list[FeedShift]:
+    return [FeedShift(schedule, rotation.merge_run(run), run) for run in rotation.consecutive_runs(shifts)]
 
 
 def feed_shifts(feed: CalendarFeed, *, start: datetime, end: datetime) -> list[FeedShift]:
-    """The shifts a feed publishes in ``[start, end)``: the schedule's, or the owner's own across schedules."""
+    """What a feed publishes in ``[start, end)``: the schedule's, or the owner's own across schedules, one event
+    per unbroken stretch of one person (a handoff to themselves is not a new event)."""
     if feed.schedule is not None:
         final = final_schedule(feed.schedule, start=start, end=end)
-        return [FeedShift(feed.schedule, s) for s in final.shifts]
+        return _stretches(feed.schedule, final.shifts)
     found: list[FeedShift] = []
     involved = Q(layers__members__user=feed.user) | Q(overrides__user=feed.user)
     for schedule in visible_schedules(feed.user).filter(involved).distinct().order_by("name", "id"):
         final = final_schedule(schedule, start=start, end=end)
-        found.extend(FeedShift(schedule, s) for s in final.shifts if s.user_id == feed.user_id)
+        found.extend(_stretches(schedule, (s for s in final.shifts if s.user_id == feed.user_id)))
     found.sort(key=lambda fs: (fs.shift.start, fs.schedule.pk))
     return found
 
@@ -377,7 +393,7 @@ def visible_policies(user: User) -> QuerySet[EscalationPolicy]:
 
 def get_policy_for_user_or_404(user: User, *, key: int | str) -> EscalationPolicy:
     """A policy by id, if ``user`` may see it (a member of its team, or an organisation admin); else NotFound."""
-    policy = visible_policies(user).filter(pk=key).first() if str(key).isdigit() else None
+    policy = visible_policies(user).filter(pk=ident).first() if (ident := as_id(key)) is not None else None
     if policy is None:
         raise NotFound(f"escalation policy {key!r} not found")
     return policy
@@ -469,3 +485,25 @@ def resolve_step(step: EscalationStep, *, at: datetime) -> list[Resolved]:
             seen.add(person.pk)
             out.append(Resolved(person, target_label(target)))
     return out
+
+
+def schedules_and_policies_naming(user: User) -> list[LeftBehind]:
+    """Schedules whose rotations or coming overrides name ``user``, and escalation policies with a step that pages
+    them by name: what deactivating them leaves to hand over (:mod:`warroom.accounts.deactivation`)."""
+    now = clock.now()
+    in_rotation = LayerMember.objects.filter(user=user).values("layer__schedule_id")
+    overriding = Override.objects.filter(Q(user=user) | Q(replaces=user), end__gt=now).values("schedule_id")
+    schedules = (
+        Schedule.objects.filter(Q(pk__in=in_rotation) | Q(pk__in=overriding))
+        .select_related("team")
+        .order_by("name", "id")
+    )
+    policies = (
+        EscalationPolicy.objects.filter(pk__in=StepTarget.objects.filter(user=user).values("step__policy_id"))
+        .select_related("team")
+        .order_by("name", "id")
+    )
+    return [
+        LeftBehind("schedule", f"{s.name} ({s.team.name})", "they are in its rotation or a coming override")
+        for s in schedules
+    ] + [LeftBehind("escalation_policy", f"{p.name} ({p.team.name})", "a step pages them by name") for p in policies]

@@ -460,15 +460,20 @@ def override_snapshot(o: Override) -> dict[str, Any]:
     }
 
 
-def _may_override(actor: User | None, schedule: Schedule, involved: set[int | None]) -> None:
-    """Managers may make any override; a responder only one that involves themselves."""
+def may_change_override(actor: User | None, schedule: Schedule, involved: set[int | None]) -> bool:
+    """Whether ``actor`` may create, change or delete an override of ``schedule`` whose user and replaced person
+    are ``involved``: the team's admins and managers any; a responder only one that involves themselves."""
     if actor is None or accounts.can_manage_team(actor, schedule.team_id):
-        return
-    if accounts.can_act_for_team(actor, schedule.team_id) and actor.pk in involved:
-        return
-    raise PermissionDenied(
-        "only the team's admins and managers change overrides; responders may only take or give their own shifts"
-    )
+        return True
+    return accounts.can_act_for_team(actor, schedule.team_id) and actor.pk in involved
+
+
+def _may_override(actor: User | None, schedule: Schedule, involved: set[int | None]) -> None:
+    if not may_change_override(actor, schedule, involved):
+        raise PermissionDenied(
+            "only the team's admins and managers change overrides; responders may only take or give their own "
+            "shifts"
+        )
 
 
 def _clean_override(

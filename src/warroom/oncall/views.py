@@ -96,15 +96,15 @@ def my_shifts(user: User, now: datetime) -> list[dict[str, Any]]:
     for schedule in involved.distinct().order_by("name", "id"):
         zone = selectors.zone_of(schedule)
         final = selectors.final_schedule(schedule, start=now, end=end)
+        mine = [s for s in final.shifts if s.user_id == user.pk]
         found += [
             {
                 "schedule": schedule,
-                "start": s.start.astimezone(zone),
-                "end": s.end.astimezone(zone),
+                "start": run[0].start.astimezone(zone),
+                "end": rotation.run_end(run).astimezone(zone),
                 "zone": zone.key,
             }
-            for s in final.shifts
-            if s.user_id == user.pk
+            for run in rotation.consecutive_runs(mine)
         ]
     found.sort(key=lambda row: (row["start"], row["schedule"].pk))
     return found
@@ -123,16 +123,25 @@ def _window(zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
 def _rows(final: rotation.FinalSchedule, zone: ZoneInfo, layers: list[Layer], now: datetime) -> list[Row]:
     people = selectors.people_by_id(s.user_id for s in final.shifts)
     names = {layer.pk: layer.name for layer in layers}
-    rows = [
-        Row(
-            s.start.astimezone(zone),
-            s.end.astimezone(zone),
-            people.get(s.user_id),
-            "override" if s.override_id is not None else names.get(s.layer_id or 0, ""),
-            s.start <= now < s.end,
+    rows = []
+    # One row per unbroken stretch of one person: a handoff to themselves (from one layer to another, an override
+    # ending where their own shift goes on) is not a new row; the layer column names every source in order.
+    for run in rotation.consecutive_runs(final.shifts):
+        start, end = run[0].start, rotation.run_end(run)
+        via: list[str] = []
+        for s in run:
+            label = "override" if s.override_id is not None else names.get(s.layer_id or 0, "")
+            if label not in via:
+                via.append(label)
+        rows.append(
+            Row(
+                start.astimezone(zone),
+                end.astimezone(zone),
+                people.get(run[0].user_id),
+                ", ".join(via),
+                start <= now < end,
+            )
         )
-        for s in final.shifts
-    ]
     rows += [
         Row(g.start.astimezone(zone), g.end.astimezone(zone), None, "", g.start <= now < g.end)
         for g in final.gaps
@@ -175,11 +184,18 @@ def schedule_page(
         "gaps": len(final.gaps),
         "warnings": warnings,
         "overrides": [
-            {"o": o, "start": o.start.astimezone(zone), "end": o.end.astimezone(zone)}
+            {
+                "o": o,
+                "start": o.start.astimezone(zone),
+                "end": o.end.astimezone(zone),
+                # the API's rule for deleting it: managers any, a responder one that involves themselves
+                "may_remove": services.may_change_override(user, schedule, {o.user_id, o.replaces_id}),
+            }
             for o in selectors.overrides_of(schedule, start=now)
         ],
         "form": form,
         "can_manage": accounts.can_manage_team(user, schedule.team_id),
+        "may_override_others": services.may_change_override(user, schedule, set()),
         "days": DAYS_SHOWN,
         "feeds": list(selectors.live_schedule_feeds(user, schedule)),
         "feed_secret_url": feed_secret_url,
@@ -215,6 +231,9 @@ def override_create(request: AuthedRequest, schedule_id: int) -> HttpResponse:
             source=SOURCE,
         )
     except ServiceError as exc:
+        if isinstance(exc, PermissionDenied) and accounts.can_act_for_team(request.user, schedule.team_id):
+            # A responder naming two other people: a mistake in the form, shown on it with their input kept.
+            exc.field = "user"
         return schedule_page(request, schedule, form=form, status=form_error(form, exc))
     messages.success(request, f"{data['user'].display_name} is on call from {data['start']:%a %d %b %H:%M}.")
     return redirect("oncall-schedule-detail", schedule_id=schedule.pk)

@@ -23,6 +23,7 @@ from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
 from warroom.lib import clock
 from warroom.lib.errors import ValidationFailed
+from warroom.lib.ids import as_id
 from warroom.oncall import selectors as oncall
 from warroom.paging import services
 from warroom.paging.templatetags.paging_console import SNOOZE_CHOICES
@@ -72,7 +73,7 @@ def reassign(request: AuthedRequest, ref: str) -> HttpResponse:
     incident = _incident(request, ref)
     form = ReassignForm(request.POST)
     kind, _, key = (form.data.get("to") or "").partition(":")
-    if not form.is_valid() or kind not in ("user", "policy") or not key.isdigit():
+    if not form.is_valid() or kind not in ("user", "policy") or as_id(key) is None:
         raise ValidationFailed("choose a person or a policy to page instead", field="to")
     if kind == "user":
         person = lookup("to", partial(accounts.get_user_for_user_or_404, request.user, key=int(key)))
