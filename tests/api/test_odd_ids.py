@@ -9,6 +9,7 @@ import pytest
 from tests.api.conftest import Clients, declare
 from tests.conftest import World
 from warroom.lib.ids import as_id
+from warroom.oncall import services as oncall
 
 HUGE = "9" * 30
 SUPERSCRIPT = "\u00b9"  # "¹"
@@ -84,3 +85,18 @@ def test_the_api_root_says_where_its_description_is(api: Clients) -> None:
     response = api.alice.get("/")
     assert response.status_code == 200
     assert response.json() == {"docs": "/api/v1/docs", "openapi": "/api/v1/openapi.json"}
+
+
+@pytest.mark.parametrize("person", [-5308142233489, -1, 10**20, SUPERSCRIPT, True])
+def test_an_override_for_a_person_that_is_no_id_is_refused(api: Clients, world: World, person: object) -> None:
+    """A negative or huge number is neither an id nor an email (PostgreSQL answered 500: ``upper(integer)``)."""
+    schedule = oncall.create_schedule(
+        team=world.team_a, name="Primary", time_zone="UTC", actor=None, source="system"
+    )
+    body = {"user": person, "start": "2036-01-01T09:00", "end": "2036-01-01T17:00"}
+    response = api.alice.post(f"/schedules/{schedule.pk}/overrides", body)
+    assert response.status_code in (400, 404, 422), (response.status_code, response.content[:300])
+    assert response.json()["detail"]
+    body = {"user": world.bob.email, "replaces": person, "start": "2036-01-01T09:00", "end": "2036-01-01T17:00"}
+    response = api.alice.post(f"/schedules/{schedule.pk}/overrides", body)
+    assert response.status_code in (400, 404, 422), (response.status_code, response.content[:300])

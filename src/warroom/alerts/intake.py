@@ -50,6 +50,7 @@ from warroom.alerts.ratelimit import LIMITER
 from warroom.alerts.services import authenticate_key
 from warroom.engine import wake
 from warroom.lib import clock, jsontext
+from warroom.lib.ids import as_id
 
 log = logging.getLogger("warroom.alerts.intake")
 
@@ -580,7 +581,7 @@ def grafana_signature_errors(request: HttpRequest, body: bytes, integration: Int
     message = body
     timestamp = _first_header(request, GRAFANA_TIMESTAMP_HEADERS)
     if timestamp:
-        if not timestamp.isdigit() or len(timestamp) > 12:
+        if as_id(timestamp) is None or len(timestamp) > 12:
             return [("signature", "the signature timestamp must be Unix seconds")]
         age = abs(clock.now().timestamp() - int(timestamp))
         if age > REPLAY_WINDOW.total_seconds():
@@ -756,7 +757,7 @@ def webhook_signature_errors(request: HttpRequest, body: bytes, integration: Int
     timestamp = request.headers.get(WEBHOOK_TIMESTAMP_HEADER, "").strip()
     if not signature or not timestamp:
         return [("signature", f"this integration requires {WEBHOOK_SIGNATURE_HEADER} and {WEBHOOK_TIMESTAMP_HEADER}")]
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if as_id(timestamp) is None or len(timestamp) > 12:
         return [("signature", f"{WEBHOOK_TIMESTAMP_HEADER} must be Unix seconds")]
     if abs(clock.now().timestamp() - int(timestamp)) > REPLAY_WINDOW.total_seconds():
         return [("signature", f"{WEBHOOK_TIMESTAMP_HEADER} is more than 5 minutes off (a replay?)")]
@@ -790,8 +791,8 @@ def lookup_path(data: Any, path: str) -> tuple[bool, Any]:
     for part in path.split("."):
         if isinstance(value, dict) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
+        elif isinstance(value, list) and (index := as_id(part)) is not None and index < len(value):
+            value = value[index]
         else:
             return False, None
     return True, value

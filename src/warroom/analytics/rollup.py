@@ -51,6 +51,7 @@ from warroom.analytics.selectors import (
 from warroom.audit.models import AuditEvent
 from warroom.incidents.models import ClockKind, ClockState, Incident, SlaClock
 from warroom.incidents.states import State
+from warroom.lib.ids import as_id
 from warroom.paging.models import Page
 from warroom.reviews.models import ActionItem, Postmortem
 from warroom.reviews.states import ActionItemStatus, PostmortemStatus
@@ -142,9 +143,9 @@ def mark_changes(now: datetime) -> int:
         )
         audits, state.audit_id = _by_id(AuditEvent, state.audit_id, "at", now)
         by_hand = [
-            int(i)
+            ident
             for i in audits.filter(object_type="alerts.alert").values_list("object_id", flat=True)
-            if str(i).isdigit()
+            if (ident := as_id(str(i))) is not None
         ]
         for chunk in range(0, len(by_hand), 5000):
             touched = Alert.objects.filter(pk__in=by_hand[chunk : chunk + 5000])

@@ -40,6 +40,7 @@ from warroom.integrations.base import Message as ChannelMessage
 from warroom.integrations.email import channel as email_channel
 from warroom.lib import clock
 from warroom.lib.errors import ValidationFailed
+from warroom.lib.ids import as_id
 from warroom.notify.sender import Result, backoff  # the notification outbox's retry rule and result
 
 SUBJECT_MAX = 300
@@ -404,7 +405,7 @@ def forget_address(delivery: Delivery, reason: str) -> int:
     if delivery.to_page_subscriber:
         pk = delivery.dedup_key.removeprefix(PAGE_SUBSCRIBER_KEY_PREFIX).split(":", 1)[0]
         found: list[PageSubscriber | Subscription] = list(
-            PageSubscriber.objects.filter(pk=int(pk)) if pk.isdigit() else []
+            PageSubscriber.objects.filter(pk=ident) if (ident := as_id(pk)) is not None else []
         )
         action = "statuspage.subscriber.remove"
     else:

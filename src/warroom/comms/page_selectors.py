@@ -41,6 +41,7 @@ from warroom.comms.models import (
 from warroom.incidents.models import Incident, parse_number
 from warroom.incidents.states import OPEN_STATES, State
 from warroom.lib.errors import NotFound, PermissionDenied, ValidationFailed
+from warroom.lib.ids import as_id
 
 #: how much of a stretch in each status counts as downtime in the uptime percentages
 DOWNTIME_WEIGHT: dict[str, float] = {
@@ -126,7 +127,7 @@ def get_page_for_user_or_404(user: User, *, key: int | str) -> StatusPage:
     """A page by id or slug, if ``user`` may see it."""
     pages = visible_pages(user)
     text = str(key)
-    found = pages.filter(pk=int(text)).first() if text.isdigit() else None
+    found = pages.filter(pk=ident).first() if (ident := as_id(text)) is not None else None
     found = found or pages.filter(slug=text).first()
     if found is None:
         raise NotFound(f"status page {key!r} not found")
@@ -190,7 +191,7 @@ def services_for_user(user: User, keys: list[int | str]) -> list[Service]:
     for key in keys:
         text = str(key).strip()
         service = (
-            visible.filter(pk=int(text)).first() if text.isdigit() else visible.filter(slug=text).first()
+            visible.filter(pk=ident).first() if (ident := as_id(text)) is not None else visible.filter(slug=text).first()
         )
         if service is None:
             raise ValidationFailed(f"unknown service {key!r}", field="services")

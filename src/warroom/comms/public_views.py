@@ -41,6 +41,7 @@ from warroom.comms.models import RecipientKind, StatusPage, Visibility
 from warroom.comms.page_forms import SubscribeForm
 from warroom.lib import clock, tokens
 from warroom.lib.errors import ServiceError
+from warroom.lib.ids import as_id
 
 CACHE_SECONDS = 60
 SOURCE = "status_page"
@@ -164,7 +165,8 @@ def page_view(request: HttpRequest, slug: str) -> HttpResponse:
 def history_view(request: HttpRequest, slug: str) -> HttpResponse:
     opened = open_page(request, slug)
     raw = request.GET.get("page", "1")
-    number = int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    number = as_id(raw) or 1
+    number = number if number < 100_000 else 1
 
     def build() -> bytes:
         hist = selectors.history(opened.page, number=number)
