@@ -445,7 +445,7 @@ def test_maintenance_windows(client_for: ClientFor, world: World) -> None:
             "recurrence": "none",
         },
     )
-    assert bad.status_code == 400 and "ends_at must be after starts_at" in bad.content.decode()
+    assert bad.status_code == 400 and "The end must be after the start." in bad.content.decode()
 
     assert (
         alice.post(reverse("web:maintenance-end", args=[world.service_a.slug, window.pk])).status_code == 302

@@ -399,13 +399,44 @@ def _datetime_field(label: str, *, required: bool = True, help_text: str = "") -
 
 
 class WindowForm(forms.Form):
-    """A maintenance window; times are in the user's own time zone (the console renders in it)."""
+    """A maintenance window; times are in the user's own time zone (the console renders in it).
+
+    The form checks what a person gets wrong (the end before the start, an end of repeats on a one-off window)
+    in their words; a refusal the service still raises names fields as the API does (``ends_at``), so
+    :meth:`add_error` puts this form's labels in their place."""
 
     title = forms.CharField(
         max_length=200,
+        label="Title",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Database upgrade"}),
+        help_text="What the maintenance is; shown on suppressed alerts.",
     )
-    starts_at = _datetime_field("Starts")
-    ends_at = _datetime_field("Ends")
-    recurrence = forms.ChoiceField(choices=Recurrence.choices, initial=Recurrence.NONE, label="Repeats")
-    repeat_until = _datetime_field("Repeat until", required=False, help_text="Recurring windows only.")
+    starts_at = _datetime_field("Starts", help_text="Date and time in your time zone.")
+    ends_at = _datetime_field("Ends", help_text="After the start; at most 366 days later.")
+    recurrence = forms.ChoiceField(
+        choices=Recurrence.choices,
+        initial=Recurrence.NONE,
+        label="Repeats",
+        help_text="Repeat the same hours every day or every week.",
+    )
+    repeat_until = _datetime_field(
+        "Repeat until", required=False, help_text="For a repeating window only. Blank: repeats with no end."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends, until = data.get("starts_at"), data.get("ends_at"), data.get("repeat_until")
+        if starts is not None and ends is not None and ends <= starts:
+            self.add_error("ends_at", "The end must be after the start.")
+        if until is not None and data.get("recurrence") == Recurrence.NONE:
+            self.add_error(
+                "repeat_until", "Only for a repeating window: choose how it repeats, or leave this blank."
+            )
+        elif until is not None and starts is not None and until <= starts:
+            self.add_error("repeat_until", "Repeats must end after the first start.")
+        return data
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        if isinstance(error, str):
+            error = labelled(error, self)
+        super().add_error(field, error)

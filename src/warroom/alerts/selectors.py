@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
@@ -29,6 +30,7 @@ from warroom.catalog.models import Service
 from warroom.incidents import selectors as incidents
 from warroom.incidents.models import Incident
 from warroom.lib.errors import NotFound, ValidationFailed
+from warroom.lib.ids import as_id
 
 TEXT_MAX = 200
 
@@ -58,7 +60,8 @@ def visible_integrations(user: User) -> QuerySet[Integration]:
     return (
         Integration.objects.select_related("service__team", "heartbeat")
         .filter(_team_scope(user, "service__"))
-        .order_by("service__name", "name", "id")
+        # case-insensitive on both databases: SQLite's default collation would put "Zabbix" before "alertmanager"
+        .order_by(Lower("service__name"), Lower("name"), "id")
     )
 
 
@@ -68,9 +71,10 @@ def integrations_of(user: User, service: Service) -> QuerySet[Integration]:
 
 
 def get_integration_for_user_or_404(user: User, *, integration_id: int | str) -> Integration:
-    if not str(integration_id).isdigit():
+    ident = as_id(integration_id)
+    if ident is None:
         raise NotFound(f"integration {integration_id!r} not found")
-    integration = visible_integrations(user).filter(pk=int(integration_id)).first()
+    integration = visible_integrations(user).filter(pk=ident).first()
     if integration is None:
         raise NotFound(f"integration {integration_id} not found")
     return integration
@@ -136,7 +140,8 @@ def filter_alerts(user: User, flt: AlertFilter) -> QuerySet[Alert]:
         alerts = alerts.filter(severity__in=[s for s in flt.severity if s in Severity.values])
     if flt.service:
         key = flt.service.strip()
-        alerts = alerts.filter(service_id=int(key)) if key.isdigit() else alerts.filter(service__slug=key)
+        service_id = as_id(key)
+        alerts = alerts.filter(service_id=service_id) if service_id is not None else alerts.filter(service__slug=key)
     if flt.integration is not None:
         alerts = alerts.filter(integration_id=flt.integration)
     if flt.incident is not None:
@@ -144,16 +149,17 @@ def filter_alerts(user: User, flt: AlertFilter) -> QuerySet[Alert]:
     if flt.text:
         text = flt.text.strip()[:TEXT_MAX]
         match = Q(summary__icontains=text) | Q(dedup_key__icontains=text) | Q(source__icontains=text)
-        if text.isdigit():
-            match |= Q(pk=int(text))
+        if (ident := as_id(text)) is not None:
+            match |= Q(pk=ident)
         alerts = alerts.filter(match)
     return alerts
 
 
 def get_alert_for_user_or_404(user: User, *, alert_id: int | str) -> Alert:
-    if not str(alert_id).isdigit():
+    ident = as_id(alert_id)
+    if ident is None:
         raise NotFound(f"alert {alert_id!r} not found")
-    alert = visible_alerts(user).filter(pk=int(alert_id)).first()
+    alert = visible_alerts(user).filter(pk=ident).first()
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
     return alert
@@ -201,9 +207,10 @@ def windows_of(user: User, service: Service) -> QuerySet[MaintenanceWindow]:
 
 
 def get_window_for_user_or_404(user: User, *, window_id: int | str) -> MaintenanceWindow:
-    if not str(window_id).isdigit():
+    ident = as_id(window_id)
+    if ident is None:
         raise NotFound(f"maintenance window {window_id!r} not found")
-    window = visible_windows(user).filter(pk=int(window_id)).first()
+    window = visible_windows(user).filter(pk=ident).first()
     if window is None:
         raise NotFound(f"maintenance window {window_id} not found")
     return window

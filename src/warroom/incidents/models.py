@@ -283,6 +283,23 @@ class EntryKind(models.TextChoices):
     LINK = "link", "Link"
 
 
+#: What a line is, as a reader of the timeline calls it, where its kind alone says too little: the alert engine
+#: and the paging runtime write their lines as LINK (with ``field`` "alert" or "paging"), as do links between
+#: incidents and the overdue-update reminders of a major incident; the SLA engine writes FIELD lines. The rows
+#: stay as written; only the label shown for them differs (:attr:`TimelineEntry.label`).
+LINE_LABELS: dict[tuple[str, str], str] = {
+    (EntryKind.LINK, "alert"): "Alert",
+    (EntryKind.LINK, "paging"): "Paging",
+    (EntryKind.LINK, "child"): "Child incident",
+    (EntryKind.LINK, "related"): "Related incident",
+    (EntryKind.LINK, "major_update"): "Update reminder",
+    # the SLA engine's lines (started, 50/75/90 % used, breached, met) are FIELD lines of these fields
+    (EntryKind.FIELD, "sla"): "SLA",
+    (EntryKind.FIELD, "sla_response"): "SLA",
+    (EntryKind.FIELD, "sla_resolution"): "SLA",
+}
+
+
 class TimelineEntry(models.Model):
     """An immutable line of the incident's timeline. Never updated, never deleted by Warroom."""
 
@@ -320,6 +337,11 @@ class TimelineEntry(models.Model):
         if self.pk is not None:
             raise ValueError("timeline entries are immutable")
         super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """The line's label in the console: "Alert", "Paging", ... (:data:`LINE_LABELS`), else its kind's."""
+        return LINE_LABELS.get((self.kind, self.field)) or str(self.get_kind_display())
 
 
 # ---------------------------------------------------------------------------------------------------------------

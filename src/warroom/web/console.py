@@ -27,7 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_htmx.http import reselect, reswap, retarget
+from django_htmx.http import reselect, retarget
 from django_htmx.middleware import HtmxDetails
 
 from warroom.accounts.models import User
@@ -44,6 +44,9 @@ class AuthedRequest(HttpRequest):
 
 
 View = Callable[..., HttpResponse]
+
+#: how an htmx request's refusal replaces the page's flash area: in place, scrolled into view
+FLASH_SWAP = "outerHTML show:#flash:top"
 
 
 def _zone(user: User) -> ZoneInfo:
@@ -66,7 +69,11 @@ def error_response(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     }
     if getattr(request, "htmx", False):
         response = render(request, "web/components/flash.html", context, status=exc.status)
-        return reselect(reswap(retarget(response, "#flash"), "outerHTML"), "#flash")
+        # the flash area is at the top of the page: scroll it into view, or a user scrolled down to the button
+        # they clicked sees nothing happen
+        response = reselect(retarget(response, "#flash"), "#flash")
+        response["HX-Reswap"] = FLASH_SWAP  # django-htmx's reswap() takes no modifiers such as show:
+        return response
     return render(request, "web/error.html", context, status=exc.status)
 
 

@@ -14,6 +14,8 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # browsers ask for /favicon.ico whatever the page's <link rel="icon"> says: answer with the icon, not a 404
+    path("favicon.ico", views.favicon, name="favicon"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     # incidents

@@ -45,6 +45,18 @@ def ago(value: datetime | None) -> str:
 
 
 @register.filter
+def from_now(value: datetime | None) -> str:
+    """``in 12m`` for a time ahead, ``5m ago`` for one past (``just now`` within the minute); empty for no
+    value. Goes with the absolute time it qualifies, never alone."""
+    if value is None:
+        return ""
+    seconds = (value - clock.now()).total_seconds()
+    if seconds < 60:
+        return ago(value)
+    return f"in {_span(seconds)}"
+
+
+@register.filter
 def duration_since(value: datetime | None, until: datetime | None = None) -> str:
     """The time from ``value`` to ``until`` (or now), compact: ``3h``."""
     if value is None:

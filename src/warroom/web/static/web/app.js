@@ -54,6 +54,48 @@
   var summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();
 
+  // An error put in the flash area (at the top of the page) must be seen where the user is: the server's refusal
+  // of an htmx request is swapped in with "show:#flash:top"; an answer htmx does not swap (a 5xx) or no answer at
+  // all (the network) is written there here, announced (role=alert) and scrolled into view.
+  function flashError(text) {
+    var flash = document.getElementById("flash");
+    if (!flash) return;
+    var alert = document.createElement("div");
+    alert.className = "alert alert-error";
+    alert.setAttribute("role", "alert");
+    alert.setAttribute("data-client-error", "");
+    alert.textContent = text;
+    flash.querySelectorAll("[data-client-error]").forEach(function (old) { old.remove(); });
+    flash.appendChild(alert);
+    flash.scrollIntoView({ block: "start" });
+  }
+  // A polling refresh (hx-trigger "every ...") that fails says nothing: it tries again, and must not pull the
+  // page to the top while someone reads or types.
+  function polled(event) {
+    var elt = event.detail && event.detail.elt;
+    return !!(elt && elt.getAttribute && /\bevery\b/.test(elt.getAttribute("hx-trigger") || ""));
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    if (polled(event)) return;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    flashError("Warroom could not do that: the server answered with an error (" + status + "). " +
+      "Try again; if it keeps failing, reload the page.");
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    if (polled(event)) return;
+    flashError("Warroom could not be reached. Check your connection, then try again.");
+  });
+  document.addEventListener("htmx:timeout", function (event) {
+    if (polled(event)) return;
+    flashError("Warroom did not answer in time. Try again.");
+  });
+
+  // A new attempt clears the errors of the last one from the flash area (a poll does not).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (polled(event)) return;
+    var flash = document.getElementById("flash");
+    if (flash) flash.querySelectorAll(".alert-error").forEach(function (old) { old.remove(); });
+  });
   // While a request runs, mark the form busy (the CSS dims its buttons).
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.target.closest("form");
