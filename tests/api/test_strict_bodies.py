@@ -301,6 +301,14 @@ def test_booleans_are_still_booleans(api: Clients, world: World) -> None:
     assert Incident.objects.get().is_major is True
 
 
+@pytest.mark.parametrize("value", [1, 0, "yes", "true", "off"])
+def test_a_boolean_field_takes_only_true_or_false(api: Clients, world: World, value: object) -> None:
+    response = api.bob.post("/incidents", {"title": "Disk full", "team": "team-a", "is_private": value})
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"] == [{"field": "is_private", "message": "true or false is expected here"}]
+    assert not Incident.objects.exists()
+
+
 def test_a_body_that_is_not_an_object_is_refused_everywhere(api: Clients, world: World) -> None:
     before = list(Service.objects.values())
     response = api.alice.patch("/services/checkout", [1, 2])

@@ -5,7 +5,8 @@ field silently ignored: a typo such as ``delay_minuts`` would otherwise leave th
 success. Booleans are not numbers here either (``"delay_minutes": true`` is refused, not read as 1), also where
 a number is one choice among others (an id or a slug, ``str | int``) and inside a list or a mapping of numbers.
 Numbers written as text (``"5"``) are still read, as pydantic reads them: they say what they mean, where ``true``
-for a count or an id does not. A body that is not a JSON object is refused too (a PATCH of ``[1, 2]`` would
+for a count or an id does not. The other way round, a field that takes only a boolean takes only ``true`` and
+``false`` (pydantic would read ``1``, ``"yes"`` or ``"off"``). A body that is not a JSON object is refused too (a PATCH of ``[1, 2]`` would
 otherwise read as "nothing sent" and answer 200).
 
 Query parameters are not bodies: their schemas stay plain ``ninja.Schema`` so that a parameter an endpoint does
@@ -47,6 +48,8 @@ class InputSchema(Schema):
         field = cls.model_fields.get(info.field_name or "")
         if field is not None and boolean_for_number(field.annotation, value):
             raise PydanticCustomError("bool_not_number", "a number is expected here, not true or false")
+        if field is not None and other_for_boolean(field.annotation, value):
+            raise PydanticCustomError("bool_expected", "true or false is expected here")
         return value
 
 
@@ -68,6 +71,16 @@ def boolean_for_number(annotation: Any, value: Any) -> bool:
         if any(boolean_for_number(item_type, item) for item in items):
             return True
     return False
+
+
+def other_for_boolean(annotation: Any, value: Any) -> bool:
+    """Whether ``value`` is not ``true``/``false`` (nor ``null`` where allowed) where ``annotation`` takes only a
+    boolean: pydantic would read ``1``, ``"yes"`` or ``"off"`` as one, and ``"is_private": "no"`` must not make an
+    incident private or not by a guess."""
+    options = _options(annotation)
+    if bool not in options or any(o not in (bool, type(None)) for o in options):
+        return False
+    return not isinstance(value, bool) and not (value is None and type(None) in options)
 
 
 def _options(annotation: Any) -> list[Any]:
