@@ -44,9 +44,9 @@ def test_the_window_form_has_labels_and_help_not_api_names(client_for: ClientFor
     page = client_for(world.alice).get(reverse("web:maintenance-list", args=[world.service_a.slug]))
     html = page.content.decode()
     form = html[html.index('id="new-window"') : html.index("</form>", html.index('id="new-window"'))]
-    for label in ("Title", "Starts", "Ends", "Repeats", "Repeat until"):
+    for label in ("Title", "Starts", "Ends", "Time zone", "Repeats", "Repeat until"):
         assert f">{label}" in form, label
-    assert "Date and time in your time zone." in form
+    assert "Date and time in the chosen time zone." in form
     assert "For a repeating window only." in form
     assert not API_NAMES.search(_visible_text(form))
 

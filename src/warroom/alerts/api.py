@@ -10,9 +10,10 @@ or manager (403 otherwise); acknowledging and resolving alerts a responder.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -49,6 +50,7 @@ from warroom.alerts.schemas import (
 from warroom.catalog import selectors as catalog
 from warroom.catalog.models import Service
 from warroom.incidents import selectors as incidents
+from warroom.lib import wallclock, zones
 from warroom.lib.errors import NotFound
 
 router = Router(tags=["alerts"])
@@ -69,10 +71,25 @@ _INTEGRATION_OPTIONS = (
 )
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+#: A maintenance window's times and whether a local reading in a repeated hour means its first or last pass.
+WINDOW_TIMES: dict[str, Literal["first", "last"]] = {
+    "starts_at": "first",
+    "ends_at": "last",
+    "repeat_until": "last",
+}
+
+
+def _window_times(changes: dict[str, Any], time_zone: str) -> dict[str, Any]:
+    """``changes`` with the window's times as aware instants: a time without an offset is local in ``time_zone``
+    (validated here so that the 400 names ``time_zone``), by the house DST rules (starts take the first pass of
+    a repeated hour, ends the last; a time in a spring-forward gap moves to the change)."""
+    zone = ZoneInfo(zones.clean(time_zone))
+    placed = dict(changes)
+    for name, ambiguous in WINDOW_TIMES.items():
+        value = placed.get(name)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            placed[name] = wallclock.local_to_utc(value, zone, ambiguous=ambiguous)
+    return placed
 
 
 def _body_service(user: User, key: str | int) -> Service:
@@ -280,16 +297,8 @@ def create_window(request: HttpRequest, slug: str, payload: WindowIn) -> Status[
     """Team admins and managers. While active, the service's alerts are suppressed (recorded, no incident)."""
     user = caller(request)
     service = catalog.get_service_for_user_or_404(user, key=slug)
-    window = services.create_maintenance_window(
-        service=service,
-        title=payload.title,
-        starts_at=_aware(payload.starts_at),  # type: ignore[arg-type]
-        ends_at=_aware(payload.ends_at),  # type: ignore[arg-type]
-        recurrence=payload.recurrence,
-        repeat_until=_aware(payload.repeat_until),
-        actor=user,
-        source=source_of(request),
-    )
+    values = _window_times(payload.dict(), payload.time_zone)
+    window = services.create_maintenance_window(service=service, actor=user, source=source_of(request), **values)
     return Status(201, window_json(selectors.get_window_for_user_or_404(user, window_id=window.pk)))
 
 
@@ -308,9 +317,9 @@ def update_window(request: HttpRequest, slug: str, window_id: int, payload: Wind
     user = caller(request)
     window = _window(user, slug, window_id)
     changes = payload.dict(exclude_unset=True)
-    for name in ("starts_at", "ends_at", "repeat_until"):
-        if name in changes:
-            changes[name] = _aware(changes[name])
+    zone = changes.get("time_zone", window.time_zone)
+    if isinstance(zone, str) and any(name in changes for name in WINDOW_TIMES):
+        changes = _window_times(changes, zone)
     services.update_maintenance_window(window=window, actor=user, source=source_of(request), **changes)
     return window_json(selectors.get_window_for_user_or_404(user, window_id=window_id))
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.forms import BoundField
+from django.forms.fields import BaseTemporalField
 
 from warroom.alerts.models import (
     DEFAULT_RATE_LIMIT,
@@ -26,6 +29,7 @@ from warroom.alerts.models import (
 )
 from warroom.alerts.services import OPTION_KINDS, default_grouping
 from warroom.catalog.models import Service
+from warroom.lib import wallclock, zones
 
 LEVELS = {1: "High", 2: "Medium", 3: "Low"}
 PAIR_CHOICES = [
@@ -388,8 +392,21 @@ FILTER_REASONS = {
 }
 
 
-def _datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
-    return forms.DateTimeField(
+class WallClockField(forms.DateTimeField):
+    """A date and time as the wall clock reads it, naive: the form places it in the zone chosen next to it (the
+    console's own zone, the user's, plays no part)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        parsed = BaseTemporalField.to_python(self, value)
+        return parsed if isinstance(parsed, datetime) else None
+
+
+def _wall_clock_field(label: str, *, required: bool = True, help_text: str = "") -> WallClockField:
+    return WallClockField(
         label=label,
         required=required,
         help_text=help_text,
@@ -399,7 +416,9 @@ def _datetime_field(label: str, *, required: bool = True, help_text: str = "") -
 
 
 class WindowForm(forms.Form):
-    """A maintenance window; times are in the user's own time zone (the console renders in it).
+    """A maintenance window; times are wall-clock times in the window's own time zone (preselected: the user's),
+    which is also the zone its repeats keep. A local time in a spring-forward gap moves to the change; in a
+    repeated hour the start takes the first pass and the ends the last (the house rules, lib.wallclock).
 
     The form checks what a person gets wrong (the end before the start, an end of repeats on a one-off window)
     in their words; a refusal the service still raises names fields as the API does (``ends_at``), so
@@ -411,20 +430,43 @@ class WindowForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Database upgrade"}),
         help_text="What the maintenance is; shown on suppressed alerts.",
     )
-    starts_at = _datetime_field("Starts", help_text="Date and time in your time zone.")
-    ends_at = _datetime_field("Ends", help_text="After the start; at most 366 days later.")
+    starts_at = _wall_clock_field("Starts", help_text="Date and time in the chosen time zone.")
+    ends_at = _wall_clock_field("Ends", help_text="After the start; at most 366 days later.")
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=(),
+        required=False,
+        help_text="The times above are in this zone; repeats keep its local time across daylight-saving changes.",
+    )
     recurrence = forms.ChoiceField(
         choices=Recurrence.choices,
         initial=Recurrence.NONE,
         label="Repeats",
         help_text="Repeat the same hours every day or every week.",
     )
-    repeat_until = _datetime_field(
+    repeat_until = _wall_clock_field(
         "Repeat until", required=False, help_text="For a repeating window only. Blank: repeats with no end."
     )
 
+    def __init__(self, *args: Any, default_zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if default_zone not in zones.names():
+            default_zone = "UTC"
+        choices = zones.choices()
+        if default_zone not in {value for value, _label in choices}:
+            choices = [(default_zone, default_zone), *choices]  # e.g. "EST", set through the API
+        self.default_zone = default_zone
+        self.fields["time_zone"].choices = choices  # type: ignore[attr-defined]
+        self.fields["time_zone"].initial = default_zone
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        data["time_zone"] = data.get("time_zone") or self.default_zone
+        zone = ZoneInfo(data["time_zone"])
+        for name, ambiguous in (("starts_at", "first"), ("ends_at", "last"), ("repeat_until", "last")):
+            local = data.get(name)
+            if isinstance(local, datetime):
+                data[name] = wallclock.local_to_utc(local, zone, ambiguous=ambiguous)
         starts, ends, until = data.get("starts_at"), data.get("ends_at"), data.get("repeat_until")
         if starts is not None and ends is not None and ends <= starts:
             self.add_error("ends_at", "The end must be after the start.")

@@ -7,8 +7,10 @@ enforced by a partial unique index.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +18,7 @@ from django.db import models
 from warroom.catalog.models import Service
 from warroom.incidents.models import Incident
 from warroom.lib.sealed import SealedTextField
+from warroom.lib.wallclock import local_to_utc, wall
 
 KEY_PREFIX = "wr_ik"
 DEDUP_KEY_MAX = 255
@@ -311,7 +314,12 @@ class Recurrence(models.TextChoices):
 class MaintenanceWindow(models.Model):
     """While a window is active, alerts of its service are recorded as suppressed and open no incident.
 
-    A recurring window repeats ``starts_at``–``ends_at`` every day or week (in UTC) until ``repeat_until``."""
+    ``starts_at``–``ends_at`` is the first occurrence (exact instants). A recurring window repeats it every day or
+    week **on the wall clock of** ``time_zone`` until ``repeat_until``: each repeat starts at the same local time
+    and lasts the same wall-clock length, whatever DST does in between. The house DST rules apply
+    (:mod:`warroom.lib.wallclock`, as on-call restriction windows): a repeat whose local start or end falls in a
+    spring-forward gap starts or ends at the change itself; in a repeated (fall-back) hour a start takes the first
+    occurrence and an end the last."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="maintenance_windows")
     title = models.CharField(max_length=200)
@@ -319,6 +327,9 @@ class MaintenanceWindow(models.Model):
     ends_at = models.DateTimeField()
     recurrence = models.CharField(max_length=8, choices=Recurrence.choices, default=Recurrence.NONE)
     repeat_until = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="IANA time zone whose wall clock the repeats keep."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -340,14 +351,42 @@ class MaintenanceWindow(models.Model):
         return f"{self.title} ({self.service_id})"
 
     def period(self) -> timedelta | None:
+        """The wall-clock distance between repeats (``None``: a one-off window)."""
         if self.recurrence == Recurrence.DAILY:
             return timedelta(days=1)
         if self.recurrence == Recurrence.WEEKLY:
             return timedelta(weeks=1)
         return None
 
+    def zone(self) -> ZoneInfo:
+        return _zone(self.time_zone)
+
+    def wall_length(self) -> timedelta:
+        """How long each occurrence lasts on the wall clock: that of the first one (its real length when the first
+        one sits inside a repeated hour and the wall clock reads backwards)."""
+        zone = self.zone()
+        length = wall(self.ends_at, zone) - wall(self.starts_at, zone)
+        return length if length > timedelta(0) else self.ends_at - self.starts_at
+
+    def occurrence(self, n: int) -> tuple[datetime, datetime]:
+        """The UTC instants of the ``n``-th occurrence (0: ``starts_at``–``ends_at`` itself), ignoring
+        ``repeat_until``."""
+        period = self.period()
+        if n == 0 or period is None:
+            return self.starts_at, self.ends_at
+        zone = self.zone()
+        local = wall(self.starts_at, zone) + n * period
+        return local_to_utc(local, zone), local_to_utc(local + self.wall_length(), zone, ambiguous="last")
+
+    def _index_near(self, at: datetime, period: timedelta) -> int:
+        """The occurrence whose local start is the last at or before ``at``'s wall clock (its neighbours may
+        hold ``at`` instead, by up to a DST change)."""
+        zone = self.zone()
+        return (wall(at, zone) - wall(self.starts_at, zone)) // period
+
     def is_active(self, at: datetime) -> bool:
-        """Whether ``at`` falls inside this window or one of its repeats."""
+        """Whether ``at`` falls inside this window or one of its repeats. Pure: no queries (the alert engine calls
+        it for every new alert of a service with windows)."""
         if at < self.starts_at:
             return False
         period = self.period()
@@ -355,11 +394,38 @@ class MaintenanceWindow(models.Model):
             return at < self.ends_at
         if self.repeat_until is not None and at >= self.repeat_until:
             return False
-        length = self.ends_at - self.starts_at
-        if length >= period:
+        if self.wall_length() >= period:
             return True
-        offset = (at - self.starts_at) % period
-        return offset < length
+        near = self._index_near(at, period)
+        for n in (near + 1, near, near - 1):
+            if n >= 0:
+                start, end = self.occurrence(n)
+                if start <= at < end:
+                    return True
+        return False
+
+    def current_or_next(self, at: datetime) -> tuple[datetime, datetime] | None:
+        """The occurrence active at ``at``, else the next one, as UTC instants (an end cut at ``repeat_until``);
+        ``None`` when no occurrence is left."""
+        period = self.period()
+        if period is None:
+            return (self.starts_at, self.ends_at) if at < self.ends_at else None
+        near = 0 if at < self.starts_at else max(0, self._index_near(at, period) - 1)
+        for n in range(near, near + 4):
+            start, end = self.occurrence(n)
+            if self.repeat_until is not None and start >= self.repeat_until:
+                return None
+            if end > at:
+                return start, end if self.repeat_until is None else min(end, self.repeat_until)
+        return None
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")  # only a row written around the services (they validate) could hold one
 
 
 class ChangeEvent(models.Model):

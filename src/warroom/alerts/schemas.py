@@ -124,10 +124,13 @@ class AlertQuery(Paging):
 
 class WindowIn(InputSchema):
     title: str
-    starts_at: datetime = Field(description="ISO-8601; naive times are UTC.")
-    ends_at: datetime = Field(description="ISO-8601; naive times are UTC.")
-    recurrence: str = Field("none", description=f"One of: {', '.join(Recurrence.values)} (in UTC).")
+    starts_at: datetime = Field(description="ISO-8601; times without an offset are local in time_zone.")
+    ends_at: datetime = Field(description="ISO-8601; times without an offset are local in time_zone.")
+    recurrence: str = Field(
+        "none", description=f"One of: {', '.join(Recurrence.values)}; repeats keep the wall clock of time_zone."
+    )
     repeat_until: datetime | None = Field(None, description="Recurring windows: repeat until then.")
+    time_zone: str = Field("UTC", description="IANA time zone the window repeats in, e.g. Europe/Berlin.")
 
 
 class WindowPatch(InputSchema):
@@ -136,6 +139,7 @@ class WindowPatch(InputSchema):
     ends_at: datetime | None = None
     recurrence: str | None = None
     repeat_until: datetime | None = None
+    time_zone: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -263,6 +267,7 @@ class WindowOut(Schema):
     ends_at: datetime
     recurrence: str
     repeat_until: datetime | None
+    time_zone: str = Field(description="IANA time zone whose wall clock the repeats keep.")
     active: bool = Field(description="Whether it suppresses alerts right now.")
     created_by: UserRef | None
     created_at: datetime
@@ -403,6 +408,7 @@ def window_json(window: MaintenanceWindow) -> dict[str, Any]:
         "ends_at": window.ends_at,
         "recurrence": window.recurrence,
         "repeat_until": window.repeat_until,
+        "time_zone": window.time_zone,
         "active": window.is_active(clock.now()),
         "created_by": user_ref(window.created_by),
         "created_at": window.created_at,

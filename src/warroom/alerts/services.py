@@ -29,7 +29,7 @@ from warroom.alerts.models import (
 )
 from warroom.audit import services as audit
 from warroom.catalog.models import Service
-from warroom.lib import clock, tokens
+from warroom.lib import clock, tokens, zones
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
 
 NAME_MAX = 100
@@ -477,8 +477,11 @@ WINDOW_MAX = timedelta(days=366)
 
 
 def _clean_window(
-    *, title: Any, starts_at: Any, ends_at: Any, recurrence: Any, repeat_until: Any
+    *, title: Any, starts_at: Any, ends_at: Any, recurrence: Any, repeat_until: Any, time_zone: Any
 ) -> dict[str, Any]:
+    if not isinstance(time_zone, str):
+        raise ValidationFailed("time_zone must be an IANA time zone name such as Europe/Berlin", field="time_zone")
+    zone = zones.clean(time_zone)
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > TITLE_MAX:
         raise ValidationFailed(f"a title is 1 to {TITLE_MAX} characters", field="title")
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
@@ -505,6 +508,7 @@ def _clean_window(
         "ends_at": ends_at,
         "recurrence": recurrence,
         "repeat_until": repeat_until,
+        "time_zone": zone,
     }
 
 
@@ -516,6 +520,7 @@ def _window_snapshot(window: MaintenanceWindow) -> dict[str, Any]:
         "ends_at": str(window.ends_at),
         "recurrence": window.recurrence,
         "repeat_until": str(window.repeat_until) if window.repeat_until else None,
+        "time_zone": window.time_zone,
     }
 
 
@@ -529,12 +534,19 @@ def create_maintenance_window(
     source: str,
     recurrence: str = Recurrence.NONE,
     repeat_until: datetime | None = None,
+    time_zone: str = "UTC",
 ) -> MaintenanceWindow:
     """Plan a maintenance window: while it is active, the service's alerts are suppressed (recorded, no
-    incident)."""
+    incident). A recurring window repeats on the wall clock of ``time_zone`` (an IANA name, validated as
+    :func:`warroom.lib.zones.clean` does; see :class:`MaintenanceWindow` for the DST rules)."""
     _require_manage(actor, service)
     values = _clean_window(
-        title=title, starts_at=starts_at, ends_at=ends_at, recurrence=recurrence, repeat_until=repeat_until
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        recurrence=recurrence,
+        repeat_until=repeat_until,
+        time_zone=time_zone,
     )
     with transaction.atomic():
         window = MaintenanceWindow.objects.create(
@@ -549,9 +561,10 @@ def create_maintenance_window(
 def update_maintenance_window(
     *, window: MaintenanceWindow, actor: User | None, source: str, **changes: Any
 ) -> MaintenanceWindow:
-    """Change a window's title, times or recurrence (e.g. end it early by setting ``ends_at`` to now)."""
+    """Change a window's title, times, recurrence or time zone (e.g. end it early by setting ``ends_at`` to now).
+    A new ``time_zone`` keeps the first occurrence's instants; the repeats follow the new zone's wall clock."""
     _require_manage(actor, window.service)
-    allowed = {"title", "starts_at", "ends_at", "recurrence", "repeat_until"}
+    allowed = {"title", "starts_at", "ends_at", "recurrence", "repeat_until", "time_zone"}
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(unknown)}", field=unknown[0])

@@ -398,10 +398,16 @@ def _windows_page(
     for window in selectors.windows_of(request.user, service):
         state = window_state(window)
         rows.append(
-            {"window": window, "state": state, "can_end": state != "ended" and window.starts_at <= now}
+            {
+                "window": window,
+                "state": state,
+                "can_end": state != "ended" and window.starts_at <= now,
+                # a recurring window's occurrence under way, else its next one (in the window's zone)
+                "next": window.current_or_next(now) if window.recurrence != Recurrence.NONE else None,
+            }
         )
     if form is None and can_manage:
-        form = WindowForm()
+        form = WindowForm(default_zone=request.user.time_zone or "UTC")
     context = {
         "service": service,
         "rows": rows,
@@ -420,7 +426,7 @@ def maintenance_list(request: AuthedRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return _windows_page(request, service)
     _require_manage(request, service)
-    form = WindowForm(request.POST)
+    form = WindowForm(request.POST, default_zone=request.user.time_zone or "UTC")
     if not form.is_valid():
         return _windows_page(request, service, form=form, status=400)
     data = form.cleaned_data
@@ -432,6 +438,7 @@ def maintenance_list(request: AuthedRequest, slug: str) -> HttpResponse:
             ends_at=data["ends_at"],
             recurrence=data["recurrence"],
             repeat_until=data["repeat_until"],
+            time_zone=data["time_zone"],
             actor=request.user,
             source=SOURCE,
         )

@@ -73,7 +73,8 @@ def service_alerts_panel(context: template.Context, service: Service) -> dict[st
     """Integrations, open alerts, maintenance and recent changes of ``service`` (the service page)."""
     user = context["request"].user
     now = clock.now()
-    windows = [w for w in selectors.windows_of(user, service)[:20] if w.is_active(now) or w.starts_at > now]
+    # active or still to come (a recurring window between its occurrences too), each by its own zone's clock
+    windows = [w for w in selectors.windows_of(user, service)[:20] if w.current_or_next(now) is not None]
     return {
         "service": service,
         "integration_count": selectors.integrations_of(user, service).count(),
@@ -81,6 +82,7 @@ def service_alerts_panel(context: template.Context, service: Service) -> dict[st
             user, selectors.AlertFilter(service=str(service.pk), open_only=True)
         ).count(),
         "windows": windows,
+        "active_windows": {w.pk for w in windows if w.is_active(now)},
         "now": now,
         "changes": list(selectors.changes_of(user, service)[:RECENT_CHANGES]),
     }
