@@ -45,10 +45,16 @@ def _page(
     methods = list(selectors.contact_methods_of(user))
     rules = list(selectors.rules_of(user))
     usable = [m for m in methods if m.is_usable]
+    # the working high-urgency rules: removing the last one (or disabling its method) leaves pages nowhere to go
+    working_high = [r for r in rules if r.urgency == Urgency.HIGH and r.contact_method.is_usable]
     for m in methods:
-        # what deleting it takes with it, said before it happens
+        # what deleting or disabling it takes with it, said before it happens
         m.rule_count = sum(1 for r in rules if r.contact_method_id == m.pk)  # type: ignore[attr-defined]
         m.last_usable = usable == [m]  # type: ignore[attr-defined]
+        m.paged_for = _urgencies_words({r.urgency for r in rules if r.contact_method_id == m.pk})  # type: ignore[attr-defined]
+        m.last_high = bool(working_high) and all(r.contact_method_id == m.pk for r in working_high)  # type: ignore[attr-defined]
+    for r in rules:
+        r.last_high = working_high == [r]  # type: ignore[attr-defined]
     ladders = [
         {"urgency": value, "label": label, "rules": [r for r in rules if r.urgency == value]}
         for value, label in Urgency.choices
@@ -81,6 +87,12 @@ def _page(
     if reveal:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def _urgencies_words(urgencies: set[str]) -> str:
+    """What a method's rules page for: "high-urgency", "low-urgency", "high- or low-urgency", or "" (none)."""
+    words = [f"{u}-" for u in (Urgency.HIGH, Urgency.LOW) if u in urgencies]
+    return f"{' or '.join(words)}urgency" if words else ""
 
 
 def _hours_form(hours: WorkingHours | None) -> WorkingHoursForm:

@@ -157,7 +157,8 @@ class StepEditForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         action = data.get("action")
-        if action == "add_target":
+        # a field its own validation already refused keeps that one error (not a second, vaguer one)
+        if action == "add_target" and "target" not in self.errors:
             if not data.get("target"):
                 self.add_error("target", "Choose a person, a schedule or a team.")
             else:
@@ -167,7 +168,7 @@ class StepEditForm(forms.Form):
                     self.add_error("target", exc)
         elif action == "remove_target" and data.get("target_index") is None:
             self.add_error("target_index", "Which target?")
-        elif action == "set_delay" and data.get("delay_minutes") is None:
+        elif action == "set_delay" and data.get("delay_minutes") is None and "delay_minutes" not in self.errors:
             self.add_error("delay_minutes", "A whole number of minutes from 1 to 1440.")
         return data
 

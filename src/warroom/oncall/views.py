@@ -23,6 +23,7 @@ from warroom.accounts.models import User
 from warroom.catalog import selectors as catalog
 from warroom.lib import clock
 from warroom.lib.errors import PermissionDenied, ServiceError, ValidationFailed
+from warroom.lib.ids import as_id
 from warroom.oncall import rotation, selectors, services
 from warroom.oncall.forms import (
     AddStepForm,
@@ -342,7 +343,8 @@ def _policy_detail(
         "edit_form": edit_form,
         "step_form": step_form,
         "step_edit": step_edit,
-        "edit_step": step_edit.data.get("step") if step_edit is not None else None,
+        # the 0-based step the refused change was for (its widgets point at the error), None if unreadable
+        "edit_step": as_id(step_edit.data.get("step")) if step_edit is not None else None,
     }
     if can_manage:
         if edit_form is None:

@@ -198,7 +198,8 @@ def incident_escalation(context: template.Context, incident: Incident) -> dict[s
         incident.state == State.NEW or (esc is not None and esc.status in unanswered)
     )
     if card["can_act"]:
-        card["people"] = list(accounts.team_people(incident.team))
+        # only who may be paged for the team (not its observers): the view refuses anyone else
+        card["people"] = list(oncall.on_call_people(incident.team_id))
         card["policies"] = list(oncall.visible_policies(user).order_by("team__name", "name"))
     return card
 
