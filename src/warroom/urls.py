@@ -9,8 +9,14 @@ from warroom.api import api, error_body
 from warroom.web import health, metrics
 
 
+@csrf_exempt  # it changes nothing: any other method is a JSON 405, not the CSRF failure page
 def api_index(request: HttpRequest) -> JsonResponse:
     """``/api/v1/``: where the API describes itself."""
+    if request.method not in ("GET", "HEAD"):
+        detail = f"{request.method} is not allowed on /api/v1/; the endpoints are listed at /api/v1/docs"
+        response = JsonResponse(error_body(detail, "method_not_allowed"), status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
     return JsonResponse({"docs": "/api/v1/docs", "openapi": "/api/v1/openapi.json"})
 
 

@@ -85,6 +85,9 @@ def test_the_api_root_says_where_its_description_is(api: Clients) -> None:
     response = api.alice.get("/")
     assert response.status_code == 200
     assert response.json() == {"docs": "/api/v1/docs", "openapi": "/api/v1/openapi.json"}
+    posted = api.alice.post("/", {})
+    assert posted.status_code == 405 and posted["Allow"] == "GET, HEAD"
+    assert posted.json()["code"] == "method_not_allowed"
 
 
 @pytest.mark.parametrize("person", [-5308142233489, -1, 10**20, SUPERSCRIPT, True])

@@ -67,3 +67,11 @@ def test_the_resolve_form_marks_the_refused_field(alice: Client, incident: Incid
 def test_no_template_comment_leaks_into_a_page(alice: Client, incident: Incident) -> None:
     html = alice.get(reverse("web:incident-detail", args=[incident.ref])).content.decode()
     assert "{#" not in html and "#}" not in html and "{% comment" not in html
+
+
+def test_every_id_on_the_incident_page_is_unique(alice: Client, incident: Incident) -> None:
+    """A label or aria-describedby names one element: the task form and the edit form both have a title."""
+    html = alice.get(reverse("web:incident-detail", args=[incident.ref])).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert [i for i in set(ids) if ids.count(i) > 1] == []
+    assert 'for="task_title"' in html and 'id="task_title"' in html

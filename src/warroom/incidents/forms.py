@@ -231,6 +231,9 @@ class TaskForm(forms.Form):
     owner = UserChoiceField(queryset=User.objects.none(), required=False, empty_label="No owner")
 
     def __init__(self, *args: Any, people: QuerySet[User], **kwargs: Any) -> None:
+        # Its own ids: the incident page also holds the edit form, whose "title" would share ``id_title`` (the
+        # "New task" label and the error's aria-describedby then pointed at the incident's title).
+        kwargs.setdefault("auto_id", "task_%s")
         super().__init__(*args, **kwargs)
         field = self.fields["owner"]
         assert isinstance(field, forms.ModelChoiceField)
