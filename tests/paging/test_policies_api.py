@@ -114,6 +114,10 @@ def test_incident_paging_api(world: World, api: Clients) -> None:
     moved = api.bob.post(path + "/reassign", {"user": world.bob.email})
     assert moved.status_code == 200 and moved.json()["user"] == world.bob.pk
     assert api.bob.post(path + "/reassign", {}).status_code == 400
+    observer = api.bob.post(path + "/reassign", {"user": world.dave.email})
+    assert observer.status_code == 400, "the API pages only whom the console's picker offers"
+    assert "Dave Observer is an observer of Team A and cannot be paged" in observer.json()["detail"]
+    assert api.bob.get(path).json()["user"] == world.bob.pk, "paging is left as it was"
 
 
 def test_acknowledging_a_page_through_the_api(world: World, api: Clients) -> None:

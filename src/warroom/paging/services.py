@@ -29,7 +29,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 
-from warroom.accounts.models import Team, User
+from warroom.accounts.models import Role, Team, User
+from warroom.accounts.selectors import role_in
 from warroom.audit import services as audit
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents import services as incidents
@@ -651,6 +652,24 @@ def escalate_now(*, incident: Incident, actor: User | None, source: str) -> Inci
         return esc
 
 
+def _require_pageable(incident: Incident, person: User) -> None:
+    """Paging goes only to someone who may be on call for the incident's team (the console's picker offers no
+    one else, and the API is held to the same rule): a deactivated person, an observer or an outsider is refused,
+    saying why."""
+    if not person.is_active:
+        raise ValidationFailed(f"{person.display_name} is deactivated", field="user")
+    if oncall.on_call_people(incident.team_id).filter(pk=person.pk).exists():
+        return
+    team = incident.team.name
+    role = role_in(person, incident.team_id)
+    why = f"an observer of {team}" if role == Role.OBSERVER else f"not a member of {team}"
+    raise ValidationFailed(
+        f"{person.display_name} is {why} and cannot be paged for {incident.ref}: choose one of {team}'s admins,"
+        " managers or responders, or a policy",
+        field="user",
+    )
+
+
 def reassign(
     *,
     incident: Incident,
@@ -664,8 +683,8 @@ def reassign(
     if (user is None) == (policy is None):
         raise ValidationFailed("reassign to a person or to a policy (one of them)", field="user")
     _require_edit(actor, incident)
-    if user is not None and not user.is_active:
-        raise ValidationFailed(f"{user.display_name} is deactivated", field="user")
+    if user is not None:
+        _require_pageable(incident, user)
     with transaction.atomic():
         locked, esc = _locked_escalation(incident)
         if locked.state not in OPEN_STATES:

@@ -19,7 +19,6 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from warroom.accounts import selectors as accounts
-from warroom.accounts.models import Role, User
 from warroom.accounts.schemas import lookup
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
@@ -67,21 +66,6 @@ def escalate_now(request: AuthedRequest, ref: str) -> HttpResponse:
     return _back(incident)
 
 
-def _require_pageable(incident: Incident, person: User) -> None:
-    """Paging goes only to someone who may be on call for the incident's team (the picker offers no one else):
-    an observer or an outsider is refused, saying why. A deactivated person is the service's refusal."""
-    if not person.is_active or oncall.on_call_people(incident.team_id).filter(pk=person.pk).exists():
-        return
-    team = incident.team.name
-    role = accounts.role_in(person, incident.team_id)
-    why = f"an observer of {team}" if role == Role.OBSERVER else f"not a member of {team}"
-    raise ValidationFailed(
-        f"{person.display_name} is {why} and cannot be paged for {incident.ref}: choose one of {team}'s admins,"
-        " managers or responders, or a policy",
-        field="to",
-    )
-
-
 @console_view
 @require_POST
 def reassign(request: AuthedRequest, ref: str) -> HttpResponse:
@@ -94,7 +78,6 @@ def reassign(request: AuthedRequest, ref: str) -> HttpResponse:
         raise ValidationFailed("choose a person or a policy to page instead", field="to")
     if kind == "user":
         person = lookup("to", partial(accounts.get_user_for_user_or_404, request.user, key=int(key)))
-        _require_pageable(incident, person)
         services.reassign(incident=incident, actor=request.user, source=SOURCE, user=person)
         messages.success(request, f"Paging {person.display_name} instead.")
     else:
