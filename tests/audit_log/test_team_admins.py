@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+from datetime import datetime
 
 import pytest
 from django.apps import apps as django_apps
@@ -15,9 +16,11 @@ from django.test import Client
 from tests.api.conftest import Clients
 from tests.audit_log.conftest import Log
 from warroom.accounts import services as accounts
+from warroom.alerts import services as alerts
 from warroom.audit.models import AuditEvent
 from warroom.catalog import services as catalog
 from warroom.lib import clock
+from warroom.oncall import services as oncall
 
 
 def _objects(body: dict) -> set[tuple[str, str]]:
@@ -108,5 +111,60 @@ def test_the_migration_gives_older_rows_their_objects_team_and_keeps_them_append
 
     teams = [AuditEvent.objects.get(pk=row.pk).team_id for row in older]
     assert teams == [world.team_b.pk, world.team_a.pk, None, None]
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=older[0].pk).update(action="tampered")
+
+
+def test_rows_about_what_a_team_owns_through_another_object_name_that_team(api: Clients, log: Log) -> None:
+    """A schedule's layer, an integration and its key belong to the team of their schedule or service: its
+    admins read those rows (API and CSV, which names the team), another team's admins do not."""
+    world = log.world
+    schedule = oncall.create_schedule(
+        team=world.team_a, name="Primary", time_zone="Europe/London", actor=world.alice, source="web"
+    )
+    oncall.create_layer(
+        schedule=schedule,
+        name="Weekly",
+        start=datetime(2036, 1, 5, 9, 0),
+        participants=[world.bob],
+        actor=world.alice,
+        source="web",
+    )
+    integration = alerts.create_integration(
+        service=log.search, kind="webhook", name="Probe", actor=world.alice, source="web"
+    )
+    alerts.create_integration_key(integration=integration, actor=world.alice, source="web")
+
+    owned = {"oncall.layer", "alerts.integration", "alerts.integrationkey"}
+    alice = {item["object_type"]: item for item in api.alice.get("/audit", limit=500).json()["items"]}
+    assert owned <= set(alice)
+    assert {alice[kind]["team"]["slug"] for kind in owned} == {"team-a"}
+    charlie = {item["object_type"] for item in api.charlie.get("/audit", limit=500).json()["items"]}
+    assert not owned & charlie
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(api.alice.get("/audit.csv").streaming_content).decode())))
+    layer = next(r for r in rows if r["object_type"] == "oncall.layer")
+    assert (layer["team_id"], layer["team"]) == (str(world.team_a.pk), "Team A")
+
+
+def test_the_migration_gives_older_rows_of_owned_objects_their_owners_team(log: Log) -> None:
+    world = log.world
+    integration = alerts.create_integration(
+        service=world.service_b, kind="webhook", name="Probe", actor=world.charlie, source="web"
+    )
+    older = [
+        AuditEvent.objects.create(
+            at=clock.now(), source="system", action=action, object_type=object_type, object_id=object_id
+        )
+        for action, object_type, object_id in [
+            ("integration.create", "alerts.integration", str(integration.pk)),
+            ("user.create", "accounts.user", str(world.bob.pk)),
+            ("integration.create", "alerts.integration", "999999"),
+        ]
+    ]
+    migration = importlib.import_module("warroom.audit.migrations.0005_team_of_owned_objects")
+    migration.fill_team(django_apps, _Editor())
+
+    assert [AuditEvent.objects.get(pk=row.pk).team_id for row in older] == [world.team_b.pk, None, None]
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=older[0].pk).update(action="tampered")

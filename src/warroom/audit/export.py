@@ -1,6 +1,7 @@
 """The audit log as CSV, streamed: one header line, then one line per row, newest first, at most
 :data:`EXPORT_MAX` rows (narrow the time range for more). JSON cells (before, after) are compact JSON; times are
-ISO 8601 UTC; a cell a spreadsheet would run as a formula gets a leading apostrophe."""
+ISO 8601 UTC; a cell a spreadsheet would run as a formula gets a leading apostrophe. The last two columns name
+the team of the row's object (empty: organisation admins only)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ COLUMNS = [
     "before",
     "after",
     "request_id",
+    "team_id",
+    "team",
 ]
 
 
@@ -63,13 +66,15 @@ def _row(event: AuditEvent) -> list[str]:
         _safe(_json(event.before)),
         _safe(_json(event.after)),
         _safe(event.request_id),
+        "" if event.team_id is None else str(event.team_id),
+        _safe(event.team.name) if event.team is not None else "",
     ]
 
 
 def lines(rows: QuerySet[AuditEvent]) -> Iterator[str]:
     writer = csv.writer(_Line(), lineterminator="\n")
     yield writer.writerow(COLUMNS)
-    for event in rows[:EXPORT_MAX].iterator(chunk_size=2000):
+    for event in rows.select_related("team")[:EXPORT_MAX].iterator(chunk_size=2000):
         yield writer.writerow(_row(event))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 
 from warroom.accounts.models import Team, User
@@ -14,14 +15,37 @@ from warroom.lib import clock, request_id
 FROM_OBJECT: Any = object()
 
 
-def team_of(obj: models.Model) -> int | None:
-    """The team an object belongs to, as far as the object itself says: a :class:`Team` is its own; anything
-    with a ``team`` foreign key (services, incidents, schedules, memberships...) has that one; anything else
-    (people, tokens, an incident's task) none, unless the caller passes ``team=`` to :func:`record`."""
+#: The foreign keys through which an object belongs to a team, tried in this order: an integration's key → its
+#: integration → its service → the service's team; a schedule's layer or override → the schedule's team; a status
+#: page's component → the page's team.
+OWNERS = ("team", "incident", "service", "schedule", "page", "policy", "integration", "postmortem", "problem", "layer")
+
+
+def team_of(obj: models.Model, _depth: int = 0) -> int | None:
+    """The team an object belongs to: a :class:`Team` is its own; anything with a ``team`` foreign key (services,
+    incidents, schedules, memberships...) has that one; anything else belongs to the team of its owner, followed
+    through :data:`OWNERS` (a layer → its schedule; a key → its integration → its service); objects of no team
+    (people, their contact methods, tokens, organisation-wide settings) none."""
     if isinstance(obj, Team):
         return obj.pk
-    team_id = getattr(obj, "team_id", None)
-    return team_id if isinstance(team_id, int) else None
+    if _depth > 3:
+        return None
+    for name in OWNERS:
+        try:
+            field = obj._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if not field.many_to_one:
+            continue
+        if name == "team":
+            team_id = getattr(obj, "team_id", None)
+            return team_id if isinstance(team_id, int) else None
+        try:
+            owner = getattr(obj, name)
+        except ObjectDoesNotExist:  # the owner is gone: a row of no team, for organisation admins
+            return None
+        return team_of(owner, _depth + 1) if owner is not None else None
+    return None
 
 
 def _team_id(obj: models.Model, team: Team | int | None) -> int | None:
@@ -42,8 +66,8 @@ def record(
 ) -> AuditEvent:
     """Append one audit row for a write on ``obj``; the caller's transaction decides whether it lands.
 
-    The row names the team of ``obj`` (:func:`team_of`), whose admins may read it; pass ``team`` for an object
-    that belongs to a team through another one (an incident's task: the incident's team), or ``None``."""
+    The row names the team of ``obj`` (:func:`team_of`), whose admins may read it; pass ``team`` to say otherwise
+    (``None``: organisation admins only)."""
     team_id = _team_id(obj, team)
     return AuditEvent.objects.create(
         at=clock.now(),
