@@ -53,6 +53,11 @@ def test_create_and_run_a_page_from_the_console(world: World, client_for) -> Non
     )
     component.refresh_from_db()
     assert component.status == "major_outage" and component.status_mode == "manual"
+    made_up = alice.post(f"/status-pages/acme/components/{component.pk}/status/", {"status": "on_fire"})
+    assert made_up.status_code == 400
+    assert "set Checkout to one of: operational, under_maintenance, degraded_performance" in made_up.content.decode()
+    component.refresh_from_db()
+    assert component.status == "major_outage", "a refused status changes nothing"
     start = (clock.now() + timedelta(days=1)).replace(second=0, microsecond=0)
     response = alice.post(
         "/status-pages/acme/maintenance/",

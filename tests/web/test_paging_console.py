@@ -70,6 +70,8 @@ def test_policy_list_and_detail(client_for: ClientFor, world: World, policy: Esc
     assert "then wait 5 min" in page and "Runs 2 times" in page
     assert 'id="policy-services"' in page and "Checkout" in page
     assert "Remove step" in page and "Edit policy" in page
+    assert "Remove step 1? It pages Bob Responder; the steps after it move up." in page, "asks first, saying what"
+    assert "Remove step 2? It pages Alice Admin; escalation will end at step 1." in page
 
 
 def test_charlie_gets_404_on_team_a_policies(

@@ -32,7 +32,7 @@ from warroom.comms.page_forms import (
     StatusForm,
     footer_links_text,
 )
-from warroom.lib.errors import ServiceError
+from warroom.lib.errors import ServiceError, ValidationFailed
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
 
 
@@ -305,8 +305,9 @@ def component_status(request: AuthedRequest, slug: str, component_id: int) -> Ht
     page = _page_or_404(request, slug)
     component = selectors.get_component_or_404(page, component_id)
     form = StatusForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, page, status=400, status_form=form)
+    if not form.is_valid():  # the select offers only valid statuses: a hand-made request, told what is valid
+        valid = ", ".join(str(value) for value, _ in form.fields["status"].choices)
+        raise ValidationFailed(f"set {component.name} to one of: {valid}", field="status")
     services.set_component_status(
         component=component, status=form.cleaned_data["status"], actor=request.user, source=SOURCE
     )
