@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "warroom.lib.request_id.RequestIdMiddleware",
     "warroom.lib.nul_guard.NulGuardMiddleware",
+    "warroom.lib.head_as_get.HeadAsGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
