@@ -23,7 +23,7 @@ from warroom.accounts import selectors as accounts
 from warroom.catalog import selectors as catalog
 from warroom.comms import page_selectors as selectors
 from warroom.comms import page_services as services
-from warroom.comms.models import ComponentGroup, MaintenanceState, StatusPage
+from warroom.comms.models import ComponentGroup, ComponentStatus, MaintenanceState, StatusPage
 from warroom.comms.page_forms import (
     ComponentForm,
     GroupForm,
@@ -306,7 +306,7 @@ def component_status(request: AuthedRequest, slug: str, component_id: int) -> Ht
     component = selectors.get_component_or_404(page, component_id)
     form = StatusForm(request.POST)
     if not form.is_valid():  # the select offers only valid statuses: a hand-made request, told what is valid
-        valid = ", ".join(str(value) for value, _ in form.fields["status"].choices)
+        valid = ", ".join(ComponentStatus.values)
         raise ValidationFailed(f"set {component.name} to one of: {valid}", field="status")
     services.set_component_status(
         component=component, status=form.cleaned_data["status"], actor=request.user, source=SOURCE
