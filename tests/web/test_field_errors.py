@@ -51,6 +51,23 @@ def test_declare_form_errors_and_help_are_read_with_their_fields(alice: Client, 
     assert "id_title_error" in named
 
 
+def test_a_group_of_checkboxes_is_a_fieldset_named_by_its_legend(alice: Client, world: World) -> None:
+    """A label cannot name a group of checkboxes: the declare form's services are a fieldset whose legend says
+    what they are, and a refused choice marks the group and is read with it."""
+    html = alice.get(reverse("web:incident-declare")).content.decode()
+    group = re.search(r'<fieldset class="field choices[^"]*"[^>]*>\s*<legend>Services', html)
+    assert group is not None
+    assert '<label for="">' not in html and '<label for="id_services">' not in html
+
+    data = {"title": "Disk full", "impact": "2", "urgency": "2", "team": world.team_a.pk, "services": ["999999"]}
+    refused = alice.post(reverse("web:incident-declare"), data)
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    fieldset = re.search(r'<fieldset class="field choices has-error[^"]*"([^>]*)>', html)
+    assert fieldset is not None and 'aria-invalid="true"' in fieldset.group(1)
+    assert "id_services_error" in fieldset.group(1) and "id_services_error" in _described_ids_resolve(html)
+
+
 def test_the_resolve_form_marks_the_refused_field(alice: Client, incident: Incident) -> None:
     """The incident page's own resolve form (not Django-rendered): the refused field points at the summary."""
     url = reverse("web:incident-transition", args=[incident.ref])
