@@ -4,6 +4,7 @@ signed generic webhook, and email through a real SMTP server (aiosmtpd). No data
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from datetime import UTC, datetime
@@ -195,6 +196,14 @@ def test_teams_workflow_gets_an_adaptive_card(receiver: Receiver) -> None:
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
     assert card["body"][0]["text"] == PAGE.subject and card["body"][0]["color"] == "Attention"
     assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Open in Warroom", "url": PAGE.url}]
+    ack = "https://warroom.example.com/ack/eyJ0IjoiNDIifQ/"
+    paged = dataclasses.replace(PAGE, context={**PAGE.context, "ack_url": ack})
+    send("teams", Contact(kind="teams", value="", secret=target.secret), paged)
+    card = receiver.requests[-1].json()["attachments"][0]["content"]
+    assert [(a["title"], a["url"]) for a in card["actions"]] == [
+        ("Acknowledge", ack),
+        ("Open in Warroom", PAGE.url),
+    ]
     receiver.respond = lambda r: text(404, "")
     assert not failure("teams", Contact(kind="teams", value="", secret=target.secret)).transient
 

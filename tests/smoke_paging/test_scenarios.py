@@ -143,6 +143,28 @@ def test_a_personal_ladder_push_and_email_then_sms_then_voice(h: Harness, world:
     h.expect_nothing()
 
 
+def test_a_push_notification_acknowledges_in_one_tap(h: Harness, world: World) -> None:
+    """ntfy's "Acknowledge" button makes the app POST the page's signed link, with no session and no CSRF token:
+    the incident is acknowledged and the rest of Bob's ladder (email at 3 minutes) is never sent."""
+    h.ladder(world.bob, "high", ("ntfy", 0), ("email", 3))
+    policy(world, [StepSpec(30, people(world.bob))])
+    incident = declare(world)
+    h.cycle()
+    h.expect("ntfy", world.bob, containing=incident.ref)
+    (push,) = [r for r in h.http.requests if r.path.startswith("/ntfy/")]
+    first, second = (action.strip() for action in push.headers["actions"].split(";"))
+    kind, label, url, *options = (part.strip() for part in first.split(","))
+    assert (kind, label, options) == ("http", "Acknowledge", ["method=POST", "clear=true"])
+    assert second.startswith("view, Open in Warroom, ") and second.endswith(f"/incidents/{incident.ref}/")
+
+    tapped = Client(enforce_csrf_checks=True).post(urlsplit(url).path)
+
+    assert tapped.status_code == 200 and b"is acknowledged" in tapped.content
+    assert IncidentEscalation.objects.get(incident=incident).status == EscalationStatus.ACKNOWLEDGED
+    h.advance(minutes=5)
+    h.expect_nothing()
+
+
 def test_low_urgency_at_night_follows_the_low_urgency_ladder(h: Harness, world: World) -> None:
     """A P4 at 02:00 Bob's time: his low-urgency ladder is email only, so no SMS or call wakes him."""
     h.ladder(world.bob, "high", ("sms", 0), ("voice", 1))

@@ -74,9 +74,15 @@ class NtfyChannel(Channel):
             "Priority": "5" if urgent else "3",
             "Tags": tags.get(message.category, "bell"),
         }
+        actions = []
+        ack_url = str(message.context.get("ack_url") or "")
+        if ack_url and "," not in ack_url and ";" not in ack_url:  # one tap: the app POSTs the signed link
+            actions.append(f"http, Acknowledge, {ack_url}, method=POST, clear=true")
         if message.url:
             headers["Click"] = message.url
-            headers["Actions"] = f"view, Open in Warroom, {message.url}"
+            actions.append(f"view, Open in Warroom, {message.url}")
+        if actions:
+            headers["Actions"] = "; ".join(actions)
         body = message.body.strip() or message.subject
         if message.bundle_count > 1:
             body = f"{body}\n({message.bundle_count} notifications in one)"
