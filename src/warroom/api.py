@@ -15,7 +15,6 @@ not match the schema: a missing field, a wrong type, a field the endpoint does n
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from django.core.exceptions import RequestDataTooBig
@@ -55,7 +54,7 @@ class JsonParser(Parser):
         except UnicodeDecodeError as exc:
             raise BodyRefused(f"the body is not valid UTF-8 (byte {exc.start})") from None
         try:
-            data = json.loads(text)
+            data = jsontext.loads(text)
         except (ValueError, RecursionError) as exc:
             raise BodyRefused(f"the body is not valid JSON: {exc}") from None
         refused = jsontext.unstorable(text, data)

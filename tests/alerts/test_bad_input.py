@@ -98,6 +98,8 @@ def test_pagerduty_refusals(pd: Hooked, case: int) -> None:
         (b" ", "application/json", 400),
         (b"[1, 2]", "application/json", 400),
         (b'{"a": NaN}', "application/json", 400),
+        (b'{"a": 1e400}', "application/json", 400),  # infinity in Python, refused by PostgreSQL's jsonb
+        (b'{"a": [-1E+999]}', "application/json", 400),
         (b'{"routing_key": "\xff\xfe"}', "application/json", 400),  # invalid UTF-8
         (b'{"summary": "\\u0000"}', "application/json", 400),
         (b'{"summary": "\\ud800"}', "application/json", 400),
@@ -115,6 +117,24 @@ def test_unreadable_bodies(pd: Hooked, raw: bytes, content_type: str, status: in
     assert response.status_code == status, response.content
     assert response.json()["status"] == "invalid event" if status == 400 else True
     assert not IntakeEvent.objects.exists()
+    nothing_pending()
+
+
+def test_a_number_too_large_for_a_float_is_refused_naming_it(pd: Hooked, hook: Hooked) -> None:
+    event = pd_trigger(pd.key, "huge")
+    raw = json.dumps(event).replace('"severity": "critical"', '"severity": "critical", "custom_details": {"k": 1e400}')
+    assert "1e400" in raw
+    response = Client().post("/v2/enqueue", data=raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert any("the number 1e400 is too large to store" in error for error in response.json()["errors"])
+    webhook = Client().post(
+        "/integrations/webhook",
+        data='{"summary": "x", "details": {"ratio": 2e308}}',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {hook.key}"},
+    )
+    assert webhook.status_code == 400
+    assert not Alert.objects.exists()
     nothing_pending()
 
 

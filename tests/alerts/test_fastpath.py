@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import DataError, OperationalError, connection, connections
 
 from tests.alerts.conftest import Hooked, make_integration, pd_trigger
 from tests.conftest import World, make_world
@@ -210,6 +210,39 @@ def test_a_batch_that_fails_answers_503_to_all_its_requests_and_stores_none_of_t
         committer.close()
     assert committer.batches == [4, 1]
     assert list(IntakeEvent.objects.values_list("dedup_key", flat=True)) == ["after"]
+
+
+class Refusing(Holding):
+    """The database refuses the rows of any transaction that holds the event ``poison``, as PostgreSQL refuses a
+    value out of range (the tests turn the one-statement commit off, so every batch writes through here)."""
+
+    def _write(self, rows: dict[type, list[Any]]) -> None:
+        if any(getattr(row, "dedup_key", "") == "poison" for row in rows.get(IntakeEvent, [])):
+            raise DataError("value out of range")
+        super()._write(rows)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_request_whose_rows_the_database_refuses_fails_alone_and_its_batch_is_committed(
+    committed_world: tuple[World, Hooked],
+) -> None:
+    """One sender's bad event must not fail the others that shared its batch: the batch is committed again one
+    request at a time; the bad one gets a 400 that says why (sending it again would not help), the rest 202."""
+    _, pd = committed_world
+    committer = Refusing(size=4)
+    committer._in_one_statement = lambda batch, now: False  # type: ignore[method-assign]  # every batch writes
+    app = IntakeDispatcher(DjangoStandIn(), committer)
+    keys = ["good/0", "good/1", "poison", "good/2"]
+    try:
+        answers = _concurrently(4, lambda n: wsgi(app, "POST", "/v2/enqueue", pd_trigger(pd.key, keys[n])))
+    finally:
+        committer.close()
+    assert committer.batches == [4]
+    by_key = dict(zip(keys, answers, strict=True))
+    assert by_key["poison"][0] == 400
+    assert "the database refused the event: value out of range" in json.loads(by_key["poison"][2])["errors"]
+    assert [by_key[key][0] for key in keys if key != "poison"] == [202] * 3
+    assert sorted(IntakeEvent.objects.values_list("dedup_key", flat=True)) == ["good/0", "good/1", "good/2"]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -44,7 +44,7 @@ from typing import Any
 
 import psycopg
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import connection, models, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, ResolverMatch, resolve
@@ -64,6 +64,12 @@ GATHER = 0.002  # seconds a batch may wait for requests of this process that are
 WAIT_TIMEOUT = 30.0  # seconds a request waits for its commit before it answers 503 (senders retry)
 KEY_CACHE_MAX = 10_000
 STATS_EVERY = 60.0  # seconds between the batching statistics in the log (GroupCommitter._count)
+
+
+#: What the database raises for the values of some rows (a value out of range, a constraint): a request's
+#: fault, not an outage. Django wraps its own cursors' errors; the one-statement commit's cursor is psycopg's.
+REFUSED_DATA: tuple[type[Exception], ...] = (DataError, psycopg.DataError)
+REFUSED_ROWS: tuple[type[Exception], ...] = (*REFUSED_DATA, IntegrityError, psycopg.IntegrityError)
 
 
 class Unavailable(Exception):
@@ -352,15 +358,42 @@ class GroupCommitter:
             return batch
 
     def commit(self, batch: list[_Request]) -> None:
-        """Commit ``batch`` in one transaction, then wake every request of it (with 503 if it failed)."""
+        """Commit ``batch`` in one transaction, then wake every request of it (with 503 if it failed).
+
+        A batch whose rows the database refuses (:data:`REFUSED_ROWS`) is committed again one request at a time
+        (nothing of the failed attempt is stored: it was one statement, or one transaction), so the request at
+        fault fails alone (400, nothing stored) instead of every sender that shared its batch. Any other failure
+        (the database unreachable, a full disk) fails the batch with 503: retrying each request would only wait
+        on the same outage once per request."""
         try:
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except REFUSED_ROWS as exc:
+                if len(batch) == 1:
+                    self._failed(batch, exc)
+                else:
+                    log.warning(
+                        "intake group commit of %d requests refused (%s: %s): committing them one by one",
+                        len(batch),
+                        type(exc).__name__,
+                        exc,
+                    )
+                    for request in batch:
+                        try:
+                            self._commit([request])
+                        except Exception as alone:
+                            self._failed([request], alone)
+            except Exception as exc:  # the database is unavailable: the whole batch is answered 503
+                self._failed(batch, exc)
             if bulk.postgres() and any(
-                intake.wakes_engine(model, rows) for request in batch for model, rows in request.rows
+                intake.wakes_engine(model, rows)
+                for request in batch
+                if request.error is None
+                for model, rows in request.rows
             ):
                 self._wake.committed()
-        except Exception as exc:
-            self._failed(batch, exc)
+        except Exception as exc:  # waking the engine failed: the events are committed, it will find them
+            log.warning("waking the engine after an intake commit failed: %s: %s", type(exc).__name__, exc)
         finally:
             with self._cond:
                 self._committing = 0
@@ -370,6 +403,12 @@ class GroupCommitter:
 
     def _failed(self, batch: list[_Request], exc: Exception) -> None:
         log.warning("intake group commit of %d requests failed: %s: %s", len(batch), type(exc).__name__, exc)
+        # This one request's values: sending it again would not help, so it is a 400, not a 503.
+        if len(batch) == 1 and isinstance(exc, REFUSED_DATA):
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            batch[0].outcome = intake.Outcome(400, [("body", f"the database refused the event: {reason}")])
+            batch[0].error = None
+            return
         if self.threaded:  # the connection is ours: start afresh with the next batch
             _close_quietly()
         for request in batch:

@@ -29,7 +29,7 @@ from warroom.alerts.models import (
 )
 from warroom.alerts.services import OPTION_KINDS, default_grouping
 from warroom.catalog.models import Service
-from warroom.lib import wallclock, zones
+from warroom.lib import jsontext, wallclock, zones
 
 LEVELS = {1: "High", 2: "Medium", 3: "Low"}
 PAIR_CHOICES = [
@@ -285,7 +285,7 @@ class IntegrationForm(forms.Form):
         if not text:
             return {}
         try:
-            value = json.loads(text)
+            value = jsontext.loads(text)
         except ValueError as exc:
             raise forms.ValidationError(f"not valid JSON: {exc}") from None
         if not isinstance(value, dict):

@@ -99,10 +99,6 @@ class Parsed:
 # reading the body
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _chunked(request: HttpRequest) -> bool:
     """A body sent ``Transfer-Encoding: chunked``, without a Content-Length (curl -T -, Go's client for a body
     of unknown size). Django reads only as many bytes as Content-Length says, so none of such a body."""
@@ -178,7 +174,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise BadRequest(400, [("body", f"the body is not valid UTF-8 (byte {exc.start})")], raw) from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = jsontext.loads(text)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(400, [("body", f"the body is not valid JSON: {exc}")], raw) from None
     if not isinstance(data, dict):

@@ -1,15 +1,34 @@
 """What JSON can say that the databases cannot store: a NUL character (PostgreSQL refuses it in text and
 ``jsonb``) and an unpaired UTF-16 surrogate (not encodable as UTF-8). Both can only reach a parsed document
-through a ``\\u`` escape: a strict UTF-8 decode refuses surrogates and ``json.loads`` a raw control character."""
+through a ``\\u`` escape: a strict UTF-8 decode refuses surrogates and ``json.loads`` a raw control character.
+And numbers that are not finite: ``NaN`` and ``Infinity`` are not JSON, and ``1e400`` parses as infinity in
+Python, which PostgreSQL's ``jsonb`` refuses (:func:`loads` refuses all three)."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
 # json.dumps writes a NUL character as \u0000; a backslash before it that is itself escaped (\\u0000) is text.
 _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large to store")
+    return value
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` that refuses ``NaN``, ``Infinity`` and numbers too large for a float (ValueError)."""
+    return json.loads(text, parse_constant=_constant, parse_float=_finite)
 
 
 def unstorable(text: str, data: Any) -> str:

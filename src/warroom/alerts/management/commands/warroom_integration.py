@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -10,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from warroom.alerts import services
 from warroom.alerts.models import Grouping, Kind
 from warroom.catalog.models import Service
+from warroom.lib import jsontext
 from warroom.lib.errors import ServiceError
 
 #: Where each kind posts, relative to the base URL.
@@ -122,6 +122,6 @@ class Command(BaseCommand):
 def _json_object(text: str) -> Any:
     """``--field-mapping``'s JSON; the service says what a mapping may hold."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return jsontext.loads(text)
+    except ValueError as exc:
         raise CommandError(f"--field-mapping is not valid JSON ({exc}): {text!r}") from None
