@@ -18,7 +18,7 @@ I7     P1    Billing (team B)    –           Thu 03-05 10:00       10:01      
 I8     P1    Checkout            –           Fri 02-27 10:00       (before the period)
 =====  ====  ==================  ==========  ====================  =========  ==========  ============
 
-(*) resolved straight from New: resolving acknowledges too.
+(*) resolved straight from New by a person: resolving acknowledges too (the system resolving does not).
 
 SLA definitions for all teams: P1 response 10 min / resolution 120 min; P2 response 5 min / resolution 60 min.
 """
@@ -87,7 +87,8 @@ def _move(incident: Incident, when: datetime, to: str) -> Incident:
     if to == "resolved":
         extra = {"resolution_code": "permanent_fix", "resolution_notes": "Fixed."}
     with clock.frozen(when):
-        return incidents.transition_incident(incident=incident, actor=None, source="test", to=to, **extra)
+        declared = incident.timeline.exclude(actor=None).earliest("id")  # a person works the incident
+        return incidents.transition_incident(incident=incident, actor=declared.actor, source="test", to=to, **extra)
 
 
 def _integration(service: Service, name: str, kind: str) -> Integration:

@@ -165,6 +165,27 @@ def test_acknowledging_late_records_the_breach_once(world: World, p3: SlaDefinit
     ]
 
 
+def test_resolved_by_its_alerts_before_anyone_responded_is_not_a_response_met(
+    world: World, p3: SlaDefinition
+) -> None:
+    """The system resolving a New incident (its alerts resolved) is no acknowledgement: the incident stays never
+    acknowledged (MTTA leaves it out) and its response clock counts neither as met nor, in time, as breached."""
+    quick = move(declare(world, MON), MON + 10 * MIN, "resolved")
+    assert quick.acknowledged_at is None
+    response = clocks(quick, cancelled=True)
+    (row,) = [c for c in response.values() if c.kind == "response"]
+    assert (row.state, row.stop_reason) == ("cancelled", "resolved before anyone acknowledged")
+    assert clocks(quick)["resolution"].state == "met"
+
+    late = move(declare(world, MON), MON + 45 * MIN, "resolved")
+    assert late.acknowledged_at is None
+    assert clocks(late)["response"].state == "breached", "a breach that happened stands"
+
+    by_hand = move(declare(world, MON), MON + 10 * MIN, "resolved", actor=world.alice)
+    assert by_hand.acknowledged_at == MON + 10 * MIN, "a person resolving is a response"
+    assert clocks(by_hand)["response"].state == "met"
+
+
 def test_reaching_the_target_exactly_is_a_breach(world: World, p3: SlaDefinition) -> None:
     incident = declare(world, MON)
     incident = move(incident, MON + 30 * MIN, "in_progress")

@@ -541,7 +541,12 @@ def transition_incident(
         now = clock.now()
         before = _snapshot(locked)
         values: dict[str, Any] = {"state": to, "hold_reason": hold_reason if to == State.ON_HOLD else ""}
-        if locked.acknowledged_at is None and to in (State.IN_PROGRESS, State.ON_HOLD, State.RESOLVED):
+        # The first response: a move to In Progress or On Hold (by anyone, a source's acknowledgement included),
+        # or a person resolving. The system resolving a New incident (its alerts resolved) is no response: the
+        # incident stays "never acknowledged" and its response clock does not count as met.
+        if locked.acknowledged_at is None and (
+            to in (State.IN_PROGRESS, State.ON_HOLD) or (to == State.RESOLVED and actor is not None)
+        ):
             values["acknowledged_at"] = now
         detail = ""
         if to == State.ON_HOLD:

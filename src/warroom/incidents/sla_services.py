@@ -217,6 +217,11 @@ def _run_from(row: SlaClock, at: datetime, **extra: Any) -> None:
     )
 
 
+def _reached_target(row: SlaClock, at: datetime) -> bool:
+    elapsed = sla.elapsed_at(_calendar(row), elapsed=row.elapsed, running_since=row.running_since, at=at)
+    return elapsed >= row.target
+
+
 def _stop(row: SlaClock, at: datetime, *, reason: str, cancel: bool = False) -> None:
     """Stop a live clock: cancelled, or met/breached by the business time it used (reaching the target is a
     breach). A breach nobody announced yet is put on the timeline now, without notifications; pending SLA
@@ -327,6 +332,10 @@ def apply_transition(*, incident: Incident, frm: str, to: str, acknowledged: boo
     for row in live:
         if row.kind == ClockKind.RESPONSE and acknowledged:
             _stop(row, at, reason="acknowledged")
+        elif row.kind == ClockKind.RESPONSE and to == State.RESOLVED:
+            # Resolved by the system (its alerts resolved) before anyone responded: not a response met in time.
+            # A breach that happened stands; otherwise the clock is cancelled and counts neither way.
+            _stop(row, at, reason="resolved before anyone acknowledged", cancel=not _reached_target(row, at))
         elif row.kind == ClockKind.RESOLUTION and to == State.RESOLVED:
             _stop(row, at, reason="resolved")
         elif to == State.ON_HOLD and row.state == ClockState.RUNNING and incident.hold_reason in row.pause_on:
