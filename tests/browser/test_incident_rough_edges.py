@@ -108,3 +108,31 @@ def test_demote_asks_first_and_records_why(
     expect(page.locator("#timeline")).to_contain_text("Impact contained to one region")
     assert not Incident.objects.get(pk=incident.pk).is_major
     assert not console.errors, console.errors
+
+
+def test_working_the_incident_keeps_the_place_and_clears_old_confirmations(
+    page: Page, live_server: LiveServer, world: World, console: Console
+) -> None:
+    """Adding a task or a note (htmx swaps the incident's main block) leaves the page where it was, with the new
+    task in view; the "declared" confirmation of the form before does not stay on screen through them."""
+    page.set_viewport_size(LAPTOP)
+    sign_in(page, live_server.url, "alice@example.com", PASSWORD)
+    page.goto(f"{live_server.url}/incidents/declare/")
+    page.fill("#id_title", "Checkout returns 502 for a third of all card payments")
+    page.select_option("#id_team", str(world.team_a.pk))
+    page.fill("#id_description", "Started right after the deploy.\n\n" + "More detail.\n\n" * 12)
+    page.get_by_role("button", name="Declare incident").click()
+    confirmation = page.locator("#flash [role=status]")
+    expect(confirmation).to_contain_text("declared. Its timeline has started.")
+
+    task = page.locator("#task_title")
+    task.scroll_into_view_if_needed()
+    before = page.evaluate("window.scrollY")
+    assert before > 0
+    task.fill("Roll back 4.2.1")
+    task.press("Enter")
+    added = page.locator("#incident-main .tasks li", has_text="Roll back 4.2.1")
+    expect(added).to_be_in_viewport()
+    assert abs(page.evaluate("window.scrollY") - before) < 50, "the page did not jump"
+    expect(confirmation).to_have_count(0)
+    assert not console.errors, console.errors

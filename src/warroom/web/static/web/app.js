@@ -90,11 +90,25 @@
     flashError("Warroom did not answer in time. Try again.");
   });
 
-  // A new attempt clears the errors of the last one from the flash area (a poll does not).
+  // A new action clears what the flash area said about the last one, errors and confirmations alike ("INC…
+  // acknowledged" must not stay on screen through the notes and the resolve that follow); a poll does not.
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (polled(event)) return;
     var flash = document.getElementById("flash");
-    if (flash) flash.querySelectorAll(".alert-error").forEach(function (old) { old.remove(); });
+    if (flash) flash.querySelectorAll(".alert").forEach(function (old) { old.remove(); });
+  });
+  // A swap that takes one block of the page (hx-select) would drop the messages the answer carries in its own
+  // flash area (they are shown once, so they would be lost): copy them into this page's flash area.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    if (polled(event) || !detail.xhr || detail.xhr.status >= 300 || !detail.shouldSwap) return;
+    if (detail.target && detail.target.id === "flash") return;
+    var text = detail.serverResponse;
+    if (typeof text !== "string" || text.indexOf('id="flash"') < 0) return;
+    var fresh = new DOMParser().parseFromString(text, "text/html").getElementById("flash");
+    var flash = document.getElementById("flash");
+    if (!fresh || !flash) return;
+    fresh.querySelectorAll(".alert").forEach(function (alert) { flash.appendChild(document.importNode(alert, true)); });
   });
   // While a request runs, mark the form busy (the CSS dims its buttons).
   document.addEventListener("htmx:beforeRequest", function (event) {
