@@ -16,7 +16,7 @@ from warroom.incidents.models import Category, Incident, Subcategory
 from warroom.incidents.priority import Impact, Priority, Urgency
 from warroom.incidents.states import HoldReason, ResolutionCode, State
 from warroom.lib.errors import NotFound
-from warroom.web.forms import RefField, UserChoiceField, version_field
+from warroom.web.forms import FieldWording, RefField, UserChoiceField, version_field
 
 BLANK = ("", "—")
 UNASSIGNED = ("", "Unassigned")
@@ -199,13 +199,15 @@ class TransitionForm(forms.Form):
     version = version_field()
 
 
-class NoteForm(forms.Form):
+class NoteForm(FieldWording):
+    wording = {"text": "The note"}
+
     text = forms.CharField(
         label="Add a note",
         widget=forms.Textarea(
             attrs={"rows": 3, "placeholder": "What did you find, try or decide? (markdown)"}
         ),
-        required=False,
+        error_messages={"required": "Write the note first: its text must not be empty."},
     )
 
 
@@ -222,11 +224,13 @@ class RoleForm(forms.Form):
         field.queryset = people
 
 
-class TaskForm(forms.Form):
+class TaskForm(FieldWording):
+    wording = {"title": "The task's title"}
+
     title = forms.CharField(
-        required=False,
         label="New task",
         widget=forms.TextInput(attrs={"placeholder": "e.g. Roll back 4.2.1"}),
+        error_messages={"required": "Name the task first: its title must not be empty."},
     )
     owner = UserChoiceField(queryset=User.objects.none(), required=False, empty_label="No owner")
 
@@ -241,6 +245,7 @@ class TaskForm(forms.Form):
 
 
 class TaskUpdateForm(TaskForm):
+    title = forms.CharField(required=False)  # ticking a task off or handing it over leaves its title alone
     done = forms.TypedChoiceField(choices=[("", ""), ("1", "done"), ("0", "open")], required=False)
 
 

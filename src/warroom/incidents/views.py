@@ -117,6 +117,11 @@ def _preview_priority(data: Any) -> int:
 def incident_declare(request: AuthedRequest) -> HttpResponse:
     user = request.user
     teams = list(accounts.actionable_teams(user)[:2])
+    if not teams and request.method == "GET":
+        # An observer (or someone in no team) may declare for no team: say why instead of a form whose
+        # assignment group list is empty. (A crafted POST still meets the form: no team is a valid choice.)
+        memberships = accounts.memberships_visible_to(user, user)
+        return render(request, "incidents/declare.html", {"memberships": memberships})
     initial = {"team": teams[0].pk} if len(teams) == 1 else {}
     form = DeclareForm(request.POST or None, user=user, initial=initial)
     status = 200
@@ -345,11 +350,10 @@ def incident_transition(request: AuthedRequest, ref: str) -> HttpResponse:
 def incident_note(request: AuthedRequest, ref: str) -> HttpResponse:
     incident = _get(request, ref)
     form = NoteForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        return _detail(request, incident, status=400, note_form=form)
     try:
-        services.add_note(
-            incident=incident, actor=request.user, source=SOURCE, text=form.cleaned_data.get("text", "")
-        )
+        services.add_note(incident=incident, actor=request.user, source=SOURCE, text=form.cleaned_data["text"])
     except ServiceError as exc:
         return _detail(request, incident, status=form_error(form, exc), note_form=form)
     return _done(request, incident)

@@ -15,7 +15,7 @@ from warroom.catalog.models import Service
 from warroom.reviews import selectors
 from warroom.reviews.models import FactorCategory, PostmortemSection, PostmortemTemplate
 from warroom.reviews.states import ActionItemPriority, ActionItemStatus, PostmortemStatus, ProblemStatus
-from warroom.web.forms import RefField, UserChoiceField, version_field
+from warroom.web.forms import FieldWording, RefField, UserChoiceField, version_field
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -119,7 +119,9 @@ class _TextsForm(IdsForm):
         return {key: self.cleaned_data.get(f"section-{key}", "") for key in self.section_keys}
 
 
-class EditForm(_TextsForm):
+class EditForm(FieldWording, _TextsForm):
+    wording = {"mitigated_at": "The time the impact was mitigated"}
+
     version = version_field()
     mitigated_at = _datetime_field(
         required=False,
@@ -159,7 +161,8 @@ class WhyForm(IdsForm):
     question = forms.CharField(
         max_length=500,
         required=False,
-        label="Why? (optional wording)",
+        label="Question",
+        help_text="Your own wording of the why; empty asks “Why?”.",
         widget=forms.TextInput(attrs={"placeholder": "Why did …?", "autocomplete": "off"}),
     )
     answer = forms.CharField(max_length=2000, label="Because", widget=forms.Textarea(attrs={"rows": 2}))
@@ -298,7 +301,10 @@ class ServiceChoiceField(forms.ModelMultipleChoiceField[Service]):
         return f"{obj.name} · {obj.team.name}"
 
 
-class ProblemForm(forms.Form):
+class ProblemForm(IdsForm):
+    # its own ids: on /problems/ the filter form has a team (``id_team``) too
+    ids = "problem_%s"
+
     title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label="Choose a team…")
     description = _markdown(rows=4)
@@ -344,7 +350,9 @@ class ProblemTransitionForm(forms.Form):
 class LinkIncidentForm(IdsForm):
     ids = "link_%s"
 
-    ref = RefField(label="Incident")
+    ref = RefField(
+        label="Incident", required=True, error_messages={"required": "name an incident, e.g. INC0001042"}
+    )
     action = forms.ChoiceField(choices=[("link", "link"), ("unlink", "unlink")])
 
 

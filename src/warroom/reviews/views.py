@@ -505,11 +505,16 @@ def action_item_list(request: AuthedRequest) -> HttpResponse:
         text=form.value("q"),
     )
     rows = selectors.filter_action_items(user, flt)
+    paged = _page(request, rows, form)
     context = {
         "form": form,
         "today": selectors.today(),
         "here": request.get_full_path(),
-        **_page(request, rows, form),
+        # "Done" shows only on the items this user may change (an observer sees none): see the selector.
+        "changeable": {
+            item.pk for item in paged["page"].object_list if selectors.can_update_action_item_status(user, item)
+        },
+        **paged,
     }
     partial = request.htmx and not request.htmx.history_restore_request and request.htmx.target == "results"
     return render(

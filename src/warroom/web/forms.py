@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 
@@ -25,6 +25,28 @@ class RefField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("placeholder", "INC0001042")
         self.widget.attrs.setdefault("autocomplete", "off")
+
+
+class FieldWording(forms.Form):
+    """A form whose service names its fields by their API names ("text", "mitigated_at"): a service's message
+    about a field shows next to that field in the words of its label, not in the API's ("mitigated_at is in the
+    future" reads "The time the impact was mitigated is in the future")."""
+
+    #: how a message names a field where its label reads badly in a sentence; otherwise its label
+    wording: ClassVar[dict[str, str]] = {}
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        if field is not None and field in self.fields and isinstance(error, str):
+            error = self.reworded(field, error)
+        super().add_error(field, error)
+
+    def reworded(self, field: str, message: str) -> str:
+        words = self.wording.get(field) or str(self.fields[field].label or field)
+        spoken = field.replace("_", " ")
+        for name in (f"the {spoken}", spoken, field):
+            if message.lower().startswith(f"{name.lower()} "):
+                return words + message[len(name) :]
+        return message
 
 
 def version_field() -> forms.IntegerField:
