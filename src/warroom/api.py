@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.log import log_response
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -178,6 +180,30 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(
         request, error_body("request body too large (limit 1 MB)", "too_large"), status=413
     )
+
+
+#: what a 500 says: the error is logged, but a request may have saved part of its work before it (one service
+#: call commits before the next fails), so the answer does not promise that nothing changed
+SERVER_ERROR_MESSAGE = (
+    "internal server error: Warroom hit an unexpected error and logged it; check the current state before "
+    "you retry a change"
+)
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Anything else an endpoint raises (a bug): a JSON 500 of the usual shape instead of the console's HTML
+    page, logged with its traceback as Django logs an unhandled exception (``django.request``). Django's own
+    refusals keep the status Django gives them."""
+    if isinstance(exc, DjangoPermissionDenied):
+        return api.create_response(request, error_body(str(exc) or "forbidden", "forbidden"), status=403)
+    if isinstance(exc, BadRequest | SuspiciousOperation):
+        return api.create_response(request, error_body(str(exc) or "bad request", "invalid"), status=400)
+    response = api.create_response(request, error_body(SERVER_ERROR_MESSAGE, "server_error"), status=500)
+    log_response(
+        "%s: %s", "Internal Server Error", request.path, response=response, request=request, exception=exc
+    )
+    return response
 
 
 # The routers of the apps, mounted at /api/v1/.

@@ -29,7 +29,7 @@ router = Router(tags=["reports"])
 # schemas
 
 
-class ReportQuery(Schema):
+class AnalyticsQuery(Schema):
     start: date | None = Field(
         None, description="First day (UTC) of incidents opened. Default: 89 days before end."
     )
@@ -114,7 +114,7 @@ class ReliabilityReportOut(Schema):
     services: list[ServiceRowOut]
 
 
-class TallyOut(Schema):
+class ComplianceTallyOut(Schema):
     met: int
     breached: int
     in_progress: int
@@ -124,8 +124,8 @@ class TallyOut(Schema):
 class SlaRowOut(Schema):
     key: str
     label: str
-    response: TallyOut
-    resolution: TallyOut
+    response: ComplianceTallyOut
+    resolution: ComplianceTallyOut
 
 
 class ComplianceReportOut(Schema):
@@ -245,7 +245,7 @@ def filters_json(flt: filters.Filters) -> dict[str, Any]:
     }
 
 
-def _build(request: HttpRequest, key: str, query: ReportQuery) -> present.Report:
+def _build(request: HttpRequest, key: str, query: AnalyticsQuery) -> present.Report:
     user = caller(request)
     now = clock.now()
     flt = filters.resolve(user, today=now.date(), **query.dict())
@@ -253,7 +253,7 @@ def _build(request: HttpRequest, key: str, query: ReportQuery) -> present.Report
     return builder(user, flt, now)
 
 
-def _json(request: HttpRequest, key: str, query: ReportQuery) -> dict[str, Any]:
+def _json(request: HttpRequest, key: str, query: AnalyticsQuery) -> dict[str, Any]:
     data = _build(request, key, query).data
     out = {f.name: getattr(data, f.name) for f in fields(data) if f.name != "filters"}
     out["filters"] = filters_json(data.filters)
@@ -265,49 +265,49 @@ def _json(request: HttpRequest, key: str, query: ReportQuery) -> dict[str, Any]:
 
 
 @router.get("/reports/response", response=ResponseReportOut, summary="MTTA, MTTR and time to detect")
-def response_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
+def response_report(request: HttpRequest, query: Query[AnalyticsQuery]) -> dict[str, Any]:
     """Of the incidents opened in the period (cancelled ones aside): overall, by priority, by team, per bucket."""
     return _json(request, "response", query)
 
 
 @router.get("/reports/volume", response=VolumeReportOut, summary="Incidents over time")
-def volume_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
+def volume_report(request: HttpRequest, query: Query[AnalyticsQuery]) -> dict[str, Any]:
     """Incidents opened per bucket by priority, team, category and service."""
     return _json(request, "volume", query)
 
 
 @router.get("/reports/reliability", response=ReliabilityReportOut, summary="Mean time between failures")
-def reliability_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
+def reliability_report(request: HttpRequest, query: Query[AnalyticsQuery]) -> dict[str, Any]:
     """Per service: incidents, MTBF (opening to opening) and MTTR."""
     return _json(request, "reliability", query)
 
 
 @router.get("/reports/compliance", response=ComplianceReportOut, summary="SLA compliance")
-def compliance_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
+def compliance_report(request: HttpRequest, query: Query[AnalyticsQuery]) -> dict[str, Any]:
     """The SLA clocks of the incidents opened in the period, as of now, by priority and team."""
     return _json(request, "compliance", query)
 
 
 @router.get("/reports/noise", response=NoiseReportOut, summary="Alert noise")
-def noise_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
+def noise_report(request: HttpRequest, query: Query[AnalyticsQuery]) -> dict[str, Any]:
     """Alerts first seen in the period: per incident, noisiest integrations, resolved unacted, flapping keys."""
     return _json(request, "noise", query)
 
 
 @router.get("/reports/oncall", response=OncallReportOut, summary="On-call load")
-def oncall_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
+def oncall_report(request: HttpRequest, query: Query[AnalyticsQuery]) -> dict[str, Any]:
     """Pages sent in the period per person: outside their working hours, at night in their time zone."""
     return _json(request, "oncall", query)
 
 
 @router.get("/reports/reviews", response=ReviewsReportOut, summary="Postmortem and action item completion")
-def reviews_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
+def reviews_report(request: HttpRequest, query: Query[AnalyticsQuery]) -> dict[str, Any]:
     """For resolved P1/P2 incidents (or the filter's priority) opened in the period."""
     return _json(request, "reviews", query)
 
 
 @router.get("/reports/{key}/{table}.csv", summary="One table of a report as CSV")
-def report_csv(request: HttpRequest, key: str, table: str, query: Query[ReportQuery]) -> HttpResponse:
+def report_csv(request: HttpRequest, key: str, table: str, query: Query[AnalyticsQuery]) -> HttpResponse:
     """The tables of each report are those of the page: response (trend, priority, team), volume (priority,
     team, category, service), reliability (service), compliance (priority, team), noise (integrations,
     flapping), oncall (people), reviews (postmortems, actions)."""

@@ -26,7 +26,7 @@ from warroom.lib.schema import InputSchema
 router = Router(tags=["major incidents"])
 
 
-class NoteIn(InputSchema):
+class MajorNoteIn(InputSchema):
     note: str = Field("", description="Why (shown on the timeline and in the notification).")
 
 
@@ -110,7 +110,7 @@ def get_major(request: HttpRequest, ref: str) -> dict[str, Any]:
 
 
 @router.post("/incidents/{ref}/major", response=MajorOut, summary="Promote to a major incident")
-def promote(request: HttpRequest, ref: str, payload: Body[NoteIn | None] = None) -> dict[str, Any]:
+def promote(request: HttpRequest, ref: str, payload: Body[MajorNoteIn | None] = None) -> dict[str, Any]:
     """Notifies the major-incident group and starts the update rhythm; 409 if it is already major. The body
     (a ``note``) may be left out."""
     user = caller(request)

@@ -186,7 +186,7 @@ class IncidentRef(Schema):
     state_label: str
 
 
-class NamedRef(Schema):
+class CategoryRef(Schema):
     id: int
     name: str
 
@@ -206,8 +206,8 @@ class IncidentOut(Schema):
     team: TeamRef
     assignee: UserRef | None
     reporter: UserRef | None
-    category: NamedRef | None
-    subcategory: NamedRef | None
+    category: CategoryRef | None
+    subcategory: CategoryRef | None
     services: list[ServiceRef]
     is_major: bool
     is_private: bool
@@ -285,7 +285,7 @@ class RoleTypeOut(Schema):
 class CategoryOut(Schema):
     id: int
     name: str
-    subcategories: list[NamedRef]
+    subcategories: list[CategoryRef]
 
 
 class PriorityCellOut(Schema):

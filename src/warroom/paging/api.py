@@ -22,7 +22,7 @@ from warroom.paging.models import IncidentEscalation, Page
 router = Router(tags=["paging"])
 
 
-class PageOut(Schema):
+class EscalationPageOut(Schema):
     user: int
     name: str
     via: str
@@ -41,7 +41,7 @@ class EscalationOut(Schema):
     round: int
     next_at: datetime | None
     snoozed_until: datetime | None
-    pages: list[PageOut]
+    pages: list[EscalationPageOut]
 
 
 class ReassignIn(InputSchema):

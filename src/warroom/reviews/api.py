@@ -35,9 +35,9 @@ from warroom.reviews.schemas import (
     AmendIn,
     AmendmentOut,
     CategoryIn,
-    CategoryOut,
     CommentIn,
     CommentOut,
+    FactorCategoryOut,
     FactorIn,
     FactorOut,
     FactorPatch,
@@ -45,13 +45,15 @@ from warroom.reviews.schemas import (
     KeyEventOut,
     KnownErrorOut,
     KnownErrorQuery,
-    PolicyIn,
-    PolicyOut,
     PostmortemDetailOut,
     PostmortemIn,
     PostmortemOut,
     PostmortemPatch,
+    PostmortemPolicyIn,
+    PostmortemPolicyOut,
     PostmortemQuery,
+    PostmortemTemplateIn,
+    PostmortemTemplateOut,
     ProblemDetailOut,
     ProblemIn,
     ProblemOut,
@@ -61,8 +63,6 @@ from warroom.reviews.schemas import (
     Ref,
     RequestChangesIn,
     SubmitIn,
-    TemplateIn,
-    TemplateOut,
     WhyIn,
     WhyOut,
     WhyPatch,
@@ -426,14 +426,18 @@ def remove_factor(request: HttpRequest, ref: str, factor_id: int) -> Status[None
 # configuration
 
 
-@router.get("/postmortem-templates", response=Page[TemplateOut], tags=CONFIG, summary="List templates")
+@router.get(
+    "/postmortem-templates", response=Page[PostmortemTemplateOut], tags=CONFIG, summary="List templates"
+)
 def list_templates(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
     caller(request)
     return paginate(selectors.templates(), paging, template_json)
 
 
-@router.post("/postmortem-templates", response={201: TemplateOut}, tags=CONFIG, summary="Create a template")
-def create_template(request: HttpRequest, payload: TemplateIn) -> Status[dict[str, Any]]:
+@router.post(
+    "/postmortem-templates", response={201: PostmortemTemplateOut}, tags=CONFIG, summary="Create a template"
+)
+def create_template(request: HttpRequest, payload: PostmortemTemplateIn) -> Status[dict[str, Any]]:
     """Organisation admins only."""
     user = caller(request)
     template = services.save_template(
@@ -448,9 +452,12 @@ def create_template(request: HttpRequest, payload: TemplateIn) -> Status[dict[st
 
 
 @router.put(
-    "/postmortem-templates/{template_id}", response=TemplateOut, tags=CONFIG, summary="Change a template"
+    "/postmortem-templates/{template_id}",
+    response=PostmortemTemplateOut,
+    tags=CONFIG,
+    summary="Change a template",
 )
-def update_template(request: HttpRequest, template_id: int, payload: TemplateIn) -> dict[str, Any]:
+def update_template(request: HttpRequest, template_id: int, payload: PostmortemTemplateIn) -> dict[str, Any]:
     """Organisation admins only. Postmortems already started keep their sections."""
     user = caller(request)
     template = selectors.get_template_or_404(template_id)
@@ -466,14 +473,18 @@ def update_template(request: HttpRequest, template_id: int, payload: TemplateIn)
     return template_json(saved)
 
 
-@router.get("/factor-categories", response=Page[CategoryOut], tags=CONFIG, summary="List factor categories")
+@router.get(
+    "/factor-categories", response=Page[FactorCategoryOut], tags=CONFIG, summary="List factor categories"
+)
 def list_categories(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
     """The contributing-factor taxonomy, retired categories included (``is_active``)."""
     caller(request)
     return paginate(selectors.factor_categories(active_only=False), paging, category_json)
 
 
-@router.post("/factor-categories", response={201: CategoryOut}, tags=CONFIG, summary="Add a factor category")
+@router.post(
+    "/factor-categories", response={201: FactorCategoryOut}, tags=CONFIG, summary="Add a factor category"
+)
 def create_category(request: HttpRequest, payload: CategoryIn) -> Status[dict[str, Any]]:
     user = caller(request)
     category = services.save_factor_category(
@@ -487,7 +498,7 @@ def create_category(request: HttpRequest, payload: CategoryIn) -> Status[dict[st
 
 
 @router.put(
-    "/factor-categories/{slug}", response=CategoryOut, tags=CONFIG, summary="Change a factor category"
+    "/factor-categories/{slug}", response=FactorCategoryOut, tags=CONFIG, summary="Change a factor category"
 )
 def update_category(request: HttpRequest, slug: str, payload: CategoryIn) -> dict[str, Any]:
     user = caller(request)
@@ -505,14 +516,18 @@ def update_category(request: HttpRequest, slug: str, payload: CategoryIn) -> dic
     return category_json(saved)
 
 
-@router.get("/postmortem-policy", response=PolicyOut, tags=CONFIG, summary="Read the postmortem policy")
+@router.get(
+    "/postmortem-policy", response=PostmortemPolicyOut, tags=CONFIG, summary="Read the postmortem policy"
+)
 def get_policy(request: HttpRequest) -> dict[str, Any]:
     caller(request)
     return policy_json(selectors.policy())
 
 
-@router.put("/postmortem-policy", response=PolicyOut, tags=CONFIG, summary="Change the postmortem policy")
-def set_policy(request: HttpRequest, payload: PolicyIn) -> dict[str, Any]:
+@router.put(
+    "/postmortem-policy", response=PostmortemPolicyOut, tags=CONFIG, summary="Change the postmortem policy"
+)
+def set_policy(request: HttpRequest, payload: PostmortemPolicyIn) -> dict[str, Any]:
     """Organisation admins only: which priorities need a postmortem when they resolve."""
     user = caller(request)
     kwargs: dict[str, Any] = {}

@@ -129,7 +129,7 @@ class SectionIn(InputSchema):
     hint: str = ""
 
 
-class TemplateIn(InputSchema):
+class PostmortemTemplateIn(InputSchema):
     name: str
     description: str = ""
     sections: list[SectionIn]
@@ -142,7 +142,7 @@ class CategoryIn(InputSchema):
     is_active: bool = True
 
 
-class PolicyIn(InputSchema):
+class PostmortemPolicyIn(InputSchema):
     required_priorities: list[int] = Field(description="Priorities (1-5) that need a postmortem.")
     template: Ref | None = Field(None, description="Template name or id drafts start from.")
     due_days: int | None = Field(None, description="Days after the resolution a required postmortem is due.")
@@ -232,7 +232,7 @@ class KnownErrorQuery(Schema):
 # output
 
 
-class Choice(Schema):
+class ReviewChoice(Schema):
     value: str | int
     label: str
 
@@ -274,7 +274,7 @@ class WhyOut(Schema):
 
 class FactorOut(Schema):
     id: int
-    category: Choice
+    category: ReviewChoice
     description: str
 
 
@@ -337,7 +337,7 @@ class PostmortemDetailOut(PostmortemOut):
     is_reviewer: bool
 
 
-class TemplateOut(Schema):
+class PostmortemTemplateOut(Schema):
     id: int
     name: str
     description: str
@@ -345,7 +345,7 @@ class TemplateOut(Schema):
     is_default: bool
 
 
-class CategoryOut(Schema):
+class FactorCategoryOut(Schema):
     id: int
     slug: str
     name: str
@@ -353,7 +353,7 @@ class CategoryOut(Schema):
     is_active: bool
 
 
-class PolicyOut(Schema):
+class PostmortemPolicyOut(Schema):
     required_priorities: list[int]
     template: str | None
     due_days: int
@@ -385,7 +385,7 @@ class ProblemDetailOut(ProblemOut):
     workaround: str
     workaround_html: str
     incidents: list[IncidentRef]
-    allowed_transitions: list[Choice]
+    allowed_transitions: list[ReviewChoice]
     can_write: bool
 
 
