@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -15,7 +15,7 @@ from warroom.accounts import selectors
 from warroom.accounts.models import ApiToken, Membership, Role, Team, TokenScope, User
 from warroom.accounts.slugs import unique_slug
 from warroom.audit import services as audit
-from warroom.lib import clock, tokens, zones
+from warroom.lib import clock, instants, tokens, zones
 from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 
 API_TOKEN_PREFIX = "wr_at"
@@ -315,11 +315,9 @@ def _token_expiry(*, now: datetime, expires_in_days: int | None, expires_at: dat
                 field="expires_in_days",
             )
         return now + timedelta(days=days)
-    if expires_at.tzinfo is None or expires_at.utcoffset() is None:
-        raise ValidationFailed(
-            "expires_at needs a time zone (e.g. 2027-01-31T00:00:00Z)", field="expires_at"
-        )
-    expires_at = expires_at.astimezone(UTC)
+    expires_at = instants.to_utc(
+        expires_at, field="expires_at", message="expires_at needs a time zone (e.g. 2027-01-31T00:00:00Z)"
+    )
     if expires_at <= now:
         raise ValidationFailed("expires_at must be in the future", field="expires_at")
     if expires_at > latest:

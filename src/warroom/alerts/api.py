@@ -50,8 +50,8 @@ from warroom.alerts.schemas import (
 from warroom.catalog import selectors as catalog
 from warroom.catalog.models import Service
 from warroom.incidents import selectors as incidents
-from warroom.lib import wallclock, zones
-from warroom.lib.errors import NotFound
+from warroom.lib import instants, wallclock, zones
+from warroom.lib.errors import NotFound, ValidationFailed
 
 router = Router(tags=["alerts"])
 
@@ -88,6 +88,11 @@ def _window_times(changes: dict[str, Any], time_zone: str) -> dict[str, Any]:
     for name, ambiguous in WINDOW_TIMES.items():
         value = placed.get(name)
         if isinstance(value, datetime) and value.tzinfo is None:
+            if not instants.local_in_range(value):
+                earliest, latest = instants.EARLIEST, instants.LATEST
+                raise ValidationFailed(
+                    f"{name} must be between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d} in {time_zone}", field=name
+                )
             placed[name] = wallclock.local_to_utc(value, zone, ambiguous=ambiguous)
     return placed
 

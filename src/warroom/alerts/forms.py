@@ -29,7 +29,7 @@ from warroom.alerts.models import (
 )
 from warroom.alerts.services import OPTION_KINDS, default_grouping
 from warroom.catalog.models import Service
-from warroom.lib import jsontext, wallclock, zones
+from warroom.lib import instants, jsontext, wallclock, zones
 
 LEVELS = {1: "High", 2: "Medium", 3: "Low"}
 PAIR_CHOICES = [
@@ -465,7 +465,10 @@ class WindowForm(forms.Form):
         zone = ZoneInfo(data["time_zone"])
         for name, ambiguous in (("starts_at", "first"), ("ends_at", "last"), ("repeat_until", "last")):
             local = data.get(name)
-            if isinstance(local, datetime):
+            if isinstance(local, datetime) and not instants.local_in_range(local):
+                self.add_error(name, f"Give a date between {instants.EARLIEST.year} and {instants.LATEST.year}.")
+                data[name] = None
+            elif isinstance(local, datetime):
                 data[name] = wallclock.local_to_utc(local, zone, ambiguous=ambiguous)
         starts, ends, until = data.get("starts_at"), data.get("ends_at"), data.get("repeat_until")
         if starts is not None and ends is not None and ends <= starts:

@@ -29,7 +29,7 @@ from warroom.alerts.models import (
 )
 from warroom.audit import services as audit
 from warroom.catalog.models import Service
-from warroom.lib import clock, tokens, zones
+from warroom.lib import clock, instants, tokens, zones
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
 
 NAME_MAX = 100
@@ -484,9 +484,8 @@ def _clean_window(
     zone = zones.clean(time_zone)
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > TITLE_MAX:
         raise ValidationFailed(f"a title is 1 to {TITLE_MAX} characters", field="title")
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValidationFailed(f"{name} must be a date-time with a time zone", field=name)
+    starts_at = instants.to_utc(starts_at, field="starts_at")
+    ends_at = instants.to_utc(ends_at, field="ends_at")
     if ends_at <= starts_at:
         raise ValidationFailed("ends_at must be after starts_at", field="ends_at")
     if ends_at - starts_at > WINDOW_MAX:
@@ -498,8 +497,7 @@ def _clean_window(
     if repeat_until is not None:
         if recurrence == Recurrence.NONE:
             raise ValidationFailed("repeat_until is only for recurring windows", field="repeat_until")
-        if not isinstance(repeat_until, datetime) or repeat_until.tzinfo is None:
-            raise ValidationFailed("repeat_until must be a date-time with a time zone", field="repeat_until")
+        repeat_until = instants.to_utc(repeat_until, field="repeat_until")
         if repeat_until <= starts_at:
             raise ValidationFailed("repeat_until must be after starts_at", field="repeat_until")
     return {

@@ -15,13 +15,14 @@ malformed or naive time, a ``since`` not before ``before`` or an unknown source 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db.models import QuerySet
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Role, User
 from warroom.audit.models import AuditEvent, Source
+from warroom.lib import instants
 from warroom.lib.errors import PermissionDenied, ValidationFailed
 from warroom.lib.ids import as_id
 
@@ -68,7 +69,7 @@ def parse_instant(value: str | None, *, field: str) -> datetime | None:
         raise ValidationFailed(
             f"{field}: give the time with its offset (Z for UTC), e.g. {text[:19]}Z", field=field
         )
-    return parsed.astimezone(UTC)
+    return instants.to_utc(parsed, field=field)
 
 
 @dataclass(frozen=True)

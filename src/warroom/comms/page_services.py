@@ -31,7 +31,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -71,7 +71,7 @@ from warroom.comms.models import (
 from warroom.incidents.models import Incident
 from warroom.incidents.states import OPEN_STATES
 from warroom.integrations.base import InvalidAddress, check_http_url
-from warroom.lib import clock, tokens
+from warroom.lib import clock, instants, tokens
 from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 #: open incident priority → the status it gives the components of its services (derived mode)
@@ -189,9 +189,7 @@ def _history_days(value: Any) -> int:
 
 
 def _moment(value: Any, *, field: str) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationFailed(f"{field} must be a date and time with a time zone", field=field)
-    return value.astimezone(UTC)
+    return instants.to_utc(value, field=field, message=f"{field} must be a date and time with a time zone")
 
 
 def clean_email(value: Any) -> str:

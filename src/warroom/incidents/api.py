@@ -12,7 +12,7 @@ category, parent ...) that do not resolve are 400s naming the field.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -60,6 +60,7 @@ from warroom.incidents.schemas import (
     task_json,
     timeline_json,
 )
+from warroom.lib import instants
 from warroom.lib.errors import PermissionDenied, ValidationFailed
 
 router = Router(tags=["incidents"])
@@ -128,10 +129,9 @@ def _subcategory(key: Ref, category: Category | None) -> Subcategory:
     raise ValidationFailed(f"subcategory: subcategory {key!r} not found{where}", field="subcategory")
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+def _aware(value: datetime | None, *, field: str) -> datetime | None:
+    """A filter time in UTC (naive is UTC); outside the accepted range (:mod:`warroom.lib.instants`) → 400."""
+    return None if value is None else instants.assume_utc(value, field=field)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -173,8 +173,8 @@ def list_incidents(request: HttpRequest, query: Query[IncidentQuery]) -> dict[st
         team=query.team,
         assignee=assignee,
         text=query.q,
-        opened_after=_aware(query.opened_after),
-        opened_before=_aware(query.opened_before),
+        opened_after=_aware(query.opened_after, field="opened_after"),
+        opened_before=_aware(query.opened_before, field="opened_before"),
         is_major=query.is_major,
         open_only=query.open,
     )

@@ -24,7 +24,7 @@ from warroom.incidents.models import BusinessCalendar, SlaDefinition
 from warroom.incidents.priority import Priority
 from warroom.incidents.schemas import Ref
 from warroom.incidents.sla_selectors import ClockView, ComplianceReport, ReportRow, Tally
-from warroom.lib import clock
+from warroom.lib import clock, instants
 from warroom.lib.errors import ValidationFailed
 from warroom.lib.schema import InputSchema
 
@@ -323,18 +323,24 @@ def _references(user: User, sent: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _instant(value: datetime | date | None) -> datetime | None:
+def _instant(value: datetime | date | None, *, field: str) -> datetime | None:
+    """A report bound in UTC: a date is its midnight UTC, a naive time is UTC; outside the report's documented
+    range (:func:`~warroom.incidents.sla_selectors.check_report_bound`) → 400 naming ``field``."""
     if value is None:
         return None
     if not isinstance(value, datetime):
-        return datetime.combine(value, time(0), tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        value = datetime.combine(value, time(0), tzinfo=UTC)
+    return instants.assume_utc(
+        value, field=field, earliest=sla_selectors.REPORT_EARLIEST, latest=sla_selectors.REPORT_LATEST
+    )
 
 
 def _report(request: HttpRequest, query: ReportQuery) -> ComplianceReport:
     user = caller(request)
     now = clock.now()
-    start, end = sla_selectors.report_period(_instant(query.start), _instant(query.end), now)
+    start, end = sla_selectors.report_period(
+        _instant(query.start, field="start"), _instant(query.end, field="end"), now
+    )
     return sla_selectors.compliance_report(user, start=start, end=end, at=now)
 
 

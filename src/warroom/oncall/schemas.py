@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,7 @@ from ninja import Field, Schema
 
 from warroom.accounts.models import User
 from warroom.accounts.schemas import Paging, TeamRef, UserRef, team_ref, user_ref
+from warroom.lib import instants
 from warroom.lib.errors import ValidationFailed
 from warroom.lib.schema import InputSchema
 from warroom.oncall import rotation
@@ -43,7 +44,7 @@ def parse_instant(
         raise ValidationFailed(f"{field}: the year must be between 1970 and 2200", field=field)
     if parsed.tzinfo is None:
         return rotation.local_to_utc(parsed, zone, ambiguous=ambiguous)
-    return parsed.astimezone(UTC)
+    return instants.to_utc(parsed, field=field)
 
 
 def parse_days(days: list[str | int], *, field: str) -> frozenset[int]:
@@ -67,11 +68,12 @@ def parse_days(days: list[str | int], *, field: str) -> frozenset[int]:
     return frozenset(chosen)
 
 
-def to_local(value: datetime, zone: ZoneInfo) -> datetime:
-    """A layer start as naive wall-clock time in ``zone`` (an offset, if given, is converted)."""
+def to_local(value: datetime, zone: ZoneInfo, *, field: str = "start") -> datetime:
+    """A layer start as naive wall-clock time in ``zone`` (an offset, if given, is converted; an instant outside
+    the accepted range of :mod:`warroom.lib.instants` is a 400 naming ``field``, before it can overflow)."""
     if value.tzinfo is None:
         return value
-    return value.astimezone(zone).replace(tzinfo=None)
+    return instants.to_utc(value, field=field).astimezone(zone).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------------------------------------------------------

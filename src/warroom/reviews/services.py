@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -27,7 +27,7 @@ from warroom.incidents import services as incident_services
 from warroom.incidents.models import Incident, TimelineEntry
 from warroom.incidents.priority import Priority
 from warroom.incidents.states import State
-from warroom.lib import clock
+from warroom.lib import clock, instants
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
 from warroom.reviews import facts as facts_module
 from warroom.reviews import selectors
@@ -93,12 +93,11 @@ def _clean_title(value: Any, *, field: str = "title", limit: int = TITLE_MAX) ->
 
 
 def _clean_moment(value: Any, *, field: str) -> datetime:
-    """An aware datetime that is not in the future, in UTC."""
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationFailed(f"{field} must be a date and time with a time zone", field=field)
-    if value > clock.now() + timedelta(minutes=1):
+    """An aware datetime in the accepted range (:mod:`warroom.lib.instants`) that is not in the future, in UTC."""
+    moment = instants.to_utc(value, field=field, message=f"{field} must be a date and time with a time zone")
+    if moment > clock.now() + timedelta(minutes=1):
         raise ValidationFailed(f"{field} is in the future", field=field)
-    return value.astimezone(UTC)
+    return moment
 
 
 def _clean_priority(value: Any) -> int:
@@ -1100,6 +1099,13 @@ def _locked_problem(problem: Problem, expected_version: int | None = None) -> It
         yield locked
 
 
+def _clean_workaround(value: Any) -> str:
+    """The workaround text; blank (only spaces) is stored as no workaround at all, so a problem is a known error
+    exactly when the stored text is not empty (the ``problem_known_error_has_time`` constraint)."""
+    text = _clean_text(value, field="workaround")
+    return text if text.strip() else ""
+
+
 def create_problem(
     *,
     actor: User | None,
@@ -1118,7 +1124,7 @@ def create_problem(
     texts = {
         "description": _clean_text(description, field="description"),
         "root_cause": _clean_text(root_cause, field="root_cause"),
-        "workaround": _clean_text(workaround, field="workaround"),
+        "workaround": _clean_workaround(workaround),
     }
     if actor is not None and not accounts.can_act_for_team(actor, team.pk):
         raise PermissionDenied(f"you cannot open problems for {team.name}", field="team")
@@ -1132,7 +1138,7 @@ def create_problem(
             created_by=actor,
             created_at=now,
             updated_at=now,
-            known_error_at=now if texts["workaround"].strip() else None,
+            known_error_at=now if texts["workaround"] else None,
             **texts,
         )
         problem.services.set(list(services))
@@ -1168,9 +1174,11 @@ def update_problem(
     values: dict[str, Any] = {}
     if title is not _UNSET:
         values["title"] = _clean_title(title)
-    for name, value in (("description", description), ("root_cause", root_cause), ("workaround", workaround)):
+    for name, value in (("description", description), ("root_cause", root_cause)):
         if value is not _UNSET:
             values[name] = _clean_text(value, field=name)
+    if workaround is not _UNSET:
+        values["workaround"] = _clean_workaround(workaround)
     with _locked_problem(problem, expected_version) as locked:
         _require_problem_write(actor, locked)
         if locked.status == ProblemStatus.CLOSED:
@@ -1188,7 +1196,7 @@ def update_problem(
             return locked
         now = clock.now()
         if "workaround" in changed:
-            had, has = bool(locked.workaround.strip()), bool(changed["workaround"].strip())
+            had, has = bool(locked.workaround.strip()), bool(changed["workaround"])
             if has and not had:
                 changed["known_error_at"] = now
             elif had and not has:
