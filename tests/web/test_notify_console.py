@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import World
-from tests.notify.conftest import pending_code, verified
+from tests.notify.conftest import pending_code, smtp, verified  # noqa: F401 (smtp: a fixture)
 from tests.web.conftest import ClientFor
 from warroom.config import Twilio
 from warroom.notify.models import Category, ContactMethod, Message, NotificationRule, Status
@@ -190,3 +190,30 @@ def test_other_peoples_methods_and_rules_are_404(client_for: ClientFor, world: W
 def test_sign_in_required(client: Any) -> None:
     response = client.get(URL)
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_contact_method_this_server_cannot_send_through_says_so(
+    client_for: ClientFor, world: World, settings: Any
+) -> None:
+    """Email without WARROOM_SMTP_HOST: the verified method says nothing is sent to it and that its rules page
+    nobody, and its Test button says the test cannot reach it instead of "on its way"."""
+    without = {k: v for k, v in settings.MAILERS.items() if k != "notifications"}
+    settings.MAILERS = {**without, "notifications": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    method = verified(world.bob, "email", "bob@example.com", name="Work mail")
+    settings.MAILERS = without  # then the administrator took the mail server away
+    bob = client_for(world.bob)
+    page = " ".join(bob.get(URL).content.decode().split())
+    assert "Email is not set up on this server: nothing is sent to it, so 2 of your rules page nobody." in page
+    tested = bob.post(reverse("notify-method-test", args=[method.pk]), follow=True)
+    said = " ".join(tested.content.decode().split())
+    assert "Email is not set up on this server, so the test cannot reach Work mail" in said
+    assert "on its way" not in said
+
+
+@pytest.mark.usefixtures("smtp")
+def test_a_contact_method_the_server_sends_through_has_no_such_note(client_for: ClientFor, world: World) -> None:
+    method = verified(world.bob, "email", "bob@example.com", name="Work mail")
+    bob = client_for(world.bob)
+    assert "is not set up on this server" not in bob.get(URL).content.decode()
+    tested = bob.post(reverse("notify-method-test", args=[method.pk]), follow=True)
+    assert "A test message is on its way to Work mail." in tested.content.decode()

@@ -48,6 +48,8 @@ def _page(
     # the working high-urgency rules: removing the last one (or disabling its method) leaves pages nowhere to go
     working_high = [r for r in rules if r.urgency == Urgency.HIGH and r.contact_method.is_usable]
     for m in methods:
+        # a channel this server cannot send through (email without WARROOM_SMTP_HOST, SMS without Twilio)
+        m.unsendable = not registry.get(m.kind).configured()  # type: ignore[attr-defined]
         # what deleting or disabling it takes with it, said before it happens
         m.rule_count = sum(1 for r in rules if r.contact_method_id == m.pk)  # type: ignore[attr-defined]
         m.last_usable = usable == [m]  # type: ignore[attr-defined]
@@ -189,7 +191,15 @@ def method_disable(request: AuthedRequest, method_id: int) -> HttpResponse:
 def method_test(request: AuthedRequest, method_id: int) -> HttpResponse:
     method = _method(request, method_id)
     services.send_test(method=method, actor=request.user, source=SOURCE)
-    messages.success(request, f"A test message is on its way to {method.name}.")
+    channel = registry.get(method.kind)
+    if channel.configured():
+        messages.success(request, f"A test message is on its way to {method.name}.")
+    else:
+        messages.warning(
+            request,
+            f"{channel.label} is not set up on this server, so the test cannot reach {method.name}"
+            " (see Recent notifications): an administrator sets it up (docs/notifications.md).",
+        )
     return redirect("notify-settings")
 
 
