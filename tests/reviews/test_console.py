@@ -13,6 +13,7 @@ from tests.conftest import World
 from tests.reviews.conftest import declare
 from warroom.incidents import services as incident_services
 from warroom.incidents.models import Incident, TimelineEntry
+from warroom.lib import clock
 from warroom.reviews import selectors, services
 from warroom.reviews.models import ActionItem, Postmortem, PostmortemPolicy, Problem
 
@@ -295,3 +296,19 @@ def test_the_key_event_picker_never_shows_an_incident_its_author_may_not_see(
     assert any("an incident you cannot see" in text for text in texts), texts
     assert not any(secret.ref in text for text in texts)
     assert secret.ref in client_for(world.olivia).get(f"/incidents/{incident.ref}/").content.decode()
+
+
+def test_the_list_marks_a_required_postmortem_past_its_due_date(world: World, client_for: ClientFor) -> None:
+    late_incident = declare(world, title="Checkout returns 502 after deploy", impact=2, urgency=2)
+    soon_incident = declare(world, title="Search is slow", impact=2, urgency=2)
+    late = services.create_postmortem(incident=late_incident, actor=world.alice, source="test")
+    soon = services.create_postmortem(incident=soon_incident, actor=world.alice, source="test")
+    now = clock.now()
+    Postmortem.objects.filter(pk=late.pk).update(required=True, due_at=now - timedelta(days=52))
+    Postmortem.objects.filter(pk=soon.pk).update(required=True, due_at=now + timedelta(days=5))
+    page = client_for(world.alice).get("/postmortems/").content.decode()
+    late_row = re.search(rf"{late.ref}.*?</tr>", page, re.S)
+    soon_row = re.search(rf"{soon.ref}.*?</tr>", page, re.S)
+    assert late_row and soon_row
+    assert 'class="small overdue-date nowrap">overdue since' in late_row.group(0)
+    assert "overdue" not in soon_row.group(0) and ">due " in soon_row.group(0)

@@ -22,6 +22,7 @@ from warroom.accounts import selectors as accounts
 from warroom.catalog import selectors as catalog
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.priority import Priority
+from warroom.lib import clock
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from warroom.reviews import export, selectors, services
 from warroom.reviews.export import fact_rows
@@ -93,7 +94,7 @@ def postmortem_list(request: AuthedRequest) -> HttpResponse:
         text=form.value("q"),
     )
     rows = selectors.filter_postmortems(user, flt)
-    context = {"form": form, "start_form": StartForm(), **_page(request, rows, form)}
+    context = {"form": form, "start_form": StartForm(), "now": clock.now(), **_page(request, rows, form)}
     partial = request.htmx and not request.htmx.history_restore_request and request.htmx.target == "results"
     return render(
         request, "reviews/_postmortem_results.html" if partial else "reviews/postmortem_list.html", context
