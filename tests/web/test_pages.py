@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template.loader import render_to_string
@@ -190,3 +191,17 @@ def test_list_paginates(alice: Client, world: World) -> None:
     assert "Page 1 of 2" in first and "Disk full 29" in first and "Disk full 0<" not in first
     second = alice.get(reverse("web:incident-list") + "?page=2").content.decode()
     assert "Page 2 of 2" in second and "Disk full 0" in second
+
+
+def test_the_incident_page_says_which_zone_its_times_are_in(
+    client_for: ClientFor, world: World, incident: Incident
+) -> None:
+    """Times show in the reader's zone, and the page says which: Times, Timeline and SLA name it."""
+    world.bob.time_zone = "America/Chicago"
+    world.bob.save(update_fields=["time_zone"])
+    html = client_for(world.bob).get(reverse("web:incident-detail", args=[incident.ref])).content.decode()
+    times = re.search(r'<h2>Times</h2><span class="muted small">in <span class="zone">([^<]+)</span>', html)
+    assert times is not None and times.group(1) == "America/Chicago"
+    assert 'live · times in <span class="zone">America/Chicago</span>' in html
+    opened = incident.opened_at.astimezone(ZoneInfo("America/Chicago"))
+    assert f"<dt>Opened</dt><dd>{opened:%b} {opened.day}, {opened:%H:%M}</dd>" in html
