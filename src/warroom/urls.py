@@ -1,11 +1,12 @@
 """URL map: the console at /, the REST API at /api/v1/, health at /healthz, admin at /admin/."""
 
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path, re_path
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from warroom.api import api, error_body
+from warroom.api import SERVER_ERROR_MESSAGE, api, error_body
 from warroom.web import health, metrics
 
 
@@ -26,6 +27,16 @@ def api_no_endpoint(request: HttpRequest) -> JsonResponse:
     detail = f"no endpoint {request.method} {request.path}; the endpoints are listed at /api/v1/docs"
     return JsonResponse(error_body(detail, "not_found"), status=404)
 
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An exception no view handled (the API's own are answered by its handler): under /api/v1/ the API's JSON
+    500, anywhere else the console's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(SERVER_ERROR_MESSAGE, "server_error"), status=500)
+    return defaults.server_error(request)
+
+
+handler500 = server_error
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -8,6 +8,7 @@ other there: POST /incidents/{ref}/notes was documented as taking ``{"note": ...
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any, get_args
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 
 from tests.api.conftest import Clients, error
 from tests.conftest import World
+from warroom import urls
 from warroom.api import api as ninja_api
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
@@ -244,3 +246,13 @@ def test_django_refusals_keep_their_status_in_json(
 
     assert response.status_code == status
     assert error(response)["code"] == code
+
+
+def test_an_error_outside_the_api_handlers_under_api_v1_is_json_too(rf: Any) -> None:
+    """What the API's own handler cannot catch (a middleware, the URL map) reaches Django's handler500: under
+    /api/v1/ it answers the API's JSON 500, elsewhere the console's page, which promises nothing it cannot."""
+    api_answer = urls.server_error(rf.get("/api/v1/incidents"))
+    assert api_answer.status_code == 500 and api_answer["Content-Type"] == "application/json"
+    assert json.loads(api_answer.content)["code"] == "server_error"
+    page = urls.server_error(rf.get("/incidents/"))
+    assert page.status_code == 500 and b"logged it" in page.content and b"half-saved" not in page.content
