@@ -4,14 +4,17 @@ a firing group, the same group re-sent, an HA duplicate, then the resolved group
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.alerts.conftest import Hooked, cycle, post
+from tests.alerts.conftest import Hooked, cycle, pd_trigger, post
 from tests.conftest import World
 from warroom.alerts.models import Alert, IntakeEvent
 from warroom.incidents.models import Incident, TimelineEntry
+from warroom.lib import clock
+from warroom.reviews import facts
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +173,40 @@ def test_unknown_severity_label_maps_to_warning(am: Hooked) -> None:
     cycle()
     assert Alert.objects.get().severity == "warning"
     assert (Incident.objects.get().impact, Incident.objects.get().urgency) == (2, 2)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_an_alert_keeps_when_its_source_says_it_began_and_detection_counts_from_it(
+    am: Hooked, pd: Hooked
+) -> None:
+    """Alertmanager's startsAt (the rule has been firing since then) is the alert's start: the postmortem's
+    time to detect is from it to the incident, not the milliseconds from Warroom's receipt. A start time in the
+    future (a source clock ahead) is the receipt; Alertmanager's zero time or a week-old one is not believed."""
+    now = clock.now()
+    began = now - timedelta(minutes=8)
+    group = am_group(
+        [
+            {**am_alert("web-1:8080", "start-8m"), "startsAt": _stamp(began)},
+            {**am_alert("web-2:8080", "start-ahead"), "startsAt": _stamp(now + timedelta(hours=1))},
+            {**am_alert("web-3:8080", "start-zero"), "startsAt": NOT_ENDED},
+            {**am_alert("web-4:8080", "start-old"), "startsAt": _stamp(now - timedelta(days=30))},
+        ]
+    )
+    assert post("/integrations/alertmanager", group, key=am.key).status_code == 202
+    event = pd_trigger(pd.key, "pd-start", timestamp=_stamp(now - timedelta(minutes=3)))
+    assert post("/v2/enqueue", event).status_code == 202
+    cycle()
+
+    alerts = {a.dedup_key: a for a in Alert.objects.all()}
+    assert alerts["start-8m"].started_at == began
+    assert alerts["start-ahead"].started_at == alerts["start-ahead"].first_seen
+    assert alerts["start-zero"].started_at is None and alerts["start-old"].started_at is None
+    assert alerts["pd-start"].started_at == now - timedelta(minutes=3), "PagerDuty's payload.timestamp"
+
+    incident = alerts["start-8m"].incident
+    assert incident is not None
+    detect = facts.gather(incident, covers_children=False, mitigated_at=None).durations.detect
+    assert detect is not None and 8 * 60 <= detect < 8 * 60 + 30, detect

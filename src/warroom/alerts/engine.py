@@ -224,6 +224,24 @@ def _apply(event: IntakeEvent, now: datetime) -> tuple[str, str, Alert | None]:
     return EventStatus.PROCESSED, reason, alert
 
 
+#: a source's own start time further back than this is not believed (a zero time, a clock far off)
+SOURCE_START_MAX_AGE = timedelta(days=7)
+
+
+def source_started(fields: dict[str, Any], received_at: datetime) -> datetime | None:
+    """When the source says the problem began: Alertmanager's and Grafana's ``startsAt``, PagerDuty's
+    ``payload.timestamp`` (kept in the alert's details). A time after ``received_at`` (the source's clock is
+    ahead) is ``received_at``; one more than :data:`SOURCE_START_MAX_AGE` before it, or unreadable, is None."""
+    details = fields.get("details")
+    if not isinstance(details, dict):
+        return None
+    text = details.get("startsAt") or details.get("timestamp")
+    started = intake.parse_timestamp(text) if isinstance(text, str) else None
+    if started is None or started < received_at - SOURCE_START_MAX_AGE:
+        return None
+    return min(started, received_at)
+
+
 def _alert_for(event: IntakeEvent) -> Alert:
     """The (unsaved) alert a trigger with no open alert opens; grouped by fields, its group key is theirs."""
     integration = event.integration
@@ -240,6 +258,7 @@ def _alert_for(event: IntakeEvent) -> Alert:
         details=fields.get("details") or {},
         links=fields.get("links") or [],
         first_seen=event.received_at,
+        started_at=source_started(fields, event.received_at),
         last_seen=event.received_at,
         group_key=event.group_key,
     )

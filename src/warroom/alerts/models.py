@@ -197,6 +197,9 @@ class Alert(models.Model):
     details = models.JSONField(default=dict, blank=True)
     links = models.JSONField(default=list, blank=True)
     first_seen = models.DateTimeField()
+    #: when the source says the problem began (Alertmanager's and Grafana's ``startsAt``, PagerDuty's
+    #: ``payload.timestamp``), never after ``first_seen``; what "time to detect" counts from
+    started_at = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField()
     count = models.PositiveIntegerField(default=1)
     group_key = models.TextField(blank=True)

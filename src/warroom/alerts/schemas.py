@@ -244,6 +244,10 @@ class AlertOut(Schema):
     details: dict[str, Any]
     links: list[Any]
     first_seen: datetime
+    started_at: datetime | None = Field(
+        description="When the source says the problem began (Alertmanager/Grafana startsAt, PagerDuty"
+        " payload.timestamp), at most first_seen; null when it did not say."
+    )
     last_seen: datetime
     count: int
     incident: IncidentLink | None = Field(description="The incident it was grouped into, if you may see it.")
@@ -378,6 +382,7 @@ def alert_json(alert: Alert, *, incident_visible: bool) -> dict[str, Any]:
         "details": alert.details if isinstance(alert.details, dict) else {"value": alert.details},
         "links": alert.links if isinstance(alert.links, list) else [],
         "first_seen": alert.first_seen,
+        "started_at": alert.started_at,
         "last_seen": alert.last_seen,
         "count": alert.count,
         "incident": None

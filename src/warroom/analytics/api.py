@@ -64,7 +64,10 @@ class ResponseRowOut(Schema):
     unacknowledged: int
     mttr: MeanOut
     unresolved: int
-    ttd: MeanOut = Field(description="Time to detect: first alert first seen → incident opened.")
+    ttd: MeanOut = Field(
+        description="Time to detect: the first alert's start (its source's startsAt or timestamp, else when"
+        " Warroom first saw it) → incident opened."
+    )
     not_alert_detected: int
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum, Window
-from django.db.models.functions import Lag, TruncDate
+from django.db.models.functions import Coalesce, Lag, TruncDate
 
 from warroom.accounts.models import User
 from warroom.alerts.models import Alert, IntakeEvent
@@ -209,7 +209,7 @@ def _incident_cells(day: date) -> tuple[list[IncidentCell], list[CategoryCell]]:
     first_alert = dict(
         Alert.objects.filter(incident_id__in=ids)
         .values("incident_id")
-        .annotate(m=Min("first_seen"))
+        .annotate(m=Min(Coalesce("started_at", "first_seen")))  # the source's start when it gave one
         .values_list("incident_id", "m")
     )
     reviews = _review_amounts(ids)

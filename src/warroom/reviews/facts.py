@@ -5,8 +5,9 @@ outcome, and the default key events. Computed live while the postmortem is a dra
 Clocks (all from the postmortem's incident, the "main" one; a major incident's children add their alerts,
 services and people when ``covers_children`` is set):
 
-* **time to detect** — the first alert's ``first_seen`` → the incident was declared (``opened_at``). Unknown
-  when no alert came in, or the first one came after the declaration (a person noticed first).
+* **time to detect** — the first alert's start (when its source says the problem began, ``started_at``, else
+  when Warroom first saw it, ``first_seen``) → the incident was declared (``opened_at``). Unknown when no alert
+  came in, or the first one came after the declaration (a person noticed first).
 * **time to acknowledge** — declared → first response: the incident's ``acknowledged_at`` (its first move to
   In Progress, On Hold or Resolved), or an alert acknowledged earlier.
 * **time to mitigate** — declared → the impact stopped: the postmortem's ``mitigated_at`` (the author's), or the
@@ -31,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Min, Q
+from django.db.models.functions import Coalesce
 
 from warroom.alerts.models import Alert
 from warroom.incidents import selectors as incident_selectors
@@ -155,12 +157,9 @@ def covered_incidents(incident: Incident, covers_children: bool) -> list[Inciden
 def impact_started(incident: Incident, *, covers_children: bool) -> datetime:
     """When the impact began, as the impact duration counts it: the first alert of the covered incidents, or the
     declaration if that came first."""
-    first_alert = (
-        Alert.objects.filter(incident__in=covered_incidents(incident, covers_children), suppressed=False)
-        .order_by("first_seen")
-        .values_list("first_seen", flat=True)
-        .first()
-    )
+    first_alert = Alert.objects.filter(
+        incident__in=covered_incidents(incident, covers_children), suppressed=False
+    ).aggregate(at=Min(Coalesce("started_at", "first_seen")))["at"]
     return min(first_alert, incident.opened_at) if first_alert is not None else incident.opened_at
 
 
@@ -257,7 +256,7 @@ def gather(incident: Incident, *, covers_children: bool, mitigated_at: datetime 
         services.setdefault(
             alert.service_id, FactService(alert.service.slug, alert.service.name, alert.service.team.slug)
         )
-    first_alert = alerts[0].first_seen if alerts else None
+    first_alert = min((a.started_at or a.first_seen for a in alerts), default=None)
     alert_acks = [a.acknowledged_at for a in alerts if a.acknowledged_at is not None]
     acknowledged = min([t for t in [incident.acknowledged_at, *alert_acks] if t is not None], default=None)
     mitigated = mitigated_at or getattr(incident, "mitigated_at", None)
