@@ -205,3 +205,21 @@ def test_the_incident_page_says_which_zone_its_times_are_in(
     assert 'live · times in <span class="zone">America/Chicago</span>' in html
     opened = incident.opened_at.astimezone(ZoneInfo("America/Chicago"))
     assert f"<dt>Opened</dt><dd>{opened:%b} {opened.day}, {opened:%H:%M}</dd>" in html
+
+
+def test_the_resolve_form_warns_of_open_tasks_and_no_assignee(
+    alice: Client, world: World, incident: Incident
+) -> None:
+    services.add_task(incident=incident, actor=world.alice, source="test", title="Roll back 4.2.1")
+    services.add_task(incident=incident, actor=world.alice, source="test", title="Tell support")
+    services.transition_incident(incident=incident, actor=world.alice, source="test", to="in_progress")
+    html = " ".join(alice.get(reverse("web:incident-detail", args=[incident.ref])).content.decode().split())
+    assert "2 tasks still open: they stay open after the incident is resolved." in html
+    assert "Nobody is assigned: the resolution will have no owner." in html
+
+    done = Incident.objects.get(pk=incident.pk)
+    for task in done.tasks.all():
+        services.update_task(task=task, actor=world.alice, source="test", done=True)
+    services.update_incident(incident=done, actor=world.alice, source="test", assignee=world.bob)
+    html = alice.get(reverse("web:incident-detail", args=[incident.ref])).content.decode()
+    assert 'id="resolve-warning"' not in html

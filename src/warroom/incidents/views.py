@@ -223,6 +223,8 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: forms.F
         "transitions": transitions,
         "hold_reasons": HoldReason.choices,
         "resolution_codes": ResolutionCode.choices,
+        # said in the resolve form: work still open on an incident about to be resolved
+        "open_tasks": sum(1 for task in incident.tasks.all() if not task.is_done),
         "edit_form": EditForm(initial=edit_initial(incident, parent_visible), user=user, incident=incident),
         "transition_form": TransitionForm(),
         "note_form": NoteForm(),
