@@ -188,6 +188,8 @@ def test_edit_integration(client_for: ClientFor, world: World) -> None:
     assert integration.name == "Webhook prod"
     assert integration.group_fields == ["alertname", "cluster"]
     assert integration.severity_map["error"] == [1, 1]
+    shown = " ".join(alice.get(_integration_url(hooked)).content.decode().split())
+    assert "<dt>warning</dt><dd>impact Medium · urgency Medium</dd>" in shown, "in the form's words"
     assert integration.auto_resolve_incident is False  # the box was not ticked
     assert integration.field_mapping == {"summary": "alert.title"}
     assert integration.signing_secret == "s3cret-value"  # blank keeps it

@@ -11,6 +11,7 @@ from typing import Any
 from django import template
 
 from warroom.alerts import selectors
+from warroom.alerts.forms import LEVELS
 from warroom.alerts.models import AlertStatus, EventStatus, Severity
 from warroom.catalog.models import Service
 from warroom.incidents.models import Incident
@@ -93,3 +94,9 @@ def incident_alerts(context: template.Context, incident: Incident) -> dict[str, 
     """The alerts grouped into ``incident`` (the incident page)."""
     user = context["request"].user
     return {"incident": incident, "alerts": list(selectors.alerts_of_incident(user, incident)[:PANEL_ALERTS])}
+
+
+@register.filter
+def level(value: Any) -> str:
+    """An impact or urgency as the forms name it: ``1`` → ``High``."""
+    return LEVELS.get(value, str(value)) if isinstance(value, int) else str(value)
