@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import World, make_world
 from tests.incidents_major.conftest import T0, declare, lines, messages, run, webhook
 from warroom.accounts.models import User
+from warroom.comms import services as comms
 from warroom.engine import registry
 from warroom.incidents import major
 from warroom.incidents import services as incidents
@@ -148,3 +149,22 @@ def test_reminder_survives_a_restart_and_is_not_repeated() -> None:
     assert run(T0 + minutes(30)) == 1
     assert run(T0 + minutes(30)) == 0
     assert len(messages(f"major-update:{incident.pk}:")) == 1
+
+
+def test_a_posted_stakeholder_update_is_an_update_too(world: World) -> None:
+    """Posting an update for stakeholders (internal or public) restarts the rhythm, as a note does."""
+    webhook(world.bob)
+    incident = promote(world, assignee=world.bob)
+    with clock.frozen(T0 + minutes(20)):
+        comms.post_update(
+            incident=incident,
+            status="identified",
+            message="Rolled back the deploy; watching error rates.",
+            audience="internal",
+            actor=world.alice,
+            source="test",
+        )
+    assert run(T0 + minutes(30)) == 0, "the update at 20 min moved the next one to 50 min"
+    assert run(T0 + minutes(50)) == 1
+    view = major.rhythm_view(Incident.objects.get(pk=incident.pk), T0 + minutes(51))
+    assert view is not None and view.last_update_at == T0 + minutes(20)

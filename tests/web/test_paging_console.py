@@ -138,7 +138,8 @@ def test_create_policy_and_edit_its_steps(client_for: ClientFor, world: World) -
         (7, [f"user:{world.bob.pk}", f"user:{world.alice.pk}"]),
         (30, [f"team:{world.team_a.pk}"]),
     ]
-    alice.post(edit, {"action": "move_down", "step": 0})
+    moved = alice.post(edit, {"action": "move_down", "step": 0})
+    assert moved["Location"].endswith("#step-2"), "back at the step, where it moved to"
     assert _steps(policy) == [
         (30, [f"team:{world.team_a.pk}"]),
         (7, [f"user:{world.bob.pk}", f"user:{world.alice.pk}"]),
@@ -146,7 +147,7 @@ def test_create_policy_and_edit_its_steps(client_for: ClientFor, world: World) -
     alice.post(edit, {"action": "move_up", "step": 1})
     alice.post(edit, {"action": "remove_target", "step": 0, "target_index": 0})
     assert _steps(policy) == [(7, [f"user:{world.alice.pk}"]), (30, [f"team:{world.team_a.pk}"])]
-    alice.post(edit, {"action": "remove", "step": 1})
+    assert alice.post(edit, {"action": "remove", "step": 1})["Location"].endswith("#steps")
     assert _steps(policy) == [(7, [f"user:{world.alice.pk}"])]
     response = alice.post(reverse("oncall-policy-edit", args=[policy.pk]), {"name": "Nights 2", "repeat": 0})
     assert response.status_code == 302

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from warroom.accounts import selectors as accounts
@@ -486,7 +487,11 @@ def policy_step_edit(request: AuthedRequest, policy_id: int) -> HttpResponse:
             exc.field = None
         return _policy_detail(request, policy, status=form_error(form, exc), step_edit=form)
     messages.success(request, "Steps saved.")
-    return redirect("oncall-policy-detail", policy_id=policy.pk)
+    # back where the user was: the step just changed (where it moved to), or the list after a removal
+    action, index = form.cleaned_data["action"], form.cleaned_data["step"]
+    moved = {"move_up": index - 1, "move_down": index + 1}.get(action, index)
+    place = "steps" if action == "remove" else f"step-{min(max(moved, 0), len(specs) - 1) + 1}"
+    return redirect(reverse("oncall-policy-detail", kwargs={"policy_id": policy.pk}) + f"#{place}")
 
 
 @console_view
