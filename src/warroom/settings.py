@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "warroom.lib.request_id.RequestIdMiddleware",
     "warroom.lib.nul_guard.NulGuardMiddleware",
     "warroom.lib.head_as_get.HeadAsGetMiddleware",
+    "warroom.lib.chunked.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

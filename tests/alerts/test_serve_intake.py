@@ -78,6 +78,31 @@ def test_pagerduty_trigger_and_resolve_through_a_running_server(demo_data_dir: P
         resolve = {"routing_key": key, "event_action": "resolve", "dedup_key": "smoke/1"}
         assert httpx.post(url, json=resolve, timeout=10).status_code == 202
         _wait_state(demo_data_dir / "warroom.sqlite3", "resolved")
+
+        # The REST API reads a chunked body (no Content-Length) like any other, as granian hands it over.
+        token = subprocess.run(
+            [str(WARROOM), "token", "create", "--email", "admin@example.com", "--name", "chunked"],
+            env=env, capture_output=True, text=True, timeout=60, check=True,
+        )
+        secret = next(word for word in token.stdout.split() if word.startswith("wr_"))
+        api = f"http://127.0.0.1:{port}/api/v1"
+        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+        ref = httpx.get(f"{api}/incidents", params={"limit": 1}, headers=headers, timeout=10).json()["items"][0]
+        note = httpx.post(
+            f"{api}/incidents/{ref['ref']}/notes",
+            content=iter([b'{"text": "sent in ', b'chunks"}']),  # an iterator: httpx sends it chunked
+            headers=headers,
+            timeout=10,
+        )
+        assert note.status_code == 201, note.text
+        assert note.json()["message"] == "sent in chunks"
+        huge = httpx.post(
+            f"{api}/incidents/{ref['ref']}/notes",
+            content=iter([b'{"text": "', b"a" * 1_100_000, b'"}']),
+            headers=headers,
+            timeout=10,
+        )
+        assert huge.status_code == 413 and huge.json()["code"] == "too_large"
     finally:
         proc.terminate()
         try:

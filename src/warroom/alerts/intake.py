@@ -49,7 +49,7 @@ from warroom.alerts.models import (
 from warroom.alerts.ratelimit import LIMITER
 from warroom.alerts.services import authenticate_key
 from warroom.engine import wake
-from warroom.lib import clock, jsontext
+from warroom.lib import chunked, clock, jsontext
 from warroom.lib.ids import as_id
 
 log = logging.getLogger("warroom.alerts.intake")
@@ -99,31 +99,10 @@ class Parsed:
 # reading the body
 
 
-def _chunked(request: HttpRequest) -> bool:
-    """A body sent ``Transfer-Encoding: chunked``, without a Content-Length (curl -T -, Go's client for a body
-    of unknown size). Django reads only as many bytes as Content-Length says, so none of such a body."""
-    return not request.META.get("CONTENT_LENGTH") and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-
-
-def _read_chunked(request: HttpRequest) -> bytes:
-    """Up to ``MAX_BODY + 1`` bytes of a chunked body, from the server's input stream (it has undone the
-    chunking, as WSGI servers do)."""
-    stream = request.META["wsgi.input"]
-    parts: list[bytes] = []
-    size = 0
-    while size <= MAX_BODY:
-        part = stream.read(MAX_BODY + 1 - size)
-        if not part:
-            break
-        parts.append(part)
-        size += len(part)
-    return b"".join(parts)
-
-
 def has_body(request: HttpRequest) -> bool:
     """Whether the request says it carries a body (a non-zero Content-Length, or chunks)."""
     try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > 0 or _chunked(request)
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0 or chunked.is_chunked(request)
     except ValueError:
         return True  # an unreadable Content-Length: read_body answers for it
 
@@ -139,7 +118,7 @@ def read_body(request: HttpRequest) -> bytes:
         declared = 0
     if declared > MAX_BODY:
         raise BadRequest(413, [("body", f"the body is larger than {MAX_BODY // 1024} KB")])
-    body = _read_chunked(request) if _chunked(request) else request.read(MAX_BODY + 1)
+    body = chunked.read_chunked(request, MAX_BODY) if chunked.is_chunked(request) else request.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise BadRequest(413, [("body", f"the body is larger than {MAX_BODY // 1024} KB")])
     return body
