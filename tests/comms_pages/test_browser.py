@@ -231,6 +231,7 @@ def test_calm_outage_and_maintenance_in_chromium(
     _no_errors(console)
 
 
+@pytest.mark.usefixtures("smtp")  # a server that sends email: the confirmation goes out
 def test_the_page_works_with_javascript_off(browser: Browser, live_server: LiveServer, world: World) -> None:  # noqa: F811
     seed(world)
     context = browser.new_context(java_script_enabled=False)

@@ -193,6 +193,9 @@ def test_bad_emails_are_400_naming_the_field(world: World, site: Site, address: 
 def test_duplicate_subscriptions_are_409(world: World, site: Site, receiver: Receiver) -> None:
     first = Client().post("/status/acme/subscribe/", {"kind": "email", "email": "pat@example.com"})
     assert first.status_code == 201
+    said = " ".join(first.content.decode().split())
+    assert "This server cannot send email yet, so no confirmation link went to" in said, "no mail server here"
+    assert "Check your inbox" not in said
     again = Client().post("/status/acme/subscribe/", {"kind": "email", "email": "pat@example.com"})
     assert again.status_code == 409
     assert "within the last hour" in again.content.decode()

@@ -39,6 +39,7 @@ from warroom.comms import page_services as services
 from warroom.comms.feeds import AtomFeed, RssFeed
 from warroom.comms.models import RecipientKind, StatusPage, Visibility
 from warroom.comms.page_forms import SubscribeForm
+from warroom.integrations import registry
 from warroom.lib import clock, tokens
 from warroom.lib.errors import ServiceError
 from warroom.lib.ids import as_id
@@ -277,7 +278,9 @@ def subscribe_view(request: HttpRequest, slug: str) -> HttpResponse:
                 form.add_error(field, exc.message)
                 status = exc.status
             else:
-                context = _context(opened, result=result, kind=data["kind"])
+                # without a mail server the confirmation cannot go out: say so, not "check your inbox"
+                email_ready = registry.get(RecipientKind.EMAIL).configured()
+                context = _context(opened, result=result, kind=data["kind"], email_ready=email_ready)
                 response = render(request, "comms/status/subscribed.html", context, status=201)
                 response["Cache-Control"] = "no-store"
                 response._csp_config = _csp(page)  # type: ignore[attr-defined]
