@@ -40,8 +40,10 @@ def parse_instant(
         raise ValidationFailed(
             f"{field}: {text!r} is not an ISO 8601 date or date-time (e.g. 2026-03-08T09:00:00Z)", field=field
         ) from None
-    if not 1970 <= parsed.year <= 2200:
-        raise ValidationFailed(f"{field}: the year must be between 1970 and 2200", field=field)
+    if not instants.local_in_range(parsed):  # before any conversion: near year 1 or 9999 it overflows
+        raise ValidationFailed(
+            f"{field}: the year must be between {instants.EARLIEST.year} and {instants.LATEST.year}", field=field
+        )
     if parsed.tzinfo is None:
         return rotation.local_to_utc(parsed, zone, ambiguous=ambiguous)
     return instants.to_utc(parsed, field=field)
