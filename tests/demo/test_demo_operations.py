@@ -184,6 +184,8 @@ def test_the_reports_have_figures(seeded: str) -> None:
     flt = filters.resolve(admin, today=clock.now().date())
     response = selectors.response_report(admin, flt)
     assert response.total.mtta.seconds and response.total.mttr.seconds
+    # the demo's senders say when the problem began, minutes before they reported it (Alertmanager's startsAt)
+    assert response.total.ttd.count >= 5 and 60 <= response.total.ttd.seconds <= 600
     sla = selectors.sla_report(admin, flt, at=clock.now())
     assert sla.total.resolution.met and sla.total.resolution.breached
     noise = selectors.noise_report(admin, flt)

@@ -245,11 +245,23 @@ def _kind(world: World, alert: DemoAlert) -> str:
     return next(spec.kind for spec in INTEGRATIONS if spec.name == alert.integration)
 
 
+#: how long before its first event each sender saw the problem begin (its ``startsAt``/``timestamp``): a
+#: Prometheus rule's ``for: 5m`` and Alertmanager's ``group_wait: 30s``; Grafana's pending period and group wait;
+#: a PagerDuty-speaking monitor's two failed checks a minute apart. Time to detect counts from it.
+SENDER_DELAY = {
+    "alertmanager": timedelta(minutes=5, seconds=30),
+    "grafana": timedelta(minutes=3, seconds=30),
+    "pagerduty": timedelta(minutes=2),
+}
+
+
 def send(world: World, alert: DemoAlert, *, firing: bool, started: datetime) -> None:
     """Post one event for ``alert`` as its sender would, now (the caller froze the clock), then let the engine
-    process it at once."""
+    process it at once. ``started`` is when the sender first reported the alert; the payload says the problem
+    began :data:`SENDER_DELAY` before that, as the real sender's would."""
     now = clock.now()
     kind, secret = _kind(world, alert), world.keys[alert.integration]
+    started -= SENDER_DELAY.get(kind, timedelta(0))
     if kind == "alertmanager":
         body = _alertmanager(alert, firing, started, now)
     elif kind == "grafana":
