@@ -345,6 +345,19 @@ def test_alert_list_filters_and_detail(client_for: ClientFor, world: World) -> N
     assert "Acknowledge" in detail and "Resolve" in detail
     dave = client_for(world.dave).get(reverse("web:alert-detail", args=[second.pk])).content.decode()
     assert "Disk full on db-1" in dave and "Acknowledge</button>" not in dave
+    assert "Began (per source)" not in detail  # the sender did not say
+
+    began = (clock.now() - timedelta(minutes=7)).replace(microsecond=0)
+    body = {
+        "summary": "Replica lag above 30 s",
+        "dedup_key": "lag/db-2",
+        "details": {"timestamp": began.isoformat().replace("+00:00", "Z")},
+    }
+    assert post("/integrations/webhook", body, key=hooked.key).status_code == 202
+    cycle()
+    lagging = Alert.objects.get(dedup_key="lag/db-2")
+    detail = bob.get(reverse("web:alert-detail", args=[lagging.pk])).content.decode()
+    assert "Began (per source)" in detail and f'datetime="{began.isoformat()}"' in detail
 
 
 def test_the_alert_list_links_incidents_but_not_private_ones_you_cannot_see(
