@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
@@ -23,6 +25,7 @@ from warroom.alerts.services import NewKey
 from warroom.audit import services as audit
 from warroom.catalog.models import Service
 from warroom.incidents import services as incidents
+from warroom.incidents.models import Incident
 from warroom.lib import clock
 from warroom.lib.errors import Conflict, PermissionDenied
 
@@ -130,6 +133,37 @@ def resolve_alert(*, alert: Alert, actor: User | None, source: str) -> Alert:
             after=_snapshot(locked),
         )
     return locked
+
+
+def merge_incident(*, incident: Incident, into: Incident, actor: User | None, source: str) -> Incident:
+    """Merge the duplicate ``incident`` into ``into`` (:func:`warroom.incidents.services.merge_incident`), moving
+    its alerts with it: they keep their counts, join ``into`` with a reason naming the merge (and no longer count
+    as having opened an incident), triggered ones are acknowledged if ``into`` is, and later events with their
+    dedup or group keys go to ``into``. Returns ``into``."""
+
+    def move(dup: Incident, keep: Incident) -> str:
+        moved = list(
+            Alert.objects.select_for_update(of=("self",))
+            .filter(incident=dup)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not moved:
+            return ""
+        reason = f"moved here when {dup.ref} was merged into {keep.ref} by {_who(actor, source)}; before: "
+        Alert.objects.filter(pk__in=moved).update(
+            incident=keep, opened_incident=False, group_reason=Concat(Value(reason), F("group_reason"))
+        )
+        if keep.acknowledged_at is not None:  # as acknowledging ``keep`` did to its own alerts
+            Alert.objects.filter(pk__in=moved, status=AlertStatus.TRIGGERED).update(
+                status=AlertStatus.ACKNOWLEDGED, acknowledged_at=clock.now()
+            )
+        shown = ", ".join(str(pk) for pk in moved[:20]) + (
+            f" and {len(moved) - 20} more" if len(moved) > 20 else ""
+        )
+        return f"{len(moved)} alert{'s' if len(moved) != 1 else ''} moved: {shown}"
+
+    return incidents.merge_incident(incident=incident, into=into, actor=actor, source=source, move=move)
 
 
 def create_integration_with_key(

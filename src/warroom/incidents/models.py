@@ -140,6 +140,10 @@ class Incident(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
     related = models.ManyToManyField("self", symmetrical=True, blank=True)
+    #: the incident this one was merged into as a duplicate (it was canceled then)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+    )
     opened_at = models.DateTimeField(db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -292,6 +296,7 @@ LINE_LABELS: dict[tuple[str, str], str] = {
     (EntryKind.LINK, "paging"): "Paging",
     (EntryKind.LINK, "child"): "Child incident",
     (EntryKind.LINK, "related"): "Related incident",
+    (EntryKind.LINK, "merged"): "Merged incident",
     (EntryKind.LINK, "major_update"): "Update reminder",
     # the SLA engine's lines (started, 50/75/90 % used, breached, met) are FIELD lines of these fields
     (EntryKind.FIELD, "sla"): "SLA",

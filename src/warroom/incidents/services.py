@@ -5,7 +5,7 @@ people acting at once get one winner and one clear refusal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -898,6 +898,120 @@ def link_related(
             obj=locked,
             after={"other": other.pk},
         )
+
+
+#: ``merge_incident``'s mover: given the two locked incidents, moves what belongs to the duplicate (its alerts) to
+#: the surviving incident and returns a description of what moved for both timelines ("" when nothing did).
+Mover = Callable[[Incident, Incident], str]
+
+
+def merge_incident(
+    *, incident: Incident, into: Incident, actor: User | None, source: str, move: Mover | None = None
+) -> Incident:
+    """Merge the duplicate ``incident`` into ``into``: in one transaction, with both rows locked (lowest id
+    first), ``move`` carries over what the caller owns (the alerts: :func:`warroom.alerts.actions.merge_incident`),
+    the duplicate's children become ``into``'s, its watchers who may see ``into`` watch it too, and the duplicate
+    is canceled with a note naming ``into`` and keeps it in ``merged_into``; both timelines say so. Both must be
+    open, different, and changeable by ``actor``. Returns ``into``, reloaded."""
+    if into.pk == incident.pk:
+        raise ValidationFailed("an incident cannot be merged into itself", field="into")
+    with transaction.atomic():
+        rows = {
+            row.pk: row
+            for row in Incident.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("team")
+            .filter(pk__in=[incident.pk, into.pk])
+            .order_by("pk")
+        }
+        dup, keep = rows[incident.pk], rows[into.pk]
+        for row in (dup, keep):
+            _require_edit(actor, row)
+            if row.state not in (State.NEW, State.IN_PROGRESS, State.ON_HOLD):
+                raise Conflict(
+                    f"{row.ref} is {State(row.state).label}; only open incidents are merged", field="into"
+                )
+        now = clock.now()
+        who = actor.display_name if actor is not None else "Warroom"
+        moved = move(dup, keep) if move is not None else ""
+        # the duplicate's children (not ``keep`` itself) move to ``keep``; if ``keep`` was its child, it takes
+        # the duplicate's place under the duplicate's parent
+        children = list(Incident.objects.filter(parent=dup).exclude(pk=keep.pk).order_by("pk"))
+        for child in children:
+            _check_parent(child, keep)
+        if keep.parent_id == dup.pk:
+            _check_parent(keep, dup.parent)
+            _save(keep, {"parent": dup.parent}, now)
+            _entry(
+                keep,
+                actor=actor,
+                source=source,
+                kind=EntryKind.FIELD,
+                at=now,
+                field="parent",
+                old=dup.ref,
+                new=dup.parent.ref if dup.parent else "",
+                message=f"Parent: {dup.ref} → {dup.parent.ref if dup.parent else '(none)'} "
+                f"({dup.ref} was merged into this incident)",
+            )
+        for child in children:
+            Incident.objects.filter(pk=child.pk).update(
+                parent=keep, version=F("version") + 1, updated_at=now
+            )
+            _entry(
+                child,
+                actor=actor,
+                source=source,
+                kind=EntryKind.FIELD,
+                at=now,
+                field="parent",
+                old=dup.ref,
+                new=keep.ref,
+                message=f"Parent: {dup.ref} → {keep.ref} ({dup.ref} was merged into {keep.ref})",
+            )
+            _child_line(keep, child, attached=True, actor=actor, source=source, at=now)
+        watching = set(Watcher.objects.filter(incident=keep).values_list("user_id", flat=True))
+        joining = [
+            w.user
+            for w in Watcher.objects.filter(incident=dup).select_related("user").order_by("pk")
+            if w.user_id not in watching and selectors.visible_incidents(w.user).filter(pk=keep.pk).exists()
+        ]
+        Watcher.objects.bulk_create([Watcher(incident=keep, user=u, created_at=now) for u in joining])
+        details = "; ".join(
+            part
+            for part in (
+                moved,
+                f"children moved: {', '.join(c.ref for c in children)}" if children else "",
+                f"now watching: {', '.join(u.display_name for u in joining)}" if joining else "",
+            )
+            if part
+        )
+        _entry(
+            keep,
+            actor=actor,
+            source=source,
+            kind=EntryKind.LINK,
+            at=now,
+            field="merged",
+            new=dup.ref,
+            message=f"{dup.ref} {dup.title} was merged into this incident by {who}"
+            + (f" ({details})" if details else ""),
+        )
+        _save(dup, {"merged_into": keep}, now)
+        transition_incident(
+            incident=dup,
+            actor=actor,
+            source=source,
+            to=State.CANCELED,
+            note=f"Merged into {keep.ref} ({keep.title}) by {who}" + (f": {moved}" if moved else ""),
+        )
+        audit.record(
+            actor=actor,
+            source=source,
+            action="incident.merge",
+            obj=dup,
+            after={"into": keep.pk, "children": [c.pk for c in children], "watchers": [u.pk for u in joining]},
+        )
+        return Incident.objects.select_related("team", "assignee").get(pk=keep.pk)
 
 
 def set_priority_rule(
