@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from django.core.cache import cache
 from tests.api.conftest import api  # noqa: F401 (the API clients, one per person)
 from tests.conftest import World
 from tests.notify.conftest import frozen, loopback_allowed, receiver, smtp  # noqa: F401 (fixtures)
-from tests.notify.receivers import Received
+from tests.notify.receivers import Answer, Received, Receiver, Responder, as_json, running, text
 from warroom.catalog import services as catalog
 from warroom.catalog.models import Service
 from warroom.comms import page_selectors
@@ -51,6 +52,38 @@ def verify_signature(request: Received, secret: str) -> bool:
     timestamp = request.headers["warroom-timestamp"]
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, request.headers["warroom-signature"].removeprefix("v1="))
+
+
+def is_challenge(request: Received) -> bool:
+    """The subscription challenge Warroom POSTs to a webhook before it subscribes it."""
+    try:
+        return bool(request.json().get("type") == "subscription.verify")
+    except (ValueError, AttributeError):
+        return False
+
+
+def echoing(respond: Responder | None = None) -> Responder:
+    """A webhook endpoint that wants the subscription: it answers the challenge with ``{"challenge": …}`` and
+    everything else with ``respond`` (default 200 ok)."""
+
+    def answer(request: Received) -> Answer:
+        if is_challenge(request):
+            return as_json(200, {"challenge": request.json()["challenge"]})
+        return (respond or (lambda _r: text(200)))(request)
+
+    return answer
+
+
+def deliveries(server: Receiver) -> list[Received]:
+    """What a receiver got besides subscription challenges: the updates and maintenance messages."""
+    return [r for r in server.requests if not is_challenge(r)]
+
+
+@pytest.fixture
+def hooks(loopback_allowed: None) -> Iterator[Receiver]:  # noqa: F811
+    """A webhook receiver on 127.0.0.1 that answers the subscription challenge (as a real subscriber does)."""
+    with running(Receiver(echoing())) as server:
+        yield server
 
 
 @dataclass

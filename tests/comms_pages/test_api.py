@@ -11,6 +11,7 @@ from django.test import Client
 from tests.api.conftest import Clients, error
 from tests.comms_pages.conftest import Site
 from tests.conftest import World
+from tests.notify.receivers import Inbox
 from warroom.alerts.models import MaintenanceWindow
 from warroom.comms.models import Component, StatusPage
 from warroom.lib import clock
@@ -132,7 +133,7 @@ def test_bad_input_is_a_clear_4xx(api: Clients, world: World, site: Site) -> Non
     assert Component.objects.filter(page=site.page).count() == 3  # nothing half-written
 
 
-def test_subscribers_are_listed_and_removed(api: Clients, world: World, site: Site) -> None:
+def test_subscribers_are_listed_and_removed(api: Clients, world: World, site: Site, smtp: Inbox) -> None:
     Client().post("/status/acme/subscribe/", {"kind": "email", "email": "pat@example.com"})
     listed = api.alice.get("/status-pages/acme/subscribers").json()
     assert [(s["address"], s["confirmed"]) for s in listed["items"]] == [("pat@example.com", False)]

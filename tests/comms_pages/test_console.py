@@ -9,6 +9,7 @@ import pytest
 
 from tests.comms_pages.conftest import Site, declare, post
 from tests.conftest import World
+from tests.notify.receivers import Inbox
 from warroom.comms import page_services as pages
 from warroom.comms.models import Component, ComponentGroup, Maintenance, StatusPage
 from warroom.lib import clock
@@ -127,7 +128,7 @@ def test_scoping(world: World, site: Site, client_for) -> None:  # type: ignore[
     assert ComponentGroup.objects.filter(name="X").count() == 0
 
 
-def test_only_the_page_managers_see_who_subscribed(world: World, site: Site, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_page_managers_see_who_subscribed(world: World, site: Site, smtp: Inbox, client_for) -> None:  # type: ignore[no-untyped-def]
     """Subscribers are the public's addresses: the page's managers see them; a responder of the team sees how
     many there are, and on an incident's update only a masked address."""
     sub = pages.subscribe(page=site.page, kind="email", address="pat.doe@example.org", source="test").subscriber

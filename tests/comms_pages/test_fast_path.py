@@ -108,3 +108,20 @@ def test_private_pages_and_keys_never_take_the_fast_path(world: World, app: Stat
     assert call(app, "/status/acme/", query=f"key={secret}").status == "200 OK"
     assert call(app, "/status/acme/").status.startswith("404")  # Django decides: strangers see nothing
     assert call(app, "/status/nope/").status.startswith("404")
+
+
+def test_the_fast_path_never_offers_a_subscription_the_server_cannot_honour(
+    world: World, site: Site, app: StatusPageFastPath, settings: Any
+) -> None:
+    """A rendering cached while the server sent email is not served once it no longer does (and back)."""
+    settings.MAILERS = {
+        **settings.MAILERS,
+        "notifications": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"},
+    }
+    call(app, "/status/acme/")  # Django renders and caches the page
+    with CaptureQueriesContext(connection) as queries:
+        assert "Email or webhook" in call(app, "/status/acme/").body.decode()
+    assert len(queries) == 0  # from the fast path
+    settings.MAILERS = {k: v for k, v in settings.MAILERS.items() if k != "notifications"}
+    without = call(app, "/status/acme/").body.decode()
+    assert "Email or webhook" not in without and ">Webhook</a>" in without

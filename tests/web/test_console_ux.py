@@ -12,6 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import World
+from tests.notify.conftest import smtp  # noqa: F401 (fixture: a server that sends email)
+from tests.notify.receivers import Inbox
 from tests.web.conftest import ClientFor
 from warroom.comms import page_services as pages
 from warroom.incidents import services as incidents
@@ -74,7 +76,11 @@ def test_the_status_page_list_says_whose_pages_are_missing(client_for: ClientFor
     assert "None of your teams owns a status page yet: create one below" in alice
 
 
-def test_deleting_a_group_or_removing_a_subscriber_asks_first(client_for: ClientFor, world: World) -> None:
+def test_deleting_a_group_or_removing_a_subscriber_asks_first(
+    client_for: ClientFor,
+    world: World,
+    smtp: Inbox,  # noqa: F811 (a server that sends email: public email subscriptions need one)
+) -> None:
     page = pages.create_page(team=world.team_a, name="Acme", slug="acme", actor=world.alice, source="t").page
     group = pages.create_group(page=page, name="Core", actor=world.alice, source="t")
     pages.create_component(page=page, name="Checkout", group=group, actor=world.alice, source="t")

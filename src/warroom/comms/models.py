@@ -334,7 +334,8 @@ class Subscription(models.Model):
 
 class PageSubscriber(models.Model):
     """Someone outside Warroom following a status page, optionally only some components. An email subscriber
-    counts only once ``confirmed_at`` is set (double opt-in); a webhook subscriber is confirmed when made."""
+    counts only once ``confirmed_at`` is set (double opt-in); a webhook subscriber is stored, confirmed, only after
+    its endpoint answered the subscription challenge. Only confirmed subscribers receive anything."""
 
     page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="subscribers")
     kind = models.CharField(max_length=8, choices=RecipientKind.choices)

@@ -41,11 +41,21 @@ class PrefixedForm(forms.Form):
 
 
 class SubscribeForm(forms.Form):
+    """The public subscribe form. On a server that sends no email (``email_ready`` False) the page offers no
+    email choice (a posted one is refused by the service, on ``kind``: its confirmation link could never
+    arrive)."""
+
     kind = forms.ChoiceField(
         label="How", choices=RecipientKind.choices, initial=RecipientKind.EMAIL, widget=forms.RadioSelect
     )
     email = forms.CharField(label="Email address", required=False, max_length=254)
     url = forms.CharField(label="Webhook URL", required=False, max_length=500)
+    signing_secret = forms.CharField(
+        label="Signing secret (optional)",
+        required=False,
+        max_length=200,
+        help_text="16 to 200 characters, to check the signature of the challenge too; leave empty to get one.",
+    )
     components = forms.MultipleChoiceField(
         label="Only these components",
         required=False,
@@ -53,15 +63,21 @@ class SubscribeForm(forms.Form):
         help_text="Leave all unticked to follow the whole page.",
     )
 
-    def __init__(self, *args: Any, components: list[Component], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, components: list[Component], email_ready: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.email_ready = email_ready
         field = self.fields["components"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(str(c.pk), c.name) for c in components]
+        if not email_ready:
+            self.fields["kind"].initial = RecipientKind.WEBHOOK
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("kind") == RecipientKind.EMAIL and not data.get("email"):
+        # without email the service refuses the kind itself (naming the problem); no "give your address" first
+        if data.get("kind") == RecipientKind.EMAIL and self.email_ready and not data.get("email"):
             self.add_error("email", "Give your email address.")
         if data.get("kind") == RecipientKind.WEBHOOK and not data.get("url"):
             self.add_error("url", "Give the URL that receives the webhooks.")

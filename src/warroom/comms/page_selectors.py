@@ -8,6 +8,12 @@ uptime bars, active and recent incidents with their **public** updates only, mai
 queries, whatever the history's size; the public views cache what they render from it
 (:mod:`warroom.comms.public_views`). Updates whose audience is internal never enter a snapshot, a feed item or
 the incident archive: every query of updates here filters on ``PUBLIC_AUDIENCES``.
+
+A page never contradicts itself: the bars and statuses show what the components went through (derived
+components follow open incidents even before anyone publishes one), and every disruption says what explains it —
+a published incident that touched the component while it lasted, a maintenance — or that nothing was published
+("detected automatically; no incident was published"). Disruptions of the last :data:`RECENT_DAYS` days without
+a published incident are listed beside the recent incidents (:class:`DisruptionView`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from warroom.comms.models import (
     Maintenance,
     MaintenanceState,
     PageSubscriber,
+    StatusMode,
     StatusPage,
     StatusUpdate,
 )
@@ -49,6 +56,10 @@ DOWNTIME_WEIGHT: dict[str, float] = {
     ComponentStatus.PARTIAL_OUTAGE: 0.3,
 }
 RECENT_DAYS = 14
+#: statuses that are a disruption (maintenance is planned work, not one)
+DISRUPTIONS = (ComponentStatus.DEGRADED, ComponentStatus.PARTIAL_OUTAGE, ComponentStatus.MAJOR_OUTAGE)
+#: how many disruptions without a published incident the page lists at most
+DISRUPTIONS_SHOWN = 20
 HISTORY_PAGE_SIZE = 20
 FEED_ITEMS = 50
 
@@ -306,6 +317,26 @@ class MaintenanceView:
 
 
 @dataclass
+class DisruptionView:
+    """A stretch of a component's disruption that no published incident touched (the page lists those of the
+    last :data:`RECENT_DAYS` days, so its bars never show red that nothing on the page accounts for)."""
+
+    component: str
+    status: str
+    status_label: str
+    started_at: datetime
+    #: None while it goes on
+    ended_at: datetime | None
+    duration: str
+    #: "detected automatically" (a derived component) or "set by hand"
+    source: str
+
+    @property
+    def icon(self) -> str:
+        return ICONS[self.status]
+
+
+@dataclass
 class Snapshot:
     page: StatusPage
     at: datetime
@@ -317,6 +348,12 @@ class Snapshot:
     recent_incidents: list[IncidentView]
     maintenances: list[MaintenanceView]
     days: int
+    #: disruptions of the last RECENT_DAYS days that no published incident explains, newest first
+    disruptions: list[DisruptionView] = field(default_factory=list)
+
+    @property
+    def ongoing_disruptions(self) -> list[DisruptionView]:
+        return [d for d in self.disruptions if d.ended_at is None]
 
     @property
     def icon(self) -> str:
@@ -374,9 +411,96 @@ def uptime(
     return fraction, per_day
 
 
-def _bars(per_day: dict[date, dict[str, float]], days: list[date]) -> tuple[list[Bar], str]:
+@dataclass(frozen=True)
+class Cover:
+    """Something public that accounts for a component's trouble between ``start`` and ``end``: an incident the
+    page shows (``incident: <title>``), or a maintenance (``maintenance: <title>``, only for a stretch that was
+    maintenance at worst)."""
+
+    text: str
+    start: datetime
+    end: datetime
+    maintenance: bool = False
+
+
+@dataclass
+class Stretch:
+    """Consecutive non-operational status periods of one component, and what accounts for them."""
+
+    start: datetime
+    #: None while it goes on
+    end: datetime | None
+    worst: str
+    covers: list[str]
+
+    def until(self, now: datetime) -> datetime:
+        return self.end or now
+
+    @property
+    def unpublished(self) -> bool:
+        """A disruption nothing on the page accounts for."""
+        return not self.covers and self.worst in DISRUPTIONS
+
+
+def stretches(
+    periods: list[tuple[str, datetime, datetime | None]], covers: list[Cover], *, now: datetime
+) -> list[Stretch]:
+    """A component's periods (oldest first) grouped into runs of non-operational statuses, each with the covers
+    that overlap it: an incident accounts for any run it overlaps, a maintenance for a run that was no worse
+    than maintenance."""
+    runs: list[Stretch] = []
+    current: Stretch | None = None
+    for status, started, ended in periods:
+        if status == ComponentStatus.OPERATIONAL:
+            current = None
+            continue
+        if current is None:
+            current = Stretch(started, ended, status, [])
+            runs.append(current)
+        else:
+            current.end = ended
+            current.worst = _worst([current.worst, status])
+    for run in runs:
+        end = run.until(now)
+        for cover in covers:
+            if cover.maintenance and run.worst != ComponentStatus.UNDER_MAINTENANCE:
+                continue
+            if cover.start < end and cover.end > run.start and cover.text not in run.covers:
+                run.covers.append(cover.text)
+    return runs
+
+
+def _day_explained(day: date, runs: list[Stretch], *, now: datetime, source: str) -> tuple[str, bool]:
+    """What accounts for a day's trouble — the covers of the runs that touched it, and how long of it nothing
+    published accounts for — and whether some of it is such a disruption."""
+    begin, end = _midnight(day), _midnight(day + timedelta(days=1))
+    texts: list[str] = []
+    unexplained = 0.0
+    for run in runs:
+        overlap = (min(run.until(now), end) - max(run.start, begin)).total_seconds()
+        if overlap <= 0:
+            continue
+        texts += [t for t in run.covers if t not in texts]
+        if run.unpublished:
+            unexplained += overlap
+    if not unexplained:
+        return "; ".join(texts), False
+    if not texts:
+        return f"{source}; no incident was published", True
+    return "; ".join([*texts, f"{format_duration(unexplained)} {source} with no incident published"]), True
+
+
+def _bars(
+    per_day: dict[date, dict[str, float]],
+    days: list[date],
+    runs: list[Stretch],
+    *,
+    now: datetime,
+    source: str,
+) -> tuple[list[Bar], str]:
     bars = []
     counts: dict[str, int] = defaultdict(int)
+    unpublished_days = 0
     for day in days:
         spent = per_day.get(day)
         if not spent:
@@ -385,16 +509,21 @@ def _bars(per_day: dict[date, dict[str, float]], days: list[date]) -> tuple[list
         worst = _worst([s for s, secs in spent.items() if secs > 0])
         counts[worst] += 1
         if worst == ComponentStatus.OPERATIONAL:
-            label = f"{day:%d %b %Y}: no incidents"
+            label = f"{day:%d %b %Y}: operational"
         else:
             label = f"{day:%d %b %Y}: {ComponentStatus(worst).label} for {format_duration(spent[worst])}"
+            why, unpublished = _day_explained(day, runs, now=now, source=source)
+            label += f" — {why}" if why else ""
+            unpublished_days += unpublished
         bars.append(Bar(day, worst, label))
     bad = [
         f"{counts[s]} day{'s' if counts[s] != 1 else ''} with {ComponentStatus(s).label.lower()}"
         for s in reversed(ComponentStatus.values)
         if s != ComponentStatus.OPERATIONAL and counts.get(s)
     ]
-    summary = "; ".join(bad) if bad else "no incidents"
+    if unpublished_days:
+        bad.append(f"{unpublished_days} of them with no incident published")
+    summary = "; ".join(bad) if bad else "no disruptions"
     return bars, summary
 
 
@@ -470,6 +599,80 @@ def _maintenance_view(m: Maintenance, component_names: dict[int, str]) -> Mainte
     )
 
 
+def _incident_end(incident: Incident, now: datetime) -> datetime:
+    if incident.state in OPEN_STATES:
+        return now
+    return incident.resolved_at or incident.canceled_at or incident.closed_at or incident.updated_at
+
+
+def _covers(
+    page: StatusPage, component_ids: list[int], incidents: list[Incident], *, since: datetime, now: datetime
+) -> dict[int, list[Cover]]:
+    """Per component, what the page publishes that may account for its trouble since ``since``: the page's
+    incidents (those with public updates about it) that touch the component — through a linked service, or a
+    public update naming it — and its maintenances. Three queries."""
+    found: dict[int, list[Cover]] = defaultdict(list)
+    by_id = {i.pk: i for i in incidents}
+    if by_id:
+        via_services = Component.services.through.objects.filter(
+            component_id__in=component_ids, service__incidents__in=list(by_id)
+        ).values_list("component_id", "service__incidents")
+        via_updates = StatusUpdate.components.through.objects.filter(
+            component_id__in=component_ids,
+            statusupdate__incident_id__in=list(by_id),
+            statusupdate__audience__in=PUBLIC_AUDIENCES,
+        ).values_list("component_id", "statusupdate__incident_id")
+        for component_id, incident_id in {*via_services, *via_updates}:
+            incident = by_id[incident_id]
+            found[component_id].append(
+                Cover(f"incident: {incident.title}", incident.opened_at, _incident_end(incident, now))
+            )
+    maintenances = (
+        Maintenance.components.through.objects.filter(
+            component_id__in=component_ids, maintenance__page=page, maintenance__started_at__isnull=False
+        )
+        .filter(Q(maintenance__completed_at__isnull=True) | Q(maintenance__completed_at__gt=since))
+        .values_list(
+            "component_id", "maintenance__title", "maintenance__started_at", "maintenance__completed_at"
+        )
+    )
+    for component_id, title, started, completed in maintenances:
+        if started is not None:
+            found[component_id].append(
+                Cover(f"maintenance: {title}", started, completed or now, maintenance=True)
+            )
+    for covers in found.values():
+        covers.sort(key=lambda c: (c.start, c.text))
+    return found
+
+
+def _disruptions(
+    components: list[Component], runs: dict[int, list[Stretch]], *, now: datetime
+) -> list[DisruptionView]:
+    """The stretches of the last :data:`RECENT_DAYS` days that nothing published accounts for, newest first."""
+    recent = now - timedelta(days=RECENT_DAYS)
+    found = [
+        DisruptionView(
+            component=component.name,
+            status=run.worst,
+            status_label=ComponentStatus(run.worst).label,
+            started_at=run.start,
+            ended_at=run.end,
+            duration=format_duration((run.until(now) - run.start).total_seconds()),
+            source=_source(component),
+        )
+        for component in components
+        for run in runs.get(component.pk, [])
+        if run.unpublished and run.until(now) >= recent
+    ]
+    found.sort(key=lambda d: (d.started_at, d.component), reverse=True)
+    return found[:DISRUPTIONS_SHOWN]
+
+
+def _source(component: Component) -> str:
+    return "detected automatically" if component.status_mode == StatusMode.DERIVED else "set by hand"
+
+
 def snapshot(page: StatusPage, *, now: datetime) -> Snapshot:
     """Everything the page shows at ``now``."""
     today = now.date()
@@ -487,11 +690,27 @@ def snapshot(page: StatusPage, *, now: datetime) -> Snapshot:
     )
     for component_id, status, started, ended in rows:
         periods[component_id].append((status, started, ended))
+    # the page's incidents open at some time since the first bar's day (or RECENT_DAYS ago): the active and
+    # recent ones among them, and each one accounts for the trouble of the components it touched while it lasted
+    window = min(since, now - timedelta(days=RECENT_DAYS))
+    windowed = list(
+        Incident.objects.filter(pk__in=_incident_ids(page, component_ids))
+        .filter(
+            Q(state__in=list(OPEN_STATES))
+            | Q(resolved_at__gte=window)
+            | Q(canceled_at__gte=window)
+            | Q(closed_at__gte=window)
+        )
+        .order_by("-opened_at", "-id")
+    )
+    covers = _covers(page, component_ids, windowed, since=since, now=now)
     group_names = {g.pk: g.name for g in groups}
     views: dict[int, ComponentView] = {}
+    runs: dict[int, list[Stretch]] = {}
     for component in components:
         fraction, per_day = uptime(periods[component.pk], since=since, until=now)
-        bars, summary = _bars(per_day, days)
+        runs[component.pk] = stretches(periods[component.pk], covers.get(component.pk, []), now=now)
+        bars, summary = _bars(per_day, days, runs[component.pk], now=now, source=_source(component))
         views[component.pk] = ComponentView(
             id=component.pk,
             name=component.name,
@@ -513,17 +732,17 @@ def snapshot(page: StatusPage, *, now: datetime) -> Snapshot:
         if members:
             grouped.append(GroupView(group.name, _worst([v.status for v in members]), members))
     names = {c.pk: c.name for c in components}
-    scope = _incident_ids(page, component_ids)
-    active = list(
-        Incident.objects.filter(pk__in=scope, state__in=list(OPEN_STATES)).order_by("-opened_at", "-id")[:20]
-    )
-    recent = list(
-        Incident.objects.filter(
-            pk__in=scope,
-            state__in=[State.RESOLVED, State.CLOSED],
-            resolved_at__gte=now - timedelta(days=RECENT_DAYS),
-        ).order_by("-resolved_at", "-id")[:10]
-    )
+    active = [i for i in windowed if i.state in OPEN_STATES][:20]
+    recent_since = now - timedelta(days=RECENT_DAYS)
+    recent = sorted(
+        (
+            i
+            for i in windowed
+            if i.state in (State.RESOLVED, State.CLOSED) and i.resolved_at and i.resolved_at >= recent_since
+        ),
+        key=lambda i: (i.resolved_at, i.pk),
+        reverse=True,
+    )[:10]
     incident_views = _incident_views(active + recent, names)
     maintenances = list(
         Maintenance.objects.filter(page=page)
@@ -546,6 +765,7 @@ def snapshot(page: StatusPage, *, now: datetime) -> Snapshot:
         recent_incidents=incident_views[len(active) :],
         maintenances=[_maintenance_view(m, names) for m in maintenances],
         days=page.history_days,
+        disruptions=_disruptions(components, runs, now=now),
     )
 
 
@@ -594,6 +814,16 @@ def summary(snap: Snapshot, *, url: str) -> dict[str, Any]:
         ],
         "incidents": [incident(i) for i in snap.active_incidents],
         "recent_incidents": [incident(i) for i in snap.recent_incidents],
+        "unpublished_disruptions": [
+            {
+                "component": d.component,
+                "status": d.status,
+                "started_at": d.started_at.isoformat(),
+                "ended_at": d.ended_at.isoformat() if d.ended_at else None,
+                "source": d.source,
+            }
+            for d in snap.disruptions
+        ],
         "maintenance": [
             {
                 "id": m.id,

@@ -19,7 +19,9 @@ Rules (docs/status-pages.md):
   cached renderings of the page, its feeds and its JSON summary.
 * Subscriber messages go through the subscriber outbox (:func:`warroom.comms.outbox.enqueue`) in the same
   transaction, with a dedup key per subscriber and event, so each update or maintenance step reaches each
-  subscriber once.
+  subscriber once. Only confirmed subscribers get them: an email address once its owner followed the
+  confirmation link, a webhook once its endpoint answered the subscription challenge
+  (:func:`verify_webhook`, before anything is stored).
 """
 
 from __future__ import annotations
@@ -70,8 +72,11 @@ from warroom.comms.models import (
 )
 from warroom.incidents.models import Incident
 from warroom.incidents.states import OPEN_STATES
+from warroom.integrations import registry
 from warroom.integrations.base import InvalidAddress, check_http_url
-from warroom.lib import clock, instants, tokens
+from warroom.integrations.webhook.channel import encode as encode_webhook
+from warroom.integrations.webhook.channel import sign as sign_webhook
+from warroom.lib import clock, http, instants, tokens
 from warroom.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 #: open incident priority → the status it gives the components of its services (derived mode)
@@ -99,6 +104,10 @@ CONFIRM_MAX_AGE = timedelta(days=7)
 CONFIRM_SALT = "warroom.statuspage.confirm"
 UNSUBSCRIBE_SALT = "warroom.statuspage.unsubscribe"
 BRAND_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+#: the subscription challenge a webhook endpoint must echo (:func:`verify_webhook`)
+VERIFY_EVENT = "subscription.verify"
+VERIFY_TIMEOUT = 5.0
+VERIFY_MAX_BYTES = 64 * 1024
 
 _UNSET: Any = object()
 _url = URLValidator(schemes=["http", "https"])
@@ -1355,6 +1364,95 @@ class SubscribeResult:
     signing_secret: str | None = None
 
 
+def email_available() -> bool:
+    """Whether this server sends email, so an email subscriber can get its confirmation link."""
+    return registry.get(RecipientKind.EMAIL).configured()
+
+
+NO_EMAIL = (
+    "this server sends no email, so an email subscription could never be confirmed; subscribe with a webhook "
+    "or follow the page's RSS or Atom feed"
+)
+
+
+def _verify_refused(exc: http.OutboundError) -> str:
+    """Why the challenge request got no usable answer, in the words the subscribe form shows."""
+    if isinstance(exc, http.TargetRefused):
+        return f"the webhook URL is not allowed: {exc}"
+    if isinstance(exc, http.ConnectFailed):
+        return f"the endpoint could not be reached: {exc}"
+    if isinstance(exc, http.ResponseTooLarge):
+        return f"the endpoint's answer is over {VERIFY_MAX_BYTES // 1024} KB: answer with the challenge only"
+    if "time" in str(exc).lower() or "within" in str(exc):
+        return f"the endpoint did not answer the challenge: timed out after {VERIFY_TIMEOUT:g} s"
+    return f"the endpoint broke off its answer to the challenge: {exc}"
+
+
+def _echoed(response: http.Response, challenge: str) -> bool:
+    """The answer carries the challenge: JSON ``{"challenge": "…"}`` or the bare challenge as the body."""
+    document = response.json()
+    if isinstance(document, dict) and document.get("challenge") == challenge:
+        return True
+    return response.text.strip() == challenge
+
+
+def verify_webhook(*, page: StatusPage, url: str, signing_secret: str) -> None:
+    """Prove that the endpoint at ``url`` wants this page's updates before anyone may subscribe it: POST it a
+    signed ``{"type": "subscription.verify", "challenge": "<random>", …}`` (the webhook channel's headers and
+    signature, through :mod:`warroom.lib.http`: SSRF rules, no redirects followed, :data:`VERIFY_TIMEOUT`) and
+    require a 2xx answer that echoes the challenge. Raises :class:`ValidationFailed` on ``url`` saying what
+    the endpoint did instead. Makes no write; call it outside any transaction (it waits on the network)."""
+    challenge = secrets.token_urlsafe(24)
+    now = clock.now()
+    document = {
+        "type": VERIFY_EVENT,
+        "challenge": challenge,
+        "page": {"name": page.name, "slug": page.slug, "url": page_url(page)},
+        "url": url,
+        "created_at": now.isoformat(),
+        "body": (
+            f"Someone asked for the status updates of {page.name} to be sent here. Answer 2xx with the challenge "
+            '(JSON {"challenge": "…"} or the bare text) to confirm; any other answer declines.'
+        ),
+    }
+    body = encode_webhook(document)
+    timestamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "Warroom-Delivery-Id": outbox.new_delivery_id(),
+        "Warroom-Timestamp": str(timestamp),
+        "Warroom-Signature": sign_webhook(signing_secret, timestamp, body),
+    }
+    try:
+        response = http.post(
+            url, content=body, headers=headers, timeout=VERIFY_TIMEOUT, max_bytes=VERIFY_MAX_BYTES
+        )
+    except http.OutboundError as exc:
+        raise ValidationFailed(_verify_refused(exc), field="url") from None
+    if 300 <= response.status < 400:
+        raise ValidationFailed(
+            f"the endpoint answered {response.status} (a redirect); Warroom does not follow redirects: give the "
+            "final URL",
+            field="url",
+        )
+    if not response.ok:
+        raise ValidationFailed(
+            f"the endpoint answered {response.status}, not 2xx with the challenge", field="url"
+        )
+    if not _echoed(response, challenge):
+        raise ValidationFailed(
+            f"the endpoint answered {response.status} but did not echo the challenge (answer "
+            '{"challenge": "<the challenge>"} or the bare challenge)',
+            field="url",
+        )
+
+
+def _taken(clean: str, kind: str) -> Conflict:
+    return Conflict(
+        f"{clean} is subscribed to this page already", field="email" if kind == RecipientKind.EMAIL else "url"
+    )
+
+
 def subscribe(
     *,
     page: StatusPage,
@@ -1364,18 +1462,25 @@ def subscribe(
     components: Iterable[Component] = (),
     signing_secret: str = "",
 ) -> SubscribeResult:
-    """Follow a page (all of it, or ``components``). Email: double opt-in — the subscriber counts once the link
-    in the confirmation email is followed and confirmed. Webhook: confirmed at once; every POST is signed with
-    ``signing_secret`` (generated unless given; returned once). A second subscription of the same address is a
-    409 (an unconfirmed email address gets its confirmation again when the last one is over an hour old). Email
-    addresses are the same whatever their case (``Ops@Example.com`` is ``ops@example.com``); the address is
-    stored as typed, its domain lower-cased. Webhook URLs are compared as given."""
+    """Follow a page (all of it, or ``components``); nobody is told anything until the subscriber is confirmed.
+
+    * Email: double opt-in — the subscriber counts once the link in the confirmation email is followed and
+      confirmed. A server that sends no email refuses (400 on ``kind``): the link could never arrive.
+    * Webhook: the endpoint must answer the subscription challenge first (:func:`verify_webhook`); only then is
+      the subscriber stored, confirmed. Every POST is signed with ``signing_secret`` (generated unless given;
+      returned once). The challenge is signed with it too, so a receiver that brings its own secret can check it.
+
+    A second subscription of the same address is a 409 (an unconfirmed email address gets its confirmation
+    again when the last one is over an hour old). Email addresses are the same whatever their case
+    (``Ops@Example.com`` is ``ops@example.com``); the address is stored as typed, its domain lower-cased.
+    Webhook URLs are compared as given."""
     kind = _choice(kind, field="kind", choices=RecipientKind.values)
     chosen = _check_components(page, components)
-    now = clock.now()
     secret: dict[str, str] = {}
     reveal = None
     if kind == RecipientKind.EMAIL:
+        if not email_available():
+            raise ValidationFailed(NO_EMAIL, field="kind")
         clean = clean_email(address)
     else:
         try:
@@ -1387,15 +1492,16 @@ def subscribe(
             raise ValidationFailed("a signing secret is 16 to 200 characters", field="signing_secret")
         secret = {"url": clean, "signing_secret": given or WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)}
         reveal = None if given else secret["signing_secret"]
+        if PageSubscriber.objects.filter(page=page, kind=kind, address=clean).exists():
+            raise _taken(clean, kind)  # before the challenge: a known endpoint is not asked again
+        verify_webhook(page=page, url=clean, signing_secret=secret["signing_secret"])
+    now = clock.now()
     same = {"address__iexact": clean} if kind == RecipientKind.EMAIL else {"address": clean}
     with transaction.atomic():
         existing = PageSubscriber.objects.select_for_update().filter(page=page, kind=kind, **same).first()
         if existing is not None:
             if existing.confirmed_at is not None or kind != RecipientKind.EMAIL:
-                raise Conflict(
-                    f"{clean} is subscribed to this page already",
-                    field="email" if kind == RecipientKind.EMAIL else "url",
-                )
+                raise _taken(clean, kind)
             sent = _send_confirmation(existing, now)
             if not sent:
                 raise Conflict(
@@ -1410,14 +1516,12 @@ def subscribe(
                     kind=kind,
                     address=clean,
                     secret=secret,
+                    # a webhook is confirmed: its endpoint has just answered the challenge
                     confirmed_at=None if kind == RecipientKind.EMAIL else now,
                     created_at=now,
                 )
         except IntegrityError:  # the same address, subscribed at the same moment by another request
-            raise Conflict(
-                f"{clean} is subscribed to this page already",
-                field="email" if kind == RecipientKind.EMAIL else "url",
-            ) from None
+            raise _taken(clean, kind) from None
         sub.components.set(chosen)
         if kind == RecipientKind.EMAIL:
             _send_confirmation(sub, now)
@@ -1426,7 +1530,12 @@ def subscribe(
             source=source,
             action="statuspage.subscribe",
             obj=sub,
-            after={"page": page.pk, "kind": kind, "components": [c.pk for c in chosen]},
+            after={
+                "page": page.pk,
+                "kind": kind,
+                "components": [c.pk for c in chosen],
+                **({"verified": "challenge answered"} if kind == RecipientKind.WEBHOOK else {}),
+            },
         )
     return SubscribeResult(sub, reveal)
 

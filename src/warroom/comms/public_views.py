@@ -39,7 +39,6 @@ from warroom.comms import page_services as services
 from warroom.comms.feeds import AtomFeed, RssFeed
 from warroom.comms.models import RecipientKind, StatusPage, Visibility
 from warroom.comms.page_forms import SubscribeForm
-from warroom.integrations import registry
 from warroom.lib import clock, tokens
 from warroom.lib.errors import ServiceError
 from warroom.lib.ids import as_id
@@ -96,7 +95,11 @@ Cached = tuple[str, bytes, bytes]
 
 
 def cache_key(page: StatusPage, access: str, variant: str) -> str:
-    return f"wr:sp:{page.pk}:{page.content_version}:{clock.now():%Y%m%d}:{access}:{variant}"
+    """Where a rendering is kept: per page version, UTC day, access (``p`` public, ``k`` with a key), variant,
+    and whether this server sends email (the pages offer "Email or webhook" or "Webhook" accordingly), so a
+    rendering never offers a subscription the server cannot honour."""
+    mail = "m" if services.email_available() else "n"
+    return f"wr:sp:{page.pk}:{page.content_version}:{clock.now():%Y%m%d}:{access}:{mail}:{variant}"
 
 
 def _cached(opened: Opened, variant: str, build: Callable[[], bytes]) -> Cached:
@@ -146,6 +149,7 @@ def _context(opened: Opened, **extra: Any) -> dict[str, Any]:
         "base": f"/status/{page.slug}/",
         "brand_css": f"/status/{page.slug}/brand.css?{urlencode({'v': page.content_version, **({'key': opened.key} if opened.key else {})})}",
         "now": clock.now(),
+        "email_ready": services.email_available(),
         **extra,
     }
 
@@ -257,10 +261,14 @@ def brand_css_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """The subscribe form. An email subscriber gets a confirmation link (refused on a server that sends no
+    email); a webhook endpoint must answer the subscription challenge before anything is stored. Either way the
+    form says what went wrong, with a 4xx."""
     opened = open_page(request, slug)
     page = opened.page
     components = list(selectors.page_components(page))
-    form = SubscribeForm(request.POST or None, components=components)
+    email_ready = services.email_available()
+    form = SubscribeForm(request.POST or None, components=components, email_ready=email_ready)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -271,6 +279,7 @@ def subscribe_view(request: HttpRequest, slug: str) -> HttpResponse:
                     kind=data["kind"],
                     address=data["email"] if data["kind"] == RecipientKind.EMAIL else data["url"],
                     components=[c for c in components if str(c.pk) in data["components"]],
+                    signing_secret=data["signing_secret"] if data["kind"] == RecipientKind.WEBHOOK else "",
                     source=SOURCE,
                 )
             except ServiceError as exc:
@@ -278,9 +287,7 @@ def subscribe_view(request: HttpRequest, slug: str) -> HttpResponse:
                 form.add_error(field, exc.message)
                 status = exc.status
             else:
-                # without a mail server the confirmation cannot go out: say so, not "check your inbox"
-                email_ready = registry.get(RecipientKind.EMAIL).configured()
-                context = _context(opened, result=result, kind=data["kind"], email_ready=email_ready)
+                context = _context(opened, result=result, kind=data["kind"])
                 response = render(request, "comms/status/subscribed.html", context, status=201)
                 response["Cache-Control"] = "no-store"
                 response._csp_config = _csp(page)  # type: ignore[attr-defined]
