@@ -7,7 +7,6 @@ import pytest
 
 from tests.alerts.conftest import Hooked, cycle, make_integration, post
 from tests.conftest import World
-from warroom.alerts import actions
 from warroom.alerts.models import Alert
 from warroom.incidents import services as incidents
 from warroom.incidents.models import Incident, TimelineEntry, Watcher
@@ -41,7 +40,7 @@ def test_merging_moves_the_alerts_and_later_events_follow_them(world: World, hoo
     keep, dup = _incident(first), _incident(second)
     assert keep != dup
 
-    merged = actions.merge_incident(incident=dup, into=keep, actor=world.bob, source="web")
+    merged = incidents.merge_incident(incident=dup, into=keep, actor=world.bob, source="web")
 
     assert merged.pk == keep.pk
     dup.refresh_from_db()
@@ -51,7 +50,9 @@ def test_merging_moves_the_alerts_and_later_events_follow_them(world: World, hoo
     assert not second.opened_incident
     assert second.group_reason.startswith(f"moved here when {dup.ref} was merged into {keep.ref}")
     assert second.group_reason.endswith("one incident per alert")
-    assert f"{dup.ref} Load balancer 5xx on lb-1 was merged into this incident by Bob Responder" in _lines(keep)
+    assert f"{dup.ref} Load balancer 5xx on lb-1 was merged into this incident by Bob Responder" in _lines(
+        keep
+    )
     assert f"1 alert moved: {second.pk}" in _lines(keep)
     assert f"Merged into {keep.ref}" in _lines(dup)
 
@@ -75,19 +76,21 @@ def test_alerts_merged_into_an_acknowledged_incident_are_acknowledged(world: Wor
     keep, dup = _incident(_fire(hook, "a")), _incident(_fire(hook, "b"))
     incidents.transition_incident(incident=keep, actor=world.bob, source="web", to=State.IN_PROGRESS)
 
-    actions.merge_incident(incident=dup, into=keep, actor=world.bob, source="web")
+    incidents.merge_incident(incident=dup, into=keep, actor=world.bob, source="web")
 
     assert set(Alert.objects.filter(incident=keep).values_list("status", flat=True)) == {"acknowledged"}
 
 
-def test_children_and_watchers_of_the_duplicate_move_to_the_incident_it_joins(world: World, hook: Hooked) -> None:
+def test_children_and_watchers_of_the_duplicate_move_to_the_incident_it_joins(
+    world: World, hook: Hooked
+) -> None:
     keep, dup, child = (_incident(_fire(hook, key)) for key in ("a", "b", "c"))
     incidents.update_incident(incident=child, actor=world.bob, source="web", parent=dup)
     incidents.set_watching(incident=dup, user=world.dave, watching=True, actor=world.dave, source="web")
     # charlie is in another team: he may not see keep, so he does not start watching it
     incidents.set_watching(incident=dup, user=world.charlie, watching=True, actor=None, source="web")
 
-    actions.merge_incident(incident=dup, into=keep, actor=world.alice, source="api")
+    incidents.merge_incident(incident=dup, into=keep, actor=world.alice, source="api")
 
     child.refresh_from_db()
     assert child.parent_id == keep.pk
@@ -102,7 +105,7 @@ def test_a_child_absorbing_its_parent_takes_the_parents_place(world: World, hook
     incidents.update_incident(incident=parent, actor=world.bob, source="web", parent=top)
     incidents.update_incident(incident=child, actor=world.bob, source="web", parent=parent)
 
-    actions.merge_incident(incident=parent, into=child, actor=world.bob, source="web")
+    incidents.merge_incident(incident=parent, into=child, actor=world.bob, source="web")
 
     child.refresh_from_db()
     assert child.parent_id == top.pk
@@ -113,11 +116,11 @@ def test_what_cannot_be_merged_is_refused_and_nothing_moves(world: World, hook: 
     other = _incident(_fire(make_integration(world, "webhook", service=world.service_b), "c"))
 
     with pytest.raises(ValidationFailed, match="cannot be merged into itself"):
-        actions.merge_incident(incident=dup, into=dup, actor=world.bob, source="web")
+        incidents.merge_incident(incident=dup, into=dup, actor=world.bob, source="web")
     with pytest.raises(PermissionDenied):  # an observer
-        actions.merge_incident(incident=dup, into=keep, actor=world.dave, source="web")
+        incidents.merge_incident(incident=dup, into=keep, actor=world.dave, source="web")
     with pytest.raises(PermissionDenied):  # bob may not change team B's incident
-        actions.merge_incident(incident=dup, into=other, actor=world.bob, source="web")
+        incidents.merge_incident(incident=dup, into=other, actor=world.bob, source="web")
     incidents.transition_incident(
         incident=keep,
         actor=world.bob,
@@ -127,7 +130,7 @@ def test_what_cannot_be_merged_is_refused_and_nothing_moves(world: World, hook: 
         resolution_notes="fixed",
     )
     with pytest.raises(Conflict, match=f"{keep.ref} is Resolved; only open incidents are merged"):
-        actions.merge_incident(incident=dup, into=keep, actor=world.bob, source="web")
+        incidents.merge_incident(incident=dup, into=keep, actor=world.bob, source="web")
 
     dup.refresh_from_db()
     assert dup.state == State.NEW and dup.merged_into_id is None

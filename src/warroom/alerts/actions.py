@@ -135,35 +135,31 @@ def resolve_alert(*, alert: Alert, actor: User | None, source: str) -> Alert:
     return locked
 
 
-def merge_incident(*, incident: Incident, into: Incident, actor: User | None, source: str) -> Incident:
-    """Merge the duplicate ``incident`` into ``into`` (:func:`warroom.incidents.services.merge_incident`), moving
-    its alerts with it: they keep their counts, join ``into`` with a reason naming the merge (and no longer count
-    as having opened an incident), triggered ones are acknowledged if ``into`` is, and later events with their
-    dedup or group keys go to ``into``. Returns ``into``."""
-
-    def move(dup: Incident, keep: Incident) -> str:
-        moved = list(
-            Alert.objects.select_for_update(of=("self",))
-            .filter(incident=dup)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+def move_alerts_on_merge(dup: Incident, keep: Incident, who: str) -> str:
+    """The alerts' part of :func:`warroom.incidents.services.merge_incident` (registered in ``apps.py``): the
+    duplicate's alerts move to ``keep`` with their counts, a reason naming the merge, no longer counted as having
+    opened an incident, and acknowledged if ``keep`` is; later events with their dedup or group keys go to
+    ``keep``. Locks them in id order after the incidents (the order of a person's acknowledgement)."""
+    moved = list(
+        Alert.objects.select_for_update(of=("self",))
+        .filter(incident=dup)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not moved:
+        return ""
+    reason = f"moved here when {dup.ref} was merged into {keep.ref} by {who}; before: "
+    Alert.objects.filter(pk__in=moved).update(
+        incident=keep, opened_incident=False, group_reason=Concat(Value(reason), F("group_reason"))
+    )
+    if keep.acknowledged_at is not None:  # as acknowledging ``keep`` did to its own alerts
+        Alert.objects.filter(pk__in=moved, status=AlertStatus.TRIGGERED).update(
+            status=AlertStatus.ACKNOWLEDGED, acknowledged_at=clock.now()
         )
-        if not moved:
-            return ""
-        reason = f"moved here when {dup.ref} was merged into {keep.ref} by {_who(actor, source)}; before: "
-        Alert.objects.filter(pk__in=moved).update(
-            incident=keep, opened_incident=False, group_reason=Concat(Value(reason), F("group_reason"))
-        )
-        if keep.acknowledged_at is not None:  # as acknowledging ``keep`` did to its own alerts
-            Alert.objects.filter(pk__in=moved, status=AlertStatus.TRIGGERED).update(
-                status=AlertStatus.ACKNOWLEDGED, acknowledged_at=clock.now()
-            )
-        shown = ", ".join(str(pk) for pk in moved[:20]) + (
-            f" and {len(moved) - 20} more" if len(moved) > 20 else ""
-        )
-        return f"{len(moved)} alert{'s' if len(moved) != 1 else ''} moved: {shown}"
-
-    return incidents.merge_incident(incident=incident, into=into, actor=actor, source=source, move=move)
+    shown = ", ".join(str(pk) for pk in moved[:20]) + (
+        f" and {len(moved) - 20} more" if len(moved) > 20 else ""
+    )
+    return f"{len(moved)} alert{'s' if len(moved) != 1 else ''} moved: {shown}"
 
 
 def create_integration_with_key(

@@ -900,19 +900,26 @@ def link_related(
         )
 
 
-#: ``merge_incident``'s mover: given the two locked incidents, moves what belongs to the duplicate (its alerts) to
-#: the surviving incident and returns a description of what moved for both timelines ("" when nothing did).
-Mover = Callable[[Incident, Incident], str]
+#: What another app moves when a duplicate is merged: given the two locked incidents (duplicate, kept) and who
+#: merged them ("Bob Responder (web)"), it moves its rows of the duplicate to the kept incident, in the merge's
+#: transaction, and says what it moved for the timelines ("" when nothing). The alerts app registers one.
+Mover = Callable[[Incident, Incident, str], str]
+_MOVERS: list[Mover] = []
 
 
-def merge_incident(
-    *, incident: Incident, into: Incident, actor: User | None, source: str, move: Mover | None = None
-) -> Incident:
+def moves_on_merge(mover: Mover) -> None:
+    """Register ``mover`` (once) to run in every :func:`merge_incident` (from an app's ``ready``)."""
+    if mover not in _MOVERS:
+        _MOVERS.append(mover)
+
+
+def merge_incident(*, incident: Incident, into: Incident, actor: User | None, source: str) -> Incident:
     """Merge the duplicate ``incident`` into ``into``: in one transaction, with both rows locked (lowest id
-    first), ``move`` carries over what the caller owns (the alerts: :func:`warroom.alerts.actions.merge_incident`),
-    the duplicate's children become ``into``'s, its watchers who may see ``into`` watch it too, and the duplicate
-    is canceled with a note naming ``into`` and keeps it in ``merged_into``; both timelines say so. Both must be
-    open, different, and changeable by ``actor``. Returns ``into``, reloaded."""
+    first), the registered movers carry over what their apps own (the alerts:
+    :func:`warroom.alerts.actions.move_alerts_on_merge`), the duplicate's children become ``into``'s, its watchers
+    who may see ``into`` watch it too, and the duplicate is canceled with a note naming ``into`` and keeps it in
+    ``merged_into``; both timelines say so. Both must be open, different, and changeable by ``actor``. Returns
+    ``into``, reloaded."""
     if into.pk == incident.pk:
         raise ValidationFailed("an incident cannot be merged into itself", field="into")
     with transaction.atomic():
@@ -932,7 +939,7 @@ def merge_incident(
                 )
         now = clock.now()
         who = actor.display_name if actor is not None else "Warroom"
-        moved = move(dup, keep) if move is not None else ""
+        moved = "; ".join(m for m in (mover(dup, keep, f"{who} ({source})") for mover in _MOVERS) if m)
         # the duplicate's children (not ``keep`` itself) move to ``keep``; if ``keep`` was its child, it takes
         # the duplicate's place under the duplicate's parent
         children = list(Incident.objects.filter(parent=dup).exclude(pk=keep.pk).order_by("pk"))
