@@ -78,3 +78,44 @@ def test_an_overdue_update_reads_as_late(world: World, client_for: ClientFor) ->
         )
     rhythm = re.sub(r"\s+", " ", _card(html))
     assert "next due Mar 2, 10:30 UTC (15m ago)" in re.sub(r"<[^>]+>", "", rhythm) and "overdue" in rhythm
+
+
+def _rhythm(html: str) -> str:
+    """The words of the card's update rhythm line."""
+    start = html.index('id="major-rhythm"')
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html[start : html.index("</p>", start)]))
+
+
+def test_the_card_alone_comes_fresh_after_an_update_for_the_page_to_swap_in(
+    world: World, client_for: ClientFor
+) -> None:
+    """Posting a stakeholder update swaps only the updates card; the major card beside it asks for itself again
+    (tests/browser/test_console_small_things.py watches it happen) and no longer says the update is late."""
+    incident = declare(world, is_major=True)
+    alice = client_for(world.alice)
+    page = alice.get(reverse("web:incident-detail", args=[incident.ref])).content.decode()
+    card_url = reverse("web:incident-major", args=[incident.ref])
+    refresher = re.search(r'<span hidden id="major-refresh"([^>]*)>', _card(page))
+    assert refresher is not None and f'hx-get="{card_url}"' in refresher.group(1)
+    assert 'from:#incident-updates-slot"' in refresher.group(1) and 'hx-target="#major"' in refresher.group(1)
+    # the updates card swaps itself inside the slot the refresher listens to
+    assert '<div id="incident-updates-slot"><section class="card" id="incident-updates"' in page
+
+    with clock.frozen(T0 + timedelta(minutes=45)):
+        assert "overdue" in _rhythm(alice.get(card_url).content.decode())
+        posted = alice.post(
+            reverse("comms-update-post", args=[incident.ref]),
+            {"status": "investigating", "audience": "internal", "message": "Looking into it."},
+            headers={"HX-Request": "true"},
+        )
+        assert posted.status_code == 200
+        card = alice.get(card_url)
+    rhythm = _rhythm(card.content.decode())
+    assert card.status_code == 200 and "overdue" not in rhythm
+    assert "last update Mar 2, 10:45 UTC (just now)" in rhythm, rhythm
+    assert 'id="major-demote"' in card.content.decode()  # the whole card, its actions included
+    assert client_for(world.charlie).get(card_url).status_code == 404
+    # an ordinary incident's card has no rhythm to refresh
+    ordinary = declare(world, title="Slow search")
+    other = alice.get(reverse("web:incident-detail", args=[ordinary.ref])).content.decode()
+    assert 'id="major"' in other and 'id="major-refresh"' not in other

@@ -227,3 +227,24 @@ def test_a_responder_is_told_the_override_rule_and_keeps_their_input_when_breaki
         "the form stays, filled in"
     )
     assert not Override.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 5. the confirmation of a new override names the zone its times are in
+
+
+def test_the_override_confirmation_names_the_schedules_zone(
+    client_for: ClientFor, world: World, layer: Layer, erin: User
+) -> None:
+    """Alice reads the console in Berlin; the schedule is Chicago's, and so are the times she typed: the flash
+    message says so instead of leaving her to guess which 12:00 it means."""
+    world.alice.time_zone = "Europe/Berlin"
+    world.alice.save(update_fields=["time_zone"])
+    form = {"user": erin.pk, "replaces": world.bob.pk, "start": "2026-03-02T12:00", "end": "2026-03-02T18:00"}
+    url = f"/oncall/schedules/{layer.schedule_id}/overrides/"
+    response = client_for(world.alice).post(url, form, follow=True)
+    flash = [str(m) for m in response.context["messages"]]
+    assert flash == [
+        "Erin Responder is on call from Mon 02 Mar 12:00 until Mon 02 Mar 18:00 (America/Chicago)."
+    ]
+    assert "(America/Chicago)." in response.content.decode()

@@ -312,3 +312,28 @@ def test_the_list_marks_a_required_postmortem_past_its_due_date(world: World, cl
     assert late_row and soon_row
     assert 'class="small overdue-date nowrap">overdue since' in late_row.group(0)
     assert "overdue" not in soon_row.group(0) and ">due " in soon_row.group(0)
+
+
+def test_key_event_times_and_the_forms_name_the_readers_zone(
+    world: World, client_for: ClientFor, setup: tuple[Incident, Problem]
+) -> None:
+    """Bob reads the console in New York: the key events he picks or types are in his zone, and the page says
+    which, next to the times and on the fields that take one."""
+    incident, _problem = setup
+    world.bob.time_zone = "America/New_York"
+    world.bob.save(update_fields=["time_zone"])
+    pm = services.create_postmortem(incident=incident, actor=world.bob, source="test")
+    bob = client_for(world.bob)
+    added = bob.post(f"/postmortems/{pm.ref}/events/", {"at": "2026-03-01T08:00", "text": "Deploy 4.2.1"})
+    assert added.status_code == 302
+    assert pm.key_events.get(text="Deploy 4.2.1").at.isoformat() == "2026-03-01T13:00:00+00:00"  # 08:00 EST
+    page = bob.get(f"/postmortems/{pm.ref}/").content.decode()
+    card = page[page.index('id="key-events"') : page.index("</section>", page.index('id="key-events"'))]
+    head = re.sub(r"<[^>]+>", "", card[: card.index("</div>")])
+    assert "times in America/New_York" in head, head
+    assert ">Mar 1, 08:00</time>" in card
+    assert "In your time zone (America/New_York)." in card  # the "When" of a new key event
+    assert "In your time zone (America/New_York); leave empty when the impact stopped" in page  # mitigated at
+    # the zone is the reader's: alice, in UTC, reads the same event at 13:00 and is told so
+    alice = client_for(world.alice).get(f"/postmortems/{pm.ref}/").content.decode()
+    assert 'times in <span class="zone">UTC</span>' in alice and ">Mar 1, 13:00</time>" in alice

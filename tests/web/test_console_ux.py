@@ -39,11 +39,20 @@ def test_an_observer_is_not_offered_declare_and_is_told_why(client_for: ClientFo
     dave = client_for(world.dave)  # observer in Team A, nothing else
     for url in ("/incidents/", f"/services/{world.service_a.slug}/"):
         assert DECLARE not in _html(dave, url), url
-    page = _html(dave, "/incidents/declare/")
+    shown = dave.get("/incidents/declare/")
+    page = shown.content.decode()
+    assert shown.status_code == 403, "a refusal, not a page that looks like it worked"
     assert "You cannot declare incidents" in page and "You are an observer in Team A." in page
     assert 'name="title"' not in page  # no form whose assignment group list is empty
-    refused = dave.post("/incidents/declare/", {"title": "Disk full", "impact": "2", "urgency": "2"})
-    assert refused.status_code == 400 and not Incident.objects.exists()
+    # a hand-made POST gets the same refusal, not the form's 400 about an empty or unknown team
+    for team in ("", str(world.team_a.pk)):
+        refused = dave.post(
+            "/incidents/declare/", {"title": "Disk full", "impact": "2", "urgency": "2", "team": team}
+        )
+        text = refused.content.decode()
+        assert refused.status_code == 403 and "You cannot declare incidents" in text, team
+        assert "You are an observer in Team A." in text and 'name="title"' not in text
+    assert not Incident.objects.exists()
 
     bob = client_for(world.bob)  # responder: the buttons and the form
     assert DECLARE in _html(bob, "/incidents/")

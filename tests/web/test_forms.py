@@ -113,12 +113,19 @@ def test_declare_bad_input_shows_the_message(
 
 @pytest.mark.django_db
 def test_declare_for_a_team_you_cannot_act_for(client_for: ClientFor, world: World) -> None:
+    # bob may declare, for Team A: Team B is not among his choices, a mistake on the form
+    bob = client_for(world.bob)
+    response = bob.post(
+        reverse("web:incident-declare"), {"title": "x", "team": world.team_b.pk, "impact": 2, "urgency": 2}
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    # dave, an observer, may declare for no team: a refusal that says why, not the form's 400
     dave = client_for(world.dave)
     response = dave.post(
         reverse("web:incident-declare"), {"title": "x", "team": world.team_a.pk, "impact": 2, "urgency": 2}
     )
-    assert response.status_code == 400  # Team A is not among the teams dave may declare for
-    assert "Select a valid choice" in response.content.decode()
+    assert response.status_code == 403 and "You cannot declare incidents" in response.content.decode()
     assert not Incident.objects.exists()
 
 

@@ -27,6 +27,9 @@ from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
 from warroom.web import shown_once
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
 
+#: the refusal of a member change to someone who is not an admin or manager of the team (the service's words)
+MAY_NOT_CHANGE_MEMBERS = "only the team's admins and managers change its members"
+
 #: Where a new API token waits, sealed, for the page that shows it once (:mod:`warroom.web.shown_once`).
 NEW_TOKEN_SESSION = "warroom.accounts.new_token"
 
@@ -96,7 +99,13 @@ def team_detail(request: AuthedRequest, slug: str) -> HttpResponse:
 @console_view
 @require_POST
 def team_member_add(request: AuthedRequest, slug: str) -> HttpResponse:
+    """Add an existing active user, found by email, to the team (its admins and managers, org admins).
+
+    Whether someone may add members is settled before the email is looked up: otherwise anyone who can see the
+    team could learn, from "no active user with email …" against a refusal, which addresses belong to people."""
     team = selectors.get_team_for_user_or_404(request.user, key=slug)
+    if not selectors.can_manage_team(request.user, team.pk):
+        raise PermissionDenied(MAY_NOT_CHANGE_MEMBERS)
     form = AddMemberForm(request.POST, with_admin=selectors.can_grant_admin(request.user, team.pk))
     if not form.is_valid():
         return _team_page(request, team, status=400, add_form=form)

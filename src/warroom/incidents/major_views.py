@@ -1,16 +1,18 @@
 """Console actions for major incidents: promote, demote, attach a child, and resolve a parent with (or without)
-its open children. Every action is a POST that calls :mod:`warroom.incidents.major`; another team's incident is
-a 404, someone who may see it but not change it gets the 403 page (:func:`console_view`)."""
+its open children; and the card alone, which the incident page fetches again. Every action is a POST that calls
+:mod:`warroom.incidents.major`; another team's incident is a 404, someone who may see it but not change it gets
+the 403 page (:func:`console_view`)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.http import HttpResponse
-from django.views.decorators.http import require_POST
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
 
 from warroom.incidents import major, selectors
 from warroom.incidents.states import ResolutionCode
-from warroom.incidents.views import _detail, _done
+from warroom.incidents.views import _detail, _done, major_card_context
 from warroom.lib.errors import NotFound, ValidationFailed
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
 
@@ -32,6 +34,16 @@ class ResolveForm(forms.Form):
 
 def _refuse(message: str, field: str) -> ValidationFailed:
     return ValidationFailed(message, field=field)
+
+
+@console_view
+@require_GET
+def incident_major_card(request: AuthedRequest, ref: str) -> HttpResponse:
+    """The major-incident card alone, its update rhythm as of now. The incident page fetches it again when the
+    stakeholder updates card beside it changes (a posted update restarts the rhythm), so the card never goes
+    on saying an update is overdue right after one was posted."""
+    incident = selectors.get_incident_for_user_or_404(request.user, ref=ref)
+    return render(request, "incidents/major/_panel.html", major_card_context(request, incident))
 
 
 @console_view

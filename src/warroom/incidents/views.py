@@ -117,11 +117,12 @@ def _preview_priority(data: Any) -> int:
 def incident_declare(request: AuthedRequest) -> HttpResponse:
     user = request.user
     teams = list(accounts.actionable_teams(user)[:2])
-    if not teams and request.method == "GET":
-        # An observer (or someone in no team) may declare for no team: say why instead of a form whose
-        # assignment group list is empty. (A crafted POST still meets the form: no team is a valid choice.)
+    if not teams:
+        # An observer (or someone in no team) may declare for no team (the menu's `may_declare` is false): a
+        # 403 that says why, on GET and on a hand-made POST alike, instead of a form whose assignment group
+        # list is empty, or that form's 400.
         memberships = accounts.memberships_visible_to(user, user)
-        return render(request, "incidents/declare.html", {"memberships": memberships})
+        return render(request, "incidents/declare.html", {"memberships": memberships}, status=403)
     initial = {"team": teams[0].pk} if len(teams) == 1 else {}
     form = DeclareForm(request.POST or None, user=user, initial=initial)
     status = 200
@@ -186,16 +187,32 @@ def _timeline_context(request: AuthedRequest, incident: Incident) -> dict[str, A
     }
 
 
+def _visible_linked_ids(request: AuthedRequest, incident: Incident) -> set[int]:
+    """Which of the incident's parent, children and related incidents the user may see."""
+    linked_ids = [i.pk for i in (*incident.related.all(), *incident.children.all())]
+    if incident.parent_id is not None:
+        linked_ids.append(incident.parent_id)
+    return set(
+        selectors.visible_incidents(request.user).filter(pk__in=linked_ids).values_list("pk", flat=True)
+    )
+
+
+def major_card_context(request: AuthedRequest, incident: Incident) -> dict[str, Any]:
+    """What the major-incident card (``{% major_panel %}``) reads, for the card alone."""
+    incident = selectors.incident_detail(incident)
+    visible_ids = _visible_linked_ids(request, incident)
+    return {
+        "incident": incident,
+        "can_edit": selectors.can_edit(request.user, incident),
+        "children": [c for c in incident.children.all() if c.pk in visible_ids],
+    }
+
+
 def _detail_context(request: AuthedRequest, incident: Incident, **bound: forms.Form) -> dict[str, Any]:
     user = request.user
     incident = selectors.incident_detail(incident)
     can_edit = selectors.can_edit(user, incident)
-    linked_ids = [i.pk for i in (*incident.related.all(), *incident.children.all())]
-    if incident.parent_id is not None:
-        linked_ids.append(incident.parent_id)
-    visible_ids = set(
-        selectors.visible_incidents(user).filter(pk__in=linked_ids).values_list("pk", flat=True)
-    )
+    visible_ids = _visible_linked_ids(request, incident)
     parent_visible = incident.parent_id in visible_ids
     visible_service_ids = set(
         catalog.visible_services(user)

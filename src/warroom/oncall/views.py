@@ -237,7 +237,12 @@ def override_create(request: AuthedRequest, schedule_id: int) -> HttpResponse:
             # A responder naming two other people: a mistake in the form, shown on it with their input kept.
             exc.field = "user"
         return schedule_page(request, schedule, form=form, status=form_error(form, exc))
-    messages.success(request, f"{data['user'].display_name} is on call from {data['start']:%a %d %b %H:%M}.")
+    # wall-clock in the schedule's zone, which need not be the reader's: named, as the schedule page does
+    messages.success(
+        request,
+        f"{data['user'].display_name} is on call from {data['start']:%a %d %b %H:%M} "
+        f"until {data['end']:%a %d %b %H:%M} ({zone.key}).",
+    )
     return redirect("oncall-schedule-detail", schedule_id=schedule.pk)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.functional import lazy
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
@@ -20,10 +22,17 @@ from warroom.web.forms import FieldWording, RefField, UserChoiceField, version_f
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
-def _datetime_field(**kwargs: Any) -> forms.DateTimeField:
+def _in_your_zone(rest: str = "") -> str:
+    """``In your time zone (Europe/Berlin).``: the zone named, as the page renders (the console's zone is the
+    reader's own, set per request), so a wall-clock field is never read as UTC or as the server's time."""
+    return f"In your time zone ({timezone.get_current_timezone_name()}){rest}."
+
+
+def _datetime_field(*, rest: str = "", **kwargs: Any) -> forms.DateTimeField:
+    """A wall-clock date and time in the reader's zone; its help names the zone, then says ``rest``."""
     return forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        help_text=kwargs.pop("help_text", "In your time zone."),
+        help_text=lazy(_in_your_zone, str)(rest),
         **kwargs,
     )
 
@@ -126,7 +135,7 @@ class EditForm(FieldWording, _TextsForm):
     mitigated_at = _datetime_field(
         required=False,
         label="Impact mitigated at",
-        help_text="In your time zone; leave empty when the impact stopped with the resolution.",
+        rest="; leave empty when the impact stopped with the resolution",
     )
     covers_children = forms.BooleanField(required=False, label="Cover the child incidents too")
 

@@ -54,6 +54,35 @@
   var summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();
 
+  // Keyboard focus across a plain form's POST → redirect → page: a submit button marked
+  // data-refocus="id1 id2" names the controls that take focus on the page that comes back, the first that
+  // exists (e.g. "Move step 3 up" → the moved step's "Move step 2 up", or its "Move step 2 down" once it is
+  // first). Only for the next load of the same page in this tab, and never over an error summary. The page
+  // stays scrolled where the URL's #fragment put it unless the control is out of sight there.
+  var REFOCUS = "warroom.refocus";
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (!button || !button.hasAttribute("data-refocus") || event.target.hasAttribute("hx-post")) return;
+    try {
+      sessionStorage.setItem(REFOCUS, JSON.stringify({
+        path: location.pathname, ids: button.getAttribute("data-refocus").split(" ")
+      }));
+    } catch (e) { /* storage refused (private mode): focus simply stays where the browser puts it */ }
+  });
+  // (On "load": scrolling to the #fragment, which the browser does once the page is parsed, moves focus to the
+  // page itself, and would take it back from a control focused any earlier.)
+  window.addEventListener("load", function () {
+    try {
+      var refocus = JSON.parse(sessionStorage.getItem(REFOCUS) || "null");
+      sessionStorage.removeItem(REFOCUS);
+      if (refocus && refocus.path === location.pathname && !summary) {
+        var control = refocus.ids.map(function (id) { return document.getElementById(id); })
+          .filter(Boolean)[0];
+        if (control) control.focus();
+      }
+    } catch (e) { /* nothing stored, or storage refused */ }
+  });
+
   // An error put in the flash area (at the top of the page) must be seen where the user is: the server's refusal
   // of an htmx request is swapped in with "show:#flash:top"; an answer htmx does not swap (a 5xx) or no answer at
   // all (the network) is written there here, announced (role=alert) and scrolled into view.
