@@ -3,10 +3,14 @@ canceled and says where it went, and nothing else is lost (children, watchers)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from django.test import Client
 
 from tests.alerts.conftest import Hooked, cycle, make_integration, post
 from tests.conftest import World
+from warroom.accounts.models import User
 from warroom.alerts.models import Alert
 from warroom.incidents import services as incidents
 from warroom.incidents.models import Incident, TimelineEntry, Watcher
@@ -50,11 +54,10 @@ def test_merging_moves_the_alerts_and_later_events_follow_them(world: World, hoo
     assert not second.opened_incident
     assert second.group_reason.startswith(f"moved here when {dup.ref} was merged into {keep.ref}")
     assert second.group_reason.endswith("one incident per alert")
-    assert f"{dup.ref} Load balancer 5xx on lb-1 was merged into this incident by Bob Responder" in _lines(
-        keep
+    assert f"{dup.ref} was merged into this incident by Bob Responder (1 alert moved: {second.pk})" in (
+        _lines(keep)
     )
-    assert f"1 alert moved: {second.pk}" in _lines(keep)
-    assert f"Merged into {keep.ref}" in _lines(dup)
+    assert f"Merged into {keep.ref} by Bob Responder (1 alert moved: {second.pk})" in _lines(dup)
 
     # the source repeats: the alert (now in keep) counts it, no new incident opens
     again = _fire(hook, "lb/5xx", "Load balancer 5xx on lb-1")
@@ -135,3 +138,49 @@ def test_what_cannot_be_merged_is_refused_and_nothing_moves(world: World, hook: 
     dup.refresh_from_db()
     assert dup.state == State.NEW and dup.merged_into_id is None
     assert Alert.objects.get(dedup_key="b").incident_id == dup.pk
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the console
+
+
+def test_merging_from_the_incident_page(client_for: Callable[[User], Client], world: World, hook: Hooked) -> None:
+    keep, dup = _incident(_fire(hook, "a")), _incident(_fire(hook, "b", "Load balancer 5xx on lb-1"))
+    bob = client_for(world.bob)
+    page = bob.get(f"/incidents/{dup.ref}/").content.decode()
+    assert "Merge into another incident…" in page and f"Merge and cancel {dup.ref}" in page
+
+    unknown = bob.post(f"/incidents/{dup.ref}/merge/", {"into": "INC0999999"})
+    assert unknown.status_code == 400 and "incident INC0999999 not found" in unknown.content.decode()
+    itself = bob.post(f"/incidents/{dup.ref}/merge/", {"into": dup.ref})
+    assert itself.status_code == 400 and "cannot be merged into itself" in itself.content.decode()
+    dup.refresh_from_db()
+    assert dup.state == State.NEW
+
+    done = bob.post(f"/incidents/{dup.ref}/merge/", {"into": keep.ref}, follow=True)
+    kept = done.content.decode()
+    assert done.redirect_chain[-1][0] == f"/incidents/{keep.ref}/"
+    assert f"{dup.ref} was merged into {keep.ref} and canceled." in kept
+    assert 'id="merged-here"' in kept and "Load balancer 5xx on lb-1" in kept
+    merged = bob.get(f"/incidents/{dup.ref}/").content.decode()
+    assert 'id="merged-into"' in merged and keep.ref in merged
+    assert "Merge into another incident…" not in merged  # canceled: nothing more to merge
+    assert Alert.objects.get(dedup_key="b").incident_id == keep.pk
+
+    # an observer sees the merge but is not offered it
+    dave = client_for(world.dave).get(f"/incidents/{keep.ref}/").content.decode()
+    assert 'id="merged-here"' in dave and "Merge into another incident…" not in dave
+
+
+def test_a_merge_into_an_incident_you_cannot_see_does_not_name_it(
+    client_for: Callable[[User], Client], world: World, hook: Hooked
+) -> None:
+    keep, dup = _incident(_fire(hook, "a")), _incident(_fire(hook, "b"))
+    incidents.merge_incident(incident=dup, into=keep, actor=world.alice, source="web")
+    incidents.update_incident(incident=keep, actor=world.alice, source="web", is_private=True)
+    incidents.set_watching(incident=dup, user=world.dave, watching=True, actor=world.alice, source="web")
+    Watcher.objects.filter(incident=keep, user=world.dave).delete()  # not a participant of keep any more
+
+    page = client_for(world.dave).get(f"/incidents/{dup.ref}/").content.decode()
+    assert 'id="merged-into"' not in page
+    assert keep.ref not in page and "Merged into an incident you cannot see" in page

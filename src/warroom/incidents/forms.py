@@ -254,6 +254,10 @@ class RelateForm(forms.Form):
     action = forms.ChoiceField(choices=(("link", "Link"), ("unlink", "Unlink")), initial="link")
 
 
+class MergeForm(forms.Form):
+    into = RefField(label="The incident that stays", required=True)
+
+
 class WatchForm(forms.Form):
     watching = forms.TypedChoiceField(choices=(("1", "watch"), ("0", "unwatch")), coerce=lambda v: v == "1")
 

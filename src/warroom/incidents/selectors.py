@@ -183,11 +183,14 @@ def incident_detail(incident: Incident) -> Incident:
     It re-reads the row on purpose: callers often hold the instance they fetched before a service changed it.
     """
     return (
-        Incident.objects.select_related("team", "assignee", "reporter", "category", "subcategory", "parent")
+        Incident.objects.select_related(
+            "team", "assignee", "reporter", "category", "subcategory", "parent", "merged_into"
+        )
         .prefetch_related(
             "services",
             "related",
             "children",
+            "merged",
             Prefetch("roles", queryset=IncidentRole.objects.select_related("role_type", "user")),
             Prefetch("tasks", queryset=Task.objects.select_related("owner", "done_by")),
             Prefetch("watchers", queryset=Watcher.objects.select_related("user")),
@@ -196,8 +199,9 @@ def incident_detail(incident: Incident) -> Incident:
     )
 
 
-#: the fields of the timeline lines that name another incident: its parent, a child, a related incident
-LINK_FIELDS = frozenset({"parent", "child", "related"})
+#: the fields of the timeline lines that name another incident: its parent, a child, a related incident, the
+#: incident it was merged into or that was merged into it
+LINK_FIELDS = frozenset({"parent", "child", "related", "merged"})
 #: what such a line says instead of an incident the viewer may not see (private, or another team's)
 HIDDEN_INCIDENT = "an incident you cannot see"
 _REF = re.compile(r"\bINC\d{7}\b")

@@ -1000,16 +1000,19 @@ def merge_incident(*, incident: Incident, into: Incident, actor: User | None, so
             at=now,
             field="merged",
             new=dup.ref,
-            message=f"{dup.ref} {dup.title} was merged into this incident by {who}"
-            + (f" ({details})" if details else ""),
+            message=f"{dup.ref} was merged into this incident by {who}" + (f" ({details})" if details else ""),
         )
         _save(dup, {"merged_into": keep}, now)
-        transition_incident(
-            incident=dup,
+        transition_incident(incident=dup, actor=actor, source=source, to=State.CANCELED)
+        _entry(
+            dup,
             actor=actor,
             source=source,
-            to=State.CANCELED,
-            note=f"Merged into {keep.ref} ({keep.title}) by {who}" + (f": {moved}" if moved else ""),
+            kind=EntryKind.LINK,
+            at=now,
+            field="merged",
+            new=keep.ref,
+            message=f"Merged into {keep.ref} by {who}" + (f" ({details})" if details else ""),
         )
         audit.record(
             actor=actor,

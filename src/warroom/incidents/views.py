@@ -24,6 +24,7 @@ from warroom.incidents.forms import (
     DeclareForm,
     EditForm,
     FilterForm,
+    MergeForm,
     NoteForm,
     PreviewForm,
     RelateForm,
@@ -36,7 +37,14 @@ from warroom.incidents.forms import (
 )
 from warroom.incidents.models import Incident
 from warroom.incidents.priority import Impact, Priority, Urgency
-from warroom.incidents.states import TRANSITIONS, HoldReason, ResolutionCode, State, allowed_targets
+from warroom.incidents.states import (
+    OPEN_STATES,
+    TRANSITIONS,
+    HoldReason,
+    ResolutionCode,
+    State,
+    allowed_targets,
+)
 from warroom.lib.errors import NotFound, ServiceError
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error, query_string
 
@@ -188,10 +196,9 @@ def _timeline_context(request: AuthedRequest, incident: Incident) -> dict[str, A
 
 
 def _visible_linked_ids(request: AuthedRequest, incident: Incident) -> set[int]:
-    """Which of the incident's parent, children and related incidents the user may see."""
-    linked_ids = [i.pk for i in (*incident.related.all(), *incident.children.all())]
-    if incident.parent_id is not None:
-        linked_ids.append(incident.parent_id)
+    """Which of the incident's parent, children, related and merged incidents the user may see."""
+    linked_ids = [i.pk for i in (*incident.related.all(), *incident.children.all(), *incident.merged.all())]
+    linked_ids += [pk for pk in (incident.parent_id, incident.merged_into_id) if pk is not None]
     return set(
         selectors.visible_incidents(request.user).filter(pk__in=linked_ids).values_list("pk", flat=True)
     )
@@ -248,6 +255,11 @@ def _detail_context(request: AuthedRequest, incident: Incident, **bound: forms.F
         "task_form": TaskForm(people=people),
         "role_form": RoleForm(people=people),
         "relate_form": RelateForm(),
+        "merge_form": MergeForm(),
+        "can_merge": can_edit and incident.state in OPEN_STATES,
+        # the incident it was merged into, and those merged into it, that the user may see
+        "merged_into": incident.merged_into if incident.merged_into_id in visible_ids else None,
+        "merged": [m for m in incident.merged.all() if m.pk in visible_ids],
         **_timeline_context(request, incident),
     }
     context.update(bound)
@@ -469,6 +481,28 @@ def incident_watch(request: AuthedRequest, ref: str) -> HttpResponse:
         source=SOURCE,
     )
     return _done(request, incident)
+
+
+@console_view
+@require_POST
+def incident_merge(request: AuthedRequest, ref: str) -> HttpResponse:
+    """Merge this incident, a duplicate, into the one named (:func:`warroom.incidents.services.merge_incident`),
+    then show that one: this incident is canceled."""
+    incident = _get(request, ref)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, incident, status=400, merge_form=form)
+    try:
+        into = selectors.get_incident_for_user_or_404(request.user, ref=form.cleaned_data["into"])
+    except NotFound as exc:
+        form.add_error("into", exc.message)
+        return _detail(request, incident, status=400, merge_form=form)
+    try:
+        kept = services.merge_incident(incident=incident, into=into, actor=request.user, source=SOURCE)
+    except ServiceError as exc:
+        return _detail(request, incident, status=form_error(form, exc), merge_form=form)
+    messages.success(request, f"{incident.ref} was merged into {kept.ref} and canceled.")
+    return redirect("web:incident-detail", ref=kept.ref)
 
 
 @console_view

@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     path("incidents/<str:ref>/watch/", incidents.incident_watch, name="incident-watch"),
     path("incidents/<str:ref>/relate/", incidents.incident_relate, name="incident-relate"),
+    path("incidents/<str:ref>/merge/", incidents.incident_merge, name="incident-merge"),
     # catalog
     path("services/", catalog.service_list, name="service-list"),
     path("services/<slug:slug>/", catalog.service_detail, name="service-detail"),
