@@ -992,28 +992,23 @@ def merge_incident(*, incident: Incident, into: Incident, actor: User | None, so
             )
             if part
         )
-        _entry(
-            keep,
-            actor=actor,
-            source=source,
-            kind=EntryKind.LINK,
-            at=now,
-            field="merged",
-            new=dup.ref,
-            message=f"{dup.ref} was merged into this incident by {who}" + (f" ({details})" if details else ""),
-        )
         _save(dup, {"merged_into": keep}, now)
         transition_incident(incident=dup, actor=actor, source=source, to=State.CANCELED)
-        _entry(
-            dup,
-            actor=actor,
-            source=source,
-            kind=EntryKind.LINK,
-            at=now,
-            field="merged",
-            new=keep.ref,
-            message=f"Merged into {keep.ref} by {who}" + (f" ({details})" if details else ""),
-        )
+        said = f" by {who}" + (f" ({details})" if details else "")
+        for line_on, other, message in (
+            (keep, dup, f"{dup.ref} was merged into this incident{said}"),
+            (dup, keep, f"Merged into {keep.ref}{said}"),
+        ):
+            _entry(
+                line_on,
+                actor=actor,
+                source=source,
+                kind=EntryKind.LINK,
+                at=now,
+                field="merged",
+                new=other.ref,
+                message=message,
+            )
         audit.record(
             actor=actor,
             source=source,
