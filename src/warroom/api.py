@@ -7,10 +7,13 @@ Every error is JSON of one shape::
 
     {"detail": "<what went wrong>", "code": "<machine code>", "errors": [{"field": "title", "message": "..."}]}
 
-400 bad input a service refused · 401 no or bad credentials · 403 may see but not change · 404 unknown or not
-visible · 409 conflicts with the current state or a concurrent change · 413 body too large · 422 the body does
-not match the schema: a missing field, a wrong type, a field the endpoint does not know ("unknown field"), or
-``true``/``false`` where a number is expected.
+400 bad input a service refused, a filter value the API cannot match (an unknown choice, an object the caller
+cannot see) or a number for a date or a time (:mod:`warroom.lib.apitypes`) · 401 no or bad credentials · 403 may
+see but not change · 404 unknown or not visible (in the path) · 409 conflicts with the current state or a
+concurrent change · 413 body too large · 422 the body or query does not match the schema: a missing field, a
+wrong type, a field the endpoint does not know ("unknown field"), or ``true``/``false`` where a number is
+expected · 429 asked again too soon · 500 a bug. The OpenAPI document declares them for every operation
+(:class:`WarroomAPI`).
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.log import log_response
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer, SessionAuth
 from ninja.types import DictStrAny
+from pydantic import ConfigDict
 
 import warroom
 from warroom.accounts.api import router as accounts_router
@@ -34,7 +39,7 @@ from warroom.accounts.services import authenticate_token
 from warroom.alerts.api import router as alerts_router
 from warroom.catalog.api import router as catalog_router
 from warroom.incidents.api import router as incidents_router
-from warroom.lib import jsontext
+from warroom.lib import apitypes, jsontext, openapi
 from warroom.lib.errors import ServiceError
 from warroom.notify.api import router as notify_router
 from warroom.oncall.api import router as oncall_router
@@ -91,7 +96,64 @@ class ConsoleSession(SessionAuth):
 
 _session_auth: APIKeyCookie = ConsoleSession()
 
-api = NinjaAPI(
+
+class FieldError(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(
+        description="The field or query parameter; dotted inside a body: `steps.0.delay_minutes`."
+    )
+    message: str
+
+
+class ErrorOut(Schema):
+    """The body of every error answer."""
+
+    model_config = ConfigDict(extra="forbid", title="Error")
+
+    detail: str = Field(description="What went wrong, in words.")
+    code: str = Field(
+        description="invalid, unauthenticated, token_expired, forbidden, not_found, conflict, too_large, "
+        "throttled, server_error (or error, for a status without a code of its own)."
+    )
+    errors: list[FieldError] = Field(description="One per field at fault; empty when no field is.")
+
+
+#: reads that check the caller's role, so a GET may answer 403 (every change may: see warroom.lib.openapi)
+ROLE_CHECKED_READS = frozenset({
+    ("GET", "/audit"),
+    ("GET", "/audit.csv"),
+    ("GET", "/users/{user_id}/contact-methods"),
+    ("GET", "/users/{user_id}/notification-rules"),
+    ("GET", "/status-pages/{key}/subscribers"),
+})
+#: operations without a path parameter that may answer 404 (every one with a path parameter may)
+SINGLE_RESOURCES = frozenset({("GET", "/me/working-hours")})
+#: operations that answer 429 when asked again too soon
+RATE_LIMITED = frozenset({("POST", "/me/contact-methods/{method_id}/send-verification")})
+
+
+class WarroomAPI(NinjaAPI):
+    """The API, whose OpenAPI document declares the error answers of every operation (:mod:`warroom.lib.openapi`)
+    with the one body they all have (:class:`ErrorOut`)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: DictStrAny | None = None
+    ) -> OpenAPISchema:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        root = self.get_root_path(path_params or {}) if path_prefix is None else path_prefix
+        openapi.declare_errors(
+            document,
+            error_schema=ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"),
+            path_prefix="/" + root.strip("/"),
+            role_checked=ROLE_CHECKED_READS,
+            single_resources=SINGLE_RESOURCES,
+            rate_limited=RATE_LIMITED,
+        )
+        return document
+
+
+api = WarroomAPI(
     title="Warroom API",
     version=warroom.__version__,
     description=(
@@ -137,14 +199,54 @@ def _message(error: dict[str, Any], field: str) -> str:
     return message
 
 
+#: pydantic's error types for a value a ``Literal`` (or an enum) does not have
+CHOICE_ERRORS = frozenset({"literal_error", "enum"})
+
+
+def _unknown_choice(error: dict[str, Any]) -> bool:
+    """Whether ``error`` is a query parameter's value that is not one of its fixed choices (``?state=bogus``)."""
+    loc = error.get("loc", ())
+    return error.get("type") in CHOICE_ERRORS and bool(loc) and loc[0] == "query"
+
+
+def _refused(error: dict[str, Any]) -> bool:
+    """Whether ``error`` is a value of a readable type that the API refuses (a 400, not a 422): a number for a
+    date or a time (:mod:`warroom.lib.apitypes`), or a filter value that is not one of its choices."""
+    return error.get("type") in apitypes.REFUSED_ERRORS or _unknown_choice(error)
+
+
+def _query_value(request: HttpRequest, loc: list[Any] | tuple[Any, ...]) -> str | None:
+    """The value a query parameter's error is about (ninja leaves pydantic's ``input`` out of its errors)."""
+    names = [p for p in loc[1:] if isinstance(p, str)]  # ("query", <argument>, <parameter>, <position>)
+    if not names:
+        return None
+    values = request.GET.getlist(names[-1])
+    index = next((p for p in loc if isinstance(p, int)), 0)
+    return values[index] if 0 <= index < len(values) else None
+
+
+def _one_error(request: HttpRequest, error: dict[str, Any]) -> dict[str, str]:
+    loc = error.get("loc", ())
+    if _unknown_choice(error) or error.get("type") == apitypes.UNKNOWN_CHOICE:
+        # the parameter, not the position of a repeated one (``state``, not ``state.1``), and its choices
+        field = _field_name([p for p in loc if not isinstance(p, int)])
+        ctx = error.get("ctx") or {}
+        choices = ctx.get("expected") or ctx.get("allowed")
+        value = _query_value(request, loc) if loc and loc[0] == "query" else None
+        message = f"{value!r} is not one of {choices}" if value is not None else f"choose one of {choices}"
+        return {"field": field, "message": message}
+    field = _field_name(loc)
+    return {"field": field, "message": _message(error, field)}
+
+
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = []
-    for e in exc.errors:
-        field = _field_name(e.get("loc", ()))
-        errors.append({"field": field, "message": _message(e, field)})
+    """A request that does not match the schema: 422 naming each field, or 400 when every error is a value the
+    API refuses on purpose (:func:`_refused`)."""
+    errors = [_one_error(request, e) for e in exc.errors]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-    return api.create_response(request, error_body(summary, "invalid", errors), status=422)
+    status = 400 if exc.errors and all(_refused(e) for e in exc.errors) else 422
+    return api.create_response(request, error_body(summary, "invalid", errors), status=status)
 
 
 @api.exception_handler(AuthenticationError)

@@ -1,5 +1,5 @@
 """Team scoping: a user's figures cover their teams' incidents only; organisation admins see every team;
-another team's team or service in a filter is a 404, never its figures."""
+another team's team or service in a filter is a 400 (as an unknown one), never its figures."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def test_api_scoping(data: Data, api: Clients) -> None:
     assert charlie.status_code == 200
     assert charlie.json()["total"]["incidents"] == 1
     hidden = api.charlie.get("/reports/response", team="team-a", **PERIOD)
-    assert hidden.status_code == 404
+    assert hidden.status_code == 400
     assert hidden.json()["errors"] == [{"field": "team", "message": "team: team 'team-a' not found"}]
-    assert api.charlie.get("/reports/noise", service="checkout", **PERIOD).status_code == 404
+    assert api.charlie.get("/reports/noise", service="checkout", **PERIOD).status_code == 400
     assert api.olivia.get("/reports/response", team="team-a", **PERIOD).json()["total"]["incidents"] == 5

@@ -1,5 +1,10 @@
-"""/api/v1/openapi.json describes the bodies the endpoints take and the answers they give, and a bug in an
-endpoint answers a JSON 500 of the house error shape.
+"""/api/v1/openapi.json describes the bodies the endpoints take and the answers they give, errors included, and a
+bug in an endpoint answers a JSON 500 of the house error shape.
+
+The document declared no error at all (a schemathesis run called every 4xx "undocumented"): now every operation
+declares the ones it can answer, with the one ``Error`` schema the API really answers, and a real bad request's
+body is checked against it. Every date, date-time and time of day a request carries refuses a number, and no
+time of day is documented as ``format: time`` (which requires an offset).
 
 The document names a schema component after its class (``NoteIn``), so two classes of one name overwrite each
 other there: POST /incidents/{ref}/notes was documented as taking ``{"note": ...}`` (the major-incident
@@ -11,19 +16,25 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import date, datetime, time
 from typing import Any, get_args
 
 import pytest
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.test import Client
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
-from tests.api.conftest import Clients, error
+from tests.api.conftest import ApiClient, Clients, error
 from tests.conftest import World
+from tests.notify.receivers import smtp_server
+from warroom import api as api_module
 from warroom import urls
 from warroom.api import api as ninja_api
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
+from warroom.lib import apitypes
+from warroom.lib.apitypes import options_of
 
 
 def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
@@ -256,3 +267,191 @@ def test_an_error_outside_the_api_handlers_under_api_v1_is_json_too(rf: Any) -> 
     assert json.loads(api_answer.content)["code"] == "server_error"
     page = urls.server_error(rf.get("/incidents/"))
     assert page.status_code == 500 and b"logged it" in page.content and b"half-saved" not in page.content
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# error answers: declared on every operation, with the one body the API really answers
+
+CHANGES = {"post", "put", "patch", "delete"}
+
+
+@pytest.fixture
+def document(api: Clients) -> dict[str, Any]:
+    response = api.bob.get("/openapi.json")
+    assert response.status_code == 200
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_every_operation_declares_the_errors_it_can_answer(document: dict[str, Any]) -> None:
+    checked = 0
+    for path, method, operation in _operations(document):
+        declared = set(operation["responses"])
+        where = f"{method.upper()} {path}"
+        assert {"400", "401", "500"} <= declared, where
+        if method in CHANGES:
+            assert {"403", "409"} <= declared, where  # roles, read-only tokens; state, concurrent changes
+        if "{" in path:
+            assert "404" in declared, where
+        elif method == "get" and path != "/api/v1/me/working-hours":
+            assert "404" not in declared, f"{where}: a list answers a filter naming nothing with a 400"
+        if "requestBody" in operation:
+            assert {"413", "422"} <= declared, where
+        for status in declared - {"200", "201", "202", "204"}:
+            content = operation["responses"][status]["content"]["application/json"]["schema"]
+            assert content == {"$ref": "#/components/schemas/Error"}, (where, status)
+            assert operation["responses"][status]["description"], (where, status)
+        checked += 1
+    assert checked > 200
+
+
+def test_reads_that_check_roles_and_throttled_operations_say_so(document: dict[str, Any]) -> None:
+    for method, path in api_module.ROLE_CHECKED_READS:
+        assert "403" in document["paths"]["/api/v1" + path][method.lower()]["responses"], path
+    for method, path in api_module.RATE_LIMITED:
+        assert "429" in document["paths"]["/api/v1" + path][method.lower()]["responses"], path
+    assert "403" not in document["paths"]["/api/v1/incidents"]["get"]["responses"]
+    assert "429" not in document["paths"]["/api/v1/incidents"]["post"]["responses"]
+
+
+def _conforms(document: dict[str, Any], schema: dict[str, Any], value: Any, where: str = "body") -> None:
+    """A small JSON Schema check, enough for the error body: $ref, objects, arrays and strings."""
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    kind = schema.get("type")
+    if kind == "object":
+        assert isinstance(value, dict), where
+        assert set(schema["required"]) <= set(value), (where, value)
+        if schema.get("additionalProperties") is False:
+            assert set(value) <= set(schema["properties"]), (where, value)
+        for key, item in value.items():
+            _conforms(document, schema["properties"][key], item, f"{where}.{key}")
+    elif kind == "array":
+        assert isinstance(value, list), where
+        for i, item in enumerate(value):
+            _conforms(document, schema["items"], item, f"{where}.{i}")
+    elif kind == "string":
+        assert isinstance(value, str), where
+
+
+def test_the_error_component_is_the_error_body(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    error_schema, field_error = schemas["Error"], schemas["FieldError"]
+    assert error_schema["required"] == ["detail", "code", "errors"]
+    assert error_schema["additionalProperties"] is False
+    assert error_schema["properties"]["errors"]["items"] == {"$ref": "#/components/schemas/FieldError"}
+    assert field_error["required"] == ["field", "message"] and field_error["additionalProperties"] is False
+    body = api_module.error_body("the title is required", "invalid", [{"field": "title", "message": "required"}])
+    _conforms(document, {"$ref": "#/components/schemas/Error"}, body)
+
+
+def test_real_error_answers_match_the_documented_error_for_their_operation(
+    api: Clients, world: World, incident: Incident, document: dict[str, Any], settings: Any
+) -> None:
+    made = api.bob.post("/tokens", {"name": "short-lived"})
+    with smtp_server() as inbox:  # a verification code goes out by email: the second, too soon, is a 429
+        settings.MAILERS = {
+            **settings.MAILERS,
+            "notifications": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": inbox.port, "timeout": 5},
+            },
+        }
+        method_made = api.bob.post("/me/contact-methods", {"kind": "email", "name": "Work", "address": "b@x.org"})
+    assert made.status_code == 201 and method_made.status_code == 201, method_made.content
+    api.bob.delete(f"/tokens/{made.json()['id']}")
+    anonymous = ApiClient(None)
+    cases: list[tuple[str, str, Any, int]] = [
+        ("get", "/incidents", lambda: api.bob.get("/incidents", service="nope"), 400),
+        ("get", "/incidents", lambda: api.bob.get("/incidents", opened_before="0.5"), 400),
+        ("get", "/incidents", lambda: anonymous.get("/incidents"), 401),
+        ("patch", "/incidents/{ref}", lambda: api.dave.patch(f"/incidents/{incident.ref}", {"title": "x"}), 403),
+        ("get", "/audit", lambda: api.bob.get("/audit"), 403),
+        ("get", "/incidents/{ref}", lambda: api.charlie.get(f"/incidents/{incident.ref}"), 404),
+        ("get", "/me/working-hours", lambda: api.bob.get("/me/working-hours"), 404),
+        ("delete", "/tokens/{token_id}", lambda: api.bob.delete(f"/tokens/{made.json()['id']}"), 409),
+        ("post", "/incidents", lambda: api.bob.post("/incidents", raw="[" + "1," * 600_000 + "1]"), 413),
+        ("post", "/incidents", lambda: api.bob.post("/incidents", {"title": "x", "titel": "y"}), 422),
+        (
+            "post",
+            "/me/contact-methods/{method_id}/send-verification",
+            lambda: api.bob.post(f"/me/contact-methods/{method_made.json()['id']}/send-verification"),
+            429,
+        ),
+    ]
+    for method, path, call, status in cases:
+        operation = document["paths"]["/api/v1" + path][method]
+        response = call()
+        assert response.status_code == status, (method, path, response.status_code, response.content[:200])
+        assert str(status) in operation["responses"], f"{method.upper()} {path} does not declare {status}"
+        schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+        _conforms(document, schema, response.json())
+
+
+def test_no_time_of_day_is_documented_as_format_time(document: dict[str, Any]) -> None:
+    """``format: time`` is RFC 3339's full-time, with an offset: the API's times of day have none."""
+
+    def formats(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                yield node["format"]
+            for child in node.values():
+                yield from formats(child)
+        elif isinstance(node, list):
+            for child in node:
+                yield from formats(child)
+
+    found = set(formats(document))
+    assert "date-time" in found and "time" not in found, found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# every date, date-time and time of day the API takes refuses a number
+
+
+def _input_classes() -> set[type[BaseModel]]:
+    """The schema classes the operations read parameters and bodies with (not their answers)."""
+    seen: set[type[BaseModel]] = set()
+    pending: list[type[BaseModel]] = []
+    for router in ninja_api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                pending.extend(operation.models)
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for field in model.model_fields.values():
+            pending.extend(_models_in(field.annotation))
+    return {m for m in seen if not _is_ninja_wrapper(m)}
+
+
+def _takes_a_time(annotation: Any) -> bool:
+    return any(o in (datetime, date, time) for o in options_of(annotation))
+
+
+def test_every_date_or_time_field_of_a_request_refuses_a_number() -> None:
+    checked = []
+    for model in _input_classes():
+        for name, field in model.model_fields.items():
+            if not _takes_a_time(field.annotation):
+                continue
+            key = field.alias or name
+            for number in (1700000000, "1700000000", 0.5, True):
+                with pytest.raises(PydanticValidationError) as refused:
+                    model.model_validate({key: number})
+                kinds = {e["type"] for e in refused.value.errors() if e["loc"][:1] == (key,)}
+                assert kinds == {apitypes.NOT_ISO}, (_where(model), key, number, kinds)
+            checked.append(f"{model.__name__}.{key}")
+    # bodies and query strings, typed with warroom.lib.apitypes or plainly (status page maintenance)
+    assert {"IncidentQuery.opened_before", "WindowIn.starts_at", "MaintenanceIn.scheduled_start"} <= set(checked)
+    assert {"AnalyticsQuery.start", "WorkingHoursIn.start", "RestrictionIn.start", "ActionItemIn.due_date"} <= set(
+        checked
+    )

@@ -26,6 +26,7 @@ from ninja.errors import AuthenticationError
 from warroom.accounts.deactivation import LeftBehind
 from warroom.accounts.models import ApiToken, Membership, Role, Team, TokenScope, User
 from warroom.accounts.services import TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS
+from warroom.lib.apitypes import IsoDateTime
 from warroom.lib.errors import NotFound, ValidationFailed
 from warroom.lib.schema import InputSchema
 
@@ -96,6 +97,20 @@ def lookup[T](field: str, find: Callable[[], T]) -> T:
     try:
         return find()
     except NotFound as exc:
+        raise ValidationFailed(f"{field}: {exc.message}", field=field) from None
+
+
+def known_filter(field: str, find: Callable[[], object], *, seen: Callable[[], bool] | None = None) -> None:
+    """Check a list filter that names an object (``?team=``, ``?service=``, ``?assignee=`` ...): one the caller
+    cannot see, or that does not exist (the same answer), is a 400 naming the parameter, never a 404 nor a silent
+    empty list. ``find`` is the ``get_..._or_404`` selector; ``seen``, where a list shows items beyond the
+    caller's teams (an incident of another team they take part in), says whether such an item carries the value,
+    which then filters as usual."""
+    try:
+        find()
+    except NotFound as exc:
+        if seen is not None and seen():
+            return
         raise ValidationFailed(f"{field}: {exc.message}", field=field) from None
 
 
@@ -211,7 +226,7 @@ class TokenIn(InputSchema):
         description=f"Days until it expires, 1-{TOKEN_MAX_DAYS}; default {TOKEN_DEFAULT_DAYS}. "
         "Or give expires_at instead.",
     )
-    expires_at: datetime | None = Field(
+    expires_at: IsoDateTime | None = Field(
         None, description=f"When it expires, with a time zone; in the future, at most {TOKEN_MAX_DAYS} days ahead."
     )
 

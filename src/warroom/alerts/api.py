@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from warroom.accounts.models import User
-from warroom.accounts.schemas import Page, Paging, caller, lookup, paginate, source_of
+from warroom.accounts.schemas import Page, Paging, caller, known_filter, lookup, paginate, source_of
 from warroom.alerts import actions, selectors, services
 from warroom.alerts.models import Alert, MaintenanceWindow
 from warroom.alerts.schemas import (
@@ -115,7 +115,9 @@ def list_integrations(request: HttpRequest, query: Query[IntegrationQuery]) -> d
     user = caller(request)
     rows = selectors.visible_integrations(user).prefetch_related("keys")
     if query.service:
-        rows = rows.filter(service=catalog.get_service_for_user_or_404(user, key=query.service))
+        rows = rows.filter(
+            service=lookup("service", partial(catalog.get_service_for_user_or_404, user, key=query.service))
+        )
     return paginate(rows, query, integration_json)
 
 
@@ -223,6 +225,12 @@ def list_alerts(request: HttpRequest, query: Query[AlertQuery]) -> dict[str, Any
         if query.incident
         else None
     )
+    if query.service:
+        known_filter("service", partial(catalog.get_service_for_user_or_404, user, key=query.service.strip()))
+    if query.integration is not None:
+        known_filter(
+            "integration", partial(selectors.get_integration_for_user_or_404, user, integration_id=query.integration)
+        )
     flt = selectors.AlertFilter(
         status=list(query.status) if query.status else None,
         severity=list(query.severity) if query.severity else None,

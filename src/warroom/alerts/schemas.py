@@ -35,6 +35,7 @@ from warroom.catalog.schemas import ServiceRef, service_ref
 from warroom.incidents.schemas import Ref
 from warroom.incidents.states import State
 from warroom.lib import clock
+from warroom.lib.apitypes import IsoDateTime
 from warroom.lib.schema import InputSchema
 
 AlertStatusName = Literal["triggered", "acknowledged", "resolved"]
@@ -124,21 +125,21 @@ class AlertQuery(Paging):
 
 class WindowIn(InputSchema):
     title: str
-    starts_at: datetime = Field(description="ISO-8601; times without an offset are local in time_zone.")
-    ends_at: datetime = Field(description="ISO-8601; times without an offset are local in time_zone.")
+    starts_at: IsoDateTime = Field(description="ISO-8601; times without an offset are local in time_zone.")
+    ends_at: IsoDateTime = Field(description="ISO-8601; times without an offset are local in time_zone.")
     recurrence: str = Field(
         "none", description=f"One of: {', '.join(Recurrence.values)}; repeats keep the wall clock of time_zone."
     )
-    repeat_until: datetime | None = Field(None, description="Recurring windows: repeat until then.")
+    repeat_until: IsoDateTime | None = Field(None, description="Recurring windows: repeat until then.")
     time_zone: str = Field("UTC", description="IANA time zone the window repeats in, e.g. Europe/Berlin.")
 
 
 class WindowPatch(InputSchema):
     title: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: IsoDateTime | None = None
+    ends_at: IsoDateTime | None = None
     recurrence: str | None = None
-    repeat_until: datetime | None = None
+    repeat_until: IsoDateTime | None = None
     time_zone: str | None = None
 
 

@@ -4,7 +4,8 @@ each table as CSV.
 Filters (query string): ``start`` and ``end`` (ISO dates, UTC days, both included; default the 90 days up to
 today), ``team`` and ``service`` (slug or id), ``priority`` (1-5), ``bucket`` (``week`` or ``month``; default
 by the period's length). A period that runs backwards or is longer than three years is a 400 naming ``start``;
-a malformed value a 422 naming the field; a team or service you may not see a 404 naming it. Durations are in
+an unknown priority or bucket, a number for a date, or a team or service you may not see (or that does not exist)
+a 400 naming it; a malformed value a 422 naming the field. Durations are in
 seconds, percentages are numbers from 0 to 100; a mean over nothing is null.
 """
 
@@ -20,7 +21,8 @@ from ninja import Field, Query, Router, Schema
 from warroom.accounts.schemas import caller
 from warroom.analytics import filters, present
 from warroom.lib import clock
-from warroom.lib.errors import NotFound
+from warroom.lib.apitypes import IsoDate, QueryPriority
+from warroom.lib.errors import NotFound, ValidationFailed
 
 router = Router(tags=["reports"])
 
@@ -30,13 +32,13 @@ router = Router(tags=["reports"])
 
 
 class AnalyticsQuery(Schema):
-    start: date | None = Field(
+    start: IsoDate | None = Field(
         None, description="First day (UTC) of incidents opened. Default: 89 days before end."
     )
-    end: date | None = Field(None, description="Last day (UTC), included. Default: today.")
+    end: IsoDate | None = Field(None, description="Last day (UTC), included. Default: today.")
     team: str | None = Field(None, description="Only this team's incidents (slug or id).")
     service: str | None = Field(None, description="Only incidents on this service (slug or id).")
-    priority: int | None = Field(None, ge=1, le=5, description="Only this priority, 1 (Critical) to 5.")
+    priority: QueryPriority | None = Field(None, description="Only this priority, 1 (Critical) to 5.")
     bucket: Literal["week", "month"] | None = Field(
         None, description="Trend buckets; default week up to 184 days, month beyond."
     )
@@ -251,7 +253,10 @@ def filters_json(flt: filters.Filters) -> dict[str, Any]:
 def _build(request: HttpRequest, key: str, query: AnalyticsQuery) -> present.Report:
     user = caller(request)
     now = clock.now()
-    flt = filters.resolve(user, today=now.date(), **query.dict())
+    try:
+        flt = filters.resolve(user, today=now.date(), **query.dict())
+    except NotFound as exc:  # a team or service the caller cannot see: a filter's value, so a 400 naming it
+        raise ValidationFailed(exc.message, field=exc.field) from None
     _title, builder = present.REPORTS[key]
     return builder(user, flt, now)
 

@@ -66,11 +66,12 @@ def _plain(payload: Schema) -> dict[str, Any]:
 
 @router.get("/services", response=Page[ServiceOut], summary="List services")
 def list_services(request: HttpRequest, query: Query[ServiceQuery]) -> dict[str, Any]:
-    """The services of your teams (organisation admins: all). ``team`` narrows to one team (slug or id)."""
+    """The services of your teams (organisation admins: all). ``team`` narrows to one team (slug or id); one you
+    cannot see is a 400 naming it."""
     user = caller(request)
     services_qs = selectors.visible_services(user).order_by("name")
     if query.team:
-        team = accounts.get_team_for_user_or_404(user, key=query.team)
+        team = lookup("team", partial(accounts.get_team_for_user_or_404, user, key=query.team))
         services_qs = services_qs.filter(team=team)
     return paginate(services_qs, query, service_json)
 

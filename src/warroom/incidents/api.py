@@ -12,6 +12,7 @@ category, parent ...) that do not resolve are 400s naming the field.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -22,7 +23,17 @@ from ninja import Body, Query, Router, Status
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
-from warroom.accounts.schemas import Page, Paging, caller, lookup, paginate, source_of, user_key, user_ref
+from warroom.accounts.schemas import (
+    Page,
+    Paging,
+    caller,
+    known_filter,
+    lookup,
+    paginate,
+    source_of,
+    user_key,
+    user_ref,
+)
 from warroom.catalog import selectors as catalog
 from warroom.catalog.models import Service
 from warroom.incidents import selectors, services
@@ -161,11 +172,31 @@ def _related(user: User, incident: Incident) -> dict[str, Any]:
 # incidents
 
 
+def _check_filters(user: User, query: IncidentQuery, assignee: str | None) -> None:
+    """The references of the list's filters: each must name a team, service or person the caller can see, or
+    one an incident they see has (another team's, for someone taking part in it)."""
+
+    def seen(**flt: Any) -> Callable[[], bool]:
+        return lambda: selectors.filter_incidents(user, selectors.IncidentFilter(**flt)).exists()
+
+    if query.team:
+        find_team = partial(accounts.get_team_for_user_or_404, user, key=query.team)
+        known_filter("team", find_team, seen=seen(team=query.team))
+    if query.service:
+        find_service = partial(catalog.get_service_for_user_or_404, user, key=query.service)
+        known_filter("service", find_service, seen=seen(service=query.service))
+    if assignee and assignee != "none":
+        find_person = partial(accounts.get_user_for_user_or_404, user, key=user_key(assignee))
+        known_filter("assignee", find_person, seen=seen(assignee=assignee))
+
+
 @router.get("/incidents", response=Page[IncidentOut], summary="List incidents")
 def list_incidents(request: HttpRequest, query: Query[IncidentQuery]) -> dict[str, Any]:
-    """The incidents you may see, newest first, narrowed by any of the filters."""
+    """The incidents you may see, newest first, narrowed by any of the filters. A team, service or assignee
+    you cannot see (and that no incident you see has) is a 400 naming the parameter."""
     user = caller(request)
     assignee = str(user.pk) if query.assignee == "me" else query.assignee
+    _check_filters(user, query, assignee)
     flt = selectors.IncidentFilter(
         state=list(query.state) if query.state else None,
         priority=list(query.priority) if query.priority else None,

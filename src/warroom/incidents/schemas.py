@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
 from ninja.errors import ValidationError
@@ -24,10 +24,10 @@ from warroom.incidents.models import (
 from warroom.incidents.priority import Impact, Priority, Urgency
 from warroom.incidents.states import TRANSITIONS, HoldReason, ResolutionCode, State, allowed_targets
 from warroom.lib import markdown
+from warroom.lib.apitypes import IsoDateTime, QueryPriority
 from warroom.lib.schema import InputSchema
 
 StateName = Literal["new", "in_progress", "on_hold", "resolved", "closed", "canceled"]
-PriorityLevel = Annotated[int, Field(ge=1, le=5)]
 Ref = str | int
 """A reference to another object: a slug, name, email or ``INC`` number as text, or an id as a number."""
 
@@ -38,13 +38,13 @@ Ref = str | int
 
 class IncidentQuery(Paging):
     state: list[StateName] | None = Field(None, description="Repeatable: ?state=new&state=in_progress")
-    priority: list[PriorityLevel] | None = Field(None, description="Repeatable: ?priority=1&priority=2")
+    priority: list[QueryPriority] | None = Field(None, description="Repeatable: ?priority=1&priority=2")
     service: str | None = Field(None, description="Service slug or id.")
     team: str | None = Field(None, description="Team slug or id.")
     assignee: str | None = Field(None, description='Email, id, "me", or "none" for unassigned.')
     q: str | None = Field(None, max_length=200, description="Text in title or description, or a number.")
-    opened_after: datetime | None = Field(None, description="ISO-8601; naive times are UTC.")
-    opened_before: datetime | None = Field(None, description="ISO-8601; naive times are UTC.")
+    opened_after: IsoDateTime | None = Field(None, description="ISO-8601; naive times are UTC.")
+    opened_before: IsoDateTime | None = Field(None, description="ISO-8601; naive times are UTC.")
     is_major: bool | None = None
     open: bool = Field(False, description="Only New, In Progress and On Hold incidents.")
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import WithJsonSchema
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
@@ -25,6 +26,7 @@ from warroom.incidents.priority import Priority
 from warroom.incidents.schemas import Ref
 from warroom.incidents.sla_selectors import ClockView, ComplianceReport, ReportRow, Tally
 from warroom.lib import clock, instants
+from warroom.lib.apitypes import IsoDateTime, QueryPriority
 from warroom.lib.errors import ValidationFailed
 from warroom.lib.schema import InputSchema
 
@@ -125,7 +127,7 @@ class DefinitionOut(Schema):
 
 
 class DefinitionQuery(Paging):
-    priority: int | None = None
+    priority: QueryPriority | None = None
     active: bool | None = None
 
 
@@ -159,11 +161,18 @@ class ClocksOut(Schema):
     clocks: list[ClockOut]
 
 
+#: a report bound: an ISO 8601 date-time, or a date alone (its midnight; both UTC when naive)
+ReportBound = Annotated[
+    IsoDateTime,
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}),
+]
+
+
 class ReportQuery(Schema):
-    start: datetime | date | None = Field(
+    start: ReportBound | None = Field(
         None, description="Incidents opened from (ISO date or datetime; naive is UTC). Default: 30 days ago."
     )
-    end: datetime | date | None = Field(None, description="Incidents opened before. Default: now.")
+    end: ReportBound | None = Field(None, description="Incidents opened before. Default: now.")
 
 
 class TallyOut(Schema):

@@ -7,7 +7,8 @@ a number is one choice among others (an id or a slug, ``str | int``) and inside 
 Numbers written as text (``"5"``) are still read, as pydantic reads them: they say what they mean, where ``true``
 for a count or an id does not. The other way round, a field that takes only a boolean takes only ``true`` and
 ``false`` (pydantic would read ``1``, ``"yes"`` or ``"off"``). A body that is not a JSON object is refused too (a PATCH of ``[1, 2]`` would
-otherwise read as "nothing sent" and answer 200).
+otherwise read as "nothing sent" and answer 200). A date, a date-time or a time of day is never read from a number
+(a 400 naming the field, :mod:`warroom.lib.apitypes`), also in a field typed plainly ``datetime``.
 
 Query parameters are not bodies: their schemas stay plain ``ninja.Schema`` so that a parameter an endpoint does
 not know (``?_=1700000000`` to bust a cache) is ignored.
@@ -15,13 +16,14 @@ not know (``?_=1700000000`` to bust a cache) is ignored.
 
 from __future__ import annotations
 
-import types
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from ninja import Schema
 from pydantic import ConfigDict, ModelWrapValidatorHandler, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+
+from warroom.lib.apitypes import number_refusal, options_of
 
 NUMBER_TYPES = (int, float, Decimal)
 SEQUENCE_TYPES = (list, tuple, set, frozenset)
@@ -50,6 +52,9 @@ class InputSchema(Schema):
             raise PydanticCustomError("bool_not_number", "a number is expected here, not true or false")
         if field is not None and other_for_boolean(field.annotation, value):
             raise PydanticCustomError("bool_expected", "true or false is expected here")
+        refusal = number_refusal(field.annotation, value) if field is not None else None
+        if refusal is not None:
+            raise refusal
         return value
 
 
@@ -57,7 +62,7 @@ def boolean_for_number(annotation: Any, value: Any) -> bool:
     """Whether ``value`` (parsed JSON) holds ``true`` or ``false`` where ``annotation`` takes a number and no
     boolean: directly (``int``, ``int | None``, ``str | int``), or as an item of a list or a value of a mapping
     of such (``list[int]``, ``dict[str, int]``). Nested schemas check their own fields."""
-    options = _options(annotation)
+    options = options_of(annotation)
     if isinstance(value, bool):
         return any(_is_number(o) for o in options) and not any(o in (bool, Any, object) for o in options)
     for option in options:
@@ -77,20 +82,10 @@ def other_for_boolean(annotation: Any, value: Any) -> bool:
     """Whether ``value`` is not ``true``/``false`` (nor ``null`` where allowed) where ``annotation`` takes only a
     boolean: pydantic would read ``1``, ``"yes"`` or ``"off"`` as one, and ``"is_private": "no"`` must not make an
     incident private or not by a guess."""
-    options = _options(annotation)
+    options = options_of(annotation)
     if bool not in options or any(o not in (bool, type(None)) for o in options):
         return False
     return not isinstance(value, bool) and not (value is None and type(None) in options)
-
-
-def _options(annotation: Any) -> list[Any]:
-    """The types a value of ``annotation`` may have: a union's members, without ``Annotated`` wrappers."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _options(get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        return [option for member in get_args(annotation) for option in _options(member)]
-    return [annotation]
 
 
 def _is_number(option: Any) -> bool:

@@ -3,12 +3,13 @@ schema has a field for them, except a generated signing secret shown once in the
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
 
 from warroom.integrations import registry
+from warroom.lib.apitypes import WallClockTime
 from warroom.lib.schema import InputSchema
 from warroom.notify import throttle, working_hours
 from warroom.notify.models import ContactMethod, Message, NotificationRule, WorkingHours
@@ -90,15 +91,19 @@ class WorkingHoursIn(InputSchema):
     days: list[str | int] = Field(
         description="Working days: mon … sun, weekdays, weekend, everyday, or 0 (Monday) … 6 (Sunday)."
     )
-    start: str = Field(description="Local time the working day starts, HH:MM.")
-    end: str = Field(description="Local time it ends, HH:MM; at or before start runs past midnight.")
+    start: WallClockTime = Field(
+        description="Local time in time_zone the working day starts: HH:MM (or HH:MM:SS)."
+    )
+    end: WallClockTime = Field(
+        description="Local time in time_zone it ends, HH:MM (or HH:MM:SS); at or before start runs past midnight."
+    )
 
 
 class WorkingHoursOut(Schema):
     time_zone: str
     days: list[str] = Field(description="mon … sun.")
-    start: time
-    end: time
+    start: WallClockTime = Field(description="Local time in time_zone, HH:MM:SS.")
+    end: WallClockTime = Field(description="Local time in time_zone, HH:MM:SS.")
     description: str = Field(description="e.g. 'Mon–Fri 09:00–18:00 (Europe/Berlin)'.")
     updated_at: datetime
 

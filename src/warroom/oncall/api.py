@@ -18,7 +18,7 @@ from django.urls import reverse
 from ninja import Query, Router, Status
 
 from warroom.accounts import selectors as accounts
-from warroom.accounts.models import User
+from warroom.accounts.models import Team, User
 from warroom.accounts.schemas import Page, caller, lookup, paginate, source_of, team_ref, user_key
 from warroom.catalog import selectors as catalog_selectors
 from warroom.lib import clock
@@ -160,13 +160,18 @@ def feed_url(secret: str) -> str:
 # schedules
 
 
+def _team_filter(user: User, key: str) -> Team:
+    """The team a list's ``?team=`` names; one the caller cannot see is a 400 naming ``team``, as an unknown one."""
+    return lookup("team", partial(accounts.get_team_for_user_or_404, user, key=key))
+
+
 @router.get("/schedules", response=Page[ScheduleOut], summary="List schedules")
 def list_schedules(request: HttpRequest, query: Query[ScheduleQuery]) -> dict[str, Any]:
     """The schedules of your teams (organisation admins: all). ``team`` narrows to one team (slug or id)."""
     user = caller(request)
     schedules = selectors.visible_schedules(user).order_by("name", "id")
     if query.team:
-        schedules = schedules.filter(team=accounts.get_team_for_user_or_404(user, key=query.team))
+        schedules = schedules.filter(team=_team_filter(user, query.team))
     return paginate(schedules, query, schedule_json)
 
 
@@ -450,7 +455,7 @@ def on_call(request: HttpRequest, schedule_id: int, query: Query[AtQuery]) -> di
 def on_call_now(request: HttpRequest, query: Query[NowQuery]) -> dict[str, Any]:
     """One entry per schedule of your teams (organisation admins: all); ``team`` narrows to one team."""
     user = caller(request)
-    team_id = accounts.get_team_for_user_or_404(user, key=query.team).pk if query.team else None
+    team_id = _team_filter(user, query.team).pk if query.team else None
     at = clock.now()
     return {
         "at": at,
@@ -550,7 +555,7 @@ def list_policies(request: HttpRequest, query: Query[PolicyQuery]) -> dict[str, 
     user = caller(request)
     policies = selectors.visible_policies(user).order_by("name", "id")
     if query.team:
-        policies = policies.filter(team=accounts.get_team_for_user_or_404(user, key=query.team))
+        policies = policies.filter(team=_team_filter(user, query.team))
     return paginate(policies, query, policy_json)
 
 

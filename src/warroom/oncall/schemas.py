@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,7 @@ from ninja import Field, Schema
 from warroom.accounts.models import User
 from warroom.accounts.schemas import Paging, TeamRef, UserRef, team_ref, user_ref
 from warroom.lib import instants
+from warroom.lib.apitypes import IsoDateTime, IsoDateTimeText, WallClockTime
 from warroom.lib.errors import ValidationFailed
 from warroom.lib.schema import InputSchema
 from warroom.oncall import rotation
@@ -108,8 +109,8 @@ class RestrictionIn(InputSchema):
         default_factory=_every_day,
         description="Days the window starts on: mon ... sun, weekdays, weekend, everyday, or 0 (Monday)-6.",
     )
-    start: time = Field(description="Local time the window opens, e.g. 09:00.")
-    end: time = Field(description="Local time it closes; at or before start means the next day.")
+    start: WallClockTime = Field(description="Local time the window opens, e.g. 09:00.")
+    end: WallClockTime = Field(description="Local time it closes; at or before start means the next day.")
 
 
 class LayerIn(InputSchema):
@@ -118,10 +119,10 @@ class LayerIn(InputSchema):
     rotation_kind: str = Field("weekly", description="hourly, daily, weekly or custom.")
     shift_length: int = Field(1, description="Hours (hourly), days (daily), weeks (weekly) or custom units.")
     custom_unit: str = Field("days", description="hours or days; only for custom rotations.")
-    handoff_time: time | None = Field(
+    handoff_time: WallClockTime | None = Field(
         None, description="Local time day-based shifts change hands. Default: the start's time."
     )
-    start: datetime = Field(description="Local date-time in the schedule's zone when the rotation begins.")
+    start: IsoDateTime = Field(description="Local date-time in the schedule's zone when the rotation begins.")
     participants: list[str | int] = Field(
         default_factory=list, description="Ids or emails, in rotation order."
     )
@@ -136,8 +137,8 @@ class LayerPatch(InputSchema):
     rotation_kind: str | None = None
     shift_length: int | None = None
     custom_unit: str | None = None
-    handoff_time: time | None = None
-    start: datetime | None = None
+    handoff_time: WallClockTime | None = None
+    start: IsoDateTime | None = None
     participants: list[str | int] | None = Field(None, description="Replaces the whole rotation order.")
     restrictions: list[RestrictionIn] | None = Field(None, description="Replaces every restriction.")
 
@@ -149,16 +150,18 @@ class ParticipantsIn(InputSchema):
 class OverrideIn(InputSchema):
     user: str | int = Field(description="Who goes on call: id or email.")
     replaces: str | int | None = Field(None, description="Whose shifts they take; leave out to add them.")
-    start: str = Field(description="ISO 8601; without an offset it is local time in the schedule's zone.")
-    end: str
+    start: IsoDateTimeText = Field(
+        description="ISO 8601; without an offset it is local time in the schedule's zone."
+    )
+    end: IsoDateTimeText
     note: str = ""
 
 
 class OverridePatch(InputSchema):
     user: str | int | None = None
     replaces: str | int | None = Field(None, description="null: the override adds its user instead.")
-    start: str | None = None
-    end: str | None = None
+    start: IsoDateTimeText | None = None
+    end: IsoDateTimeText | None = None
     note: str | None = None
 
 

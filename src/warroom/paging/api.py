@@ -14,6 +14,7 @@ from warroom.accounts import selectors as accounts
 from warroom.accounts.schemas import caller, lookup, source_of, user_key
 from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.models import Incident
+from warroom.lib.apitypes import IsoDateTime
 from warroom.lib.schema import InputSchema
 from warroom.oncall import selectors as oncall
 from warroom.paging import services
@@ -50,7 +51,7 @@ class ReassignIn(InputSchema):
 
 
 class SnoozeIn(InputSchema):
-    until: datetime
+    until: IsoDateTime
 
 
 def _incident(request: HttpRequest, ref: str) -> tuple[Any, Incident]:

@@ -10,6 +10,7 @@ input (400 naming the field).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -18,7 +19,7 @@ from ninja import Query, Router, Status
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
-from warroom.accounts.schemas import Page, Paging, caller, lookup, paginate, source_of, user_key
+from warroom.accounts.schemas import Page, Paging, caller, known_filter, lookup, paginate, source_of, user_key
 from warroom.catalog import selectors as catalog
 from warroom.catalog.models import Service
 from warroom.incidents import selectors as incident_selectors
@@ -140,6 +141,21 @@ def _user_filter(user: User, value: str | None) -> str | None:
     return str(user.pk) if value == "me" else value
 
 
+def _check_refs(user: User, seen: Callable[[dict[str, Any]], bool], **refs: str | None) -> None:
+    """The references of a list's filters (``team``, ``service``, a person as ``owner`` or ``reviewer``): each
+    must name one the caller can see, or one an item of the list they see has (``seen(filter)``: an action item
+    they own in another team, a postmortem they review); else a 400 naming the parameter."""
+    finders: dict[str, Callable[[User, str], object]] = {
+        "team": lambda u, key: accounts.get_team_for_user_or_404(u, key=key),
+        "service": lambda u, key: catalog.get_service_for_user_or_404(u, key=key),
+        "owner": lambda u, key: accounts.get_user_for_user_or_404(u, key=user_key(key)),
+        "reviewer": lambda u, key: accounts.get_user_for_user_or_404(u, key=user_key(key)),
+    }
+    for field, key in refs.items():
+        if key and key not in ("me", "none"):
+            known_filter(field, partial(finders[field], user, key), seen=partial(seen, {field: key}))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # postmortems
 
@@ -165,9 +181,18 @@ def _pm(request: HttpRequest, ref: str) -> tuple[User, Postmortem]:
 def list_postmortems(request: HttpRequest, query: Query[PostmortemQuery]) -> dict[str, Any]:
     """The postmortems you may see, newest first."""
     user = caller(request)
+
+    def seen(flt: dict[str, Any]) -> bool:
+        if "reviewer" in flt:
+            flt = {"reviewer": int(flt["reviewer"])}
+        return selectors.filter_postmortems(user, selectors.PostmortemFilter(**flt)).exists()
+
     reviewer = _user_filter(user, query.reviewer)
     if reviewer is not None and not is_id(reviewer):
         reviewer = str(_person(user, "reviewer", reviewer).pk)
+    elif reviewer != str(user.pk):  # an id (yourself, "me", is always known)
+        _check_refs(user, seen, reviewer=reviewer)
+    _check_refs(user, seen, team=query.team)
     flt = selectors.PostmortemFilter(
         status=list(query.status) if query.status else None,
         team=query.team,
@@ -553,6 +578,11 @@ def _item_json(item: Any) -> dict[str, Any]:
 def list_action_items(request: HttpRequest, query: Query[ActionItemQuery]) -> dict[str, Any]:
     """Action items across every team you may see, due soonest first."""
     user = caller(request)
+
+    def seen(flt: dict[str, Any]) -> bool:
+        return selectors.filter_action_items(user, selectors.ActionItemFilter(**flt)).exists()
+
+    _check_refs(user, seen, owner=query.owner, team=query.team, service=query.service)
     flt = selectors.ActionItemFilter(
         owner=query.owner,
         status=list(query.status) if query.status else None,
@@ -631,6 +661,11 @@ def _problem_detail(user: User, problem: Problem) -> dict[str, Any]:
 @router.get("/problems", response=Page[ProblemOut], tags=PROBLEMS, summary="List problems")
 def list_problems(request: HttpRequest, query: Query[ProblemQuery]) -> dict[str, Any]:
     user = caller(request)
+
+    def seen(flt: dict[str, Any]) -> bool:
+        return selectors.filter_problems(user, selectors.ProblemFilter(**flt)).exists()
+
+    _check_refs(user, seen, team=query.team, service=query.service)
     flt = selectors.ProblemFilter(
         status=list(query.status) if query.status else None,
         open_only=query.open,

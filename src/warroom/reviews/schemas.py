@@ -14,6 +14,7 @@ from warroom.catalog.schemas import ServiceRef, service_ref
 from warroom.incidents.models import Incident
 from warroom.incidents.schemas import IncidentRef, incident_ref
 from warroom.lib import markdown
+from warroom.lib.apitypes import IsoDate, IsoDateTime
 from warroom.lib.schema import InputSchema
 from warroom.reviews.facts import Facts, format_duration
 from warroom.reviews.models import (
@@ -71,7 +72,7 @@ class PostmortemPatch(InputSchema):
     sections: dict[str, str] | None = None
     detection_notes: str | None = None
     response_notes: str | None = None
-    mitigated_at: datetime | None = Field(None, description="When the impact stopped; null clears it.")
+    mitigated_at: IsoDateTime | None = Field(None, description="When the impact stopped; null clears it.")
     covers_children: bool | None = None
     version: int | None = Field(None, description="The version you saw; a newer one on the server is a 409.")
 
@@ -98,7 +99,7 @@ class CommentIn(InputSchema):
 
 
 class KeyEventIn(InputSchema):
-    at: datetime = Field(description="When it happened (may be before the incident was declared).")
+    at: IsoDateTime = Field(description="When it happened (may be before the incident was declared).")
     text: str
 
 
@@ -205,7 +206,7 @@ class ActionItemIn(InputSchema):
     title: str
     description: str = ""
     owner: Ref | None = Field(None, description="Email or id.")
-    due_date: date | None = Field(None, description="YYYY-MM-DD.")
+    due_date: IsoDate | None = Field(None, description="YYYY-MM-DD.")
     priority: int = Field(2, description="1 High, 2 Medium, 3 Low.")
     postmortem: Ref | None = Field(None, description="The postmortem, by its incident's number.")
     incident: Ref | None = None
@@ -216,7 +217,7 @@ class ActionItemPatch(InputSchema):
     title: str | None = None
     description: str | None = None
     owner: Ref | None = None
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     priority: int | None = None
     status: str | None = Field(None, description=f"One of {', '.join(ActionItemStatus.values)}.")
     version: int | None = None
