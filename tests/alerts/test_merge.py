@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from tests.alerts.conftest import Hooked, cycle, make_integration, post
+from tests.api.conftest import client_with_token
 from tests.conftest import World
 from warroom.accounts.models import User
 from warroom.alerts.models import Alert
@@ -184,3 +185,27 @@ def test_a_merge_into_an_incident_you_cannot_see_does_not_name_it(
     page = client_for(world.dave).get(f"/incidents/{dup.ref}/").content.decode()
     assert 'id="merged-into"' not in page
     assert keep.ref not in page and "Merged into an incident you cannot see" in page
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the API
+
+
+def test_merging_through_the_api(world: World, hook: Hooked) -> None:
+    keep, dup = _incident(_fire(hook, "a")), _incident(_fire(hook, "b"))
+    bob, dave = client_with_token(world.bob), client_with_token(world.dave)
+
+    assert dave.post(f"/incidents/{dup.ref}/merge", {"into": keep.ref}).status_code == 403
+    unknown = bob.post(f"/incidents/{dup.ref}/merge", {"into": "INC0999999"})
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "into"
+    assert bob.post(f"/incidents/{dup.ref}/merge", {}).status_code == 422
+    assert bob.post("/incidents/INC0999999/merge", {"into": keep.ref}).status_code == 404
+
+    answer = bob.post(f"/incidents/{dup.number}/merge", {"into": keep.number})
+    assert answer.status_code == 200, answer.content
+    kept = answer.json()
+    assert kept["ref"] == keep.ref and [m["ref"] for m in kept["merged"]] == [dup.ref]
+    merged = bob.get(f"/incidents/{dup.ref}").json()
+    assert merged["state"] == "canceled" and merged["merged_into"]["ref"] == keep.ref
+    again = bob.post(f"/incidents/{dup.ref}/merge", {"into": keep.ref})
+    assert again.status_code == 409 and "only open incidents are merged" in again.json()["detail"]

@@ -178,6 +178,16 @@ def test_thin_transitions(run: Run, world: World) -> None:
     ]
 
 
+def test_merge_a_duplicate(run: Run, world: World) -> None:
+    keep, dup = declare(world, title="Checkout returns 500"), declare(world, title="Checkout 500s again")
+    merged = run("merge", dup.ref, "--into", keep.ref)
+    assert merged.returncode == 0, merged.stderr
+    assert merged.stdout.strip() == f"{dup.ref} was merged into {keep.ref} (Checkout returns 500)."
+    assert Incident.objects.get(pk=dup.pk).merged_into_id == keep.pk
+    again = run("merge", dup.ref, "--into", keep.ref)
+    assert again.returncode == 1 and "only open incidents are merged" in again.stderr
+
+
 def test_illegal_transition_exits_1_with_the_message(run: Run, world: World) -> None:
     incident = declare(world)
     result = run("close", incident.ref)

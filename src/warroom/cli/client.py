@@ -628,6 +628,23 @@ def cancel(
     _transition(ref, "canceled", url=url, token=token, as_json=as_json, note=note_text, version=version)
 
 
+@incident_app.command("merge")
+def merge(
+    ref: RefArgument,
+    into: Annotated[str, typer.Option("--into", help="The incident that stays (e.g. INC0001042).")],
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Merge a duplicate into another open incident: its alerts, children and watchers move there, and it is
+    canceled."""
+    kept = connect(url, token).request("POST", f"/incidents/{ref}/merge", body={"into": into})
+    if as_json:
+        print_json(kept)
+    else:
+        out.print(Text(f"{ref} was merged into {kept['ref']} ({kept['title']})."))
+
+
 @incident_app.command("reopen")
 def reopen(
     ref: RefArgument,

@@ -45,6 +45,7 @@ from warroom.incidents.schemas import (
     IncidentOut,
     IncidentPatch,
     IncidentQuery,
+    MergeIn,
     NoteIn,
     PriorityCellIn,
     PriorityMatrixOut,
@@ -152,9 +153,8 @@ def _aware(value: datetime | None, *, field: str) -> datetime | None:
 def _detail(user: User, incident: Incident) -> dict[str, Any]:
     full = selectors.incident_detail(incident)
     prefetch_related_objects([full], "services__team")
-    linked = {i.pk for i in full.children.all()} | {i.pk for i in full.related.all()}
-    if full.parent_id is not None:
-        linked.add(full.parent_id)
+    linked = {i.pk for i in (*full.children.all(), *full.related.all(), *full.merged.all())}
+    linked |= {pk for pk in (full.parent_id, full.merged_into_id) if pk is not None}
     visible = (
         set(selectors.visible_incidents(user).filter(pk__in=linked).values_list("pk", flat=True))
         if linked
@@ -432,6 +432,18 @@ def add_watcher(request: HttpRequest, ref: str, payload: Body[WatcherIn | None] 
 def remove_watcher(request: HttpRequest, ref: str, payload: Body[WatcherIn | None] = None) -> dict[str, Any]:
     """Stop watching (default: you)."""
     return _watch(request, ref, payload, watching=False)
+
+
+@router.post("/incidents/{ref}/merge", response=IncidentDetailOut, summary="Merge a duplicate into an incident")
+def merge_incident(request: HttpRequest, ref: str, payload: MergeIn) -> dict[str, Any]:
+    """Merge this incident, a duplicate, into ``into``: its alerts, children and watchers move there, and it is
+    canceled with a link to ``into`` (``merged_into``). Both must be open and changeable by you (409, 403).
+    Answers the incident that stays."""
+    user = caller(request)
+    incident = selectors.get_incident_for_user_or_404(user, ref=ref)
+    into = _incident(user, "into", payload.into)
+    kept = services.merge_incident(incident=incident, into=into, actor=user, source=source_of(request))
+    return _detail(user, kept)
 
 
 @router.post("/incidents/{ref}/related/{other_ref}", response=RelatedOut, summary="Relate two incidents")

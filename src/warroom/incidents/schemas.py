@@ -141,6 +141,10 @@ class NoteIn(InputSchema):
     text: str
 
 
+class MergeIn(InputSchema):
+    into: Ref = Field(description="The open incident that stays (e.g. INC0001040); this one is its duplicate.")
+
+
 class RoleIn(InputSchema):
     user: Ref | None = Field(None, description="Email or id; default: you.")
     replace: bool = Field(
@@ -256,6 +260,10 @@ class IncidentDetailOut(IncidentOut):
     parent: IncidentRef | None
     children: list[IncidentRef]
     related: list[IncidentRef]
+    merged_into: IncidentRef | None = Field(
+        description="The incident this one was merged into as a duplicate (it was canceled then)."
+    )
+    merged: list[IncidentRef] = Field(description="The duplicates merged into this incident.")
     roles: list[RoleHolderOut]
     tasks: list[TaskOut]
     watchers: list[UserRef]
@@ -412,6 +420,7 @@ def incident_detail_json(
     """The full record. ``incident`` comes from ``selectors.incident_detail``; linked incidents the viewer
     may not see (``visible_ids``) are left out, so their existence does not leak."""
     parent = incident.parent if incident.parent_id in visible_ids else None
+    merged_into = incident.merged_into if incident.merged_into_id in visible_ids else None
     return {
         **incident_json(incident),
         "description": incident.description,
@@ -425,6 +434,8 @@ def incident_detail_json(
         "parent": incident_ref(parent) if parent is not None else None,
         "children": _refs(incident.children.all(), visible_ids),
         "related": _refs(incident.related.all(), visible_ids),
+        "merged_into": incident_ref(merged_into) if merged_into is not None else None,
+        "merged": _refs(incident.merged.all(), visible_ids),
         "roles": [role_json(r) for r in incident.roles.all()],
         "tasks": [task_json(t) for t in incident.tasks.all()],
         "watchers": [user_ref(w.user) for w in incident.watchers.all()],
