@@ -19,6 +19,7 @@ from warroom.accounts import services as accounts
 from warroom.accounts.models import Team, User
 from warroom.catalog import services as catalog
 from warroom.catalog.models import Service
+from warroom.comms.public_views import SUBSCRIBE_LIMITER
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -102,6 +103,12 @@ def client_for() -> Iterator[object]:
         return client
 
     yield make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_subscribe_limits() -> None:
+    """Every test subscribes to status pages from 127.0.0.1 as if it were the first client of the minute."""
+    SUBSCRIBE_LIMITER.reset()
 
 
 @pytest.fixture(autouse=True)

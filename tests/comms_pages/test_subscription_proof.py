@@ -29,6 +29,7 @@ from tests.notify.receivers import Inbox, Received, Receiver, as_json, running, 
 from warroom.audit.models import AuditEvent
 from warroom.comms import page_services as pages
 from warroom.comms.models import Delivery, PageSubscriber
+from warroom.comms.public_views import SUBSCRIBE_RATE
 from warroom.lib.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +209,21 @@ def test_the_cached_page_follows_whether_the_server_sends_email(
     assert "Email or webhook" in Client().get("/status/acme/").content.decode()
     form = Client().get("/status/acme/subscribe/").content.decode()
     assert 'value="email"' in form and 'name="email"' in form
+
+
+def test_one_address_cannot_make_warroom_send_challenges_without_end(
+    world: World, site: Site, endpoint: Receiver
+) -> None:
+    """Each attempt sends a request to a URL of the sender's choosing: one client address gets a few a minute,
+    then a 429 that says when to try again, and nothing goes out."""
+    endpoint.respond = lambda r: text(404, "no such hook")
+    answers = [subscribe_form(endpoint.url(f"/hook/{n}")) for n in range(SUBSCRIBE_RATE)]
+    assert [a.status_code for a in answers] == [400] * SUBSCRIBE_RATE
+    refused = subscribe_form(endpoint.url("/hook/again"))
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert "Too many subscription attempts from your address: try again in" in said(refused)
+    assert len(endpoint.requests) == SUBSCRIBE_RATE  # the refused attempt sent nothing
+    other = Client(REMOTE_ADDR="192.0.2.7").post(
+        "/status/acme/subscribe/", {"kind": "webhook", "url": endpoint.url("/hook/other")}
+    )
+    assert other.status_code == 400  # another client is not held back

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import User
+from warroom.alerts.ratelimit import Limiter
 from warroom.comms import page_selectors as selectors
 from warroom.comms import page_services as services
 from warroom.comms.feeds import AtomFeed, RssFeed
@@ -45,6 +46,11 @@ from warroom.lib.ids import as_id
 
 CACHE_SECONDS = 60
 SOURCE = "status_page"
+#: subscription attempts (POSTs of the subscribe form) per minute from one client address, in bursts of as many:
+#: each may send a challenge to a URL or a confirmation email to an address of the sender's choosing
+SUBSCRIBE_RATE = 6
+#: the buckets of :data:`SUBSCRIBE_RATE`, shared by the web processes of a host as the intake keys' are
+SUBSCRIBE_LIMITER = Limiter()
 
 
 class Opened:
@@ -259,6 +265,15 @@ def brand_css_view(request: HttpRequest, slug: str) -> HttpResponse:
 # subscriptions: never cached, never a change on GET
 
 
+def _subscribe_wait(request: HttpRequest) -> int:
+    """Seconds the client must wait before another subscription attempt (0: go on), by its address. The bucket's
+    key is a hash of the address in a range no integration key id reaches (the limiter's table is shared)."""
+    address = str(request.META.get("REMOTE_ADDR") or "")
+    digest = hashlib.blake2b(b"status-subscribe:" + address.encode(), digest_size=8).digest()
+    wait, _first = SUBSCRIBE_LIMITER.take((1 << 62) | (int.from_bytes(digest) >> 2), SUBSCRIBE_RATE)
+    return wait
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe_view(request: HttpRequest, slug: str) -> HttpResponse:
     """The subscribe form. An email subscriber gets a confirmation link (refused on a server that sends no
@@ -270,6 +285,19 @@ def subscribe_view(request: HttpRequest, slug: str) -> HttpResponse:
     email_ready = services.email_available()
     form = SubscribeForm(request.POST or None, components=components, email_ready=email_ready)
     status = 200
+    wait = _subscribe_wait(request) if request.method == "POST" else 0
+    if wait:
+        form.is_valid()  # the form shows what was typed, with the refusal on top
+        form.add_error(
+            None,
+            f"Too many subscription attempts from your address: try again in {wait} second"
+            f"{'s' if wait != 1 else ''}.",
+        )
+        response = render(request, "comms/status/subscribe.html", _context(opened, form=form), status=429)
+        response["Retry-After"] = str(wait)
+        response["Cache-Control"] = "no-store"
+        response._csp_config = _csp(page)  # type: ignore[attr-defined]
+        return response
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
