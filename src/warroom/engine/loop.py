@@ -9,6 +9,10 @@ On SQLite exactly one engine runs (inside ``warroom serve``).
 A cycle waits for the next one until ``interval`` seconds after its start, unless a module returned
 :class:`~warroom.engine.registry.More` (it stopped with due work left): then the next cycle starts at once, and the
 modules before it in the order run first (``paging.escalate`` between two sending passes of ``notify.send``).
+
+A module registered with ``every`` runs in a cycle only if no engine started it within that period: the cycle
+claims the period by moving the ``last_started_at`` of the module's state row forward with a compare-and-set
+(``_claim``), so of several engines one takes each period. Otherwise it is listed in ``not_due``.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import time
 import zlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import close_old_connections, connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import get_resolver
 
 from warroom.engine import registry, wake
@@ -40,6 +45,8 @@ class CycleReport:
     items: dict[str, int] = field(default_factory=dict)
     #: modules that stopped with due work left (returned :class:`~warroom.engine.registry.More`)
     more: list[str] = field(default_factory=list)
+    #: modules with ``every`` that some engine started less than that period ago: left out this cycle
+    not_due: list[str] = field(default_factory=list)
 
 
 def _lock_key(name: str) -> int:
@@ -69,6 +76,26 @@ def _record(name: str, **values: Any) -> None:
         ModuleState.objects.filter(name=name).update(**values)
 
 
+def _claim(mod: registry.Module, started: datetime) -> bool:
+    """Whether ``mod`` runs now: always without ``every``; with it, only if its last start is at least ``every``
+    ago (or more than ``every`` ahead of ``started``: a clock set back, not the skew between two engines' clocks),
+    which then moves to ``started`` in the same statement, so of several engines one takes each period.
+
+    Not due is one statement, a write that changes nothing (as the record of an idle module is one write a
+    cycle); due is two (the look that finds it due, the claim)."""
+    if mod.every is None:
+        return True
+    state = ModuleState.objects.filter(name=mod.name)
+    resting = Q(last_started_at__gt=started - mod.every, last_started_at__lte=started + mod.every)
+    if state.filter(resting).update(last_started_at=F("last_started_at")):
+        return False
+    if state.exclude(resting).update(last_started_at=started):
+        return True
+    # no row yet (the module never ran), or another engine claimed the period between the two statements
+    _state, created = ModuleState.objects.get_or_create(name=mod.name, defaults={"last_started_at": started})
+    return created
+
+
 def _run_module(mod: registry.Module, report: CycleReport, *, record_idle: bool = True) -> None:
     """Run ``mod`` once and record it in its ``ModuleState`` row (a run that moved nothing only if
     ``record_idle``: wake-up cycles skip that write, full cycles keep the row current)."""
@@ -78,6 +105,9 @@ def _run_module(mod: registry.Module, report: CycleReport, *, record_idle: bool 
         report.skipped.append(mod.name)
         return
     try:
+        if not _claim(mod, started):
+            report.not_due.append(mod.name)
+            return
         moved = mod.func(started)
     except Exception as exc:
         log.exception("engine module %s failed", mod.name)

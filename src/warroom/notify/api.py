@@ -15,6 +15,7 @@ from warroom.lib.errors import NotFound
 from warroom.notify import selectors, services, throttle
 from warroom.notify.models import ContactMethod
 from warroom.notify.schemas import (
+    SHIFT_REMINDER_MINUTES,
     ChannelOut,
     ContactMethodCreatedOut,
     ContactMethodIn,
@@ -24,12 +25,15 @@ from warroom.notify.schemas import (
     RuleIn,
     RuleOut,
     RulePatch,
+    ShiftReminderIn,
+    ShiftReminderOut,
     VerifyIn,
     WorkingHoursIn,
     WorkingHoursOut,
     contact_method_json,
     message_json,
     rule_json,
+    shift_reminder_json,
     working_hours_json,
 )
 
@@ -222,6 +226,29 @@ def clear_working_hours(request: HttpRequest) -> Status[None]:
     user = caller(request)
     services.clear_working_hours(user=user, actor=user, source=source_of(request))
     return Status(204, None)
+
+
+# -- shift reminders --------------------------------------------------------------------------------------------
+
+
+@router.get("/me/shift-reminders", response=ShiftReminderOut, summary="Get your shift reminder setting")
+def get_shift_reminders(request: HttpRequest) -> dict[str, Any]:
+    """How long before each of your on-call shifts Warroom reminds you of it (``off`` unless you set it)."""
+    return shift_reminder_json(selectors.shift_reminder_of(caller(request)))
+
+
+@router.put("/me/shift-reminders", response=ShiftReminderOut, summary="Set your shift reminder setting")
+def set_shift_reminders(request: HttpRequest, payload: ShiftReminderIn) -> dict[str, Any]:
+    """``{"before": "1h"}``: a low-urgency notification 1 hour before each of your on-call shifts (``off``,
+    ``15m``, ``1h``, ``4h`` or ``1d``), through your low-urgency notification rules."""
+    user = caller(request)
+    setting = services.set_shift_reminder(
+        user=user,
+        minutes_before=SHIFT_REMINDER_MINUTES[payload.before],
+        actor=user,
+        source=source_of(request),
+    )
+    return shift_reminder_json(setting)
 
 
 # -- the log -----------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from warroom.accounts.models import User
 from warroom.integrations import registry
 from warroom.lib import zones
 from warroom.notify import selectors
-from warroom.notify.models import ContactMethod, Urgency
+from warroom.notify.models import ContactMethod, ShiftReminder, Urgency
 from warroom.notify.working_hours import WEEKDAYS
 
 
@@ -96,3 +96,14 @@ class WorkingHoursForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = zones.choices()  # type: ignore[attr-defined]
+
+
+class ShiftReminderForm(forms.Form):
+    """The "Before my on-call shifts" choice: off or a fixed lead time."""
+
+    minutes_before = forms.TypedChoiceField(
+        label="Before my on-call shifts",
+        choices=ShiftReminder.choices,
+        coerce=int,
+        help_text="A low-urgency notification through your low-urgency rules, once per shift.",
+    )

@@ -144,6 +144,38 @@ class WorkingHours(models.Model):
         return f"working hours of user {self.user_id}"
 
 
+class ShiftReminder(models.IntegerChoices):
+    """How long before each of their on-call shifts a person is reminded of it (minutes); 0 is never."""
+
+    OFF = 0, "Off"
+    MINUTES_15 = 15, "15 minutes before"
+    HOUR_1 = 60, "1 hour before"
+    HOURS_4 = 240, "4 hours before"
+    DAY_1 = 1440, "1 day before"
+
+
+class ShiftReminderSetting(models.Model):
+    """A person's "Before my on-call shifts" setting: ``minutes_before`` one of :class:`ShiftReminder`. No row is
+    the default, off. The ``oncall.shift_reminders`` engine module sends the reminders (docs/oncall.md)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="shift_reminder"
+    )
+    minutes_before = models.PositiveIntegerField(choices=ShiftReminder.choices, default=ShiftReminder.OFF)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes_before__in=ShiftReminder.values),
+                name="shift_reminder_minutes_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"shift reminders of user {self.user_id}: {self.get_minutes_before_display()}"
+
+
 class Category(models.TextChoices):
     NOTIFICATION = "notification", "Notification"
     VERIFICATION = "verification", "Verification code"

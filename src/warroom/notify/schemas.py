@@ -4,15 +4,24 @@ schema has a field for them, except a generated signing secret shown once in the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from warroom.integrations import registry
-from warroom.lib.apitypes import WallClockTime
+from warroom.lib.apitypes import UNKNOWN_CHOICE, WallClockTime
 from warroom.lib.schema import InputSchema
 from warroom.notify import throttle, working_hours
-from warroom.notify.models import ContactMethod, Message, NotificationRule, WorkingHours
+from warroom.notify.models import (
+    ContactMethod,
+    Message,
+    NotificationRule,
+    ShiftReminder,
+    ShiftReminderSetting,
+    WorkingHours,
+)
 
 
 class ContactMethodOut(Schema):
@@ -108,6 +117,44 @@ class WorkingHoursOut(Schema):
     updated_at: datetime
 
 
+#: the API's words for the "Before my on-call shifts" choices, by minutes
+SHIFT_REMINDER_KEYS: dict[int, str] = {
+    ShiftReminder.OFF: "off",
+    ShiftReminder.MINUTES_15: "15m",
+    ShiftReminder.HOUR_1: "1h",
+    ShiftReminder.HOURS_4: "4h",
+    ShiftReminder.DAY_1: "1d",
+}
+SHIFT_REMINDER_MINUTES = {key: minutes for minutes, key in SHIFT_REMINDER_KEYS.items()}
+
+
+def _shift_reminder_choice(value: Any) -> Any:
+    """One of the keys, as is; anything else (another word, a number of minutes) is refused with a 400 naming
+    the field and the choices."""
+    if isinstance(value, str) and value.strip() in SHIFT_REMINDER_MINUTES:
+        return value.strip()
+    allowed = ", ".join(SHIFT_REMINDER_MINUTES)
+    raise PydanticCustomError(UNKNOWN_CHOICE, "not one of {allowed}", {"allowed": allowed})
+
+
+ShiftReminderChoice = Annotated[
+    Literal["off", "15m", "1h", "4h", "1d"], BeforeValidator(_shift_reminder_choice)
+]
+
+
+class ShiftReminderIn(InputSchema):
+    before: ShiftReminderChoice = Field(
+        description="How long before each of your on-call shifts you are reminded of it: off, 15m, 1h, 4h or 1d."
+    )
+
+
+class ShiftReminderOut(Schema):
+    before: str = Field(description="off, 15m, 1h, 4h or 1d.")
+    minutes_before: int = Field(description="The same in minutes: 0 (off), 15, 60, 240 or 1440.")
+    description: str = Field(description="e.g. '1 hour before'.")
+    updated_at: datetime | None = Field(description="When you last changed it; null when never set.")
+
+
 class MessageOut(Schema):
     id: int
     kind: str
@@ -201,4 +248,14 @@ def working_hours_json(hours: WorkingHours) -> dict[str, Any]:
         "end": hours.end,
         "description": working_hours.describe(window) if window else hours.time_zone,
         "updated_at": hours.updated_at,
+    }
+
+
+def shift_reminder_json(setting: ShiftReminderSetting) -> dict[str, Any]:
+    minutes = setting.minutes_before
+    return {
+        "before": SHIFT_REMINDER_KEYS[minutes],
+        "minutes_before": minutes,
+        "description": ShiftReminder(minutes).label,
+        "updated_at": setting.updated_at,
     }

@@ -14,7 +14,14 @@ from django.db.models import QuerySet
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import MANAGING_ROLES, Membership, User
 from warroom.lib.errors import NotFound, PermissionDenied
-from warroom.notify.models import ContactMethod, Message, NotificationRule, WorkingHours
+from warroom.notify.models import (
+    ContactMethod,
+    Message,
+    NotificationRule,
+    ShiftReminder,
+    ShiftReminderSetting,
+    WorkingHours,
+)
 
 
 def contact_methods_of(user: User) -> QuerySet[ContactMethod]:
@@ -32,6 +39,29 @@ def rules_of(user: User) -> QuerySet[NotificationRule]:
 def working_hours_of(user: User) -> WorkingHours | None:
     """``user``'s working hours, or None when they have set none."""
     return WorkingHours.objects.filter(user=user).first()
+
+
+def shift_reminder_of(user: User) -> ShiftReminderSetting:
+    """``user``'s "Before my on-call shifts" setting; never set is off (an unsaved row, ``updated_at`` None)."""
+    found = ShiftReminderSetting.objects.filter(user=user).first()
+    return found or ShiftReminderSetting(user=user, minutes_before=ShiftReminder.OFF)
+
+
+def people_wanting_shift_reminders() -> dict[int, int]:
+    """Active people who asked to be reminded of their shifts: user id → minutes before."""
+    return dict(
+        ShiftReminderSetting.objects.filter(minutes_before__gt=0, user__is_active=True).values_list(
+            "user_id", "minutes_before"
+        )
+    )
+
+
+def groups_with_messages(groups: Iterable[str]) -> set[str]:
+    """The producer groups among ``groups`` that have at least one outbox row, whatever its status."""
+    wanted = [g for g in set(groups) if g]
+    if not wanted:
+        return set()
+    return set(Message.objects.filter(group__in=wanted).order_by().values_list("group", flat=True).distinct())
 
 
 def messages_of(user: User) -> QuerySet[Message]:

@@ -28,6 +28,8 @@ from warroom.notify.models import (
     Kind,
     Message,
     NotificationRule,
+    ShiftReminder,
+    ShiftReminderSetting,
     Status,
     Urgency,
     WorkingHours,
@@ -1065,3 +1067,42 @@ def clear_working_hours(*, user: User, actor: User | None, source: str) -> bool:
         )
         hours.delete()
     return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# shift reminders
+
+
+def _clean_minutes_before(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value not in ShiftReminder.values:
+        choices = ", ".join(str(v) for v in ShiftReminder.values)
+        raise ValidationFailed(f"minutes_before is one of {choices} (0 is off)", field="minutes_before")
+    return value
+
+
+def set_shift_reminder(*, user: User, minutes_before: int, actor: User | None, source: str) -> ShiftReminderSetting:
+    """Set how long before each of ``user``'s on-call shifts they are reminded of it: ``minutes_before`` one of
+    :class:`~warroom.notify.models.ShiftReminder` (0 turns reminders off). Audited when it changes. Reminders
+    already in the outbox are not recalled."""
+    _check_owner(user, actor)
+    minutes = _clean_minutes_before(minutes_before)
+    now = clock.now()
+    with transaction.atomic():
+        setting, _created = ShiftReminderSetting.objects.select_for_update().get_or_create(
+            user=user, defaults={"minutes_before": ShiftReminder.OFF, "updated_at": now}
+        )
+        before = setting.minutes_before
+        if before != minutes:
+            setting.minutes_before, setting.updated_at = minutes, now
+            setting.save(update_fields=["minutes_before", "updated_at"])
+            audit.record(
+                actor=actor,
+                source=source,
+                action="shift_reminder.set",
+                obj=setting,
+                before={"minutes_before": before, "label": ShiftReminder(before).label},
+                after={"minutes_before": minutes, "label": ShiftReminder(minutes).label},
+            )
+    return setting

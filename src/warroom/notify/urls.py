@@ -38,4 +38,5 @@ urlpatterns = [
         views.working_hours_clear,
         name="notify-working-hours-clear",
     ),
+    path("settings/notifications/shift-reminders/", views.shift_reminder_save, name="notify-shift-reminders"),
 ]

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from warroom.integrations import registry
 from warroom.lib.errors import ServiceError
 from warroom.notify import selectors, services, throttle
-from warroom.notify.forms import ContactMethodForm, RuleForm, VerifyForm, WorkingHoursForm
+from warroom.notify.forms import ContactMethodForm, RuleForm, ShiftReminderForm, VerifyForm, WorkingHoursForm
 from warroom.notify.models import Urgency, WorkingHours
 from warroom.notify.working_hours import describe
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
@@ -38,9 +38,11 @@ def _page(
     verify_method: int | None = None,
     reveal: dict[str, str] | None = None,
     hours_form: WorkingHoursForm | None = None,
+    shift_form: ShiftReminderForm | None = None,
 ) -> HttpResponse:
     user = request.user
     hours = selectors.working_hours_of(user)
+    shift_reminder = selectors.shift_reminder_of(user)
     window = services.window_of(hours) if hours is not None else None
     methods = list(selectors.contact_methods_of(user))
     rules = list(selectors.rules_of(user))
@@ -73,6 +75,9 @@ def _page(
         "hours_window": window,
         "hours_summary": describe(window) if window is not None else "",
         "hours_form": hours_form or _hours_form(hours),
+        "shift_reminder": shift_reminder,
+        "shift_form": shift_form or ShiftReminderForm(initial={"minutes_before": shift_reminder.minutes_before}),
+        "low_rules": [r for r in rules if r.urgency == Urgency.LOW and r.contact_method.is_usable],
         "reveal": reveal or {},
         "channels": [
             {
@@ -273,4 +278,29 @@ def working_hours_save(request: AuthedRequest) -> HttpResponse:
 def working_hours_clear(request: AuthedRequest) -> HttpResponse:
     services.clear_working_hours(user=request.user, actor=request.user, source=SOURCE)
     messages.success(request, "Working hours removed: low-urgency rules notify at once.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def shift_reminder_save(request: AuthedRequest) -> HttpResponse:
+    """Set "Before my on-call shifts" (off, or how long before)."""
+    form = ShiftReminderForm(request.POST)
+    if not form.is_valid():
+        return _page(request, status=400, shift_form=form)
+    try:
+        setting = services.set_shift_reminder(
+            user=request.user,
+            minutes_before=form.cleaned_data["minutes_before"],
+            actor=request.user,
+            source=SOURCE,
+        )
+    except ServiceError as exc:
+        return _page(request, status=form_error(form, exc), shift_form=form)
+    if setting.minutes_before:
+        messages.success(
+            request, f"Shift reminders: {setting.get_minutes_before_display()} each of your on-call shifts."
+        )
+    else:
+        messages.success(request, "Shift reminders turned off.")
     return redirect("notify-settings")
