@@ -17,6 +17,12 @@ the events, timeline lines and alert counts are written with one statement each.
 take the sequential path in their turn (after everything before them is written). Should anything in the batch
 fail, its savepoint is rolled back and the batch is applied one event at a time instead, which isolates a bad
 event exactly as before.
+
+A test alert (an event with ``is_test``, sent from Warroom by
+:func:`warroom.alerts.actions.send_test_alert`) takes the sequential path too. Dedup keeps test and real alerts
+apart (an event only ever finds an open alert of its own kind), a test alert always declares an incident of its
+own, marked ``is_test``, and grouping never offers a test incident to a real alert; otherwise it is applied as any
+alert: maintenance windows, severity map, paging.
 """
 
 from __future__ import annotations
@@ -178,9 +184,11 @@ def _apply_safely(event: IntakeEvent, now: datetime) -> None:
 
 
 def _open_alert(event: IntakeEvent) -> Alert | None:
+    """The open alert the event's dedup key names: a test event's among test alerts, any other's among real
+    ones, so a sender's event never lands on a test alert, whatever its key."""
     return (
         Alert.objects.select_for_update(of=("self",))
-        .filter(integration_id=event.integration_id, dedup_key=event.dedup_key)
+        .filter(integration_id=event.integration_id, dedup_key=event.dedup_key, is_test=event.is_test)
         .exclude(status=AlertStatus.RESOLVED)
         .first()
     )
@@ -261,6 +269,7 @@ def _alert_for(event: IntakeEvent) -> Alert:
         started_at=source_started(fields, event.received_at),
         last_seen=event.received_at,
         group_key=event.group_key,
+        is_test=event.is_test,
     )
     if integration.grouping == Grouping.FIELDS:
         alert.group_key, _ = fields_group_key(
@@ -292,17 +301,22 @@ NEWEST = ("-first_seen", "-id")
 
 
 def _siblings(integration_id: Any, group_key: Any, *, fields: bool) -> QuerySet[Alert]:
-    """Alerts of the integration with the group key and an open incident (grouping by ``fields``: not
-    suppressed). The arguments may be ``OuterRef``s."""
+    """Alerts of the integration with the group key and an open incident that is not a test (grouping by
+    ``fields``: not suppressed). The arguments may be ``OuterRef``s."""
     siblings = Alert.objects.filter(
-        integration_id=integration_id, group_key=group_key, incident__state__in=OPEN_STATES
+        integration_id=integration_id,
+        group_key=group_key,
+        incident__state__in=OPEN_STATES,
+        incident__is_test=False,
     )
     return siblings.filter(suppressed=False) if fields else siblings
 
 
 def _openers(service_id: Any) -> QuerySet[Alert]:
-    """Alerts of the service that opened an incident that is still open."""
-    return Alert.objects.filter(service_id=service_id, opened_incident=True, incident__state__in=OPEN_STATES)
+    """Alerts of the service that opened an incident that is still open and not a test."""
+    return Alert.objects.filter(
+        service_id=service_id, opened_incident=True, incident__state__in=OPEN_STATES, incident__is_test=False
+    )
 
 
 class _Lookups:
@@ -327,7 +341,10 @@ _DATABASE = _Lookups()
 def _group_target(
     alert: Alert, integration: Integration, lookups: _Lookups = _DATABASE
 ) -> tuple[Incident | None, str]:
-    """The open incident ``alert`` joins, with the reason; or (None, reason) for a new incident."""
+    """The open incident ``alert`` joins, with the reason; or (None, reason) for a new incident. A test alert
+    always opens one of its own (and the look-ups never offer a test incident to a real alert)."""
+    if alert.is_test:
+        return None, "a test alert: always an incident of its own"
     if integration.grouping == Grouping.FIELDS:
         # the alert's group key was set from the chosen fields when it was created (see _alert_for)
         sibling = lookups.sibling(alert, integration, fields=True)
@@ -391,6 +408,9 @@ def _place(
             reporter=None,
             opened_at=alert.first_seen,
         )
+        if alert.is_test:  # in the declaring transaction: nobody ever sees it unmarked
+            Incident.objects.filter(pk=incident.pk).update(is_test=True)
+            incident.is_test = True
         alert.opened_incident = True
         verb = "opened this incident"
     else:
@@ -528,10 +548,11 @@ class _Batch:
             MaintenanceWindow.objects.filter(service_id__in=services).values_list("service_id", flat=True)
         )
         for index, event in enumerate(events):
-            if event.action != Action.TRIGGER:
+            # A test alert is rare and always opens an incident of its own: the sequential path takes it too.
+            if event.action != Action.TRIGGER or event.is_test:
                 self.flush()
                 _apply_safely(event, self.now)
-                # It may have resolved alerts and incidents: forget what was known about them.
+                # It may have resolved alerts and opened or resolved incidents: forget what was known about them.
                 self.open, self.known, self.lookups = {}, False, _BatchLookups()
                 continue
             if not self.known:
@@ -541,14 +562,16 @@ class _Batch:
         self.write_events()
 
     def preload(self, events: Sequence[IntakeEvent]) -> None:
-        """Read (and lock) the open alerts of every trigger's dedup key with one query."""
-        keys = {(e.integration_id, e.dedup_key) for e in events if e.action == Action.TRIGGER}
+        """Read (and lock) the open (real) alerts of every (real) trigger's dedup key with one query."""
+        triggers = [e for e in events if e.action == Action.TRIGGER and not e.is_test]
+        keys = {(e.integration_id, e.dedup_key) for e in triggers}
         self.open = dict.fromkeys(keys)
         found = (
             Alert.objects.select_for_update(of=("self",))
             .filter(
                 integration_id__in={integration for integration, _ in keys},
                 dedup_key__in={dedup_key for _, dedup_key in keys},
+                is_test=False,
             )
             .exclude(status=AlertStatus.RESOLVED)
             .order_by("pk")  # the order a person's change locks an incident's alerts in (alerts.signals)

@@ -222,6 +222,10 @@ class Alert(models.Model):
     suppressed = models.BooleanField(default=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    #: sent from Warroom to check the integration end to end (:func:`warroom.alerts.actions.send_test_alert`):
+    #: it opens its own test incident, never joins a real one, is never joined by a real alert (even one with
+    #: its dedup key: the open-alert constraint below counts test and real alerts apart) and counts in no report
+    is_test = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-first_seen", "-id"]
@@ -250,7 +254,7 @@ class Alert(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["integration", "dedup_key"],
+                fields=["integration", "dedup_key", "is_test"],
                 condition=~models.Q(status="resolved"),
                 name="alert_one_open_per_dedup_key",
             ),
@@ -291,6 +295,8 @@ class IntakeEvent(models.Model):
     reason = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    #: a test alert sent from Warroom (:func:`warroom.alerts.actions.send_test_alert`), never from the sender
+    is_test = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-id"]

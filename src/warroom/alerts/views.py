@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from warroom.alerts import actions, selectors, services, snippets
 from warroom.alerts.forms import AlertFilterForm, EventFilterForm, IntegrationForm, WindowForm, labelled
-from warroom.alerts.models import Alert, Integration, Kind, MaintenanceWindow, Recurrence
+from warroom.alerts.models import Alert, Integration, Kind, MaintenanceWindow, Recurrence, Severity
 from warroom.alerts.services import NewKey
 from warroom.catalog import selectors as catalog
 from warroom.catalog.models import Service
@@ -45,6 +45,7 @@ RECENT_EVENTS = 5
 
 MAY_NOT_MANAGE = "only the team's admins and managers manage integrations and maintenance windows"
 MAY_NOT_ACT = "only the team's responders, managers and admins acknowledge or resolve its alerts"
+MAY_NOT_TEST = "only the team's responders, managers and admins send test alerts"
 
 #: Where a new key waits, sealed, for the page that shows it (:mod:`warroom.web.shown_once`).
 NEW_KEY_SESSION = "warroom.alerts.new_key"
@@ -192,6 +193,8 @@ def _detail_page(
         ).count(),
         "form": form,
         "can_manage": can_manage,
+        "can_test": selectors.can_act_on_service(request.user, integration.service),
+        "severities": Severity.choices,
         "monitor": monitor,
     }
     response = render(request, "alerts/integration_detail.html", context, status=status)
@@ -245,6 +248,29 @@ def integration_key_revoke(
     services.revoke_integration_key(key=key, actor=request.user, source=SOURCE)
     messages.success(request, f"Key {key.prefix}… revoked. Requests with it are refused from now on.")
     return redirect(_integration_url(integration))
+
+
+@console_view
+@require_POST
+def integration_test_alert(request: AuthedRequest, slug: str, integration_id: int) -> HttpResponse:
+    """Send a test alert through the integration (:func:`warroom.alerts.actions.send_test_alert`), then back to
+    the integration's page, where its event shows at the top of Recent events. An unknown severity is the 400
+    page naming it."""
+    integration = _integration(request, slug, integration_id)
+    if not selectors.can_act_on_service(request.user, integration.service):
+        raise PermissionDenied(MAY_NOT_TEST)
+    event = actions.send_test_alert(
+        integration=integration,
+        actor=request.user,
+        source=SOURCE,
+        severity=request.POST.get("severity") or Severity.CRITICAL,
+    )
+    messages.success(
+        request,
+        f"Test alert sent as event #{event.pk}: within seconds it opens a test incident and pages whoever is on "
+        "call, marked [TEST]. Follow it under Recent events.",
+    )
+    return redirect(_integration_url(integration) + "#recent-events")
 
 
 @console_view

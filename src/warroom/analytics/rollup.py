@@ -11,6 +11,9 @@ Every :data:`RUN_EVERY` the ``analytics.summarize`` engine module
    cells, compute them again from the live rows, insert them. A crash before commit leaves the day dirty; a
    rebuild is idempotent.
 
+Test incidents and test alerts (``is_test``: sent from Warroom to check an integration) are never summarised, nor
+are the pages of test incidents: they count in no report.
+
 ``rebuild_all`` fills the summaries from scratch (after an upgrade, or a bulk import); ``warroom manage
 warroom_summarize_reports`` runs it.
 """
@@ -186,7 +189,7 @@ def _seconds(later: datetime | None, earlier: datetime) -> float:
 def _incident_cells(day: date) -> tuple[list[IncidentCell], list[CategoryCell]]:
     start, end = _start(day), _start(day + ONE_DAY)
     rows = list(
-        Incident.objects.filter(opened_at__gte=start, opened_at__lt=end)
+        Incident.objects.filter(opened_at__gte=start, opened_at__lt=end, is_test=False)
         .order_by()
         .values_list(
             "pk",
@@ -303,7 +306,7 @@ def _review_amounts(ids: list[int]) -> dict[int, dict[str, int]]:
 
 def _alert_cells(day: date) -> tuple[list[AlertCell], list[FlapCell]]:
     start, end = _start(day), _start(day + ONE_DAY)
-    qs = Alert.objects.filter(first_seen__gte=start, first_seen__lt=end).order_by()
+    qs = Alert.objects.filter(first_seen__gte=start, first_seen__lt=end, is_test=False).order_by()
     earlier = Alert.objects.filter(incident_id=OuterRef("incident_id"), first_seen__lt=OuterRef("first_seen"))
     grouped = (
         qs.annotate(has_earlier=Exists(earlier))
@@ -344,7 +347,9 @@ def _flap_cells(day: date) -> list[FlapCell]:
         partition_by=[F("integration_id"), F("dedup_key")],
         order_by=F("first_seen").asc(),
     )
-    near = Alert.objects.filter(first_seen__gte=start - FLAP_WINDOW, first_seen__lt=end).order_by()
+    near = Alert.objects.filter(
+        first_seen__gte=start - FLAP_WINDOW, first_seen__lt=end, is_test=False
+    ).order_by()
     # the day's own bounds are checked here, not in SQL: a plain condition would go under the window and
     # hide the hour before midnight from it
     closing = (
@@ -360,7 +365,7 @@ def _flap_cells(day: date) -> list[FlapCell]:
         return []
     rows = [
         r
-        for r in Alert.objects.filter(first_seen__gte=start, first_seen__lt=end)
+        for r in Alert.objects.filter(first_seen__gte=start, first_seen__lt=end, is_test=False)
         .values("integration_id", "dedup_key")
         .annotate(
             n=Count("pk"),
@@ -393,7 +398,7 @@ def _flap_cells(day: date) -> list[FlapCell]:
 def _page_cells(day: date) -> list[PageCell]:
     start, end = _start(day), _start(day + ONE_DAY)
     rows = list(
-        Page.objects.filter(at__gte=start, at__lt=end)
+        Page.objects.filter(at__gte=start, at__lt=end, incident__is_test=False)
         .order_by()
         .values_list(
             "user_id",

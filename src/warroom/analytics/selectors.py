@@ -3,7 +3,9 @@
 * a user's figures cover the incidents of the teams they belong to — private ones only for the admins of the
   team — and organisation admins see every team. Being a participant in another team's incident lets you read
   that incident, but it does not put it in your figures: reports are about teams;
-* alerts count for the teams that own their service (as on the alert list); pages for the incidents counted.
+* alerts count for the teams that own their service (as on the alert list); pages for the incidents counted;
+* test incidents and test alerts (sent from Warroom to check an integration, ``is_test``) count nowhere: the
+  summaries leave them out (:mod:`warroom.analytics.rollup`) and so does :func:`team_q` for the live reads.
 
 Every report takes resolved :class:`~warroom.analytics.filters.Filters` and answers plain dataclasses that the
 console, the CSV export and the API render. The reports add up the daily summaries of
@@ -68,14 +70,16 @@ TOP_FLAPPING = 20
 
 
 def team_q(user: User, prefix: str = "") -> Q:
-    """Incidents (``prefix`` = the path to one) whose figures ``user`` may see."""
+    """Incidents (``prefix`` = the path to one) whose figures ``user`` may see: never a test incident."""
+    real = Q(**{f"{prefix}is_test": False})
     if user.is_org_admin:
-        return Q()
+        return real
     roles = accounts.roles_by_team(user)
     member_of = list(roles)
     admin_of = [team_id for team_id, role in roles.items() if role == Role.ADMIN]
-    return Q(**{f"{prefix}team_id__in": member_of, f"{prefix}is_private": False}) | Q(
-        **{f"{prefix}team_id__in": admin_of}
+    return real & (
+        Q(**{f"{prefix}team_id__in": member_of, f"{prefix}is_private": False})
+        | Q(**{f"{prefix}team_id__in": admin_of})
     )
 
 

@@ -528,9 +528,10 @@ def _bars(
 
 
 def _page_scope(page: StatusPage, component_ids: list[int]) -> Q:
-    """Public updates about this page: naming one of its components, or on an incident of a linked service."""
+    """Public updates about this page: naming one of its components, or on an incident of a linked service;
+    never about a test incident (opened by a test alert), which no status page shows."""
     service_ids = Component.services.through.objects.filter(component__page=page).values("service_id")
-    return Q(audience__in=PUBLIC_AUDIENCES) & (
+    return Q(audience__in=PUBLIC_AUDIENCES, incident__is_test=False) & (
         Q(components__in=component_ids) | Q(incident__services__in=service_ids)
     )
 

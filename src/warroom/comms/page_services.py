@@ -540,8 +540,9 @@ def _worst(statuses: Iterable[str]) -> str:
 def derived_statuses(component_ids: Sequence[int]) -> dict[int, str]:
     """What each (derived) component's status should be now: the worst over the open incidents that touch it
     (an incident's own ``component_status`` override for the component, else its priority through
-    :data:`PRIORITY_STATUS` when it is about a linked service and not private), raised to under maintenance
-    while a maintenance of the component is in progress. Four queries, whatever the number of components."""
+    :data:`PRIORITY_STATUS` when it is about a linked service and not private; a test incident never counts),
+    raised to under maintenance while a maintenance of the component is in progress. Four queries, whatever the
+    number of components."""
     ids = list(component_ids)
     links = Component.services.through.objects.filter(component_id__in=ids).values_list(
         "component_id", "service_id"
@@ -555,15 +556,21 @@ def derived_statuses(component_ids: Sequence[int]) -> dict[int, str]:
         # A private incident (a security incident, say) never shows through its priority: that would turn the
         # public page red and tell the world it exists. Only an update that names components and a status for
         # them (someone's deliberate choice, below) moves a component for it.
+        # Nor does a test incident (opened by a test alert, warroom.alerts.actions.send_test_alert), at all.
         rows = Incident.services.through.objects.filter(
-            service_id__in=all_services, incident__state__in=list(OPEN_STATES), incident__is_private=False
+            service_id__in=all_services,
+            incident__state__in=list(OPEN_STATES),
+            incident__is_private=False,
+            incident__is_test=False,
         ).values_list("service_id", "incident_id", "incident__priority")
         for service_id, incident_id, priority in rows:
             incidents_of_service[service_id][incident_id] = priority
     overrides: dict[tuple[int, int], tuple[datetime, int, str]] = {}  # (component, incident) → latest
     rows2 = (
         StatusUpdate.components.through.objects.filter(
-            component_id__in=ids, statusupdate__incident__state__in=list(OPEN_STATES)
+            component_id__in=ids,
+            statusupdate__incident__state__in=list(OPEN_STATES),
+            statusupdate__incident__is_test=False,
         )
         .exclude(statusupdate__component_status="")
         .values_list(

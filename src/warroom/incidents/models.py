@@ -151,6 +151,9 @@ class Incident(models.Model):
     canceled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
     reopen_count = models.PositiveIntegerField(default=0)
+    #: opened by a test alert (:func:`warroom.alerts.actions.send_test_alert`): no postmortem is required, no
+    #: report counts it, no status page shows it, and its pages say "[TEST]"
+    is_test = models.BooleanField(default=False, db_default=False)
     version = models.PositiveIntegerField(
         default=1, help_text="Bumped by every change; for optimistic locking."
     )

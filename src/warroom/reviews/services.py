@@ -272,8 +272,11 @@ def create_postmortem(
 
 
 def create_required_postmortem(*, incident: Incident) -> Postmortem | None:
-    """The policy's side of a resolution: a draft for a priority that needs one, unless the incident has a
-    postmortem already or is (or will be) covered by its major parent's. Runs inside the resolve's transaction."""
+    """The policy's side of a resolution: a draft for a priority that needs one, unless the incident is a test
+    (opened by a test alert), has a postmortem already or is (or will be) covered by its major parent's. Runs
+    inside the resolve's transaction."""
+    if incident.is_test:
+        return None
     if incident.priority not in selectors.policy().required_priorities:
         return None
     if Postmortem.objects.filter(incident=incident).exists():

@@ -59,6 +59,11 @@ urlpatterns = [
         name="integration-events",
     ),
     path(
+        "services/<slug:slug>/integrations/<int:integration_id>/test-alert/",
+        alerts.integration_test_alert,
+        name="integration-test-alert",
+    ),
+    path(
         "services/<slug:slug>/integrations/<int:integration_id>/keys/",
         alerts.integration_key_create,
         name="integration-key-create",
