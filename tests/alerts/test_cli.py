@@ -163,3 +163,15 @@ def test_observer_cannot_ack(run_as_dave: Run, hook: Hooked) -> None:
     refused = run_as_dave("ack", str(alert.pk))
     assert refused.returncode == 1 and "acknowledge or resolve" in refused.stderr
     assert Alert.objects.get().status == "triggered"
+
+
+def test_send_a_test_alert(run: Run, run_as_dave: Run, hook: Hooked) -> None:
+    integration = str(hook.integration.pk)
+    refused = run_as_dave("test", "--integration", integration)
+    assert refused.returncode == 1 and "send test alerts" in refused.stderr
+    sent = run("test", "--integration", integration, "--severity", "warning")
+    assert sent.returncode == 0, sent.stderr
+    assert f"Test alert sent through integration {integration}" in sent.stdout
+    cycle()
+    alert = Alert.objects.get()
+    assert alert.is_test and alert.incident is not None and alert.incident.is_test

@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 
 from tests.alerts.conftest import Hooked, cycle, make_integration, pd_follow_up, pd_trigger, post
+from tests.api.conftest import client_with_token
 from tests.comms_pages.conftest import make_site, status_cycle
 from tests.conftest import World
 from tests.smoke_paging.conftest import h, policy, wired  # noqa: F401 (the paging harness fixtures)
@@ -23,7 +24,9 @@ from warroom.alerts.models import Alert, AlertStatus, EventStatus, HeartbeatMoni
 from warroom.comms import services as comms
 from warroom.comms.models import Component
 from warroom.incidents import services as incidents
+from warroom.incidents import sla_services
 from warroom.incidents.models import Incident
+from warroom.incidents.sla_selectors import report_clocks
 from warroom.lib import clock
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
 from warroom.oncall.services import StepSpec, TargetSpec
@@ -319,3 +322,44 @@ def test_a_test_incident_never_shows_on_a_status_page(world: World) -> None:
     )
     status_cycle()
     assert Component.objects.get(pk=site.checkout.pk).status == "major_outage"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the API and the SLA report
+
+
+def test_the_api_sends_a_test_alert_and_marks_what_it_made(world: World) -> None:
+    hooked = make_integration(world, "webhook")
+    path = f"/integrations/{hooked.integration.pk}/test-alert"
+    assert client_with_token(world.dave).post(path).status_code == 403  # an observer
+    assert client_with_token(world.charlie).post(path).status_code == 404  # another team's integration
+    bob = client_with_token(world.bob)
+    bad = bob.post(path, {"severity": "urgent"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "severity"
+    assert not IntakeEvent.objects.exists()
+
+    sent = bob.post(path, {"severity": "warning"})
+    assert sent.status_code == 202, sent.content
+    assert sent.json()["is_test"] is True and sent.json()["status"] == "pending"
+    cycle()
+    alert = bob.get("/alerts").json()["items"][0]
+    assert alert["is_test"] is True and alert["summary"].startswith("Test alert from")
+    incident = bob.get(f"/incidents/{alert['incident']['ref']}").json()
+    assert incident["is_test"] is True
+    assert bob.post(path).status_code == 202  # no body: critical
+
+
+def test_the_sla_report_leaves_test_incidents_out(world: World) -> None:
+    for priority in range(1, 6):
+        sla_services.create_definition(
+            actor=None, source="test", name=f"P{priority}", priority=priority, response_minutes=30
+        )
+    hooked = make_integration(world, "webhook")
+    post("/integrations/webhook", {"summary": "Queue depth above 10k", "dedup_key": "q"}, key=hooked.key)
+    send_test(hooked.integration, world)
+    cycle()
+    assert Incident.objects.filter(is_test=True).count() == 1 and Incident.objects.count() == 2
+    now = clock.now()
+    clocks = report_clocks(world.alice, now - timedelta(days=1), now + timedelta(minutes=1))
+    assert clocks.exists()
+    assert set(clocks.values_list("incident__is_test", flat=True)) == {False}

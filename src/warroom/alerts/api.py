@@ -16,7 +16,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
-from ninja import Query, Router, Status
+from ninja import Body, Query, Router, Status
 
 from warroom.accounts.models import User
 from warroom.accounts.schemas import Page, Paging, caller, known_filter, lookup, paginate, source_of
@@ -36,6 +36,7 @@ from warroom.alerts.schemas import (
     IntegrationQuery,
     KeyCreatedOut,
     KeyOut,
+    TestAlertIn,
     WindowIn,
     WindowOut,
     WindowPatch,
@@ -201,6 +202,26 @@ def revoke_key(request: HttpRequest, integration_id: int, key_id: int) -> dict[s
     integration = selectors.get_integration_for_user_or_404(user, integration_id=integration_id)
     key = selectors.get_key_or_404(integration, key_id=key_id)
     return key_json(services.revoke_integration_key(key=key, actor=user, source=source_of(request)))
+
+
+@router.post(
+    "/integrations/{integration_id}/test-alert", response={202: EventOut}, summary="Send a test alert"
+)
+def send_test_alert(
+    request: HttpRequest, integration_id: int, payload: Body[TestAlertIn | None] = None
+) -> Status[dict[str, Any]]:
+    """Check the whole path: a test alert through this integration opens a test incident of its own that pages
+    whoever is on call ("[TEST]"), needs no postmortem and counts in no report (docs/alerts.md). Answers the
+    stored event (202: the engine applies it)."""
+    user = caller(request)
+    integration = selectors.get_integration_for_user_or_404(user, integration_id=integration_id)
+    event = actions.send_test_alert(
+        integration=integration,
+        actor=user,
+        source=source_of(request),
+        severity=payload.severity if payload is not None else "critical",
+    )
+    return Status(202, event_json(event))
 
 
 @router.get("/integrations/{integration_id}/events", response=Page[EventOut], summary="Read the event log")

@@ -207,6 +207,12 @@ class IntegrationCreatedOut(IntegrationOut):
     key: KeyCreatedOut | None = Field(description="The first key (shown once), unless create_key was false.")
 
 
+class TestAlertIn(InputSchema):
+    severity: str = Field(
+        "critical", description="critical, error, warning or info: sets the test incident's priority."
+    )
+
+
 class EventOut(Schema):
     id: int
     integration: int
@@ -219,6 +225,7 @@ class EventOut(Schema):
     alert: int | None
     fields: dict[str, Any]
     payload: dict[str, Any] = Field(description="The raw event as received (size-capped).")
+    is_test: bool = Field(description="A test alert sent from Warroom, not by the monitoring tool.")
 
 
 class IncidentLink(Schema):
@@ -252,6 +259,7 @@ class AlertOut(Schema):
     last_seen: datetime
     count: int
     incident: IncidentLink | None = Field(description="The incident it was grouped into, if you may see it.")
+    is_test: bool = Field(description="A test alert: its incident is a test, apart from real alerts.")
     opened_incident: bool
     group_reason: str
     suppressed: bool
@@ -366,6 +374,7 @@ def event_json(event: IntakeEvent) -> dict[str, Any]:
         "alert": event.alert_id,
         "fields": event.fields or {},
         "payload": event.payload if isinstance(event.payload, dict) else {"raw": event.payload},
+        "is_test": event.is_test,
     }
 
 
@@ -394,6 +403,7 @@ def alert_json(alert: Alert, *, incident_visible: bool) -> dict[str, Any]:
             "state": incident.state,
             "state_label": State(incident.state).label,
         },
+        "is_test": alert.is_test,
         "opened_incident": alert.opened_incident,
         "group_reason": alert.group_reason,
         "suppressed": alert.suppressed,

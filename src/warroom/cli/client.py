@@ -999,6 +999,32 @@ def resolve_alert(
     _alert_verb(alert_id, "resolve", url=url, token=token, as_json=as_json)
 
 
+@alert_app.command("test")
+def test_alert(
+    integration: Annotated[int, typer.Option("--integration", help="The integration's id.")],
+    severity: Annotated[
+        str, typer.Option("--severity", help="critical, error, warning or info (the test incident's priority).")
+    ] = "critical",
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Send a test alert through an integration: it opens a test incident that pages whoever is on call, marked
+    [TEST], needs no postmortem and counts in no report."""
+    event = connect(url, token).request(
+        "POST", f"/integrations/{integration}/test-alert", body={"severity": severity}
+    )
+    if as_json:
+        print_json(event)
+        return
+    out.print(
+        Text(
+            f"Test alert sent through integration {integration} (event {event['id']}); the engine opens its test "
+            "incident and pages whoever is on call."
+        )
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # action items: ``warroom action-item list|done``
 

@@ -215,6 +215,7 @@ class IncidentOut(Schema):
     services: list[ServiceRef]
     is_major: bool
     is_private: bool
+    is_test: bool = Field(description="Opened by a test alert: no postmortem, in no report, on no status page.")
     opened_at: datetime
     acknowledged_at: datetime | None
     resolved_at: datetime | None
@@ -372,6 +373,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "services": [service_ref(s) for s in sorted(incident.services.all(), key=lambda s: s.name)],
         "is_major": incident.is_major,
         "is_private": incident.is_private,
+        "is_test": incident.is_test,
         "opened_at": incident.opened_at,
         "acknowledged_at": incident.acknowledged_at,
         "resolved_at": incident.resolved_at,

@@ -331,9 +331,9 @@ def _breached_q(at: datetime) -> Q:
 
 
 def report_clocks(user: User, start: datetime, end: datetime) -> QuerySet[SlaClock]:
-    """The clocks the report counts: of incidents ``user`` may see, opened in ``[start, end)``, not cancelled
-    (a cancelled clock was replaced after a priority change, or its incident was cancelled)."""
-    visible = selectors.visible_incidents(user).filter(opened_at__gte=start, opened_at__lt=end)
+    """The clocks the report counts: of incidents ``user`` may see, not tests, opened in ``[start, end)``, not
+    cancelled (a cancelled clock was replaced after a priority change, or its incident was cancelled)."""
+    visible = selectors.visible_incidents(user).filter(opened_at__gte=start, opened_at__lt=end, is_test=False)
     return SlaClock.objects.filter(incident_id__in=visible.values("pk")).exclude(state=ClockState.CANCELLED)
 
 
