@@ -292,16 +292,22 @@ def test_a_test_incident_never_shows_on_a_status_page(world: World) -> None:
     assert test is not None
     status_cycle()
     assert Component.objects.get(pk=site.checkout.pk).status == "operational"
-    comms.post_update(
-        incident=test,
-        status="investigating",
-        message="Testing our paging, please ignore",
-        audience="public",
-        components=[site.checkout],
-        component_status="major_outage",
-        actor=world.alice,
-        source="test",
-    )
+    update = {"status": "investigating", "message": "Testing our paging, please ignore", "components": [site.cdn]}
+    with pytest.raises(ValidationFailed, match="is a test incident: its updates are internal only") as refused:
+        comms.post_update(incident=test, audience="public", actor=world.alice, source="test", **update)
+    assert refused.value.field == "audience"
+    with pytest.raises(ValidationFailed, match="set no component's status") as refused:
+        comms.post_update(
+            incident=test,
+            audience="internal",
+            component_status="major_outage",
+            actor=world.alice,
+            source="test",
+            **update,
+        )
+    assert refused.value.field == "component_status"
+    assert Component.objects.get(pk=site.cdn.pk).status == "operational"  # a manual component, untouched
+    comms.post_update(incident=test, audience="internal", actor=world.alice, source="test", **update)
     status_cycle()
     assert Component.objects.get(pk=site.checkout.pk).status == "operational"
     html = Client().get(f"/status/{site.page.slug}/").content.decode()

@@ -217,7 +217,8 @@ def post_update(
     matched through the incident, a service and the team still gets one), then ``update_posted``.
 
     Posting ``resolved`` does not resolve the incident. A private incident's updates are internal only: a
-    public or both audience is refused (400, ``audience``). Components must exist (400, ``components``);
+    public or both audience is refused (400, ``audience``); a test incident's too, and they set no component
+    status. Components must exist (400, ``components``);
     ``component_status`` needs at least one component."""
     if actor is not None and not selectors.can_post_update(actor, incident):
         raise PermissionDenied(f"you may view {incident.ref} but not post updates on it")
@@ -238,6 +239,12 @@ def post_update(
             f"{incident.ref} is private: its updates are internal only (make the incident non-private to "
             "post a public update)",
             field="audience",
+        )
+    if incident.is_test and (clean_audience != Audience.INTERNAL or clean_component_status):
+        raise ValidationFailed(
+            f"{incident.ref} is a test incident: its updates are internal only and set no component's status, "
+            "so that a status page never shows a test",
+            field="component_status" if clean_audience == Audience.INTERNAL else "audience",
         )
     with transaction.atomic():
         now = clock.now()
