@@ -24,7 +24,7 @@ help:
 	@echo "make run    install into .venv and start Warroom with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   install test tools and run ruff, mypy and the whole suite (SQLite, and PostgreSQL"
 	@echo "            when WARROOM_TEST_DATABASE_URL is set)"
-	@echo "make lint   ruff and mypy only"
+	@echo "make lint   ruff (lint and format check) and mypy only"
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Warroom needs Python 3.12 or newer on PATH (python3.12, python3.13 ...)"; exit 1; }
@@ -44,6 +44,7 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 browser:

@@ -50,8 +50,9 @@ def seed(count: int) -> tuple[str, list[str]]:
     from warroom.incidents.models import Counter, Incident, TimelineEntry  # noqa: PLC0415
 
     call_command("migrate", verbosity=0, interactive=False)
-    admin = accounts.create_user(email="bench@example.com", password=None, is_org_admin=True, actor=None,
-                                 source="system")
+    admin = accounts.create_user(
+        email="bench@example.com", password=None, is_org_admin=True, actor=None, source="system"
+    )
     teams = [accounts.create_team(name=f"Team {i}", actor=None, source="system") for i in range(5)]
     for team in teams:
         accounts.set_membership(team=team, user=admin, role="admin", actor=None, source="system")
@@ -64,28 +65,45 @@ def seed(count: int) -> tuple[str, list[str]]:
     for number in range(1, count + 1):
         state = rng.choice(states)
         opened = now - timedelta(minutes=rng.randint(1, 60 * 24 * 365))
-        batch.append(Incident(
-            number=number, title=f"Synthetic incident {number} on service {rng.randint(1, 5)}",
-            description="Seeded by bench/incidents_api.py", team=rng.choice(teams), state=state,
-            impact=rng.randint(1, 3), urgency=rng.randint(1, 3), priority=rng.randint(1, 5),
-            hold_reason="awaiting_vendor" if state == "on_hold" else "",
-            resolution_code="permanent_fix" if state in ("resolved", "closed") else "",
-            opened_at=opened, updated_at=opened, reporter=admin,
-        ))
+        batch.append(
+            Incident(
+                number=number,
+                title=f"Synthetic incident {number} on service {rng.randint(1, 5)}",
+                description="Seeded by bench/incidents_api.py",
+                team=rng.choice(teams),
+                state=state,
+                impact=rng.randint(1, 3),
+                urgency=rng.randint(1, 3),
+                priority=rng.randint(1, 5),
+                hold_reason="awaiting_vendor" if state == "on_hold" else "",
+                resolution_code="permanent_fix" if state in ("resolved", "closed") else "",
+                opened_at=opened,
+                updated_at=opened,
+                reporter=admin,
+            )
+        )
         if len(batch) == 5000:
             Incident.objects.bulk_create(batch)
             batch = []
     Incident.objects.bulk_create(batch)
     Counter.objects.update_or_create(name="incident", defaults={"value": count})
-    entries = [TimelineEntry(incident_id=pk, at=now, source="system", kind="created", message="seeded")
-               for pk in Incident.objects.values_list("pk", flat=True)[:2000]]
+    entries = [
+        TimelineEntry(incident_id=pk, at=now, source="system", kind="created", message="seeded")
+        for pk in Incident.objects.values_list("pk", flat=True)[:2000]
+    ]
     TimelineEntry.objects.bulk_create(entries)
     refs = [f"INC{n:07d}" for n in rng.sample(range(1, count + 1), 200)]
     return secret, refs
 
 
-def drive(name: str, base: str, token: str, seconds: float, concurrency: int,
-          request: Callable[[httpx.Client, random.Random], httpx.Response]) -> None:
+def drive(
+    name: str,
+    base: str,
+    token: str,
+    seconds: float,
+    concurrency: int,
+    request: Callable[[httpx.Client, random.Random], httpx.Response],
+) -> None:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -113,8 +131,10 @@ def drive(name: str, base: str, token: str, seconds: float, concurrency: int,
     elapsed = time.monotonic() - began
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0
-    print(f"| {name} | {len(latencies) / elapsed:,.0f} | {statistics.median(latencies) * 1000:.1f} | "
-          f"{p99 * 1000:.1f} | {errors} |")
+    print(
+        f"| {name} | {len(latencies) / elapsed:,.0f} | {statistics.median(latencies) * 1000:.1f} | "
+        f"{p99 * 1000:.1f} | {errors} |"
+    )
 
 
 def main() -> None:
@@ -144,8 +164,12 @@ def main() -> None:
     connection.close()
 
     port = _free_port()
-    server = subprocess.Popen([str(WARROOM), "web", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(WARROOM), "web", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -157,13 +181,33 @@ def main() -> None:
         print(f"\n{args.concurrency} connections, {args.seconds:.0f} s each, {args.incidents:,} incidents\n")
         print("| workload | req/s | p50 ms | p99 ms | non-2xx |")
         print("|---|---|---|---|---|")
-        drive("list open P1/P2 (limit 50)", base, token, args.seconds, args.concurrency,
-              lambda c, r: c.get("/api/v1/incidents", params={"open": "true", "priority": [1, 2], "limit": 50}))
-        drive("read one incident", base, token, args.seconds, args.concurrency,
-              lambda c, r: c.get(f"/api/v1/incidents/{r.choice(refs)}"))
-        drive("declare", base, token, args.seconds, args.concurrency,
-              lambda c, r: c.post("/api/v1/incidents", json={"title": f"bench {r.random()}", "team": "team-1",
-                                                             "impact": 2, "urgency": 2}))
+        drive(
+            "list open P1/P2 (limit 50)",
+            base,
+            token,
+            args.seconds,
+            args.concurrency,
+            lambda c, r: c.get("/api/v1/incidents", params={"open": "true", "priority": [1, 2], "limit": 50}),
+        )
+        drive(
+            "read one incident",
+            base,
+            token,
+            args.seconds,
+            args.concurrency,
+            lambda c, r: c.get(f"/api/v1/incidents/{r.choice(refs)}"),
+        )
+        drive(
+            "declare",
+            base,
+            token,
+            args.seconds,
+            args.concurrency,
+            lambda c, r: c.post(
+                "/api/v1/incidents",
+                json={"title": f"bench {r.random()}", "team": "team-1", "impact": 2, "urgency": 2},
+            ),
+        )
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -197,8 +197,6 @@ receivers:
 """
 
 
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str

@@ -120,13 +120,15 @@ class ErrorOut(Schema):
 
 
 #: reads that check the caller's role, so a GET may answer 403 (every change may: see warroom.lib.openapi)
-ROLE_CHECKED_READS = frozenset({
-    ("GET", "/audit"),
-    ("GET", "/audit.csv"),
-    ("GET", "/users/{user_id}/contact-methods"),
-    ("GET", "/users/{user_id}/notification-rules"),
-    ("GET", "/status-pages/{key}/subscribers"),
-})
+ROLE_CHECKED_READS = frozenset(
+    {
+        ("GET", "/audit"),
+        ("GET", "/audit.csv"),
+        ("GET", "/users/{user_id}/contact-methods"),
+        ("GET", "/users/{user_id}/notification-rules"),
+        ("GET", "/status-pages/{key}/subscribers"),
+    }
+)
 #: operations without a path parameter that may answer 404 (every one with a path parameter may)
 SINGLE_RESOURCES = frozenset({("GET", "/me/working-hours")})
 #: operations that answer 429 when asked again too soon
@@ -267,7 +269,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """Errors ninja raises itself: malformed JSON (400), a failed CSRF check under session auth (403)..."""
     codes = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 413: "too_large"}
-    if isinstance(exc.__cause__, BodyRefused):  # ninja wraps the parser's error in "Cannot parse request body"
+    if isinstance(
+        exc.__cause__, BodyRefused
+    ):  # ninja wraps the parser's error in "Cannot parse request body"
         reason = str(exc.__cause__)
         return api.create_response(
             request, error_body(reason, "invalid", [{"field": "body", "message": reason}]), status=400

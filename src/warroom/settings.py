@@ -93,7 +93,9 @@ TEMPLATES = [
 
 
 def _database(url: str) -> dict[str, Any]:
-    db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600 if url.startswith("sqlite") else 60))
+    db: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=600 if url.startswith("sqlite") else 60)
+    )
     if db["ENGINE"] == "django.db.backends.sqlite3":
         Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         db["OPTIONS"] = {
@@ -134,7 +136,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"  # `warroom manage collectstatic` fills it; WhiteNoise also finds app statics
+STATIC_ROOT = (
+    DATA_DIR / "static"
+)  # `warroom manage collectstatic` fills it; WhiteNoise also finds app statics
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

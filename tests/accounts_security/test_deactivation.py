@@ -62,7 +62,9 @@ def test_a_team_admin_takes_a_deactivated_person_out_of_the_team(api: Clients, w
     assert not world.team_a.memberships.filter(user=world.bob).exists()
     again = api.alice.delete(f"/teams/team-a/members/{world.bob.pk}")
     assert again.status_code == 404  # gone from every team of alice's: she no longer sees him
-    assert api.charlie.delete("/teams/team-a/members/dave@example.com").status_code == 404  # not charlie's team
+    assert (
+        api.charlie.delete("/teams/team-a/members/dave@example.com").status_code == 404
+    )  # not charlie's team
 
 
 def test_who_may_deactivate(api: Clients, world: World) -> None:

@@ -96,9 +96,7 @@ def test_the_django_admin_shows_them(world: World, checks: None) -> None:
     world.bob.refresh_from_db()
     assert not world.bob.is_active
     shown = [str(m) for m in response.context["messages"]]
-    assert (
-        f"Bob Responder leaves behind {incident.ref} Checkout returns 500: {LEFT}" in shown
-    )
+    assert f"Bob Responder leaves behind {incident.ref} Checkout returns 500: {LEFT}" in shown
 
 
 def test_schedules_and_policies_naming_them_are_listed(api: Clients, world: World) -> None:

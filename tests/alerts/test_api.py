@@ -112,8 +112,10 @@ def test_an_integration_groups_as_its_sender_does_unless_told(
     )
     assert told.status_code == 201 and told.json()["grouping"] == "window"
     if kind == "alertmanager":
-        alerts = [{"status": "firing", "labels": {"alertname": f"A{i}"}, "fingerprint": f"f{i}"} for i in range(50)]
-        group = {"version": "4", "groupKey": "{}:{alertname=~\".*\"}", "status": "firing", "alerts": alerts}
+        alerts = [
+            {"status": "firing", "labels": {"alertname": f"A{i}"}, "fingerprint": f"f{i}"} for i in range(50)
+        ]
+        group = {"version": "4", "groupKey": '{}:{alertname=~".*"}', "status": "firing", "alerts": alerts}
         assert post("/integrations/alertmanager", group, key=made.json()["key"]["key"]).status_code == 202
         cycle()
         assert Incident.objects.count() == 1 and Alert.objects.count() == 50

@@ -122,7 +122,9 @@ def test_unreadable_bodies(pd: Hooked, raw: bytes, content_type: str, status: in
 
 def test_a_number_too_large_for_a_float_is_refused_naming_it(pd: Hooked, hook: Hooked) -> None:
     event = pd_trigger(pd.key, "huge")
-    raw = json.dumps(event).replace('"severity": "critical"', '"severity": "critical", "custom_details": {"k": 1e400}')
+    raw = json.dumps(event).replace(
+        '"severity": "critical"', '"severity": "critical", "custom_details": {"k": 1e400}'
+    )
     assert "1e400" in raw
     response = Client().post("/v2/enqueue", data=raw, content_type="application/json")
     assert response.status_code == 400, response.content

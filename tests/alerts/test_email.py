@@ -369,7 +369,12 @@ def _email_integration(data_dir: Path) -> tuple[dict[str, str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
     env.update(WARROOM_DATA_DIR=str(data_dir), WARROOM_EMAIL_DOMAIN=DOMAIN)
     made = subprocess.run(
-        [str(WARROOM), "manage", "shell", "-c", SETUP], env=env, capture_output=True, text=True, timeout=60, check=True
+        [str(WARROOM), "manage", "shell", "-c", SETUP],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return env, next(line[8:] for line in made.stdout.splitlines() if line.startswith("ADDRESS="))
 

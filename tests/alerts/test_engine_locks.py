@@ -53,7 +53,9 @@ def _cycle() -> None:
     run_cycle()
 
 
-def test_a_source_acknowledge_steps_back_from_an_incident_a_person_holds(committed: tuple[World, Hooked]) -> None:
+def test_a_source_acknowledge_steps_back_from_an_incident_a_person_holds(
+    committed: tuple[World, Hooked],
+) -> None:
     _world, pd = committed
     assert post("/v2/enqueue", pd_trigger(pd.key, "disk-1")).status_code == 202
     _cycle()
@@ -79,7 +81,9 @@ def test_a_source_acknowledge_steps_back_from_an_incident_a_person_holds(committ
     assert Alert.objects.get().status == AlertStatus.ACKNOWLEDGED
 
 
-def _acknowledging(incident_id: int, release: threading.Event, held: threading.Event, failed: list[str]) -> None:
+def _acknowledging(
+    incident_id: int, release: threading.Event, held: threading.Event, failed: list[str]
+) -> None:
     """A person acknowledging the incident: locks it, then (after ``release``) acknowledges its alerts, as
     ``alerts.signals`` does, and commits."""
     try:
@@ -96,7 +100,9 @@ def _acknowledging(incident_id: int, release: threading.Event, held: threading.E
         failed.append(str(exc))
 
 
-def test_alerts_joining_an_incident_a_person_holds_never_deadlock_with_them(committed: tuple[World, Hooked]) -> None:
+def test_alerts_joining_an_incident_a_person_holds_never_deadlock_with_them(
+    committed: tuple[World, Hooked],
+) -> None:
     """A storm repeats an open alert (the batch locks it) and opens another in the same incident (the batch
     would update the incident) while a person acknowledges that incident: the person's change goes through."""
     world, _pd = committed
@@ -109,7 +115,9 @@ def test_alerts_joining_an_incident_a_person_holds_never_deadlock_with_them(comm
     person.start()
     try:
         assert held.wait(10)
-        assert post("/v2/enqueue", pd_trigger(pd.key, "disk-1")).status_code == 202  # a repeat: its alert locked
+        assert (
+            post("/v2/enqueue", pd_trigger(pd.key, "disk-1")).status_code == 202
+        )  # a repeat: its alert locked
         assert post("/v2/enqueue", pd_trigger(pd.key, "disk-2")).status_code == 202  # joins the same incident
         began = time.monotonic()
         _cycle()

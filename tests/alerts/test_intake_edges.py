@@ -42,7 +42,9 @@ def test_a_pagerduty_severity_of_the_wrong_type_is_a_400_naming_it(pd: Hooked, s
 
 @pytest.mark.parametrize("priority", [["P1"], {"p": 1}, 1])
 def test_an_opsgenie_priority_of_the_wrong_type_is_a_422_naming_it(opsgenie: Hooked, priority: Any) -> None:
-    response = genie("/v2/alerts", {"message": "disk full", "alias": "a1", "priority": priority}, opsgenie.key)
+    response = genie(
+        "/v2/alerts", {"message": "disk full", "alias": "a1", "priority": priority}, opsgenie.key
+    )
     assert response.status_code == 422, response.content
     assert "priority" in response.json()["message"]
     _rejected("priority")
@@ -67,9 +69,15 @@ def test_a_mapped_value_of_the_wrong_type_is_refused_naming_its_path(world: Worl
     assert response.status_code == 400, response.content
     assert [error["field"] for error in response.json()["errors"]] == ["alert.level"]
     assert "a list" in response.json()["errors"][0]["message"]
-    numeric = post("/integrations/webhook", {"alert": {"title": "Disk full", "level": 3, "id": 1}}, key=mapped.key)
+    numeric = post(
+        "/integrations/webhook", {"alert": {"title": "Disk full", "level": 3, "id": 1}}, key=mapped.key
+    )
     assert numeric.status_code == 400 and numeric.json()["errors"][0]["field"] == "alert.level"
-    flag = post("/integrations/webhook", {"alert": {"title": "Disk full", "level": "high", "id": True}}, key=mapped.key)
+    flag = post(
+        "/integrations/webhook",
+        {"alert": {"title": "Disk full", "level": "high", "id": True}},
+        key=mapped.key,
+    )
     assert flag.status_code == 202, flag.content
     assert flag.json()["dedup_key"] == "true"  # as JSON spells it, not Python's "True"
 
@@ -138,7 +146,10 @@ def test_a_chunked_body_is_read_whole(pd: Hooked) -> None:
 def test_a_group_that_resolves_one_alert_and_fires_another_keeps_its_incident(am: Hooked) -> None:
     """Alertmanager orders a group's alerts by labels: the resolved one may come first. The group never stopped
     firing, so its incident stays open and the new alert joins it."""
-    assert post("/integrations/alertmanager", am_group([am_alert("web-a", "fp-a")]), key=am.key).status_code == 202
+    assert (
+        post("/integrations/alertmanager", am_group([am_alert("web-a", "fp-a")]), key=am.key).status_code
+        == 202
+    )
     cycle()
     incident = Incident.objects.get()
     mixed = am_group(
@@ -194,7 +205,10 @@ def test_a_body_nested_too_deep_to_store_is_a_400_not_a_retry(am: Hooked) -> Non
     assert response.status_code == 400, response.content
     assert "deeper than 64 levels" in response.json()["detail"]
     _rejected("deeper")
-    shallow = {**am_alert("web-b", "fp-b"), "annotations": {"summary": "ok", "x": {"a": {"b": {"c": [1, [2]]}}}}}
+    shallow = {
+        **am_alert("web-b", "fp-b"),
+        "annotations": {"summary": "ok", "x": {"a": {"b": {"c": [1, [2]]}}}},
+    }
     assert post("/integrations/alertmanager", am_group([shallow]), key=am.key).status_code == 202
 
 
@@ -225,7 +239,9 @@ def test_a_path_near_an_endpoint_gets_a_json_404(path: str) -> None:
 def test_a_key_in_a_mistyped_path_stays_out_of_the_answer_and_the_log(
     am: Hooked, caplog: pytest.LogCaptureFixture
 ) -> None:
-    response = Client().post(f"/integrations/alertmanager/{am.key}/", data="{}", content_type="application/json")
+    response = Client().post(
+        f"/integrations/alertmanager/{am.key}/", data="{}", content_type="application/json"
+    )
     assert response.status_code == 404
     assert am.key not in response.content.decode()
     assert am.key not in caplog.text

@@ -53,7 +53,10 @@ def test_rate_limit_answers_in_each_format(world: World) -> None:
     headers = {"Authorization": f"GenieKey {genie.key}"}
     client = Client()
     assert (
-        client.post("/v2/alerts", {"message": "a"}, content_type="application/json", headers=headers).status_code == 202
+        client.post(
+            "/v2/alerts", {"message": "a"}, content_type="application/json", headers=headers
+        ).status_code
+        == 202
     )
     refused = client.post("/v2/alerts", {"message": "b"}, content_type="application/json", headers=headers)
     assert refused.status_code == 429 and "Retry-After" in refused
@@ -104,7 +107,10 @@ def test_a_signed_webhook_checks_the_signature_before_the_body(world: World) -> 
     with clock.frozen(T0):
         unsigned = client.post("/integrations/webhook", broken, content_type="application/json", headers=auth)
         signed = client.post(
-            "/integrations/webhook", broken, content_type="application/json", headers={**auth, **_signed("s3cret", broken, T0)}
+            "/integrations/webhook",
+            broken,
+            content_type="application/json",
+            headers={**auth, **_signed("s3cret", broken, T0)},
         )
     assert unsigned.status_code == 401 and unsigned.json()["errors"][0]["field"] == "signature"
     assert signed.status_code == 400 and "not valid JSON" in signed.json()["errors"][0]["message"]
@@ -119,7 +125,9 @@ def test_requests_with_a_bad_signature_take_none_of_the_senders_rate(world: Worl
     def send(summary: str, secret: str) -> int:
         body = json.dumps({"summary": summary}).encode()
         headers = {**auth, **_signed(secret, body, T0)}
-        return client.post("/integrations/webhook", body, content_type="application/json", headers=headers).status_code
+        return client.post(
+            "/integrations/webhook", body, content_type="application/json", headers=headers
+        ).status_code
 
     with clock.frozen(T0):
         assert [send(f"forged {i}", "guess") for i in range(5)] == [401] * 5
@@ -214,7 +222,9 @@ def test_opsgenie_close_by_id_uses_the_request_id(world: World) -> None:
     genie = make_integration(world, "opsgenie")
     headers = {"Authorization": f"GenieKey {genie.key}"}
     client = Client()
-    created = client.post("/v2/alerts", {"message": "no alias"}, content_type="application/json", headers=headers)
+    created = client.post(
+        "/v2/alerts", {"message": "no alias"}, content_type="application/json", headers=headers
+    )
     request_id = created.json()["requestId"]
     cycle()
     closed = client.post(
@@ -272,7 +282,9 @@ def test_grouping_by_chosen_labels(world: World) -> None:
     assert post("/integrations/alertmanager", _am(am.key, alerts), key=am.key).status_code == 202
     cycle()
     assert Incident.objects.count() == 3
-    a, b = Alert.objects.filter(details__labels__cluster="eu", details__labels__alertname="HighLatency").order_by("id")
+    a, b = Alert.objects.filter(
+        details__labels__cluster="eu", details__labels__alertname="HighLatency"
+    ).order_by("id")
     assert a.incident_id == b.incident_id
     assert "alertname=HighLatency, cluster=eu" in b.group_reason
 
@@ -309,7 +321,10 @@ def test_alerts_in_a_maintenance_window_are_suppressed_and_open_no_incident(worl
 
 def test_a_weekly_window_repeats() -> None:
     window = MaintenanceWindow(
-        starts_at=T0, ends_at=T0 + timedelta(hours=2), recurrence="weekly", repeat_until=T0 + timedelta(weeks=4)
+        starts_at=T0,
+        ends_at=T0 + timedelta(hours=2),
+        recurrence="weekly",
+        repeat_until=T0 + timedelta(weeks=4),
     )
     assert window.is_active(T0 + timedelta(weeks=1, hours=1))
     assert not window.is_active(T0 + timedelta(weeks=1, hours=3))
@@ -365,7 +380,9 @@ def test_resolving_the_incident_resolves_its_alerts_so_the_next_trigger_opens_a_
     assert Incident.objects.count() == 2
 
 
-def test_resolving_the_last_alert_by_hand_resolves_the_incident_naming_the_person(world: World, pd: Hooked) -> None:
+def test_resolving_the_last_alert_by_hand_resolves_the_incident_naming_the_person(
+    world: World, pd: Hooked
+) -> None:
     post("/v2/enqueue", pd_trigger(pd.key, "disk"))
     cycle()
     actions.resolve_alert(alert=Alert.objects.get(), actor=world.bob, source="web")

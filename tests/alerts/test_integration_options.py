@@ -109,7 +109,12 @@ def _state(integration: Integration) -> dict[str, Any]:
 def test_service_refuses_a_pattern_that_does_not_compile(world: World, field: str, pattern: str) -> None:
     with pytest.raises(ValidationFailed) as created:
         services.create_integration(
-            service=world.service_a, kind="email", name="Mail", actor=world.alice, source="test", **{field: pattern}
+            service=world.service_a,
+            kind="email",
+            name="Mail",
+            actor=world.alice,
+            source="test",
+            **{field: pattern},
         )
     assert created.value.field == field and "not a valid regular expression" in created.value.message
     assert not Integration.objects.exists()
@@ -137,13 +142,16 @@ def test_api_answers_a_huge_repeat_count_with_a_400_naming_the_field(
     assert alice.get(f"/integrations/{mail.pk}").json()["email_dedup_pattern"] == r"job (\w+)"
 
     created = alice.post(
-        "/integrations", {"service": "checkout", "kind": "email", "name": "Mail 2", "email_resolve_pattern": pattern}
+        "/integrations",
+        {"service": "checkout", "kind": "email", "name": "Mail 2", "email_resolve_pattern": pattern},
     )
     assert created.status_code == 400 and _field(created) == "email_resolve_pattern"
     assert Integration.objects.count() == 1
 
 
-def test_console_new_integration_form_refuses_a_huge_repeat_count(client_for: ClientFor, world: World) -> None:
+def test_console_new_integration_form_refuses_a_huge_repeat_count(
+    client_for: ClientFor, world: World
+) -> None:
     response = client_for(world.alice).post(
         reverse("web:integration-list", args=[world.service_a.slug]),
         _console_form("email", email_dedup_pattern="x{99999999999}"),
@@ -179,7 +187,9 @@ def test_service_refuses_an_option_the_kind_does_not_read(world: World, option: 
     integration = _make(world, kind)
     before = _state(integration)
     with pytest.raises(ValidationFailed) as updated:
-        services.update_integration(integration=integration, actor=world.alice, source="test", **{option: value})
+        services.update_integration(
+            integration=integration, actor=world.alice, source="test", **{option: value}
+        )
     assert updated.value.field == option and updated.value.message.startswith(APPLIES[option])
     assert _state(integration) == before
 
@@ -265,7 +275,9 @@ def test_a_heartbeat_ping_is_not_rate_limited(world: World) -> None:
     Integration.objects.filter(pk=hooked.integration.pk).update(rate_limit_per_minute=1)
     assert [Client().get(f"/integrations/heartbeat/{hooked.key}").status_code for _ in range(3)] == [200] * 3
     webhook = make_integration(world, "webhook", rate_limit_per_minute=1)
-    statuses = [post("/integrations/webhook", {"summary": "x"}, key=webhook.key).status_code for _ in range(2)]
+    statuses = [
+        post("/integrations/webhook", {"summary": "x"}, key=webhook.key).status_code for _ in range(2)
+    ]
     assert statuses == [202, 429]
 
 
@@ -283,15 +295,22 @@ def test_only_grafana_and_webhook_check_a_signature(world: World, kind: str) -> 
 
 def test_a_signed_webhook_still_works_end_to_end(alice: ApiClient, world: World) -> None:
     made = alice.post(
-        "/integrations", {"service": "checkout", "kind": "webhook", "name": "Signed", "signing_secret": "s3cret"}
+        "/integrations",
+        {"service": "checkout", "kind": "webhook", "name": "Signed", "signing_secret": "s3cret"},
     )
     assert made.status_code == 201 and made.json()["signed"] is True
     key = made.json()["key"]["key"]
     body = json.dumps({"summary": "signed"}).encode()
     stamp = str(int(clock.now().timestamp()))
     digest = hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    headers = {"Authorization": f"Bearer {key}", "X-Warroom-Timestamp": stamp, "X-Warroom-Signature": f"sha256={digest}"}
-    signed = Client().post("/integrations/webhook", data=body, content_type="application/json", headers=headers)
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "X-Warroom-Timestamp": stamp,
+        "X-Warroom-Signature": f"sha256={digest}",
+    }
+    signed = Client().post(
+        "/integrations/webhook", data=body, content_type="application/json", headers=headers
+    )
     assert signed.status_code == 202
     assert post("/integrations/webhook", {"summary": "unsigned"}, key=key).status_code == 401
 
@@ -304,7 +323,13 @@ def test_a_signed_webhook_still_works_end_to_end(alice: ApiClient, world: World)
 def test_api_create_refuses_an_option_the_kind_does_not_read(
     alice: ApiClient, world: World, option: str, kind: str
 ) -> None:
-    body = {"service": "checkout", "kind": kind, "name": "x", **REQUIRED.get(kind, {}), option: SPECIFIC[option][0]}
+    body = {
+        "service": "checkout",
+        "kind": kind,
+        "name": "x",
+        **REQUIRED.get(kind, {}),
+        option: SPECIFIC[option][0],
+    }
     response = alice.post("/integrations", body)
     assert response.status_code == 400, response.content
     assert _field(response) == option and _message(response).startswith(APPLIES[option])
@@ -318,7 +343,9 @@ def test_api_patch_refuses_an_option_the_kind_does_not_read(
     integration = _make(world, kind)
     before = _state(integration)
     shown = alice.get(f"/integrations/{integration.pk}").json()
-    response = alice.patch(f"/integrations/{integration.pk}", {"name": "renamed", option: SPECIFIC[option][0]})
+    response = alice.patch(
+        f"/integrations/{integration.pk}", {"name": "renamed", option: SPECIFIC[option][0]}
+    )
     assert response.status_code == 400, response.content
     assert _field(response) == option and _message(response).startswith(APPLIES[option])
     assert _state(integration) == before
@@ -370,7 +397,8 @@ def test_api_takes_a_full_object_with_empty_options_for_every_kind(
     echo = {
         k: v
         for k, v in shown.items()
-        if k in {"name", "grouping", "window_minutes", "group_fields", "severity_map", "auto_resolve_incident"}
+        if k
+        in {"name", "grouping", "window_minutes", "group_fields", "severity_map", "auto_resolve_incident"}
         | {"rate_limit_per_minute", "field_mapping", "email_dedup_pattern", "email_resolve_pattern"}
     }
     if kind != "heartbeat":
@@ -390,7 +418,13 @@ def test_api_heartbeat_grace_is_refused_on_other_kinds_but_its_default_is_not(
     assert alice.post("/integrations", {**body, "heartbeat_grace_seconds": 60}).status_code == 201
     beat = alice.post(
         "/integrations",
-        {**body, "kind": "heartbeat", "name": "HB", "heartbeat_interval_seconds": 600, "heartbeat_grace_seconds": 120},
+        {
+            **body,
+            "kind": "heartbeat",
+            "name": "HB",
+            "heartbeat_interval_seconds": 600,
+            "heartbeat_grace_seconds": 120,
+        },
     )
     assert beat.status_code == 201 and beat.json()["heartbeat"]["grace_seconds"] == 120
     changed = alice.patch(f"/integrations/{beat.json()['id']}", {"heartbeat_grace_seconds": 30})
@@ -443,7 +477,8 @@ def test_a_legacy_row_can_be_sent_back_unchanged_changed_elsewhere_and_cleared(
     assert _state(legacy.integration) == before
 
     cleared = alice.patch(
-        url, {"signing_secret": "", "field_mapping": {}, "email_dedup_pattern": "", "email_resolve_pattern": ""}
+        url,
+        {"signing_secret": "", "field_mapping": {}, "email_dedup_pattern": "", "email_resolve_pattern": ""},
     )
     assert cleared.status_code == 200, cleared.content
     row = Integration.objects.get(pk=legacy.integration.pk)
@@ -455,7 +490,9 @@ def test_a_legacy_row_can_be_sent_back_unchanged_changed_elsewhere_and_cleared(
     )
 
 
-def test_a_legacy_row_can_be_edited_in_the_console(client_for: ClientFor, world: World, legacy: Hooked) -> None:
+def test_a_legacy_row_can_be_edited_in_the_console(
+    client_for: ClientFor, world: World, legacy: Hooked
+) -> None:
     alice = client_for(world.alice)
     url = reverse("web:integration-edit", args=[world.service_a.slug, legacy.integration.pk])
     data = {
@@ -558,11 +595,21 @@ def test_console_never_stores_an_option_the_kind_does_not_read(
 
 def test_cli_integration_create_still_works_for_other_kinds(world: World) -> None:
     """``warroom integration create`` always passes ``--grace`` (60 unless given) to the management command."""
-    call_command("warroom_integration", "--service", world.service_a.slug, "--kind", "pagerduty", "--name", "PD")
+    call_command(
+        "warroom_integration", "--service", world.service_a.slug, "--kind", "pagerduty", "--name", "PD"
+    )
     assert Integration.objects.get().kind == "pagerduty"
     with pytest.raises(CommandError, match="heartbeat_grace_seconds applies to heartbeat integrations only"):
         call_command(
-            "warroom_integration", "--service", world.service_a.slug, "--kind", "webhook", "--name", "W", "--grace", "5"
+            "warroom_integration",
+            "--service",
+            world.service_a.slug,
+            "--kind",
+            "webhook",
+            "--name",
+            "W",
+            "--grace",
+            "5",
         )
     assert Integration.objects.count() == 1
 
@@ -570,7 +617,12 @@ def test_cli_integration_create_still_works_for_other_kinds(world: World) -> Non
 def test_the_demo_seeds_integration_options_are_all_accepted(world: World) -> None:
     for spec in demo_alerting.INTEGRATIONS:
         services.create_integration(
-            service=world.service_a, kind=spec.kind, name=spec.name, actor=world.alice, source="test", **spec.options
+            service=world.service_a,
+            kind=spec.kind,
+            name=spec.name,
+            actor=world.alice,
+            source="test",
+            **spec.options,
         )
     assert Integration.objects.count() == len(demo_alerting.INTEGRATIONS)
 

@@ -60,9 +60,17 @@ def _fire_at(at: datetime, pd: Hooked, dedup_key: str) -> Alert:
 # --- repeats keep the local hours ------------------------------------------------------------------------------
 
 
-def test_a_weekly_berlin_window_keeps_its_local_hours_after_the_spring_change(world: World, pd: Hooked) -> None:
+def test_a_weekly_berlin_window_keeps_its_local_hours_after_the_spring_change(
+    world: World, pd: Hooked
+) -> None:
     # Sunday 22 March 2026, 02:00-04:00 CET (UTC+1): 01:00-03:00 UTC
-    _window(world, starts_at=utc(2026, 3, 22, 1), ends_at=utc(2026, 3, 22, 3), recurrence="weekly", time_zone=BERLIN)
+    _window(
+        world,
+        starts_at=utc(2026, 3, 22, 1),
+        ends_at=utc(2026, 3, 22, 3),
+        recurrence="weekly",
+        time_zone=BERLIN,
+    )
     # Sunday 5 April 2026 is in CEST (UTC+2): 02:30 local is 00:30 UTC, 04:30 local is 02:30 UTC
     during = _fire_at(utc(2026, 4, 5, 0, 30), pd, "during")
     assert during.suppressed and during.incident is None
@@ -73,7 +81,11 @@ def test_a_weekly_berlin_window_keeps_its_local_hours_after_the_spring_change(wo
 
 def test_a_daily_berlin_window_keeps_its_local_hours(world: World) -> None:
     window = _window(
-        world, starts_at=utc(2026, 3, 27, 1), ends_at=utc(2026, 3, 27, 3), recurrence="daily", time_zone=BERLIN
+        world,
+        starts_at=utc(2026, 3, 27, 1),
+        ends_at=utc(2026, 3, 27, 3),
+        recurrence="daily",
+        time_zone=BERLIN,
     )
     # the day after the change: 02:00-04:00 CEST is 00:00-02:00 UTC
     assert window.is_active(utc(2026, 3, 30, 0, 30))  # 02:30 local
@@ -126,7 +138,10 @@ def test_in_the_repeated_hour_a_start_takes_the_first_pass_and_an_end_the_last(w
     assert not window.is_active(utc(2026, 10, 25, 1, 45))
     # the next day, in CET: 01:15-01:45 UTC
     assert window.is_active(utc(2026, 10, 26, 1, 20)) and not window.is_active(utc(2026, 10, 26, 0, 20))
-    assert window.current_or_next(utc(2026, 10, 24, 12)) == (utc(2026, 10, 25, 0, 15), utc(2026, 10, 25, 1, 45))
+    assert window.current_or_next(utc(2026, 10, 24, 12)) == (
+        utc(2026, 10, 25, 0, 15),
+        utc(2026, 10, 25, 1, 45),
+    )
 
 
 def test_repeats_stop_at_repeat_until(world: World) -> None:
@@ -165,12 +180,16 @@ def test_the_api_round_trips_the_time_zone(alice_api: ApiClient, world: World) -
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["time_zone"] == BERLIN
-    assert body["starts_at"].startswith("2026-03-22T01:00:00") and body["ends_at"].startswith("2026-03-22T03:00:00")
+    assert body["starts_at"].startswith("2026-03-22T01:00:00") and body["ends_at"].startswith(
+        "2026-03-22T03:00:00"
+    )
     shown = alice_api.get(f"/services/checkout/maintenance/{body['id']}").json()
     assert shown["time_zone"] == BERLIN
     with clock.frozen(utc(2026, 4, 5, 0, 30)):  # 02:30 CEST
         assert alice_api.get(f"/services/checkout/maintenance/{body['id']}").json()["active"] is True
-    changed = alice_api.patch(f"/services/checkout/maintenance/{body['id']}", {"time_zone": "America/New_York"})
+    changed = alice_api.patch(
+        f"/services/checkout/maintenance/{body['id']}", {"time_zone": "America/New_York"}
+    )
     assert changed.status_code == 200 and changed.json()["time_zone"] == "America/New_York"
     assert changed.json()["starts_at"] == body["starts_at"]  # the first occurrence keeps its instants
 
@@ -181,13 +200,18 @@ def test_the_api_defaults_to_utc(alice_api: ApiClient) -> None:
         {"title": "Upgrade", "starts_at": "2026-03-02T09:00:00", "ends_at": "2026-03-02T10:00:00"},
     )
     assert created.status_code == 201, created.json()
-    assert created.json()["time_zone"] == "UTC" and created.json()["starts_at"].startswith("2026-03-02T09:00:00")
+    assert created.json()["time_zone"] == "UTC" and created.json()["starts_at"].startswith(
+        "2026-03-02T09:00:00"
+    )
 
 
 @pytest.mark.parametrize(
-    ("zone", "status"), [("Mars/Olympus", 400), ("localtime", 400), ("", 400), ("../etc/passwd", 400), (7, 422)]
+    ("zone", "status"),
+    [("Mars/Olympus", 400), ("localtime", 400), ("", 400), ("../etc/passwd", 400), (7, 422)],
 )
-def test_a_bad_time_zone_is_refused_naming_it(alice_api: ApiClient, world: World, zone: Any, status: int) -> None:
+def test_a_bad_time_zone_is_refused_naming_it(
+    alice_api: ApiClient, world: World, zone: Any, status: int
+) -> None:
     body = {
         "title": "Upgrade",
         "starts_at": "2026-03-02T09:00:00Z",
@@ -256,7 +280,13 @@ def test_the_console_refuses_a_zone_it_does_not_offer(client_for: ClientFor, wor
 def test_the_service_page_shows_a_recurring_window_between_occurrences_as_scheduled(
     client_for: ClientFor, world: World
 ) -> None:
-    _window(world, starts_at=utc(2026, 3, 22, 1), ends_at=utc(2026, 3, 22, 3), recurrence="weekly", time_zone=BERLIN)
+    _window(
+        world,
+        starts_at=utc(2026, 3, 22, 1),
+        ends_at=utc(2026, 3, 22, 3),
+        recurrence="weekly",
+        time_zone=BERLIN,
+    )
     alice = client_for(world.alice)
     url = reverse("web:service-detail", args=[world.service_a.slug])
     with clock.frozen(utc(2026, 4, 1, 12)):  # a Wednesday: between occurrences

@@ -145,7 +145,9 @@ def test_what_cannot_be_merged_is_refused_and_nothing_moves(world: World, hook: 
 # the console
 
 
-def test_merging_from_the_incident_page(client_for: Callable[[User], Client], world: World, hook: Hooked) -> None:
+def test_merging_from_the_incident_page(
+    client_for: Callable[[User], Client], world: World, hook: Hooked
+) -> None:
     keep, dup = _incident(_fire(hook, "a")), _incident(_fire(hook, "b", "Load balancer 5xx on lb-1"))
     bob = client_for(world.bob)
     page = bob.get(f"/incidents/{dup.ref}/").content.decode()

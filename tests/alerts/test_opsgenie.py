@@ -219,7 +219,9 @@ def test_tiny_ids_are_422(opsgenie: Hooked) -> None:
 
 
 @pytest.mark.parametrize("identifier_type", ["", "id"])
-def test_id_is_the_dedup_key_of_an_alert_created_without_alias(opsgenie: Hooked, identifier_type: str) -> None:
+def test_id_is_the_dedup_key_of_an_alert_created_without_alias(
+    opsgenie: Hooked, identifier_type: str
+) -> None:
     # Opsgenie's default identifierType is id; in Warroom an alert's id is the requestId its create answered.
     request_id = genie("/v2/alerts", {"message": "no alias"}, opsgenie.key).json()["requestId"]
     cycle()

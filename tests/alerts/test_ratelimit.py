@@ -73,7 +73,8 @@ print(sum(limiter.take(9, 500, now=1000.0)[0] == 0 for _ in range(400)))
 def test_processes_taking_tokens_at_once_never_exceed_the_budget(tmp_path: Path) -> None:
     path = str(tmp_path / "table")
     children = [
-        subprocess.Popen([sys.executable, "-c", CHILD, path], stdout=subprocess.PIPE, text=True) for _ in range(3)
+        subprocess.Popen([sys.executable, "-c", CHILD, path], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
     ]
     outputs = [child.communicate(timeout=60)[0] for child in children]
     assert [child.returncode for child in children] == [0, 0, 0]
@@ -92,7 +93,9 @@ SETUP = (
 
 
 @pytest.mark.own_sqlite
-def test_a_web_server_with_two_workers_holds_a_key_to_its_rate(migrated_data_dir: Path, tmp_path: Path) -> None:
+def test_a_web_server_with_two_workers_holds_a_key_to_its_rate(
+    migrated_data_dir: Path, tmp_path: Path
+) -> None:
     """36 requests, each on a connection of its own (so both workers take some), against a rate of 12 a minute:
     12 are accepted (one more at most, refilled while they are sent), the rest answered 429."""
     db = Database(migrated_data_dir)

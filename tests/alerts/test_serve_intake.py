@@ -82,12 +82,18 @@ def test_pagerduty_trigger_and_resolve_through_a_running_server(demo_data_dir: P
         # The REST API reads a chunked body (no Content-Length) like any other, as granian hands it over.
         token = subprocess.run(
             [str(WARROOM), "token", "create", "--email", "admin@example.com", "--name", "chunked"],
-            env=env, capture_output=True, text=True, timeout=60, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
         secret = next(word for word in token.stdout.split() if word.startswith("wr_"))
         api = f"http://127.0.0.1:{port}/api/v1"
         headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
-        ref = httpx.get(f"{api}/incidents", params={"limit": 1}, headers=headers, timeout=10).json()["items"][0]
+        ref = httpx.get(f"{api}/incidents", params={"limit": 1}, headers=headers, timeout=10).json()["items"][
+            0
+        ]
         note = httpx.post(
             f"{api}/incidents/{ref['ref']}/notes",
             content=iter([b'{"text": "sent in ', b'chunks"}']),  # an iterator: httpx sends it chunked

@@ -292,8 +292,14 @@ def test_a_test_incident_never_shows_on_a_status_page(world: World) -> None:
     assert test is not None
     status_cycle()
     assert Component.objects.get(pk=site.checkout.pk).status == "operational"
-    update = {"status": "investigating", "message": "Testing our paging, please ignore", "components": [site.cdn]}
-    with pytest.raises(ValidationFailed, match="is a test incident: its updates are internal only") as refused:
+    update = {
+        "status": "investigating",
+        "message": "Testing our paging, please ignore",
+        "components": [site.cdn],
+    }
+    with pytest.raises(
+        ValidationFailed, match="is a test incident: its updates are internal only"
+    ) as refused:
         comms.post_update(incident=test, audience="public", actor=world.alice, source="test", **update)
     assert refused.value.field == "audience"
     with pytest.raises(ValidationFailed, match="set no component's status") as refused:

@@ -88,7 +88,9 @@ def _move(incident: Incident, when: datetime, to: str) -> Incident:
         extra = {"resolution_code": "permanent_fix", "resolution_notes": "Fixed."}
     with clock.frozen(when):
         declared = incident.timeline.exclude(actor=None).earliest("id")  # a person works the incident
-        return incidents.transition_incident(incident=incident, actor=declared.actor, source="test", to=to, **extra)
+        return incidents.transition_incident(
+            incident=incident, actor=declared.actor, source="test", to=to, **extra
+        )
 
 
 def _integration(service: Service, name: str, kind: str) -> Integration:

@@ -92,7 +92,9 @@ def test_bad_filters_are_4xx_naming_the_field(
     assert [e["field"] for e in body["errors"]] == [field]
 
 
-@pytest.mark.parametrize("report", ["response", "volume", "reliability", "compliance", "noise", "oncall", "reviews"])
+@pytest.mark.parametrize(
+    "report", ["response", "volume", "reliability", "compliance", "noise", "oncall", "reviews"]
+)
 @pytest.mark.parametrize(
     ("query", "field"),
     [

@@ -301,20 +301,30 @@ def test_malformed_json_is_400(api: Clients, world: World) -> None:
     ("raw", "reason"),
     [
         ('{"title": "db\\u0000down", "team": "team-a"}', "the body contains a NUL character (\\u0000)"),
-        ('{"title": "half \\ud800 pair", "team": "team-a"}', "the body contains an unpaired UTF-16 surrogate escape"),
+        (
+            '{"title": "half \\ud800 pair", "team": "team-a"}',
+            "the body contains an unpaired UTF-16 surrogate escape",
+        ),
         (b'{"title": "caf\xe9", "team": "team-a"}', "the body is not valid UTF-8 (byte 14)"),
         (
             '{"title": "t", "team": "team-a", "impact": 1e400}',
             "the body is not valid JSON: the number 1e400 is too large to store",
         ),
-        ('{"title": "t", "team": "team-a", "impact": NaN}', "the body is not valid JSON: NaN is not valid JSON"),
+        (
+            '{"title": "t", "team": "team-a", "impact": NaN}',
+            "the body is not valid JSON: NaN is not valid JSON",
+        ),
     ],
 )
 def test_text_no_database_can_store_is_400_naming_why(api: Clients, raw: str | bytes, reason: str) -> None:
     """A NUL character was a 500 on PostgreSQL (it cannot store one in text); SQLite stored it."""
     response = api.bob.post("/incidents", raw=raw)
     assert response.status_code == 400, response.content
-    assert response.json() == {"detail": reason, "code": "invalid", "errors": [{"field": "body", "message": reason}]}
+    assert response.json() == {
+        "detail": reason,
+        "code": "invalid",
+        "errors": [{"field": "body", "message": reason}],
+    }
     assert not Incident.objects.exists()
     escaped = api.bob.post("/incidents", raw='{"title": "a \\\\u0000 is text here", "team": "team-a"}')
     assert escaped.status_code == 201, escaped.content

@@ -174,10 +174,14 @@ def test_list_filter_values_of_the_wrong_type_are_422(api: Clients) -> None:
 
 def test_list_filter_values_that_are_not_a_choice_are_400_naming_the_choices(api: Clients) -> None:
     for query, message in (
-        ({"state": "bogus"}, "'bogus' is not one of 'new', 'in_progress', 'on_hold', 'resolved', 'closed' or "
-         "'canceled'"),
-        ({"state": ["new", "bogus"]}, "'bogus' is not one of 'new', 'in_progress', 'on_hold', 'resolved', "
-         "'closed' or 'canceled'"),
+        (
+            {"state": "bogus"},
+            "'bogus' is not one of 'new', 'in_progress', 'on_hold', 'resolved', 'closed' or 'canceled'",
+        ),
+        (
+            {"state": ["new", "bogus"]},
+            "'bogus' is not one of 'new', 'in_progress', 'on_hold', 'resolved', 'closed' or 'canceled'",
+        ),
         ({"priority": "9"}, "'9' is not one of 1, 2, 3, 4 or 5"),
         ({"priority": "high"}, "'high' is not one of 1, 2, 3, 4 or 5"),
     ):

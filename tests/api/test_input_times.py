@@ -107,8 +107,14 @@ def test_a_number_for_a_maintenance_window_time_is_refused(api: Clients, world: 
 def test_a_number_for_a_status_page_maintenance_is_refused(api: Clients, world: World) -> None:
     """The status page's schema types its times as plain ``datetime``: every request body refuses numbers for
     them all the same (``InputSchema``)."""
-    assert api.alice.post("/status-pages", {"team": "team-a", "name": "Acme", "slug": "acme"}).status_code == 201
-    body = {"title": "Database upgrade", "scheduled_start": 1893492000, "scheduled_end": "2030-01-01T11:00:00Z"}
+    assert (
+        api.alice.post("/status-pages", {"team": "team-a", "name": "Acme", "slug": "acme"}).status_code == 201
+    )
+    body = {
+        "title": "Database upgrade",
+        "scheduled_start": 1893492000,
+        "scheduled_end": "2030-01-01T11:00:00Z",
+    }
     _refused(api.alice.post("/status-pages/acme/maintenance", body), "scheduled_start", DATE_TIME)
     assert not Maintenance.objects.exists()
 
@@ -151,7 +157,9 @@ def test_a_number_for_a_layer_or_override_time_is_refused(api: Clients, world: W
 
 
 @pytest.mark.parametrize(("start", "end"), [("08:00", "17:30"), ("08:00:00", "17:30:00")])
-def test_working_hours_take_and_give_wall_clock_times(api: Clients, world: World, start: str, end: str) -> None:
+def test_working_hours_take_and_give_wall_clock_times(
+    api: Clients, world: World, start: str, end: str
+) -> None:
     body = {"time_zone": "Europe/Berlin", "days": ["weekdays"], "start": start, "end": end}
     put = api.bob.put("/me/working-hours", body)
     assert put.status_code == 200, put.content
@@ -160,14 +168,27 @@ def test_working_hours_take_and_give_wall_clock_times(api: Clients, world: World
     assert all(re.fullmatch(WALL_CLOCK_PATTERN, got[k]) for k in ("start", "end"))
     assert got["description"] == "Mon–Fri 08:00–17:30 (Europe/Berlin)"
     # what GET answers is accepted back as it is
-    assert api.bob.put("/me/working-hours", {**body, "start": got["start"], "end": got["end"]}).status_code == 200
+    assert (
+        api.bob.put("/me/working-hours", {**body, "start": got["start"], "end": got["end"]}).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "status"),
-    [(28800, 400), (8.5, 400), ("28800", 400), ("08:00+01:00", 400), ("08:00Z", 400), ("9am", 422), ("8:00", 422)],
+    [
+        (28800, 400),
+        (8.5, 400),
+        ("28800", 400),
+        ("08:00+01:00", 400),
+        ("08:00Z", 400),
+        ("9am", 422),
+        ("8:00", 422),
+    ],
 )
-def test_working_hours_refuse_numbers_and_offsets(api: Clients, world: World, value: object, status: int) -> None:
+def test_working_hours_refuse_numbers_and_offsets(
+    api: Clients, world: World, value: object, status: int
+) -> None:
     body = {"time_zone": "Europe/Berlin", "days": ["weekdays"], "start": value, "end": "17:00"}
     response = api.bob.put("/me/working-hours", body)
     assert response.status_code == status, response.content

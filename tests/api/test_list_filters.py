@@ -33,7 +33,9 @@ def team_b(world: World) -> dict[str, str]:
     integration = alerts.create_integration(
         service=world.service_b, kind="webhook", name="B hook", actor=world.charlie, source="test"
     )
-    problem = reviews.create_problem(actor=world.charlie, source="test", title="Slow exports", team=world.team_b)
+    problem = reviews.create_problem(
+        actor=world.charlie, source="test", title="Slow exports", team=world.team_b
+    )
     reviews.create_postmortem(incident=incident, actor=world.charlie, source="test")
     return {
         "team": "team-b",
@@ -98,9 +100,13 @@ def test_a_filter_naming_another_teams_object_on_an_incident_you_take_part_in_fi
     api: Clients, world: World
 ) -> None:
     """bob sees team B's incident he watches: its team, service and assignee are known to him through it."""
-    b = declare(world, actor=world.charlie, title="Invoices late", team=world.team_b, services=[world.service_b])
+    b = declare(
+        world, actor=world.charlie, title="Invoices late", team=world.team_b, services=[world.service_b]
+    )
     incidents.update_incident(incident=b, assignee=world.charlie, actor=world.charlie, source="test")
-    hidden = declare(world, actor=world.charlie, title="Not bob's", team=world.team_b, services=[world.service_b])
+    hidden = declare(
+        world, actor=world.charlie, title="Not bob's", team=world.team_b, services=[world.service_b]
+    )
     incidents.set_watching(incident=b, user=world.bob, watching=True, actor=world.bob, source="test")
     for parameter, value in (("team", "team-b"), ("service", "billing"), ("assignee", "charlie@example.com")):
         response = api.bob.get("/incidents", **{parameter: value})
@@ -168,7 +174,9 @@ def _documented_choices(api: Clients, path: str, parameter: str) -> list[Any]:
 def test_a_filter_value_that_is_not_a_choice_is_a_400_naming_the_documented_choices(
     api: Clients, world: World, path: str, parameter: str, value: str
 ) -> None:
-    response = api.alice.get(path.replace("{integration_id}", str(_integration(world).pk)), **{parameter: value})
+    response = api.alice.get(
+        path.replace("{integration_id}", str(_integration(world).pk)), **{parameter: value}
+    )
     assert response.status_code == 400, response.content
     (only,) = error(response)["errors"]
     assert only["field"] == parameter
@@ -196,6 +204,11 @@ def test_a_filter_of_the_wrong_type_stays_a_422(api: Clients, world: World) -> N
 
 def test_an_incident_filter_keeps_working_for_what_you_can_see(api: Clients, world: World) -> None:
     incident: Incident = declare(world, assignee=world.bob)
-    for query in ({"team": "team-a"}, {"service": "checkout"}, {"assignee": "bob@example.com"}, {"priority": "3"}):
+    for query in (
+        {"team": "team-a"},
+        {"service": "checkout"},
+        {"assignee": "bob@example.com"},
+        {"priority": "3"},
+    ):
         response = api.dave.get("/incidents", **query)
         assert [i["ref"] for i in response.json()["items"]] == [incident.ref], query

@@ -17,8 +17,20 @@ SUPERSCRIPT = "\u00b9"  # "¹"
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("42", 42), ("0042", 42), (SUPERSCRIPT, None), ("\u0663", None), (HUGE, None), ("", None), ("4 2", None),
-     ("-1", None), (7, 7), (True, None), ("9" * 18, 10**18 - 1), ("1" + "0" * 18, None)],
+    [
+        ("42", 42),
+        ("0042", 42),
+        (SUPERSCRIPT, None),
+        ("\u0663", None),
+        (HUGE, None),
+        ("", None),
+        ("4 2", None),
+        ("-1", None),
+        (7, 7),
+        (True, None),
+        ("9" * 18, 10**18 - 1),
+        ("1" + "0" * 18, None),
+    ],
 )
 def test_only_ascii_digits_that_fit_a_64_bit_id_are_ids(text: object, expected: int | None) -> None:
     assert as_id(text) == expected
@@ -60,8 +72,14 @@ def test_an_offset_beyond_any_table_is_422_naming_it(api: Clients, world: World,
 
 @pytest.mark.parametrize(
     "path",
-    [f"/services/{SUPERSCRIPT}", f"/services/{HUGE}", f"/incidents/INC{HUGE}", f"/problems/PRB{SUPERSCRIPT}",
-     f"/action-items/{SUPERSCRIPT}", f"/postmortem-templates/{SUPERSCRIPT}"],
+    [
+        f"/services/{SUPERSCRIPT}",
+        f"/services/{HUGE}",
+        f"/incidents/INC{HUGE}",
+        f"/problems/PRB{SUPERSCRIPT}",
+        f"/action-items/{SUPERSCRIPT}",
+        f"/postmortem-templates/{SUPERSCRIPT}",
+    ],
 )
 def test_a_path_naming_no_row_is_404(api: Clients, world: World, path: str) -> None:
     response = api.alice.get(path)
@@ -88,7 +106,9 @@ def test_the_api_root_says_where_its_description_is(api: Clients) -> None:
 
 
 @pytest.mark.parametrize("person", [-5308142233489, -1, 10**20, SUPERSCRIPT, True])
-def test_an_override_for_a_person_that_is_no_id_is_refused(api: Clients, world: World, person: object) -> None:
+def test_an_override_for_a_person_that_is_no_id_is_refused(
+    api: Clients, world: World, person: object
+) -> None:
     """A negative or huge number is neither an id nor an email (PostgreSQL answered 500: ``upper(integer)``)."""
     schedule = oncall.create_schedule(
         team=world.team_a, name="Primary", time_zone="UTC", actor=None, source="system"
@@ -97,6 +117,11 @@ def test_an_override_for_a_person_that_is_no_id_is_refused(api: Clients, world: 
     response = api.alice.post(f"/schedules/{schedule.pk}/overrides", body)
     assert response.status_code in (400, 404, 422), (response.status_code, response.content[:300])
     assert response.json()["detail"]
-    body = {"user": world.bob.email, "replaces": person, "start": "2036-01-01T09:00", "end": "2036-01-01T17:00"}
+    body = {
+        "user": world.bob.email,
+        "replaces": person,
+        "start": "2036-01-01T09:00",
+        "end": "2036-01-01T17:00",
+    }
     response = api.alice.post(f"/schedules/{schedule.pk}/overrides", body)
     assert response.status_code in (400, 404, 422), (response.status_code, response.content[:300])

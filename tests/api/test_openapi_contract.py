@@ -347,7 +347,9 @@ def test_the_error_component_is_the_error_body(document: dict[str, Any]) -> None
     assert error_schema["additionalProperties"] is False
     assert error_schema["properties"]["errors"]["items"] == {"$ref": "#/components/schemas/FieldError"}
     assert field_error["required"] == ["field", "message"] and field_error["additionalProperties"] is False
-    body = api_module.error_body("the title is required", "invalid", [{"field": "title", "message": "required"}])
+    body = api_module.error_body(
+        "the title is required", "invalid", [{"field": "title", "message": "required"}]
+    )
     _conforms(document, {"$ref": "#/components/schemas/Error"}, body)
 
 
@@ -363,7 +365,9 @@ def test_real_error_answers_match_the_documented_error_for_their_operation(
                 "OPTIONS": {"host": "127.0.0.1", "port": inbox.port, "timeout": 5},
             },
         }
-        method_made = api.bob.post("/me/contact-methods", {"kind": "email", "name": "Work", "address": "b@x.org"})
+        method_made = api.bob.post(
+            "/me/contact-methods", {"kind": "email", "name": "Work", "address": "b@x.org"}
+        )
     assert made.status_code == 201 and method_made.status_code == 201, method_made.content
     api.bob.delete(f"/tokens/{made.json()['id']}")
     anonymous = ApiClient(None)
@@ -371,7 +375,12 @@ def test_real_error_answers_match_the_documented_error_for_their_operation(
         ("get", "/incidents", lambda: api.bob.get("/incidents", service="nope"), 400),
         ("get", "/incidents", lambda: api.bob.get("/incidents", opened_before="0.5"), 400),
         ("get", "/incidents", lambda: anonymous.get("/incidents"), 401),
-        ("patch", "/incidents/{ref}", lambda: api.dave.patch(f"/incidents/{incident.ref}", {"title": "x"}), 403),
+        (
+            "patch",
+            "/incidents/{ref}",
+            lambda: api.dave.patch(f"/incidents/{incident.ref}", {"title": "x"}),
+            403,
+        ),
         ("get", "/audit", lambda: api.bob.get("/audit"), 403),
         ("get", "/incidents/{ref}", lambda: api.charlie.get(f"/incidents/{incident.ref}"), 404),
         ("get", "/me/working-hours", lambda: api.bob.get("/me/working-hours"), 404),
@@ -451,7 +460,12 @@ def test_every_date_or_time_field_of_a_request_refuses_a_number() -> None:
                 assert kinds == {apitypes.NOT_ISO}, (_where(model), key, number, kinds)
             checked.append(f"{model.__name__}.{key}")
     # bodies and query strings, typed with warroom.lib.apitypes or plainly (status page maintenance)
-    assert {"IncidentQuery.opened_before", "WindowIn.starts_at", "MaintenanceIn.scheduled_start"} <= set(checked)
-    assert {"AnalyticsQuery.start", "WorkingHoursIn.start", "RestrictionIn.start", "ActionItemIn.due_date"} <= set(
+    assert {"IncidentQuery.opened_before", "WindowIn.starts_at", "MaintenanceIn.scheduled_start"} <= set(
         checked
     )
+    assert {
+        "AnalyticsQuery.start",
+        "WorkingHoursIn.start",
+        "RestrictionIn.start",
+        "ActionItemIn.due_date",
+    } <= set(checked)

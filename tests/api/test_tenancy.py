@@ -196,7 +196,9 @@ def test_lists_are_scoped(api: Clients, scene: Scene, world: World) -> None:
     for who in ("alice", "bob", "dave"):
         assert {i["ref"] for i in api.of(who).get("/incidents").json()["items"]} == a_refs
     assert [i["ref"] for i in api.charlie.get("/incidents").json()["items"]] == [b.ref]
-    assert api.charlie.get("/incidents", team="team-a").status_code == 400  # as for a team that does not exist
+    assert (
+        api.charlie.get("/incidents", team="team-a").status_code == 400
+    )  # as for a team that does not exist
     assert {i["ref"] for i in api.olivia.get("/incidents").json()["items"]} == a_refs | {b.ref}
 
 

@@ -132,8 +132,13 @@ def test_a_team_changed_in_the_admin_writes_an_audit_row(world: World, admin_cli
 def test_a_team_created_and_deleted_in_the_admin_is_audited(world: World, admin_client: Client) -> None:
     created = admin_client.post(
         "/admin/accounts/team/add/",
-        {"name": "Team C", "slug": "team-c", "description": "", "memberships-TOTAL_FORMS": "0",
-         "memberships-INITIAL_FORMS": "0"},
+        {
+            "name": "Team C",
+            "slug": "team-c",
+            "description": "",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
     )
     assert created.status_code == 302, created.content.decode()[:2000]
     row = AuditEvent.objects.get(action="team.admin.create")

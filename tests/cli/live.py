@@ -24,7 +24,12 @@ def client_as(user: User, url: str, home: Path, *command: str) -> Run:
     def call(*args: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
         env.update(
-            HOME=str(home), XDG_CONFIG_HOME="", COLUMNS="200", NO_COLOR="1", WARROOM_URL=url, WARROOM_TOKEN=secret
+            HOME=str(home),
+            XDG_CONFIG_HOME="",
+            COLUMNS="200",
+            NO_COLOR="1",
+            WARROOM_URL=url,
+            WARROOM_TOKEN=secret,
         )
         return subprocess.run(
             [str(WARROOM), *command, *args], capture_output=True, text=True, env=env, timeout=60, check=False

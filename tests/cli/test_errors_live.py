@@ -29,7 +29,12 @@ def run(live_server: Any, world: World, tmp_path: Path) -> Run:
         env.update(HOME=str(tmp_path), XDG_CONFIG_HOME="", COLUMNS="80", NO_COLOR="1")
         env.update(WARROOM_URL=live_server.url, WARROOM_TOKEN=secret)
         return subprocess.run(
-            [str(WARROOM), "incident", *args], capture_output=True, text=True, env=env, timeout=60, check=False
+            [str(WARROOM), "incident", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
         )
 
     return call

@@ -55,7 +55,9 @@ def test_oncall_lists_who_is_on_call_now(warroom: Run, world: World) -> None:
     schedule = oncall.create_schedule(
         team=world.team_a, name="Checkout primary", time_zone="Europe/London", actor=None, source="system"
     )
-    start = (clock.now() - timedelta(days=2)).astimezone(zone_of(schedule)).replace(tzinfo=None, microsecond=0)
+    start = (
+        (clock.now() - timedelta(days=2)).astimezone(zone_of(schedule)).replace(tzinfo=None, microsecond=0)
+    )
     oncall.create_layer(
         schedule=schedule,
         name="Weekly",

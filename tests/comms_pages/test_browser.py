@@ -248,7 +248,11 @@ def test_the_page_works_with_javascript_off(browser: Browser, live_server: LiveS
         context.close()
 
 
-def test_times_show_in_the_visitors_time_zone(browser: Browser, live_server: LiveServer, world: World) -> None:  # noqa: F811
+def test_times_show_in_the_visitors_time_zone(
+    browser: Browser,  # noqa: F811
+    live_server: LiveServer,
+    world: World,
+) -> None:
     """The page is rendered and cached in UTC; a visitor in Chicago reads the past incident's update times in
     Chicago time, and the footer says so. With JavaScript off the same page reads in UTC."""
     seed(world)

@@ -56,7 +56,10 @@ def test_create_and_run_a_page_from_the_console(world: World, client_for) -> Non
     assert component.status == "major_outage" and component.status_mode == "manual"
     made_up = alice.post(f"/status-pages/acme/components/{component.pk}/status/", {"status": "on_fire"})
     assert made_up.status_code == 400
-    assert "set Checkout to one of: operational, under_maintenance, degraded_performance" in made_up.content.decode()
+    assert (
+        "set Checkout to one of: operational, under_maintenance, degraded_performance"
+        in made_up.content.decode()
+    )
     component.refresh_from_db()
     assert component.status == "major_outage", "a refused status changes nothing"
     start = (clock.now() + timedelta(days=1)).replace(second=0, microsecond=0)
@@ -131,7 +134,9 @@ def test_scoping(world: World, site: Site, client_for) -> None:  # type: ignore[
 def test_only_the_page_managers_see_who_subscribed(world: World, site: Site, smtp: Inbox, client_for) -> None:  # type: ignore[no-untyped-def]
     """Subscribers are the public's addresses: the page's managers see them; a responder of the team sees how
     many there are, and on an incident's update only a masked address."""
-    sub = pages.subscribe(page=site.page, kind="email", address="pat.doe@example.org", source="test").subscriber
+    sub = pages.subscribe(
+        page=site.page, kind="email", address="pat.doe@example.org", source="test"
+    ).subscriber
     pages.confirm_subscription(token=pages.confirm_token(sub), source="test")
     update = post(world, declare(world), "Checkout is failing for some customers.")
 
@@ -140,5 +145,7 @@ def test_only_the_page_managers_see_who_subscribed(world: World, site: Site, smt
     assert "pat.doe@example.org" not in seen_by_bob
     assert "Subscribers (1)" in seen_by_bob and "Only the page's managers" in seen_by_bob
 
-    detail = client_for(world.alice).get(f"/incidents/{update.incident.ref}/updates/{update.pk}/").content.decode()
+    detail = (
+        client_for(world.alice).get(f"/incidents/{update.incident.ref}/updates/{update.pk}/").content.decode()
+    )
     assert "p•••@example.org" in detail and "pat.doe@example.org" not in detail

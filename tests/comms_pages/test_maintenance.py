@@ -36,7 +36,9 @@ def early_site(world: World) -> Site:
 
 @pytest.fixture
 def hook_sub(early_site: Site, hooks: Receiver) -> PageSubscriber:
-    return pages.subscribe(page=early_site.page, kind="webhook", address=hooks.url("/m"), source="test").subscriber
+    return pages.subscribe(
+        page=early_site.page, kind="webhook", address=hooks.url("/m"), source="test"
+    ).subscriber
 
 
 def events(sub: PageSubscriber) -> list[str]:

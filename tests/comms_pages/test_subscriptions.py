@@ -110,7 +110,9 @@ def test_email_double_opt_in_updates_and_one_click_unsubscribe(world: World, sit
 
 
 def test_webhook_subscribers_receive_signed_updates(world: World, site: Site, hooks: Receiver) -> None:
-    response = Client().post("/status/acme/subscribe/", {"kind": "webhook", "url": hooks.url("/hooks/status")})
+    response = Client().post(
+        "/status/acme/subscribe/", {"kind": "webhook", "url": hooks.url("/hooks/status")}
+    )
     assert response.status_code == 201
     assert "answered the challenge" in response.content.decode()
     secret = re.search(r'id="signing-secret">([^<]+)<', response.content.decode()).group(1)  # type: ignore[union-attr]
@@ -148,7 +150,9 @@ def test_a_webhook_that_answers_410_gone_is_unsubscribed(world: World, site: Sit
     does not call it again; other subscribers are untouched."""
     gone = pages.subscribe(page=site.page, kind="webhook", address=hooks.url("/gone"), source="test")
     kept = pages.subscribe(page=site.page, kind="webhook", address=hooks.url("/kept"), source="test")
-    hooks.respond = echoing(lambda request: text(410, "hook deleted") if request.path == "/gone" else text(200))
+    hooks.respond = echoing(
+        lambda request: text(410, "hook deleted") if request.path == "/gone" else text(200)
+    )
     incident = declare(world)
     post(world, incident, "Investigating.", components=[site.checkout])
     deliver()

@@ -69,7 +69,9 @@ def test_incidents_cover_every_state_and_feature(seeded: str) -> None:
         assert incident.resolution_code and incident.resolution_notes.strip(), incident
         assert incident.resolved_at is not None, incident
         # acknowledged, unless its alerts resolved it before anyone responded (a flapping alert's incident)
-        assert incident.acknowledged_at is not None or incident.resolution_code == "resolved_by_caller", incident
+        assert incident.acknowledged_at is not None or incident.resolution_code == "resolved_by_caller", (
+            incident
+        )
     assert len(set(incidents.exclude(resolution_code="").values_list("resolution_code", flat=True))) >= 4
     for incident in incidents.filter(state=State.CLOSED):
         assert incident.closed_at is not None and incident.closed_at >= incident.resolved_at

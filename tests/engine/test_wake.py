@@ -29,7 +29,11 @@ from warroom.paging.models import IncidentEscalation
 
 def test_the_modules_that_wake_are_the_intake_and_paging_chain() -> None:
     registry.discover()
-    assert [m.name for m in registry.modules() if m.wake] == ["alerts.process", "paging.escalate", "notify.send"]
+    assert [m.name for m in registry.modules() if m.wake] == [
+        "alerts.process",
+        "paging.escalate",
+        "notify.send",
+    ]
 
 
 def test_a_wake_up_runs_the_waking_modules_at_once_and_every_module_at_the_interval(
@@ -147,7 +151,9 @@ def test_an_intake_event_is_grouped_right_after_its_commit(
     _, pd = committed_world
     sla_runs = _runs("incidents.sla")
     assert post("/v2/enqueue", pd_trigger(pd.key, "woken/1")).status_code == 202
-    took = _until(lambda: Alert.objects.filter(dedup_key="woken/1", incident__isnull=False).exists(), "the alert")
+    took = _until(
+        lambda: Alert.objects.filter(dedup_key="woken/1", incident__isnull=False).exists(), "the alert"
+    )
     assert took < 10  # the next full cycle is a minute away
     assert _runs("incidents.sla") == sla_runs  # only the waking modules ran
 

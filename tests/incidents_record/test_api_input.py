@@ -62,7 +62,11 @@ def test_patch_documents_that_it_takes_no_other_fields(api: Clients) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"to": "on_hold"}, "hold_reason", f"putting an incident on hold needs a hold_reason: one of {HOLD_REASONS}"),
+        (
+            {"to": "on_hold"},
+            "hold_reason",
+            f"putting an incident on hold needs a hold_reason: one of {HOLD_REASONS}",
+        ),
         (
             {"to": "on_hold", "hold_reason": "waiting"},
             "hold_reason",

@@ -68,7 +68,11 @@ def test_another_teams_incident_is_hidden_too(api: Clients, world: World) -> Non
     """Olivia (organisation admin) relates team A's incident to one of team B's: team A reads a neutral line."""
     ours = declare(world)
     theirs = declare(
-        world, title="Billing export stuck", team=world.team_b, services=[world.service_b], actor=world.charlie
+        world,
+        title="Billing export stuck",
+        team=world.team_b,
+        services=[world.service_b],
+        actor=world.charlie,
     )
     assert api.olivia.post(f"/incidents/{ours.ref}/related/{theirs.ref}").status_code == 200
     assert link_lines(api.bob, ours) == [f"Related to {HIDDEN_INCIDENT}"]
@@ -97,7 +101,9 @@ def test_setting_a_parent_writes_on_the_parents_timeline(api: Clients, world: Wo
     # Declaring an incident with a parent says so on the parent too.
     declared = api.bob.post("/incidents", {"title": "Search is down", "team": "team-a", "parent": parent.ref})
     assert declared.status_code == 201, declared.content
-    assert link_lines(api.bob, parent)[-1] == f"Child incident attached: {declared.json()['ref']} Search is down"
+    assert (
+        link_lines(api.bob, parent)[-1] == f"Child incident attached: {declared.json()['ref']} Search is down"
+    )
 
     # Attaching a child through the major-incident route writes the parent's line once, not twice.
     lonely = declare(world, title="Login slow")
@@ -119,4 +125,3 @@ def test_children_resolved_with_a_private_parent_do_not_name_it(api: Clients, wo
     assert parent.ref not in seen_by_bob
     assert f"Resolved together with its parent {parent.ref}." in texts(api.alice, child)
     assert api.bob.get(f"/incidents/{child.ref}").json()["resolution_notes"] == "Keys rotated."
-

@@ -89,7 +89,10 @@ def test_the_notifications_page_shows_and_changes_the_setting(client_for: Any, w
     assert '<option value="15" selected>' in page
     bad = bob.post("/settings/notifications/shift-reminders/", {"minutes_before": "30"})
     assert bad.status_code == 400 and b"Select a valid choice" in bad.content
-    assert bob.post("/settings/notifications/shift-reminders/", {"minutes_before": "nonsense"}).status_code == 400
+    assert (
+        bob.post("/settings/notifications/shift-reminders/", {"minutes_before": "nonsense"}).status_code
+        == 400
+    )
     assert selectors.shift_reminder_of(world.bob).minutes_before == 15, "a refused value changes nothing"
     assert bob.post("/settings/notifications/shift-reminders/", {"minutes_before": "0"}).status_code == 302
     assert selectors.shift_reminder_of(world.bob).minutes_before == 0
@@ -100,7 +103,9 @@ def test_anyone_signed_in_sets_their_own_even_without_a_team(client_for: Any, wo
         email="loner@example.com", password=PASSWORD, full_name="Lone Person", actor=None, source="system"
     )
     for person in (loner, world.dave):  # no team at all; an observer of team A
-        saved = client_for(person).post("/settings/notifications/shift-reminders/", {"minutes_before": "1440"})
+        saved = client_for(person).post(
+            "/settings/notifications/shift-reminders/", {"minutes_before": "1440"}
+        )
         assert saved.status_code == 302
         assert selectors.shift_reminder_of(person).minutes_before == 1440
     assert selectors.shift_reminder_of(world.bob).minutes_before == 0

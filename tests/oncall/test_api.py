@@ -177,7 +177,11 @@ def test_changing_and_deleting_a_layer(api: Clients, world: World, layer: Layer)
         ),
         ({"restrictions": [{"days": [], "start": "09:00", "end": "17:00"}]}, 400, "restrictions.0.days"),
         ({"restrictions": [{"days": ["mon"], "start": "9am", "end": "17:00"}]}, 422, "restrictions.0.start"),
-        ({"restrictions": [{"days": ["mon"], "start": "09:00+02:00", "end": "17:00"}]}, 400, "restrictions.0.start"),
+        (
+            {"restrictions": [{"days": ["mon"], "start": "09:00+02:00", "end": "17:00"}]},
+            400,
+            "restrictions.0.start",
+        ),
         ({"participants": "alice"}, 422, "participants"),
     ],
 )

@@ -136,7 +136,9 @@ def test_an_override_reminds_the_person_taking_over_not_the_one_replaced(
     (email,) = reminders(mail)
     assert email["To"] == "erin@example.com"
     body = text(email)
-    assert "Includes an override in place of Bob Responder (set by Alice Admin): bob is at the dentist." in body
+    assert (
+        "Includes an override in place of Bob Responder (set by Alice Admin): bob is at the dentist." in body
+    )
     assert "Your time" not in body, "erin lives in the schedule's zone"
     cycle(BOBS_SHIFT - timedelta(minutes=30))
     assert [m["To"] for m in reminders(mail)] == ["erin@example.com"]
@@ -223,7 +225,10 @@ def test_a_day_ahead_and_working_hours_only_rules_keep_their_hold(world: World, 
     cycle(BOBS_SHIFT - timedelta(days=1))  # Sunday 16:00 in Berlin: outside working hours
     assert reminders(mail) == []
     (held,) = Message.objects.filter(subject="On call in 1 day: Checkout primary")
-    assert held.status == "pending" and held.note == "waiting for working hours: Mon 2026-03-02 09:00 Europe/Berlin"
+    assert (
+        held.status == "pending"
+        and held.note == "waiting for working hours: Mon 2026-03-02 09:00 Europe/Berlin"
+    )
     cycle(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))  # Monday 09:00 in Berlin
     (email,) = reminders(mail)
     assert email["Subject"] == "[Warroom] On call in 1 day: Checkout primary"

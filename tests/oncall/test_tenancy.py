@@ -48,7 +48,12 @@ CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/schedules/{s}/shifts", None, READ),
     ("GET", "/schedules/{s}/on-call", None, READ),
     ("GET", "/schedules/{s}/feeds", None, READ),
-    ("GET", "/schedules?team=team-a", None, {**READ, "charlie": 400}),  # a filter: 400, as for an unknown team
+    (
+        "GET",
+        "/schedules?team=team-a",
+        None,
+        {**READ, "charlie": 400},
+    ),  # a filter: 400, as for an unknown team
     (
         "POST",
         "/schedules/{s}/feeds",

@@ -144,7 +144,9 @@ def test_acknowledging_a_page_through_the_api(world: World, api: Clients) -> Non
 
     other = declare(world, title="Login fails")
     run()
-    assert api.charlie.post(f"/incidents/{other.ref}/escalation/acknowledge").status_code == 200  # paged again
+    assert (
+        api.charlie.post(f"/incidents/{other.ref}/escalation/acknowledge").status_code == 200
+    )  # paged again
     resolved = api.alice.post(
         f"/incidents/{incident.ref}/transition",
         {"to": "resolved", "resolution_code": "workaround", "resolution_notes": "Restarted"},

@@ -202,7 +202,9 @@ def test_a_voice_page_asks_for_a_key_and_4_acknowledges(
     answer = _press(Client(), action, "4")
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/xml")
     said = "".join(ElementTree.fromstring(answer.content).itertext())
-    assert said == f"Acknowledged incident {voice_page.number}, Checkout returns 500. Paging stopped. Goodbye."
+    assert (
+        said == f"Acknowledged incident {voice_page.number}, Checkout returns 500. Paging stopped. Goodbye."
+    )
     voice_page.refresh_from_db()
     assert voice_page.state == State.IN_PROGRESS
     assert IncidentEscalation.objects.get(incident=voice_page).status == EscalationStatus.ACKNOWLEDGED

@@ -144,7 +144,11 @@ def test_bad_input_names_the_field(world: World, api: Clients, draft: object) ->
         ({"title": "x", "postmortem": "INC0999999"}, 400, "postmortem"),
         ({"title": "x", "problem": "PRB0000999"}, 400, "problem"),
         ({"title": "x", "postmortem": pm_ref, "due_date": "next friday"}, 422, "due_date"),
-        ({"title": "x", "postmortem": pm_ref, "due_date": "0001-01-01"}, 400, "due_date"),  # a typo, not a date
+        (
+            {"title": "x", "postmortem": pm_ref, "due_date": "0001-01-01"},
+            400,
+            "due_date",
+        ),  # a typo, not a date
         ({"title": "x", "postmortem": pm_ref, "due_date": "9999-12-31"}, 400, "due_date"),
         ({"title": "x", "postmortem": pm_ref, "priority": "high"}, 422, "priority"),
     ]

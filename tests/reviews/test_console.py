@@ -220,7 +220,10 @@ def test_a_storm_postmortem_tells_the_story_not_the_alert_log(world: World, clie
     incident = declare(world, title="Checkout pods crash-loop", impact=2, urgency=2)
     start = incident.opened_at
     incident_services.record_alert(
-        incident=incident, source="engine", at=start, message="Alert 1 (critical) from am opened this incident: x"
+        incident=incident,
+        source="engine",
+        at=start,
+        message="Alert 1 (critical) from am opened this incident: x",
     )
     for n in range(2, 602):
         incident_services.record_alert(
@@ -282,7 +285,11 @@ def test_the_key_event_picker_never_shows_an_incident_its_author_may_not_see(
     picking the line."""
     incident = declare(world, title="Checkout pods crash-loop", impact=2, urgency=2)
     secret = declare(
-        world, actor=world.charlie, title="Credential stuffing", team=world.team_b, services=[world.service_b],
+        world,
+        actor=world.charlie,
+        title="Credential stuffing",
+        team=world.team_b,
+        services=[world.service_b],
         is_private=True,
     )
     incident_services.link_related(incident=incident, other=secret, actor=world.olivia, source="test")

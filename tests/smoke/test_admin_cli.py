@@ -18,7 +18,9 @@ WARROOM = Path(sys.executable).with_name("warroom")
 def _run(args: list[str], data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
     env["WARROOM_DATA_DIR"] = str(data_dir)
-    return subprocess.run([str(WARROOM), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(WARROOM), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_user_and_token_creation_headless(migrated_data_dir: Path) -> None:
@@ -72,7 +74,9 @@ def test_integration_create_prints_the_endpoint_and_a_key_once(demo_data_dir: Pa
     assert "/integrations/alertmanager" in created.stdout
     key = created.stdout.split("key:", 1)[1].strip()
     assert key.startswith("wr_ik_")
-    missing = _run(["integration", "create", "--service", "nope", "--kind", "webhook", "--name", "x"], data_dir)
+    missing = _run(
+        ["integration", "create", "--service", "nope", "--kind", "webhook", "--name", "x"], data_dir
+    )
     assert missing.returncode != 0 and "no service with slug 'nope'" in missing.stderr
 
 
@@ -103,11 +107,14 @@ def test_integration_create_for_heartbeat_and_email(demo_data_dir: Path) -> None
     )
     assert no_interval.returncode != 0 and "heartbeat_interval_seconds" in no_interval.stderr
     mail = _run(
-        ["integration", "create", "--service", "checkout", "--kind", "email", "--name", "Nagios mail"], data_dir
+        ["integration", "create", "--service", "checkout", "--kind", "email", "--name", "Nagios mail"],
+        data_dir,
     )
     assert mail.returncode == 0, mail.stderr
     address = mail.stdout.split("address:", 1)[1].split()[0]
-    assert address.startswith("checkout-") and address.endswith("@[127.0.0.1]")  # an address literal: mail cannot go to a bare IP
+    assert address.startswith("checkout-") and address.endswith(
+        "@[127.0.0.1]"
+    )  # an address literal: mail cannot go to a bare IP
 
 
 def _python(data_dir: Path, code: str) -> str:
@@ -138,8 +145,18 @@ def test_integration_create_with_a_signing_secret_and_a_field_mapping(demo_data_
     data_dir = demo_data_dir
     created = _run(
         [
-            "integration", "create", "--service", "checkout", "--kind", "webhook", "--name", "Tool X",
-            "--signing-secret", "-", "--field-mapping", '{"summary": "alert.title", "dedup_key": "alert.id"}',
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+            "--kind",
+            "webhook",
+            "--name",
+            "Tool X",
+            "--signing-secret",
+            "-",
+            "--field-mapping",
+            '{"summary": "alert.title", "dedup_key": "alert.id"}',
         ],
         data_dir,
         stdin="tool-x-secret\n",
@@ -167,20 +184,36 @@ def test_integration_create_with_a_signing_secret_and_a_field_mapping(demo_data_
         "--signing-secret: signing_secret applies to grafana and webhook integrations only"
         in refused("--signing-secret", "s", kind="alertmanager").stderr
     )
-    assert "--field-mapping: field_mapping applies to webhook" in refused(
-        "--field-mapping", '{"summary": "a"}', kind="grafana"
-    ).stderr
-    assert _python(data_dir, "from warroom.alerts.models import Integration\n"
-                   "print(Integration.objects.filter(name='Bad').count())") == "0"
+    assert (
+        "--field-mapping: field_mapping applies to webhook"
+        in refused("--field-mapping", '{"summary": "a"}', kind="grafana").stderr
+    )
+    assert (
+        _python(
+            data_dir,
+            "from warroom.alerts.models import Integration\n"
+            "print(Integration.objects.filter(name='Bad').count())",
+        )
+        == "0"
+    )
 
 
 def test_integration_create_with_email_patterns(demo_data_dir: Path) -> None:
     data_dir = demo_data_dir
     created = _run(
         [
-            "integration", "create", "--service", "checkout", "--kind", "email", "--name", "Nagios",
-            "--email-dedup-pattern", r"(?:Host|Service) Alert: (.+) is \S+ \*\*$",
-            "--email-resolve-pattern", r"^\*\* RECOVERY ",
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+            "--kind",
+            "email",
+            "--name",
+            "Nagios",
+            "--email-dedup-pattern",
+            r"(?:Host|Service) Alert: (.+) is \S+ \*\*$",
+            "--email-resolve-pattern",
+            r"^\*\* RECOVERY ",
         ],
         data_dir,
     )
@@ -193,21 +226,51 @@ def test_integration_create_with_email_patterns(demo_data_dir: Path) -> None:
     )
     assert json.loads(stored) == [r"(?:Host|Service) Alert: (.+) is \S+ \*\*$", r"^\*\* RECOVERY "]
     dashed = _run(  # a pattern may start with "-"
-        ["integration", "create", "--service", "checkout", "--kind", "email", "--name", "Dashed",
-         "--email-resolve-pattern", "-OK$"],
+        [
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+            "--kind",
+            "email",
+            "--name",
+            "Dashed",
+            "--email-resolve-pattern",
+            "-OK$",
+        ],
         data_dir,
     )
     assert dashed.returncode == 0, dashed.stderr
     bad = _run(
-        ["integration", "create", "--service", "checkout", "--kind", "email", "--name", "Bad",
-         "--email-dedup-pattern", "(unclosed"],
+        [
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+            "--kind",
+            "email",
+            "--name",
+            "Bad",
+            "--email-dedup-pattern",
+            "(unclosed",
+        ],
         data_dir,
     )
     assert bad.returncode == 1
     assert "--email-dedup-pattern: email_dedup_pattern is not a valid regular expression" in bad.stderr
     not_email = _run(
-        ["integration", "create", "--service", "checkout", "--kind", "webhook", "--name", "Bad",
-         "--email-resolve-pattern", "^OK"],
+        [
+            "integration",
+            "create",
+            "--service",
+            "checkout",
+            "--kind",
+            "webhook",
+            "--name",
+            "Bad",
+            "--email-resolve-pattern",
+            "^OK",
+        ],
         data_dir,
     )
     assert not_email.returncode == 1
@@ -232,7 +295,14 @@ def test_user_list_deactivate_reactivate_and_reset_password(demo_data_dir: Path)
     assert listing.returncode == 0, listing.stderr
     assert listing.stdout.splitlines()[0].split()[:3] == ["EMAIL", "NAME", "STATE"]
     assert _row(listing.stdout, "ravi.patel@example.com") == [
-        "ravi.patel@example.com", "Ravi", "Patel", "active", "no", "America/Chicago", "payments", "(observer)"
+        "ravi.patel@example.com",
+        "Ravi",
+        "Patel",
+        "active",
+        "no",
+        "America/Chicago",
+        "payments",
+        "(observer)",
     ]
     assert _row(listing.stdout, "admin@example.com")[4] == "yes"
 

@@ -41,8 +41,11 @@ def test_serve_on_a_fresh_data_dir(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
     env.update(WARROOM_DATA_DIR=str(tmp_path), WARROOM_ENGINE_INTERVAL="0.2")
     proc = subprocess.Popen(
-        [str(WARROOM), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        [str(WARROOM), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
@@ -68,7 +71,9 @@ def test_serve_on_a_fresh_data_dir(tmp_path: Path) -> None:
         runs = 0
         while time.monotonic() < deadline and runs < 2:
             with sqlite3.connect(tmp_path / "warroom.sqlite3") as db:
-                row = db.execute("SELECT runs FROM engine_modulestate WHERE name='incidents.autoclose'").fetchone()
+                row = db.execute(
+                    "SELECT runs FROM engine_modulestate WHERE name='incidents.autoclose'"
+                ).fetchone()
             runs = row[0] if row else 0
             time.sleep(0.3)
         assert runs >= 2, "the engine did not cycle"

@@ -23,8 +23,9 @@ def test_passwords_are_hashed_with_argon2(settings: object) -> None:
         "django.contrib.auth.hashers.Argon2PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
-    user = services.create_user(email="Erin@Example.com", password="a-long-enough-passphrase", actor=None,
-                                source="cli")
+    user = services.create_user(
+        email="Erin@Example.com", password="a-long-enough-passphrase", actor=None, source="cli"
+    )
     assert user.email == "erin@example.com"
     assert user.password.startswith("argon2$")
     assert authenticate(email="erin@example.com", password="a-long-enough-passphrase") == user
@@ -82,10 +83,12 @@ def test_only_self_or_org_admin_create_tokens(world: World) -> None:
 @pytest.mark.django_db
 def test_membership_management_and_team_visibility(world: World) -> None:
     with pytest.raises(PermissionDenied):
-        services.set_membership(team=world.team_a, user=world.charlie, role="responder", actor=world.bob,
-                                source="web")
-    services.set_membership(team=world.team_a, user=world.charlie, role="observer", actor=world.alice,
-                            source="web")
+        services.set_membership(
+            team=world.team_a, user=world.charlie, role="responder", actor=world.bob, source="web"
+        )
+    services.set_membership(
+        team=world.team_a, user=world.charlie, role="observer", actor=world.alice, source="web"
+    )
     charlie = User.objects.get(pk=world.charlie.pk)
     assert selectors.role_in(charlie, world.team_a.pk) == "observer"
     assert set(selectors.visible_teams(charlie)) == {world.team_a, world.team_b}

@@ -53,8 +53,14 @@ def test_update_writes_one_entry_per_changed_field_with_from_and_to(world: World
     category = Category.objects.get(name="Database")
     sub = category.subcategories.get(name="Replication")
     updated = services.update_incident(
-        incident=incident, actor=world.alice, source="api", impact=1, category=category, subcategory=sub,
-        assignee=world.bob, title="Checkout errors (replica lag)",
+        incident=incident,
+        actor=world.alice,
+        source="api",
+        impact=1,
+        category=category,
+        subcategory=sub,
+        assignee=world.bob,
+        title="Checkout errors (replica lag)",
     )
     assert updated.version == incident.version + 1
     entries = {e.field: e for e in TimelineEntry.objects.filter(incident=incident, kind="field")}
@@ -93,7 +99,9 @@ def test_assignee_must_be_a_responder_of_the_group_and_moving_group_clears_it(wo
     incident = _declare(world, assignee=world.bob)
     moved = services.update_incident(incident=incident, actor=world.olivia, source="web", team=world.team_b)
     assert moved.team == world.team_b and moved.assignee is None
-    fields = set(TimelineEntry.objects.filter(incident=incident, kind="field").values_list("field", flat=True))
+    fields = set(
+        TimelineEntry.objects.filter(incident=incident, kind="field").values_list("field", flat=True)
+    )
     assert fields == {"team", "assignee"}
 
 
@@ -110,7 +118,11 @@ def test_subcategory_must_match_category(world: World) -> None:
 def test_closed_incidents_are_read_only_but_accept_notes(world: World) -> None:
     incident = _declare(world)
     services.transition_incident(
-        incident=incident, actor=world.bob, source="web", to="resolved", resolution_code="duplicate",
+        incident=incident,
+        actor=world.bob,
+        source="web",
+        to="resolved",
+        resolution_code="duplicate",
         resolution_notes="Same as the other one.",
     )
     services.transition_incident(incident=incident, actor=world.bob, source="web", to="closed")
@@ -124,19 +136,28 @@ def test_closed_incidents_are_read_only_but_accept_notes(world: World) -> None:
 def test_roles_one_holder_claim_and_replace(world: World) -> None:
     incident = _declare(world)
     commander = RoleType.objects.get(slug="incident-commander")
-    services.assign_role(incident=incident, role_type=commander, user=world.bob, actor=world.bob, source="web")
+    services.assign_role(
+        incident=incident, role_type=commander, user=world.bob, actor=world.bob, source="web"
+    )
     with pytest.raises(Conflict) as taken:
         services.assign_role(
             incident=incident, role_type=commander, user=world.alice, actor=world.alice, source="web"
         )
     assert "already held by Bob Responder" in taken.value.message
     services.assign_role(
-        incident=incident, role_type=commander, user=world.alice, actor=world.alice, source="web", replace=True
+        incident=incident,
+        role_type=commander,
+        user=world.alice,
+        actor=world.alice,
+        source="web",
+        replace=True,
     )
     assert incident.roles.get().user == world.alice
     services.release_role(incident=incident, role_type=commander, actor=world.alice, source="web")
     assert not incident.roles.exists()
-    messages = list(TimelineEntry.objects.filter(incident=incident, kind="role").values_list("message", flat=True))
+    messages = list(
+        TimelineEntry.objects.filter(incident=incident, kind="role").values_list("message", flat=True)
+    )
     assert messages == [
         "Incident Commander: — → Bob Responder",
         "Incident Commander: Bob Responder → Alice Admin",
@@ -147,18 +168,21 @@ def test_roles_one_holder_claim_and_replace(world: World) -> None:
 @pytest.mark.django_db
 def test_tasks_and_watchers_make_participants(world: World) -> None:
     incident = _declare(world)
-    task = services.add_task(incident=incident, actor=world.bob, source="web", title="Check replica lag",
-                             owner=world.charlie)
+    task = services.add_task(
+        incident=incident, actor=world.bob, source="web", title="Check replica lag", owner=world.charlie
+    )
     # charlie is in team B but owns a task: the incident becomes visible to them, and they may tick it.
     assert selectors.get_incident_for_user_or_404(world.charlie, ref=incident.number).pk == incident.pk
     done = services.update_task(task=task, actor=world.charlie, source="web", done=True)
     assert done.is_done and done.done_by == world.charlie
     with pytest.raises(PermissionDenied):
         services.update_incident(incident=incident, actor=world.charlie, source="web", title="nope")
-    assert services.set_watching(incident=incident, user=world.alice, watching=True, actor=world.alice,
-                                 source="web")
-    assert not services.set_watching(incident=incident, user=world.alice, watching=True, actor=world.alice,
-                                     source="web")
+    assert services.set_watching(
+        incident=incident, user=world.alice, watching=True, actor=world.alice, source="web"
+    )
+    assert not services.set_watching(
+        incident=incident, user=world.alice, watching=True, actor=world.alice, source="web"
+    )
     # A task owner from another team may write notes; an observer who merely watches may not.
     services.add_note(incident=incident, actor=world.charlie, source="web", text="Replica lag is 0 now")
     services.set_watching(incident=incident, user=world.dave, watching=True, actor=world.dave, source="web")
@@ -196,7 +220,9 @@ def test_parent_cycles_and_related_links(world: World) -> None:
     other = _declare(world, title="Related")
     services.link_related(incident=parent, other=other, actor=world.bob, source="web")
     assert list(other.related.all()) == [parent]
-    assert TimelineEntry.objects.filter(incident=other, kind="link").get().message == f"Related to {parent.ref}"
+    assert (
+        TimelineEntry.objects.filter(incident=other, kind="link").get().message == f"Related to {parent.ref}"
+    )
 
 
 @pytest.mark.django_db
@@ -234,8 +260,12 @@ def test_two_people_resolving_at_once_get_one_winner(world: World) -> None:
         try:
             barrier.wait()
             services.transition_incident(
-                incident=incident, actor=actor, source="api", to="resolved",
-                resolution_code="permanent_fix", resolution_notes=f"fixed by {actor_email}",
+                incident=incident,
+                actor=actor,
+                source="api",
+                to="resolved",
+                resolution_code="permanent_fix",
+                resolution_notes=f"fixed by {actor_email}",
             )
             outcomes.append("won")
         except Conflict as exc:
@@ -258,7 +288,9 @@ def test_clock_drives_timestamps(world: World) -> None:
     with clock.frozen(T0):
         incident = _declare(world)
     with clock.frozen(T0 + timedelta(minutes=7)):
-        started = services.transition_incident(incident=incident, actor=world.bob, source="web", to="in_progress")
+        started = services.transition_incident(
+            incident=incident, actor=world.bob, source="web", to="in_progress"
+        )
     assert started.acknowledged_at == T0 + timedelta(minutes=7)
 
 
@@ -280,11 +312,17 @@ def test_filters_return_each_incident_once(world: World) -> None:
 def test_a_role_holder_from_another_team_may_edit_but_not_move_the_incident(world: World) -> None:
     incident = _declare(world)
     commander = RoleType.objects.get(slug="incident-commander")
-    services.assign_role(incident=incident, role_type=commander, user=world.charlie, actor=world.alice,
-                         source="web")
+    services.assign_role(
+        incident=incident, role_type=commander, user=world.charlie, actor=world.alice, source="web"
+    )
     # The console sends every field back, the unchanged team included: that is not a move.
-    edited = services.update_incident(incident=incident, actor=world.charlie, source="web",
-                                      team=world.team_a, title="Checkout errors (EU only)")
+    edited = services.update_incident(
+        incident=incident,
+        actor=world.charlie,
+        source="web",
+        team=world.team_a,
+        title="Checkout errors (EU only)",
+    )
     assert edited.title == "Checkout errors (EU only)"
     team_c = accounts_services.create_team(name="Team C", actor=None, source="system")
     with pytest.raises(PermissionDenied) as moved:

@@ -10,7 +10,10 @@ from warroom.lib.logredact import RedactSecrets, redact
 
 
 def test_redact_cuts_keys_and_tokens_to_their_prefix() -> None:
-    assert redact("GET /integrations/heartbeat/wr_ik_AbC-12_x/ 404") == "GET /integrations/heartbeat/wr_ik_…/ 404"
+    assert (
+        redact("GET /integrations/heartbeat/wr_ik_AbC-12_x/ 404")
+        == "GET /integrations/heartbeat/wr_ik_…/ 404"
+    )
     assert redact("token wr_at_zzz used") == "token wr_at_… used"
     assert redact("nothing secret") == "nothing secret"
 
@@ -30,12 +33,16 @@ def test_the_filter_rewrites_formatted_messages_and_tracebacks() -> None:
 
 
 def test_the_console_handler_of_the_project_redacts() -> None:
-    console = next(h for h in logging.getLogger().handlers if any(isinstance(f, RedactSecrets) for f in h.filters))
+    console = next(
+        h for h in logging.getLogger().handlers if any(isinstance(f, RedactSecrets) for f in h.filters)
+    )
     assert isinstance(console, logging.StreamHandler)
     stream = io.StringIO()
     previous = console.setStream(stream)
     try:
-        logging.getLogger("django.request").warning("Not Found: %s", "/integrations/heartbeat/wr_ik_s3cr3tvalue/x/")
+        logging.getLogger("django.request").warning(
+            "Not Found: %s", "/integrations/heartbeat/wr_ik_s3cr3tvalue/x/"
+        )
     finally:
         console.setStream(previous)
     assert "Not Found: /integrations/heartbeat/wr_ik_…/x/" in stream.getvalue()

@@ -72,7 +72,9 @@ def test_a_key_change_with_reseal(hook: ContactMethod, settings: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_the_migration_seals_what_was_stored_in_the_clear_and_going_back_opens_it(hook: ContactMethod) -> None:
+def test_the_migration_seals_what_was_stored_in_the_clear_and_going_back_opens_it(
+    hook: ContactMethod,
+) -> None:
     clear = Value({"url": HOOK}, output_field=JSONField())
     ContactMethod.objects.filter(pk=hook.pk).update(secret=clear)  # as before the field was sealed
     assert "very-secret-path" in _stored(hook)
@@ -86,7 +88,9 @@ def test_the_migration_seals_what_was_stored_in_the_clear_and_going_back_opens_i
     assert "very-secret-path" in _stored(hook)
 
 
-@pytest.mark.parametrize("keys", ["not-a-key", _key() + ",short", base64.urlsafe_b64encode(b"x" * 16).decode()])
+@pytest.mark.parametrize(
+    "keys", ["not-a-key", _key() + ",short", base64.urlsafe_b64encode(b"x" * 16).decode()]
+)
 def test_a_bad_key_stops_start_up_naming_the_setting(
     keys: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -115,6 +119,9 @@ def test_an_integration_signing_secret_is_stored_sealed(world: World) -> None:
             [signed.integration.pk, unsigned.integration.pk],
         )
         stored = dict(cursor.fetchall())
-    assert stored[signed.integration.pk].startswith("fernet:") and "grafana-hmac" not in stored[signed.integration.pk]
+    assert (
+        stored[signed.integration.pk].startswith("fernet:")
+        and "grafana-hmac" not in stored[signed.integration.pk]
+    )
     assert stored[unsigned.integration.pk] == ""  # "not signed" stays readable as such
     assert Integration.objects.get(pk=signed.integration.pk).signing_secret == "grafana-hmac-secret"

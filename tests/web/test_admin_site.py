@@ -44,7 +44,9 @@ def test_org_admin_adds_a_category_and_a_role(world: World, client_for: ClientFo
 
 
 @pytest.mark.django_db
-def test_incidents_are_read_only_in_the_admin_and_closed_to_others(world: World, client_for: ClientFor) -> None:
+def test_incidents_are_read_only_in_the_admin_and_closed_to_others(
+    world: World, client_for: ClientFor
+) -> None:
     assert client_for(world.olivia).get("/admin/incidents/incident/add/").status_code == 403
     response = client_for(world.alice).get("/admin/incidents/category/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -59,7 +59,13 @@ def test_a_group_of_checkboxes_is_a_fieldset_named_by_its_legend(alice: Client, 
     assert group is not None
     assert '<label for="">' not in html and '<label for="id_services">' not in html
 
-    data = {"title": "Disk full", "impact": "2", "urgency": "2", "team": world.team_a.pk, "services": ["999999"]}
+    data = {
+        "title": "Disk full",
+        "impact": "2",
+        "urgency": "2",
+        "team": world.team_a.pk,
+        "services": ["999999"],
+    }
     refused = alice.post(reverse("web:incident-declare"), data)
     assert refused.status_code == 400
     html = refused.content.decode()

@@ -364,7 +364,9 @@ def services_declare(world: World, title: str) -> Incident:
 @pytest.mark.django_db
 def test_tokens_create_show_once_and_revoke(alice: Client, world: World) -> None:
     created = alice.post(reverse("web:token-list"), {"name": "laptop CLI"})
-    assert created.status_code == 302 and created["Location"] == reverse("web:token-list")  # POST/redirect/GET
+    assert created.status_code == 302 and created["Location"] == reverse(
+        "web:token-list"
+    )  # POST/redirect/GET
     shown = alice.get(created["Location"])
     assert shown["Cache-Control"] == "no-store"
     html = shown.content.decode()
@@ -374,7 +376,9 @@ def test_tokens_create_show_once_and_revoke(alice: Client, world: World) -> None
     secret = found.group(1)
     assert secret.startswith(token.prefix) and "never show it again" in html
     assert secret not in alice.session.get(NEW_TOKEN_SESSION, {}).get("sealed", "")  # sealed, and taken out
-    reloaded = alice.get(reverse("web:token-list")).content.decode()  # a reload: the secret is gone, no new token
+    reloaded = alice.get(
+        reverse("web:token-list")
+    ).content.decode()  # a reload: the secret is gone, no new token
     assert "laptop CLI" in reloaded and secret not in reloaded
     assert ApiToken.objects.filter(user=world.alice).count() == 1
     assert alice.post(reverse("web:token-revoke", args=[token.pk])).status_code == 302

@@ -198,12 +198,17 @@ def test_a_contact_method_this_server_cannot_send_through_says_so(
     """Email without WARROOM_SMTP_HOST: the verified method says nothing is sent to it and that its rules page
     nobody, and its Test button says the test cannot reach it instead of "on its way"."""
     without = {k: v for k, v in settings.MAILERS.items() if k != "notifications"}
-    settings.MAILERS = {**without, "notifications": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.MAILERS = {
+        **without,
+        "notifications": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+    }
     method = verified(world.bob, "email", "bob@example.com", name="Work mail")
     settings.MAILERS = without  # then the administrator took the mail server away
     bob = client_for(world.bob)
     page = " ".join(bob.get(URL).content.decode().split())
-    assert "Email is not set up on this server: nothing is sent to it, so 2 of your rules page nobody." in page
+    assert (
+        "Email is not set up on this server: nothing is sent to it, so 2 of your rules page nobody." in page
+    )
     tested = bob.post(reverse("notify-method-test", args=[method.pk]), follow=True)
     said = " ".join(tested.content.decode().split())
     assert "Email is not set up on this server, so the test cannot reach Work mail" in said
@@ -211,7 +216,9 @@ def test_a_contact_method_this_server_cannot_send_through_says_so(
 
 
 @pytest.mark.usefixtures("smtp")
-def test_a_contact_method_the_server_sends_through_has_no_such_note(client_for: ClientFor, world: World) -> None:
+def test_a_contact_method_the_server_sends_through_has_no_such_note(
+    client_for: ClientFor, world: World
+) -> None:
     method = verified(world.bob, "email", "bob@example.com", name="Work mail")
     bob = client_for(world.bob)
     assert "is not set up on this server" not in bob.get(URL).content.decode()

@@ -65,13 +65,17 @@ def test_policy_list_and_detail(client_for: ClientFor, world: World, policy: Esc
     alice = client_for(world.alice)
     listing = alice.get(reverse("oncall-policy-list")).content.decode()
     assert "Checkout primary" in listing and "Checkout" in listing and 'id="new-policy"' in listing
-    assert "<td>2 times</td>" in listing, "the list counts runs as the policy page does (repeat 1: runs twice)"
+    assert "<td>2 times</td>" in listing, (
+        "the list counts runs as the policy page does (repeat 1: runs twice)"
+    )
     page = alice.get(reverse("oncall-policy-detail", args=[policy.pk])).content.decode()
     assert "Step 1" in page and "Bob Responder" in page and "Alice Admin" in page
     assert "then wait 5 min" in page and "Runs 2 times" in page
     assert 'id="policy-services"' in page and "Checkout" in page
     assert "Remove step" in page and "Edit policy" in page
-    assert "Remove step 1? It pages Bob Responder; the steps after it move up." in page, "asks first, saying what"
+    assert "Remove step 1? It pages Bob Responder; the steps after it move up." in page, (
+        "asks first, saying what"
+    )
     assert "Remove step 2? It pages Alice Admin; escalation will end at step 1." in page
 
 

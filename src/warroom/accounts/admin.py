@@ -108,7 +108,16 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Read-only: a token is made and revoked by its owner (console or API); deactivating a person revokes all
     of theirs."""
 
-    list_display = ["name", "user", "prefix", "scope", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -227,7 +227,8 @@ class TokenIn(InputSchema):
         "Or give expires_at instead.",
     )
     expires_at: IsoDateTime | None = Field(
-        None, description=f"When it expires, with a time zone; in the future, at most {TOKEN_MAX_DAYS} days ahead."
+        None,
+        description=f"When it expires, with a time zone; in the future, at most {TOKEN_MAX_DAYS} days ahead.",
     )
 
 

@@ -197,7 +197,9 @@ def set_active(*, user: User, active: bool, actor: User | None, source: str) -> 
     if actor is not None and not actor.is_org_admin:
         raise PermissionDenied("only organisation admins deactivate or reactivate people")
     if actor is not None and actor.pk == user.pk and not active:
-        raise ValidationFailed("you cannot deactivate yourself; ask another organisation admin", field="is_active")
+        raise ValidationFailed(
+            "you cannot deactivate yourself; ask another organisation admin", field="is_active"
+        )
     with transaction.atomic():
         changed = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
         if changed:

@@ -92,7 +92,8 @@ def _window_times(changes: dict[str, Any], time_zone: str) -> dict[str, Any]:
             if not instants.local_in_range(value):
                 earliest, latest = instants.EARLIEST, instants.LATEST
                 raise ValidationFailed(
-                    f"{name} must be between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d} in {time_zone}", field=name
+                    f"{name} must be between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d} in {time_zone}",
+                    field=name,
                 )
             placed[name] = wallclock.local_to_utc(value, zone, ambiguous=ambiguous)
     return placed
@@ -250,7 +251,8 @@ def list_alerts(request: HttpRequest, query: Query[AlertQuery]) -> dict[str, Any
         known_filter("service", partial(catalog.get_service_for_user_or_404, user, key=query.service.strip()))
     if query.integration is not None:
         known_filter(
-            "integration", partial(selectors.get_integration_for_user_or_404, user, integration_id=query.integration)
+            "integration",
+            partial(selectors.get_integration_for_user_or_404, user, integration_id=query.integration),
         )
     flt = selectors.AlertFilter(
         status=list(query.status) if query.status else None,
@@ -332,7 +334,9 @@ def create_window(request: HttpRequest, slug: str, payload: WindowIn) -> Status[
     user = caller(request)
     service = catalog.get_service_for_user_or_404(user, key=slug)
     values = _window_times(payload.dict(), payload.time_zone)
-    window = services.create_maintenance_window(service=service, actor=user, source=source_of(request), **values)
+    window = services.create_maintenance_window(
+        service=service, actor=user, source=source_of(request), **values
+    )
     return Status(201, window_json(selectors.get_window_for_user_or_404(user, window_id=window.pk)))
 
 

@@ -524,7 +524,9 @@ class _OneStatement:
         columns = list(zip(*(keys[key] for key in ids), strict=True))
         params: list[Any] = [ids, *(list(column) for column in columns)]
         wrapper = bulk.db()
-        params += [[f.get_db_prep_save(f.pre_save(event, True), wrapper) for event in events] for f in self._fields]
+        params += [
+            [f.get_db_prep_save(f.pre_save(event, True), wrapper) for event in events] for f in self._fields
+        ]
         with psycopg.Cursor(bulk.raw_connection(prepare=True)) as raw:
             raw.execute(sql, params)
             return {row[0] for row in raw.fetchall()}

@@ -466,7 +466,9 @@ class WindowForm(forms.Form):
         for name, ambiguous in (("starts_at", "first"), ("ends_at", "last"), ("repeat_until", "last")):
             local = data.get(name)
             if isinstance(local, datetime) and not instants.local_in_range(local):
-                self.add_error(name, f"Give a date between {instants.EARLIEST.year} and {instants.LATEST.year}.")
+                self.add_error(
+                    name, f"Give a date between {instants.EARLIEST.year} and {instants.LATEST.year}."
+                )
                 data[name] = None
             elif isinstance(local, datetime):
                 data[name] = wallclock.local_to_utc(local, zone, ambiguous=ambiguous)

@@ -111,14 +111,18 @@ def read_body(request: HttpRequest) -> bytes:
     """The raw body, or :class:`BadRequest` (413 or 415). Signatures are checked over these bytes."""
     content_type = (request.content_type or "").strip().lower()
     if not _JSON_TYPE.match(content_type):
-        raise BadRequest(415, [("content-type", f"Content-Type must be application/json (got {content_type!r})")])
+        raise BadRequest(
+            415, [("content-type", f"Content-Type must be application/json (got {content_type!r})")]
+        )
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > MAX_BODY:
         raise BadRequest(413, [("body", f"the body is larger than {MAX_BODY // 1024} KB")])
-    body = chunked.read_chunked(request, MAX_BODY) if chunked.is_chunked(request) else request.read(MAX_BODY + 1)
+    body = (
+        chunked.read_chunked(request, MAX_BODY) if chunked.is_chunked(request) else request.read(MAX_BODY + 1)
+    )
     if len(body) > MAX_BODY:
         raise BadRequest(413, [("body", f"the body is larger than {MAX_BODY // 1024} KB")])
     return body
@@ -159,7 +163,9 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest(400, [("body", "the body must be a JSON object")], raw)
     if _too_deep(data):
-        raise BadRequest(400, [("body", f"the body nests objects and lists deeper than {MAX_DEPTH} levels")], raw)
+        raise BadRequest(
+            400, [("body", f"the body nests objects and lists deeper than {MAX_DEPTH} levels")], raw
+        )
     refused = jsontext.unstorable(text, data)
     if refused:
         raise BadRequest(400, [("body", refused)], raw)
@@ -180,7 +186,9 @@ def bearer_key(request: HttpRequest) -> str:
 # field checks
 
 
-def _text(data: dict[str, Any], name: str, errors: Errors, *, label: str, limit: int, required: bool = False) -> str:
+def _text(
+    data: dict[str, Any], name: str, errors: Errors, *, label: str, limit: int, required: bool = False
+) -> str:
     value = data.get(name)
     if value is None or value == "":
         if required:
@@ -267,7 +275,9 @@ def parse_pagerduty(data: dict[str, Any], errors: Errors) -> Parsed:
         source = _text(payload, "source", errors, label="payload.source", limit=SOURCE_MAX, required=True)
         severity = payload.get("severity")
         if not isinstance(severity, str) or severity not in _SEVERITIES:
-            errors.append(("payload.severity", "payload.severity must be one of critical, error, warning, info"))
+            errors.append(
+                ("payload.severity", "payload.severity must be one of critical, error, warning, info")
+            )
         for name in ("timestamp", "component", "group", "class"):
             _text(payload, name, errors, label=f"payload.{name}", limit=SUMMARY_MAX)
         timestamp = payload.get("timestamp")
@@ -380,7 +390,9 @@ def _group_alert(alert: Any, index: int, errors: Errors, urls: tuple[str, ...]) 
     status = alert.get("status")
     if status not in ("firing", "resolved"):
         errors.append((f"{label}.status", f"{label}.status must be firing or resolved"))
-    fingerprint = _text(alert, "fingerprint", errors, label=f"{label}.fingerprint", limit=DEDUP_KEY_MAX, required=True)
+    fingerprint = _text(
+        alert, "fingerprint", errors, label=f"{label}.fingerprint", limit=DEDUP_KEY_MAX, required=True
+    )
     labels = alert.get("labels")
     if not isinstance(labels, dict) or any(not isinstance(v, str) for v in labels.values()):
         errors.append((f"{label}.labels", f"{label}.labels must be an object of strings"))
@@ -731,12 +743,19 @@ def webhook_signature_errors(request: HttpRequest, body: bytes, integration: Int
     signature = request.headers.get(WEBHOOK_SIGNATURE_HEADER, "").strip()
     timestamp = request.headers.get(WEBHOOK_TIMESTAMP_HEADER, "").strip()
     if not signature or not timestamp:
-        return [("signature", f"this integration requires {WEBHOOK_SIGNATURE_HEADER} and {WEBHOOK_TIMESTAMP_HEADER}")]
+        return [
+            (
+                "signature",
+                f"this integration requires {WEBHOOK_SIGNATURE_HEADER} and {WEBHOOK_TIMESTAMP_HEADER}",
+            )
+        ]
     if as_id(timestamp) is None or len(timestamp) > 12:
         return [("signature", f"{WEBHOOK_TIMESTAMP_HEADER} must be Unix seconds")]
     if abs(clock.now().timestamp() - int(timestamp)) > REPLAY_WINDOW.total_seconds():
         return [("signature", f"{WEBHOOK_TIMESTAMP_HEADER} is more than 5 minutes off (a replay?)")]
-    expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    expected = (
+        "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    )
     if not hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", errors="replace")):
         return [("signature", "the signature does not match the body")]
     return []
@@ -744,11 +763,15 @@ def webhook_signature_errors(request: HttpRequest, body: bytes, integration: Int
 
 _SEVERITY_WORDS = {
     **{
-        word: Severity.CRITICAL for word in ("critical", "crit", "fatal", "emergency", "page", "p1", "high", "disaster")
+        word: Severity.CRITICAL
+        for word in ("critical", "crit", "fatal", "emergency", "page", "p1", "high", "disaster")
     },
     **{word: Severity.ERROR for word in ("error", "err", "major", "p2", "average")},
     **{word: Severity.WARNING for word in ("warning", "warn", "minor", "p3", "medium")},
-    **{word: Severity.INFO for word in ("info", "information", "informational", "low", "p4", "p5", "ok", "debug")},
+    **{
+        word: Severity.INFO
+        for word in ("info", "information", "informational", "low", "p4", "p5", "ok", "debug")
+    },
 }
 _ACTION_WORDS = {
     **{
@@ -756,7 +779,10 @@ _ACTION_WORDS = {
         for word in ("trigger", "triggered", "firing", "alerting", "problem", "open", "down", "fail")
     },
     **{word: Action.ACKNOWLEDGE for word in ("acknowledge", "acknowledged", "ack")},
-    **{word: Action.RESOLVE for word in ("resolve", "resolved", "ok", "closed", "close", "recovery", "up", "normal")},
+    **{
+        word: Action.RESOLVE
+        for word in ("resolve", "resolved", "ok", "closed", "close", "recovery", "up", "normal")
+    },
 }
 
 
@@ -802,13 +828,18 @@ def map_webhook_fields(integration: Integration, data: dict[str, Any], errors: E
             elif isinstance(value, int | float):
                 value = str(value)
             elif not isinstance(value, str):
-                errors.append((path, f"{path}: {name} must be a string or a number (got {_json_type(value)})"))
+                errors.append(
+                    (path, f"{path}: {name} must be a string or a number (got {_json_type(value)})")
+                )
                 continue
         if name == "severity" and isinstance(value, str):
             word = _SEVERITY_WORDS.get(value.strip().lower())
             if word is None:
                 errors.append(
-                    (path, f"{path}: {value!r} is not a severity Warroom knows (critical, error, warning, info, ...)")
+                    (
+                        path,
+                        f"{path}: {value!r} is not a severity Warroom knows (critical, error, warning, info, ...)",
+                    )
                 )
                 continue
             value = str(word)
@@ -952,7 +983,9 @@ def _accept(
     ``mapper`` translated the body, for a generic webhook with a field mapping), store the events or log the
     refusal (``invalid`` is the status for invalid fields: Opsgenie answers 422)."""
     if key.integration.kind != kind:
-        wrong = [(key_field, f"this key belongs to {_article(key.integration.get_kind_display())} integration")]
+        wrong = [
+            (key_field, f"this key belongs to {_article(key.integration.get_kind_display())} integration")
+        ]
         _log_rejected(key, data, wrong, 400)
         return Outcome(400, wrong)
     errors: Errors = []
@@ -1142,7 +1175,10 @@ def intake_view(view: View) -> View:
         if request.method != "POST":
             refused = HttpResponseNotAllowed(["POST"], content_type="application/json")
             refused.content = json.dumps(
-                {"detail": f"{request.method} is not allowed here: send the event with POST", "code": "method"}
+                {
+                    "detail": f"{request.method} is not allowed here: send the event with POST",
+                    "code": "method",
+                }
             ).encode()
             return _quiet(request, refused)
         return _quiet(request, view(request, *args, **kwargs))
@@ -1197,7 +1233,9 @@ def _keyed_view(
     except BadRequest as exc:
         data = exc
     if not secret:
-        outcome = Outcome(401, [("authorization", "send the key as Authorization: Bearer <key> or in the path")])
+        outcome = Outcome(
+            401, [("authorization", "send the key as Authorization: Bearer <key> or in the path")]
+        )
     else:
         check = functools.partial(verify, request, body) if verify is not None else None
         outcome = _intake(secret, kind, data, parser, "key", verify=check, mapper=mapper)
@@ -1239,7 +1277,9 @@ def _opsgenie_response(outcome: Outcome, request_id: str) -> JsonResponse:
     return response
 
 
-def _opsgenie_view(request: HttpRequest, parser: Parser, request_id: str, *, optional_body: bool) -> HttpResponse:
+def _opsgenie_view(
+    request: HttpRequest, parser: Parser, request_id: str, *, optional_body: bool
+) -> HttpResponse:
     secret = header_key(request, "GenieKey")
     data: dict[str, Any] | BadRequest
     if optional_body and not has_body(request):

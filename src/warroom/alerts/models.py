@@ -236,7 +236,9 @@ class Alert(models.Model):
             models.Index(fields=["service", "status"]),
             # Grouping asks for "the newest alert of this group key" and "the newest alert of the service that
             # opened an incident": a LIMIT 1 walk of these instead of reading every alert of the group or service.
-            models.Index(fields=["integration", "group_key", "-first_seen", "-id"], name="alert_newest_in_group"),
+            models.Index(
+                fields=["integration", "group_key", "-first_seen", "-id"], name="alert_newest_in_group"
+            ),
             models.Index(
                 fields=["service", "-first_seen", "-id"],
                 condition=models.Q(opened_incident=True),

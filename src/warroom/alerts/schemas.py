@@ -128,7 +128,8 @@ class WindowIn(InputSchema):
     starts_at: IsoDateTime = Field(description="ISO-8601; times without an offset are local in time_zone.")
     ends_at: IsoDateTime = Field(description="ISO-8601; times without an offset are local in time_zone.")
     recurrence: str = Field(
-        "none", description=f"One of: {', '.join(Recurrence.values)}; repeats keep the wall clock of time_zone."
+        "none",
+        description=f"One of: {', '.join(Recurrence.values)}; repeats keep the wall clock of time_zone.",
     )
     repeat_until: IsoDateTime | None = Field(None, description="Recurring windows: repeat until then.")
     time_zone: str = Field("UTC", description="IANA time zone the window repeats in, e.g. Europe/Berlin.")

@@ -141,7 +141,11 @@ def filter_alerts(user: User, flt: AlertFilter) -> QuerySet[Alert]:
     if flt.service:
         key = flt.service.strip()
         service_id = as_id(key)
-        alerts = alerts.filter(service_id=service_id) if service_id is not None else alerts.filter(service__slug=key)
+        alerts = (
+            alerts.filter(service_id=service_id)
+            if service_id is not None
+            else alerts.filter(service__slug=key)
+        )
     if flt.integration is not None:
         alerts = alerts.filter(integration_id=flt.integration)
     if flt.incident is not None:

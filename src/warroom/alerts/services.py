@@ -121,7 +121,9 @@ def _is_int(value: Any) -> bool:
 
 def _clean_pattern(value: Any, field: str) -> str:
     if not isinstance(value, str) or len(value) > PATTERN_MAX:
-        raise ValidationFailed(f"{field} is a regular expression of at most {PATTERN_MAX} characters", field=field)
+        raise ValidationFailed(
+            f"{field} is a regular expression of at most {PATTERN_MAX} characters", field=field
+        )
     if value:
         try:
             re.compile(value)
@@ -195,7 +197,9 @@ def _clean_options(
         )
     fields = [f.strip() for f in fields]
     if grouping == Grouping.FIELDS and not fields:
-        raise ValidationFailed("grouping by fields needs at least one name in group_fields", field="group_fields")
+        raise ValidationFailed(
+            "grouping by fields needs at least one name in group_fields", field="group_fields"
+        )
     mapping = {} if field_mapping is None else field_mapping
     if not isinstance(mapping, dict):
         raise ValidationFailed("field_mapping must be an object of field: path", field="field_mapping")
@@ -207,7 +211,8 @@ def _clean_options(
             )
         if not isinstance(path, str) or not path.strip() or len(path) > 200:
             raise ValidationFailed(
-                f"field_mapping[{target!r}] must be a dotted path such as 'alert.title'", field="field_mapping"
+                f"field_mapping[{target!r}] must be a dotted path such as 'alert.title'",
+                field="field_mapping",
             )
     if not _is_int(rate_limit_per_minute) or not 0 <= rate_limit_per_minute <= 1_000_000:
         raise ValidationFailed(
@@ -370,7 +375,12 @@ def update_integration(
     already stored (an integration saved before that rule keeps working, and its options may be sent back as
     read); nothing changes then."""
     _require_manage(actor, integration.service)
-    allowed = set(_OPTION_FIELDS) | {"name", "severity_map", "heartbeat_interval_seconds", "heartbeat_grace_seconds"}
+    allowed = set(_OPTION_FIELDS) | {
+        "name",
+        "severity_map",
+        "heartbeat_interval_seconds",
+        "heartbeat_grace_seconds",
+    }
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(unknown)}", field=unknown[0])
@@ -480,7 +490,9 @@ def _clean_window(
     *, title: Any, starts_at: Any, ends_at: Any, recurrence: Any, repeat_until: Any, time_zone: Any
 ) -> dict[str, Any]:
     if not isinstance(time_zone, str):
-        raise ValidationFailed("time_zone must be an IANA time zone name such as Europe/Berlin", field="time_zone")
+        raise ValidationFailed(
+            "time_zone must be an IANA time zone name such as Europe/Berlin", field="time_zone"
+        )
     zone = zones.clean(time_zone)
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > TITLE_MAX:
         raise ValidationFailed(f"a title is 1 to {TITLE_MAX} characters", field="title")
@@ -551,7 +563,11 @@ def create_maintenance_window(
             service=service, created_by=actor, created_at=clock.now(), **values
         )
         audit.record(
-            actor=actor, source=source, action="maintenance.create", obj=window, after=_window_snapshot(window)
+            actor=actor,
+            source=source,
+            action="maintenance.create",
+            obj=window,
+            after=_window_snapshot(window),
         )
     return window
 

@@ -139,7 +139,11 @@ def filter_events(user: User, flt: AuditFilter) -> QuerySet[AuditEvent]:
     rows = readable_events(user).order_by("-at", "-id")
     if flt.actor:
         actor_id = as_id(flt.actor) if len(flt.actor) <= ID_DIGITS_MAX else None
-        rows = rows.filter(actor_id=actor_id) if actor_id is not None else rows.filter(actor_email__iexact=flt.actor)
+        rows = (
+            rows.filter(actor_id=actor_id)
+            if actor_id is not None
+            else rows.filter(actor_email__iexact=flt.actor)
+        )
     if flt.action:
         rows = rows.filter(action__startswith=flt.action)
     if flt.source:

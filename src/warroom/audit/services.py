@@ -18,7 +18,18 @@ FROM_OBJECT: Any = object()
 #: The foreign keys through which an object belongs to a team, tried in this order: an integration's key → its
 #: integration → its service → the service's team; a schedule's layer or override → the schedule's team; a status
 #: page's component → the page's team.
-OWNERS = ("team", "incident", "service", "schedule", "page", "policy", "integration", "postmortem", "problem", "layer")
+OWNERS = (
+    "team",
+    "incident",
+    "service",
+    "schedule",
+    "page",
+    "policy",
+    "integration",
+    "postmortem",
+    "problem",
+    "layer",
+)
 
 
 def team_of(obj: models.Model, _depth: int = 0) -> int | None:

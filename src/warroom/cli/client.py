@@ -127,7 +127,8 @@ def _refusal(response: httpx.Response, options: dict[str, str]) -> str:
     if named and any(e.get("field") in options for e in named):
         labels = [options.get(str(e.get("field") or ""), str(e.get("field") or "")) for e in named]
         message = "; ".join(
-            f"{label}: {e['message']}" if label else e["message"] for label, e in zip(labels, named, strict=True)
+            f"{label}: {e['message']}" if label else e["message"]
+            for label, e in zip(labels, named, strict=True)
         )
     elif isinstance(data, dict) and isinstance(data.get("detail"), str):
         message = data["detail"]
@@ -1003,7 +1004,8 @@ def resolve_alert(
 def test_alert(
     integration: Annotated[int, typer.Option("--integration", help="The integration's id.")],
     severity: Annotated[
-        str, typer.Option("--severity", help="critical, error, warning or info (the test incident's priority).")
+        str,
+        typer.Option("--severity", help="critical, error, warning or info (the test incident's priority)."),
     ] = "critical",
     as_json: JsonOption = False,
     url: UrlOption = None,

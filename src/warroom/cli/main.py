@@ -267,7 +267,7 @@ def integration_create(
     field_mapping: str = typer.Option(
         "",
         "--field-mapping",
-        help='Webhook: where each field is in the posted JSON, a JSON object of field: dotted path, e.g. '
+        help="Webhook: where each field is in the posted JSON, a JSON object of field: dotted path, e.g. "
         '\'{"summary": "alert.title", "dedup_key": "alert.id"}\'.',
     ),
     email_dedup_pattern: str = typer.Option(

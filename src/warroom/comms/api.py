@@ -307,7 +307,9 @@ def list_templates(
     user = caller(request)
     rows = selectors.templates_visible_to(user).order_by("team__name", "status", "name", "id")
     if query.team:
-        rows = rows.filter(team=lookup("team", partial(accounts.get_team_for_user_or_404, user, key=query.team)))
+        rows = rows.filter(
+            team=lookup("team", partial(accounts.get_team_for_user_or_404, user, key=query.team))
+        )
     return paginate(rows, paging, template_json)
 
 

@@ -202,7 +202,9 @@ def services_for_user(user: User, keys: list[int | str]) -> list[Service]:
     for key in keys:
         text = str(key).strip()
         service = (
-            visible.filter(pk=ident).first() if (ident := as_id(text)) is not None else visible.filter(slug=text).first()
+            visible.filter(pk=ident).first()
+            if (ident := as_id(text)) is not None
+            else visible.filter(slug=text).first()
         )
         if service is None:
             raise ValidationFailed(f"unknown service {key!r}", field="services")

@@ -112,7 +112,12 @@ def _run_module(mod: registry.Module, report: CycleReport, *, record_idle: bool 
     except Exception as exc:
         log.exception("engine module %s failed", mod.name)
         report.failed[mod.name] = f"{type(exc).__name__}: {exc}"
-        _record(mod.name, last_started_at=started, last_error=report.failed[mod.name][:2000], last_error_at=clock.now())
+        _record(
+            mod.name,
+            last_started_at=started,
+            last_error=report.failed[mod.name][:2000],
+            last_error_at=clock.now(),
+        )
         return
     finally:
         if locked:

@@ -68,7 +68,9 @@ def module(
     ``every``: it runs at most once per that period, whatever the number of engines and cycles."""
 
     def wrap(func: ModuleFunc) -> ModuleFunc:
-        _modules[name] = Module(name=name, order=order, func=func, exclusive=exclusive, wake=wake, every=every)
+        _modules[name] = Module(
+            name=name, order=order, func=func, exclusive=exclusive, wake=wake, every=every
+        )
         return func
 
     return wrap

@@ -111,7 +111,9 @@ class Listener:
                 stop.wait(min(left, self.SLICE))
                 continue
             try:
-                named.update(n.payload for n in listening.notifies(timeout=min(left, self.SLICE), stop_after=1))
+                named.update(
+                    n.payload for n in listening.notifies(timeout=min(left, self.SLICE), stop_after=1)
+                )
                 if named:
                     stop.wait(then)
                     named.update(n.payload for n in listening.notifies(timeout=0))

@@ -434,7 +434,9 @@ def remove_watcher(request: HttpRequest, ref: str, payload: Body[WatcherIn | Non
     return _watch(request, ref, payload, watching=False)
 
 
-@router.post("/incidents/{ref}/merge", response=IncidentDetailOut, summary="Merge a duplicate into an incident")
+@router.post(
+    "/incidents/{ref}/merge", response=IncidentDetailOut, summary="Merge a duplicate into an incident"
+)
 def merge_incident(request: HttpRequest, ref: str, payload: MergeIn) -> dict[str, Any]:
     """Merge this incident, a duplicate, into ``into``: its alerts, children and watchers move there, and it is
     canceled with a link to ``into`` (``merged_into``). Both must be open and changeable by you (409, 403).

@@ -334,7 +334,9 @@ class TimelineEntry(models.Model):
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["incident", "at"]),
-            models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="timeline_entry_actor"),
+            models.Index(
+                fields=["actor"], condition=models.Q(actor__isnull=False), name="timeline_entry_actor"
+            ),
         ]
         verbose_name_plural = "timeline entries"
 

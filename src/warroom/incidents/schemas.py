@@ -142,7 +142,9 @@ class NoteIn(InputSchema):
 
 
 class MergeIn(InputSchema):
-    into: Ref = Field(description="The open incident that stays (e.g. INC0001040); this one is its duplicate.")
+    into: Ref = Field(
+        description="The open incident that stays (e.g. INC0001040); this one is its duplicate."
+    )
 
 
 class RoleIn(InputSchema):
@@ -215,7 +217,9 @@ class IncidentOut(Schema):
     services: list[ServiceRef]
     is_major: bool
     is_private: bool
-    is_test: bool = Field(description="Opened by a test alert: no postmortem, in no report, on no status page.")
+    is_test: bool = Field(
+        description="Opened by a test alert: no postmortem, in no report, on no status page."
+    )
     opened_at: datetime
     acknowledged_at: datetime | None
     resolved_at: datetime | None

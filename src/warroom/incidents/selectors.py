@@ -306,7 +306,9 @@ def console_timeline(incident: Incident, *, each_end: int = ALERT_LINES_AT_EACH_
     shown, alerts = ends_of_alert_lines(incident, each_end=each_end)
     others = list(timeline_of([incident]).exclude(ALERT_LINE))
     if len(shown) == alerts:
-        every: list[TimelineEntry | FoldedAlertLines] = [*sorted([*shown, *others], key=lambda e: (e.at, e.pk))]
+        every: list[TimelineEntry | FoldedAlertLines] = [
+            *sorted([*shown, *others], key=lambda e: (e.at, e.pk))
+        ]
         return ConsoleTimeline(every, len(every))
     first, last = shown[:each_end], shown[each_end:]
     fold = FoldedAlertLines(alerts - len(shown), first[-1].at, last[0].at)

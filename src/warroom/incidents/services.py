@@ -325,7 +325,9 @@ def declare_incident(
             actor=actor, source=source, action="incident.declare", obj=incident, after=_snapshot(incident)
         )
         incident_declared.send(sender=Incident, incident=incident, at=now)
-        wake.soon("paging.escalate")  # its escalation starts in the engine's next wake-up, not at its next cycle
+        wake.soon(
+            "paging.escalate"
+        )  # its escalation starts in the engine's next wake-up, not at its next cycle
     return incident
 
 
@@ -387,7 +389,9 @@ def update_incident(
         asked["title"] = _clean_title(asked["title"])
     if "description" in asked:
         if asked["description"] is None:  # "" clears it; a null is more likely a mistake than a wish
-            raise ValidationFailed('description cannot be null; send "" for no description', field="description")
+            raise ValidationFailed(
+                'description cannot be null; send "" for no description', field="description"
+            )
         asked["description"] = _clean_text(asked["description"], field="description")
     for level in ("impact", "urgency"):
         if level in asked:
@@ -961,9 +965,7 @@ def merge_incident(*, incident: Incident, into: Incident, actor: User | None, so
                 f"({dup.ref} was merged into this incident)",
             )
         for child in children:
-            Incident.objects.filter(pk=child.pk).update(
-                parent=keep, version=F("version") + 1, updated_at=now
-            )
+            Incident.objects.filter(pk=child.pk).update(parent=keep, version=F("version") + 1, updated_at=now)
             _entry(
                 child,
                 actor=actor,
@@ -1014,7 +1016,11 @@ def merge_incident(*, incident: Incident, into: Incident, actor: User | None, so
             source=source,
             action="incident.merge",
             obj=dup,
-            after={"into": keep.pk, "children": [c.pk for c in children], "watchers": [u.pk for u in joining]},
+            after={
+                "into": keep.pk,
+                "children": [c.pk for c in children],
+                "watchers": [u.pk for u in joining],
+            },
         )
         return Incident.objects.select_related("team", "assignee").get(pk=keep.pk)
 
@@ -1052,7 +1058,9 @@ def set_priority_rule(
 # alerts
 
 
-def record_alert(*, incident: Incident, source: str, message: str, at: datetime | None = None) -> TimelineEntry:
+def record_alert(
+    *, incident: Incident, source: str, message: str, at: datetime | None = None
+) -> TimelineEntry:
     """Write the timeline line of an alert that opened, joined or left ``incident`` (the alert engine)."""
     with transaction.atomic():
         now = at or clock.now()

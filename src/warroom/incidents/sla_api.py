@@ -164,7 +164,9 @@ class ClocksOut(Schema):
 #: a report bound: an ISO 8601 date-time, or a date alone (its midnight; both UTC when naive)
 ReportBound = Annotated[
     IsoDateTime,
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+    ),
 ]
 
 

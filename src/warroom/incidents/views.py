@@ -384,7 +384,9 @@ def incident_note(request: AuthedRequest, ref: str) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, incident, status=400, note_form=form)
     try:
-        services.add_note(incident=incident, actor=request.user, source=SOURCE, text=form.cleaned_data["text"])
+        services.add_note(
+            incident=incident, actor=request.user, source=SOURCE, text=form.cleaned_data["text"]
+        )
     except ServiceError as exc:
         return _detail(request, incident, status=form_error(form, exc), note_form=form)
     return _done(request, incident)

@@ -24,7 +24,9 @@ class HeadAsGetMiddleware:
             return self.get_response(request)
         request.method = "GET"
         response = self.get_response(request)
-        if isinstance(response, StreamingHttpResponse):  # a CSV export: its length is not known without reading it
+        if isinstance(
+            response, StreamingHttpResponse
+        ):  # a CSV export: its length is not known without reading it
             response.streaming_content = []
         else:
             response["Content-Length"] = str(len(response.content))

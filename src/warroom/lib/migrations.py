@@ -10,9 +10,7 @@ from django.db.migrations.operations.base import Operation
 from warroom.lib.sealed import reseal, unseal_stored
 
 
-def drop_key_index(
-    alter: migrations.AlterField, *, index: str, table: str, column: str
-) -> Operation:
+def drop_key_index(alter: migrations.AlterField, *, index: str, table: str, column: str) -> Operation:
     """``alter`` turns ``db_index`` off on a foreign key: drop only the key's index.
 
     Django's own way drops the foreign key constraint and adds it again, which validates every row of the table

@@ -18,7 +18,9 @@ class NulGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(INTAKE_PREFIXES):  # the intake views check their own input: the intake fast
+        if request.path.startswith(
+            INTAKE_PREFIXES
+        ):  # the intake views check their own input: the intake fast
             return self.get_response(request)  # path serves them without any middleware, answering the same
         where = _nul_in(request)
         if where:

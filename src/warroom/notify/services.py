@@ -1082,7 +1082,9 @@ def _clean_minutes_before(value: Any) -> int:
     return value
 
 
-def set_shift_reminder(*, user: User, minutes_before: int, actor: User | None, source: str) -> ShiftReminderSetting:
+def set_shift_reminder(
+    *, user: User, minutes_before: int, actor: User | None, source: str
+) -> ShiftReminderSetting:
     """Set how long before each of ``user``'s on-call shifts they are reminded of it: ``minutes_before`` one of
     :class:`~warroom.notify.models.ShiftReminder` (0 turns reminders off). Audited when it changes. Reminders
     already in the outbox are not recalled."""

@@ -76,7 +76,8 @@ def _page(
         "hours_summary": describe(window) if window is not None else "",
         "hours_form": hours_form or _hours_form(hours),
         "shift_reminder": shift_reminder,
-        "shift_form": shift_form or ShiftReminderForm(initial={"minutes_before": shift_reminder.minutes_before}),
+        "shift_form": shift_form
+        or ShiftReminderForm(initial={"minutes_before": shift_reminder.minutes_before}),
         "low_rules": [r for r in rules if r.urgency == Urgency.LOW and r.contact_method.is_usable],
         "reveal": reveal or {},
         "channels": [

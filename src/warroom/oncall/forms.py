@@ -168,7 +168,9 @@ class StepEditForm(forms.Form):
                     self.add_error("target", exc)
         elif action == "remove_target" and data.get("target_index") is None:
             self.add_error("target_index", "Which target?")
-        elif action == "set_delay" and data.get("delay_minutes") is None and "delay_minutes" not in self.errors:
+        elif (
+            action == "set_delay" and data.get("delay_minutes") is None and "delay_minutes" not in self.errors
+        ):
             self.add_error("delay_minutes", "A whole number of minutes from 1 to 1440.")
         return data
 

@@ -43,7 +43,8 @@ def parse_instant(
         ) from None
     if not instants.local_in_range(parsed):  # before any conversion: near year 1 or 9999 it overflows
         raise ValidationFailed(
-            f"{field}: the year must be between {instants.EARLIEST.year} and {instants.LATEST.year}", field=field
+            f"{field}: the year must be between {instants.EARLIEST.year} and {instants.LATEST.year}",
+            field=field,
         )
     if parsed.tzinfo is None:
         return rotation.local_to_utc(parsed, zone, ambiguous=ambiguous)

@@ -100,7 +100,9 @@ def overrides_of(
 
 
 def get_override_or_404(schedule: Schedule, *, override_id: int | str) -> Override:
-    found = overrides_of(schedule).filter(pk=ident).first() if (ident := as_id(override_id)) is not None else None
+    found = (
+        overrides_of(schedule).filter(pk=ident).first() if (ident := as_id(override_id)) is not None else None
+    )
     if found is None:
         raise NotFound(f"override {override_id!r} not found in this schedule")
     return found
@@ -122,7 +124,11 @@ def get_team_person_or_404(schedule: Schedule, *, key: int | str) -> User:
     """An active member of the schedule's team by id or email: the people who can be put on its rotations."""
     people = accounts.team_people(schedule.team)
     key = key.strip() if isinstance(key, str) else key
-    person = people.filter(pk=ident).first() if (ident := as_id(key)) is not None else people.filter(email__iexact=str(key)).first()
+    person = (
+        people.filter(pk=ident).first()
+        if (ident := as_id(key)) is not None
+        else people.filter(email__iexact=str(key)).first()
+    )
     if person is None:
         raise NotFound(f"{key!r} is not an active member of {schedule.team.name}")
     return person
@@ -136,7 +142,11 @@ def get_replaceable_person_or_404(schedule: Schedule, *, key: int | str) -> User
     )
     people = User.objects.filter(involved).distinct()
     key = key.strip() if isinstance(key, str) else key
-    person = people.filter(pk=ident).first() if (ident := as_id(key)) is not None else people.filter(email__iexact=str(key)).first()
+    person = (
+        people.filter(pk=ident).first()
+        if (ident := as_id(key)) is not None
+        else people.filter(email__iexact=str(key)).first()
+    )
     if person is None:
         raise NotFound(f"{key!r} is not a member of {schedule.team.name} or on this schedule")
     return person
@@ -506,4 +516,7 @@ def schedules_and_policies_naming(user: User) -> list[LeftBehind]:
     return [
         LeftBehind("schedule", f"{s.name} ({s.team.name})", "they are in its rotation or a coming override")
         for s in schedules
-    ] + [LeftBehind("escalation_policy", f"{p.name} ({p.team.name})", "a step pages them by name") for p in policies]
+    ] + [
+        LeftBehind("escalation_policy", f"{p.name} ({p.team.name})", "a step pages them by name")
+        for p in policies
+    ]

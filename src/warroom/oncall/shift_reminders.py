@@ -78,7 +78,9 @@ def run(now: datetime) -> int:
     }
     if not leads:
         return 0
-    due = [d for schedule, people in _schedules_naming(leads, now) for d in due_on(schedule, people, leads, now)]
+    due = [
+        d for schedule, people in _schedules_naming(leads, now) for d in due_on(schedule, people, leads, now)
+    ]
     sent = notify_selectors.groups_with_messages(d.key for d in due)
     todo = [d for d in due if d.key not in sent]
     if not todo:
@@ -223,7 +225,9 @@ def _overrides(stretch: Iterable[rotation.Shift]) -> list[str]:
     if not ids:
         return []
     lines = []
-    for o in Override.objects.filter(pk__in=ids).select_related("replaces", "created_by").order_by("start", "id"):
+    for o in (
+        Override.objects.filter(pk__in=ids).select_related("replaces", "created_by").order_by("start", "id")
+    ):
         instead = f" in place of {o.replaces.display_name}" if o.replaces is not None else ""
         by = f" (set by {o.created_by.display_name})" if o.created_by is not None else ""
         note = f": {o.note}" if o.note else ""

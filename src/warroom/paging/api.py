@@ -94,7 +94,9 @@ def get_escalation(request: HttpRequest, ref: str) -> dict[str, Any] | None:
     return escalation_json(incident)
 
 
-@router.post("/incidents/{ref}/escalation/acknowledge", response=EscalationOut, summary="Acknowledge the page")
+@router.post(
+    "/incidents/{ref}/escalation/acknowledge", response=EscalationOut, summary="Acknowledge the page"
+)
 def acknowledge(request: HttpRequest, ref: str) -> dict[str, Any] | None:
     """Stop paging, as the acknowledge link of a page does: a New incident moves to In Progress; one already in
     progress but paged again (reassigned) just stops paging. Whoever was paged for the incident may do it

@@ -427,7 +427,9 @@ def set_key_event(
         _materialize_defaults(locked, now)
         existing = KeyEvent.objects.filter(postmortem=locked, entry=entry).first()
         if key and existing is None:
-            if actor is not None:  # the picked line as its author saw it: no number of an incident hidden from them
+            if (
+                actor is not None
+            ):  # the picked line as its author saw it: no number of an incident hidden from them
                 incident_selectors.hide_unseen(actor, [entry])
             KeyEvent.objects.create(
                 postmortem=locked,

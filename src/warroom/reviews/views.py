@@ -513,7 +513,9 @@ def action_item_list(request: AuthedRequest) -> HttpResponse:
         "here": request.get_full_path(),
         # "Done" shows only on the items this user may change (an observer sees none): see the selector.
         "changeable": {
-            item.pk for item in paged["page"].object_list if selectors.can_update_action_item_status(user, item)
+            item.pk
+            for item in paged["page"].object_list
+            if selectors.can_update_action_item_status(user, item)
         },
         **paged,
     }

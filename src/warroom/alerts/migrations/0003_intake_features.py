@@ -6,177 +6,316 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0002_grafana_opsgenie'),
-        ('catalog', '0001_initial'),
+        ("alerts", "0002_grafana_opsgenie"),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeEvent',
+            name="ChangeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('summary', models.CharField(max_length=1024)),
-                ('source', models.CharField(blank=True, max_length=255)),
-                ('links', models.JSONField(blank=True, default=list)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('happened_at', models.DateTimeField(help_text="The sender's timestamp, else when it was received.")),
-                ('received_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("summary", models.CharField(max_length=1024)),
+                ("source", models.CharField(blank=True, max_length=255)),
+                ("links", models.JSONField(blank=True, default=list)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "happened_at",
+                    models.DateTimeField(help_text="The sender's timestamp, else when it was received."),
+                ),
+                ("received_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-happened_at', '-id'],
+                "ordering": ["-happened_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HeartbeatMonitor',
+            name="HeartbeatMonitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('interval_seconds', models.PositiveIntegerField()),
-                ('grace_seconds', models.PositiveIntegerField(default=60)),
-                ('state', models.CharField(choices=[('new', 'Waiting for the first ping'), ('up', 'Up'), ('down', 'Missed')], default='new', max_length=8)),
-                ('last_ping_at', models.DateTimeField(blank=True, null=True)),
-                ('due_at', models.DateTimeField(blank=True, help_text='When the heartbeat counts as missed: last ping + interval + grace.', null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("interval_seconds", models.PositiveIntegerField()),
+                ("grace_seconds", models.PositiveIntegerField(default=60)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("new", "Waiting for the first ping"), ("up", "Up"), ("down", "Missed")],
+                        default="new",
+                        max_length=8,
+                    ),
+                ),
+                ("last_ping_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "due_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When the heartbeat counts as missed: last ping + interval + grace.",
+                        null=True,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MaintenanceWindow',
+            name="MaintenanceWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('recurrence', models.CharField(choices=[('none', 'Once'), ('daily', 'Every day'), ('weekly', 'Every week')], default='none', max_length=8)),
-                ('repeat_until', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "recurrence",
+                    models.CharField(
+                        choices=[("none", "Once"), ("daily", "Every day"), ("weekly", "Every week")],
+                        default="none",
+                        max_length=8,
+                    ),
+                ),
+                ("repeat_until", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-starts_at', '-id'],
+                "ordering": ["-starts_at", "-id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='integration',
-            name='integration_grouping_valid',
+            model_name="integration",
+            name="integration_grouping_valid",
         ),
         migrations.RemoveConstraint(
-            model_name='integration',
-            name='integration_kind_valid',
+            model_name="integration",
+            name="integration_kind_valid",
         ),
         migrations.AddField(
-            model_name='alert',
-            name='suppressed',
+            model_name="alert",
+            name="suppressed",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='integration',
-            name='email_address',
-            field=models.CharField(blank=True, help_text='Email: the local part mail is sent to (<address>@<WARROOM_EMAIL_DOMAIN>).', max_length=64, null=True, unique=True),
+            model_name="integration",
+            name="email_address",
+            field=models.CharField(
+                blank=True,
+                help_text="Email: the local part mail is sent to (<address>@<WARROOM_EMAIL_DOMAIN>).",
+                max_length=64,
+                null=True,
+                unique=True,
+            ),
         ),
         migrations.AddField(
-            model_name='integration',
-            name='email_dedup_pattern',
-            field=models.CharField(blank=True, default='', help_text='Email: a regular expression over the subject; its first group (or the whole match) is the dedup key. Blank: the subject is the dedup key.', max_length=500),
+            model_name="integration",
+            name="email_dedup_pattern",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="Email: a regular expression over the subject; its first group (or the whole match) is the dedup key. Blank: the subject is the dedup key.",
+                max_length=500,
+            ),
         ),
         migrations.AddField(
-            model_name='integration',
-            name='email_resolve_pattern',
-            field=models.CharField(blank=True, default='', help_text='Email: a regular expression over the subject that marks a mail as resolving its alert.', max_length=500),
+            model_name="integration",
+            name="email_resolve_pattern",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="Email: a regular expression over the subject that marks a mail as resolving its alert.",
+                max_length=500,
+            ),
         ),
         migrations.AddField(
-            model_name='integration',
-            name='field_mapping',
-            field=models.JSONField(blank=True, default=dict, help_text='Generic webhook: where each alert field is found in arbitrary JSON (dotted paths).'),
+            model_name="integration",
+            name="field_mapping",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Generic webhook: where each alert field is found in arbitrary JSON (dotted paths).",
+            ),
         ),
         migrations.AddField(
-            model_name='integration',
-            name='group_fields',
-            field=models.JSONField(blank=True, default=list, help_text="Grouping 'fields': the labels or detail fields whose values make the group (e.g. alertname, cluster)."),
+            model_name="integration",
+            name="group_fields",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Grouping 'fields': the labels or detail fields whose values make the group (e.g. alertname, cluster).",
+            ),
         ),
         migrations.AddField(
-            model_name='integration',
-            name='rate_limit_per_minute',
-            field=models.PositiveIntegerField(default=6000, help_text='Requests per minute accepted per key; more get 429 with Retry-After. 0: no limit.'),
+            model_name="integration",
+            name="rate_limit_per_minute",
+            field=models.PositiveIntegerField(
+                default=6000,
+                help_text="Requests per minute accepted per key; more get 429 with Retry-After. 0: no limit.",
+            ),
         ),
         migrations.AlterField(
-            model_name='integration',
-            name='grouping',
-            field=models.CharField(choices=[('alert', 'One incident per alert'), ('group_key', 'By the upstream group key'), ('window', 'All alerts of the service within a time window'), ('fields', 'By chosen fields or labels')], default='alert', max_length=16),
+            model_name="integration",
+            name="grouping",
+            field=models.CharField(
+                choices=[
+                    ("alert", "One incident per alert"),
+                    ("group_key", "By the upstream group key"),
+                    ("window", "All alerts of the service within a time window"),
+                    ("fields", "By chosen fields or labels"),
+                ],
+                default="alert",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='integration',
-            name='kind',
-            field=models.CharField(choices=[('pagerduty', 'PagerDuty Events API v2'), ('alertmanager', 'Prometheus Alertmanager'), ('webhook', 'Generic JSON webhook'), ('grafana', 'Grafana alerting webhook'), ('opsgenie', 'Opsgenie Alert API'), ('email', 'Email'), ('heartbeat', 'Heartbeat monitor')], max_length=16),
+            model_name="integration",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("pagerduty", "PagerDuty Events API v2"),
+                    ("alertmanager", "Prometheus Alertmanager"),
+                    ("webhook", "Generic JSON webhook"),
+                    ("grafana", "Grafana alerting webhook"),
+                    ("opsgenie", "Opsgenie Alert API"),
+                    ("email", "Email"),
+                    ("heartbeat", "Heartbeat monitor"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='integration',
-            name='signing_secret',
-            field=models.CharField(blank=True, default='', help_text='HMAC-SHA256 secret the sender signs with (Grafana, generic webhook); blank: requests are not signed.', max_length=256),
+            model_name="integration",
+            name="signing_secret",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="HMAC-SHA256 secret the sender signs with (Grafana, generic webhook); blank: requests are not signed.",
+                max_length=256,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='integration',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['pagerduty', 'alertmanager', 'webhook', 'grafana', 'opsgenie', 'email', 'heartbeat'])), name='integration_kind_valid'),
+            model_name="integration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        ["pagerduty", "alertmanager", "webhook", "grafana", "opsgenie", "email", "heartbeat"],
+                    )
+                ),
+                name="integration_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='integration',
-            constraint=models.CheckConstraint(condition=models.Q(('grouping__in', ['alert', 'group_key', 'window', 'fields'])), name='integration_grouping_valid'),
+            model_name="integration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("grouping__in", ["alert", "group_key", "window", "fields"])),
+                name="integration_grouping_valid",
+            ),
         ),
         migrations.AddField(
-            model_name='changeevent',
-            name='integration',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='change_events', to='alerts.integration'),
+            model_name="changeevent",
+            name="integration",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="change_events",
+                to="alerts.integration",
+            ),
         ),
         migrations.AddField(
-            model_name='changeevent',
-            name='service',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='change_events', to='catalog.service'),
+            model_name="changeevent",
+            name="service",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="change_events",
+                to="catalog.service",
+            ),
         ),
         migrations.AddField(
-            model_name='heartbeatmonitor',
-            name='integration',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='heartbeat', to='alerts.integration'),
+            model_name="heartbeatmonitor",
+            name="integration",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="heartbeat", to="alerts.integration"
+            ),
         ),
         migrations.AddField(
-            model_name='maintenancewindow',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="maintenancewindow",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='maintenancewindow',
-            name='service',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='maintenance_windows', to='catalog.service'),
+            model_name="maintenancewindow",
+            name="service",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="maintenance_windows",
+                to="catalog.service",
+            ),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='suppressed_by',
-            field=models.ForeignKey(blank=True, help_text='The maintenance window that suppressed this alert (it opened no incident).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='suppressed_alerts', to='alerts.maintenancewindow'),
+            model_name="alert",
+            name="suppressed_by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The maintenance window that suppressed this alert (it opened no incident).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="suppressed_alerts",
+                to="alerts.maintenancewindow",
+            ),
         ),
         migrations.AddIndex(
-            model_name='changeevent',
-            index=models.Index(fields=['service', 'happened_at'], name='alerts_chan_service_ac043b_idx'),
+            model_name="changeevent",
+            index=models.Index(fields=["service", "happened_at"], name="alerts_chan_service_ac043b_idx"),
         ),
         migrations.AddIndex(
-            model_name='heartbeatmonitor',
-            index=models.Index(fields=['state', 'due_at'], name='alerts_hear_state_85981d_idx'),
+            model_name="heartbeatmonitor",
+            index=models.Index(fields=["state", "due_at"], name="alerts_hear_state_85981d_idx"),
         ),
         migrations.AddConstraint(
-            model_name='heartbeatmonitor',
-            constraint=models.CheckConstraint(condition=models.Q(('interval_seconds__gte', 60), ('interval_seconds__lte', 2678400)), name='heartbeat_interval_range'),
+            model_name="heartbeatmonitor",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("interval_seconds__gte", 60), ("interval_seconds__lte", 2678400)),
+                name="heartbeat_interval_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='heartbeatmonitor',
-            constraint=models.CheckConstraint(condition=models.Q(('grace_seconds__lte', 2678400)), name='heartbeat_grace_range'),
+            model_name="heartbeatmonitor",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("grace_seconds__lte", 2678400)), name="heartbeat_grace_range"
+            ),
         ),
         migrations.AddIndex(
-            model_name='maintenancewindow',
-            index=models.Index(fields=['service', 'ends_at'], name='alerts_main_service_d22854_idx'),
+            model_name="maintenancewindow",
+            index=models.Index(fields=["service", "ends_at"], name="alerts_main_service_d22854_idx"),
         ),
         migrations.AddConstraint(
-            model_name='maintenancewindow',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='maintenance_ends_after_start'),
+            model_name="maintenancewindow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="maintenance_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='maintenancewindow',
-            constraint=models.CheckConstraint(condition=models.Q(('recurrence__in', ['none', 'daily', 'weekly'])), name='maintenance_recurrence_valid'),
+            model_name="maintenancewindow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("recurrence__in", ["none", "daily", "weekly"])),
+                name="maintenance_recurrence_valid",
+            ),
         ),
     ]

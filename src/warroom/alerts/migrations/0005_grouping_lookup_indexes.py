@@ -4,24 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0004_analytics_indexes'),
-        ('catalog', '0001_initial'),
-        ('incidents', '0004_major'),
+        ("alerts", "0004_analytics_indexes"),
+        ("catalog", "0001_initial"),
+        ("incidents", "0004_major"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='alert',
-            name='alerts_aler_integra_5956eb_idx',
+            model_name="alert",
+            name="alerts_aler_integra_5956eb_idx",
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['integration', 'group_key', '-first_seen', '-id'], name='alert_newest_in_group'),
+            model_name="alert",
+            index=models.Index(
+                fields=["integration", "group_key", "-first_seen", "-id"], name="alert_newest_in_group"
+            ),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(condition=models.Q(('opened_incident', True)), fields=['service', '-first_seen', '-id'], name='alert_newest_opener'),
+            model_name="alert",
+            index=models.Index(
+                condition=models.Q(("opened_incident", True)),
+                fields=["service", "-first_seen", "-id"],
+                name="alert_newest_opener",
+            ),
         ),
     ]

@@ -7,16 +7,19 @@ from warroom.lib.migrations import seal_stored
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0006_lean_indexes'),
+        ("alerts", "0006_lean_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='integration',
-            name='signing_secret',
-            field=warroom.lib.sealed.SealedTextField(blank=True, default='', help_text='HMAC-SHA256 secret the sender signs with (Grafana, generic webhook); blank: requests are not signed.'),
+            model_name="integration",
+            name="signing_secret",
+            field=warroom.lib.sealed.SealedTextField(
+                blank=True,
+                default="",
+                help_text="HMAC-SHA256 secret the sender signs with (Grafana, generic webhook); blank: requests are not signed.",
+            ),
         ),
-        seal_stored('alerts', 'signing_secret', 'integration'),
+        seal_stored("alerts", "signing_secret", "integration"),
     ]

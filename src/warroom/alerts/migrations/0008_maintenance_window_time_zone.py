@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0007_sealed_signing_secret'),
+        ("alerts", "0007_sealed_signing_secret"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='maintenancewindow',
-            name='time_zone',
-            field=models.CharField(default='UTC', help_text='IANA time zone whose wall clock the repeats keep.', max_length=64),
+            model_name="maintenancewindow",
+            name="time_zone",
+            field=models.CharField(
+                default="UTC", help_text="IANA time zone whose wall clock the repeats keep.", max_length=64
+            ),
         ),
     ]

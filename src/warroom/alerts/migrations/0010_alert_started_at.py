@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0009_repair_out_of_range_windows'),
+        ("alerts", "0009_repair_out_of_range_windows"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='alert',
-            name='started_at',
+            model_name="alert",
+            name="started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

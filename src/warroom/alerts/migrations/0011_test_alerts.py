@@ -8,26 +8,30 @@ class Migration(migrations.Migration):
     event never lands on a test alert."""
 
     dependencies = [
-        ('alerts', '0010_alert_started_at'),
+        ("alerts", "0010_alert_started_at"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='alert',
-            name='alert_one_open_per_dedup_key',
+            model_name="alert",
+            name="alert_one_open_per_dedup_key",
         ),
         migrations.AddField(
-            model_name='alert',
-            name='is_test',
+            model_name="alert",
+            name="is_test",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AddField(
-            model_name='intakeevent',
-            name='is_test',
+            model_name="intakeevent",
+            name="is_test",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'resolved'), _negated=True), fields=('integration', 'dedup_key', 'is_test'), name='alert_one_open_per_dedup_key'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "resolved"), _negated=True),
+                fields=("integration", "dedup_key", "is_test"),
+                name="alert_one_open_per_dedup_key",
+            ),
         ),
     ]

@@ -12,7 +12,18 @@ from django.db import migrations
 append_only = importlib.import_module("warroom.audit.migrations.0003_append_only")
 
 #: the owners followed, in order (frozen here: audit.services.OWNERS may change later)
-OWNERS = ("team", "incident", "service", "schedule", "page", "policy", "integration", "postmortem", "problem", "layer")
+OWNERS = (
+    "team",
+    "incident",
+    "service",
+    "schedule",
+    "page",
+    "policy",
+    "integration",
+    "postmortem",
+    "problem",
+    "layer",
+)
 
 
 def _team_of(obj, depth=0):

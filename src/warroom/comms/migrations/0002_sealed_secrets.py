@@ -7,26 +7,25 @@ from warroom.lib.migrations import seal_stored
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('comms', '0001_initial'),
+        ("comms", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='secret',
+            model_name="delivery",
+            name="secret",
             field=warroom.lib.sealed.SealedJSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='pagesubscriber',
-            name='secret',
+            model_name="pagesubscriber",
+            name="secret",
             field=warroom.lib.sealed.SealedJSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='subscription',
-            name='secret',
+            model_name="subscription",
+            name="secret",
             field=warroom.lib.sealed.SealedJSONField(blank=True, default=dict),
         ),
-        seal_stored('comms', 'secret', 'delivery', 'pagesubscriber', 'subscription'),
+        seal_stored("comms", "secret", "delivery", "pagesubscriber", "subscription"),
     ]

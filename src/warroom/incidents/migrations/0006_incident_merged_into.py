@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0005_lean_indexes'),
+        ("incidents", "0005_lean_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged', to='incidents.incident'),
+            model_name="incident",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="merged",
+                to="incidents.incident",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0006_incident_merged_into'),
+        ("incidents", "0006_incident_merged_into"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='is_test',
+            model_name="incident",
+            name="is_test",
             field=models.BooleanField(db_default=False, default=False),
         ),
     ]

@@ -58,7 +58,9 @@ def card(message: Message) -> dict[str, Any]:
     actions = []
     ack_url = str(message.context.get("ack_url") or "")
     if ack_url:  # opens the link's confirmation page: a Workflows card cannot post back without a bot
-        actions.append({"type": "Action.OpenUrl", "title": "Acknowledge", "url": ack_url, "style": "positive"})
+        actions.append(
+            {"type": "Action.OpenUrl", "title": "Acknowledge", "url": ack_url, "style": "positive"}
+        )
     if message.url:
         actions.append({"type": "Action.OpenUrl", "title": "Open in Warroom", "url": message.url})
     if actions:

@@ -7,16 +7,15 @@ from warroom.lib.migrations import seal_stored
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notify', '0003_lean_indexes'),
+        ("notify", "0003_lean_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contactmethod',
-            name='secret',
+            model_name="contactmethod",
+            name="secret",
             field=warroom.lib.sealed.SealedJSONField(blank=True, default=dict),
         ),
-        seal_stored('notify', 'secret', 'contactmethod'),
+        seal_stored("notify", "secret", "contactmethod"),
     ]

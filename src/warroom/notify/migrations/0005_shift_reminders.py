@@ -6,22 +6,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_api_token_expiry_and_scope'),
-        ('notify', '0004_sealed_secrets'),
+        ("accounts", "0003_api_token_expiry_and_scope"),
+        ("notify", "0004_sealed_secrets"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ShiftReminderSetting',
+            name="ShiftReminderSetting",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='shift_reminder', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('minutes_before', models.PositiveIntegerField(choices=[(0, 'Off'), (15, '15 minutes before'), (60, '1 hour before'), (240, '4 hours before'), (1440, '1 day before')], default=0)),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="shift_reminder",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "minutes_before",
+                    models.PositiveIntegerField(
+                        choices=[
+                            (0, "Off"),
+                            (15, "15 minutes before"),
+                            (60, "1 hour before"),
+                            (240, "4 hours before"),
+                            (1440, "1 day before"),
+                        ],
+                        default=0,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('minutes_before__in', [0, 15, 60, 240, 1440])), name='shift_reminder_minutes_valid')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("minutes_before__in", [0, 15, 60, 240, 1440])),
+                        name="shift_reminder_minutes_valid",
+                    )
+                ],
             },
         ),
     ]

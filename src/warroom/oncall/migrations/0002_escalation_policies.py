@@ -6,82 +6,205 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('catalog', '0001_initial'),
-        ('oncall', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("catalog", "0001_initial"),
+        ("oncall", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EscalationPolicy',
+            name="EscalationPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('repeat', models.PositiveSmallIntegerField(default=0, help_text='How many times to run the steps again.')),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalation_policies', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "repeat",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="How many times to run the steps again."
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalation_policies",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'escalation policies',
-                'ordering': ['name', 'id'],
+                "verbose_name_plural": "escalation policies",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='EscalationStep',
+            name="EscalationStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField()),
-                ('delay_minutes', models.PositiveIntegerField(default=15)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='oncall.escalationpolicy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField()),
+                ("delay_minutes", models.PositiveIntegerField(default=15)),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="oncall.escalationpolicy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['policy', 'order'],
+                "ordering": ["policy", "order"],
             },
         ),
         migrations.CreateModel(
-            name='ServicePolicy',
+            name="ServicePolicy",
             fields=[
-                ('service', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='escalation', serialize=False, to='catalog.service')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='services', to='oncall.escalationpolicy')),
+                (
+                    "service",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="escalation",
+                        serialize=False,
+                        to="catalog.service",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="oncall.escalationpolicy",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StepTarget',
+            name="StepTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('user', 'Person'), ('schedule', 'Schedule (whoever is on call)'), ('team', 'Whole team')], max_length=10)),
-                ('schedule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='oncall.schedule')),
-                ('step', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='oncall.escalationstep')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("user", "Person"),
+                            ("schedule", "Schedule (whoever is on call)"),
+                            ("team", "Whole team"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="oncall.schedule",
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="oncall.escalationstep",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['step', 'id'],
+                "ordering": ["step", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='escalationpolicy',
-            constraint=models.UniqueConstraint(fields=('team', 'name'), name='oncall_policy_unique_name_per_team'),
+            model_name="escalationpolicy",
+            constraint=models.UniqueConstraint(
+                fields=("team", "name"), name="oncall_policy_unique_name_per_team"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalationpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('repeat__lte', 20)), name='oncall_policy_repeat_range'),
+            model_name="escalationpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("repeat__lte", 20)), name="oncall_policy_repeat_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalationstep',
-            constraint=models.UniqueConstraint(fields=('policy', 'order'), name='oncall_step_unique_order'),
+            model_name="escalationstep",
+            constraint=models.UniqueConstraint(fields=("policy", "order"), name="oncall_step_unique_order"),
         ),
         migrations.AddConstraint(
-            model_name='escalationstep',
-            constraint=models.CheckConstraint(condition=models.Q(('delay_minutes__gte', 1), ('delay_minutes__lte', 1440)), name='oncall_step_delay_range'),
+            model_name="escalationstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("delay_minutes__gte", 1), ("delay_minutes__lte", 1440)),
+                name="oncall_step_delay_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='steptarget',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'user'), ('schedule__isnull', True), ('team__isnull', True), ('user__isnull', False)), models.Q(('kind', 'schedule'), ('schedule__isnull', False), ('team__isnull', True), ('user__isnull', True)), models.Q(('kind', 'team'), ('schedule__isnull', True), ('team__isnull', False), ('user__isnull', True)), _connector='OR'), name='oncall_target_one_kind'),
+            model_name="steptarget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("kind", "user"),
+                        ("schedule__isnull", True),
+                        ("team__isnull", True),
+                        ("user__isnull", False),
+                    ),
+                    models.Q(
+                        ("kind", "schedule"),
+                        ("schedule__isnull", False),
+                        ("team__isnull", True),
+                        ("user__isnull", True),
+                    ),
+                    models.Q(
+                        ("kind", "team"),
+                        ("schedule__isnull", True),
+                        ("team__isnull", False),
+                        ("user__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="oncall_target_one_kind",
+            ),
         ),
     ]

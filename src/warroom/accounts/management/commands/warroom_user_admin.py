@@ -79,7 +79,9 @@ class Command(BaseCommand):
         found = deactivation.left_behind(user)
         if not found:
             return
-        self.stdout.write(f"{user.email} leaves behind {len(found)} thing{'' if len(found) == 1 else 's'} to hand over:")
+        self.stdout.write(
+            f"{user.email} leaves behind {len(found)} thing{'' if len(found) == 1 else 's'} to hand over:"
+        )
         for item in found:
             self.stdout.write(f"  - {item.message}")
 

@@ -55,11 +55,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--window-minutes", type=int, default=10)
         parser.add_argument(
-            "--group-fields", default="", help="For --grouping fields: comma-separated labels, e.g. alertname,cluster."
+            "--group-fields",
+            default="",
+            help="For --grouping fields: comma-separated labels, e.g. alertname,cluster.",
         )
-        parser.add_argument("--rate-limit", type=int, default=None, help="Requests per minute per key (0: none).")
-        parser.add_argument("--interval", type=int, default=None, help="Heartbeat: expected seconds between pings.")
-        parser.add_argument("--grace", type=int, default=60, help="Heartbeat: seconds of grace after the interval.")
+        parser.add_argument(
+            "--rate-limit", type=int, default=None, help="Requests per minute per key (0: none)."
+        )
+        parser.add_argument(
+            "--interval", type=int, default=None, help="Heartbeat: expected seconds between pings."
+        )
+        parser.add_argument(
+            "--grace", type=int, default=60, help="Heartbeat: seconds of grace after the interval."
+        )
         parser.add_argument(
             "--signing-secret",
             default="",
@@ -70,8 +78,12 @@ class Command(BaseCommand):
             default="",
             help='Webhook: a JSON object of field: dotted path, e.g. \'{"summary": "alert.title"}\'.',
         )
-        parser.add_argument("--email-dedup-pattern", default="", help="Email: the subject's dedup key pattern.")
-        parser.add_argument("--email-resolve-pattern", default="", help="Email: the pattern of resolving subjects.")
+        parser.add_argument(
+            "--email-dedup-pattern", default="", help="Email: the subject's dedup key pattern."
+        )
+        parser.add_argument(
+            "--email-resolve-pattern", default="", help="Email: the pattern of resolving subjects."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         field_mapping = _json_object(options["field_mapping"]) if options["field_mapping"].strip() else None

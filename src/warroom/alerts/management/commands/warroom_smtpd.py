@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
         parser.add_argument("--port", type=int, default=2525, help="Port to listen on.")
         parser.add_argument("--tls-cert", default="", help="PEM certificate chain: offer STARTTLS with it.")
-        parser.add_argument("--tls-key", default="", help="PEM private key (default: in the --tls-cert file).")
+        parser.add_argument(
+            "--tls-key", default="", help="PEM private key (default: in the --tls-cert file)."
+        )
         parser.add_argument(
             "--require-tls", action="store_true", help="Refuse mail from clients that did not STARTTLS first."
         )
@@ -36,7 +38,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Warroom smtpd is listening on {where} for mail to <address>@{settings.WARROOM_EMAIL_DOMAIN}"
-                    + ("" if tls is None else " (STARTTLS required)" if tls.required else " (STARTTLS offered)")
+                    + (
+                        ""
+                        if tls is None
+                        else " (STARTTLS required)"
+                        if tls.required
+                        else " (STARTTLS offered)"
+                    )
                 )
             )
             self.stdout.flush()

@@ -24,8 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
-        parser.add_argument("--demo", action="store_true", help="Seed the demo organisation if it is missing.")
-        parser.add_argument("--no-engine", action="store_true", help="Do not run the engine beside the server.")
+        parser.add_argument(
+            "--demo", action="store_true", help="Seed the demo organisation if it is missing."
+        )
+        parser.add_argument(
+            "--no-engine", action="store_true", help="Do not run the engine beside the server."
+        )
         parser.add_argument("--no-migrate", action="store_true", help="Do not apply migrations first.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,7 +50,9 @@ class Command(BaseCommand):
         if not options["no_engine"]:
             engine = subprocess.Popen([sys.executable, "-m", "warroom.cli.main", "engine"])
         self.stdout.write(self.style.SUCCESS(f"Warroom is listening on {url}/"))
-        self.stdout.write(f"Data directory: {settings.DATA_DIR}  Database: {settings.DATABASES['default']['ENGINE']}")
+        self.stdout.write(
+            f"Data directory: {settings.DATA_DIR}  Database: {settings.DATABASES['default']['ENGINE']}"
+        )
         # Threads per worker: enough to overlap database waits, few enough not to fight over the GIL.
         threads = min(8, (os.cpu_count() or 1) * 2 + 1)
         try:
