@@ -949,34 +949,27 @@ def merge_incident(*, incident: Incident, into: Incident, actor: User | None, so
         children = list(Incident.objects.filter(parent=dup).exclude(pk=keep.pk).order_by("pk"))
         for child in children:
             _check_parent(child, keep)
+
+        def new_parent(row: Incident, parent: Incident | None, why: str) -> None:
+            _entry(
+                row,
+                actor=actor,
+                source=source,
+                kind=EntryKind.FIELD,
+                at=now,
+                field="parent",
+                old=dup.ref,
+                new=parent.ref if parent else "",
+                message=f"Parent: {dup.ref} → {parent.ref if parent else '(none)'} ({why})",
+            )
+
         if keep.parent_id == dup.pk:
             _check_parent(keep, dup.parent)
             _save(keep, {"parent": dup.parent}, now)
-            _entry(
-                keep,
-                actor=actor,
-                source=source,
-                kind=EntryKind.FIELD,
-                at=now,
-                field="parent",
-                old=dup.ref,
-                new=dup.parent.ref if dup.parent else "",
-                message=f"Parent: {dup.ref} → {dup.parent.ref if dup.parent else '(none)'} "
-                f"({dup.ref} was merged into this incident)",
-            )
+            new_parent(keep, dup.parent, f"{dup.ref} was merged into this incident")
         for child in children:
             Incident.objects.filter(pk=child.pk).update(parent=keep, version=F("version") + 1, updated_at=now)
-            _entry(
-                child,
-                actor=actor,
-                source=source,
-                kind=EntryKind.FIELD,
-                at=now,
-                field="parent",
-                old=dup.ref,
-                new=keep.ref,
-                message=f"Parent: {dup.ref} → {keep.ref} ({dup.ref} was merged into {keep.ref})",
-            )
+            new_parent(child, keep, f"{dup.ref} was merged into {keep.ref}")
             _child_line(keep, child, attached=True, actor=actor, source=source, at=now)
         watching = set(Watcher.objects.filter(incident=keep).values_list("user_id", flat=True))
         joining = [
