@@ -128,6 +128,9 @@ def test_incident_list_on_a_phone(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("replication")
     phone.wait_for_url("**q=replication**")
+    # (No request of the list still in flight: on SQLite the live server's threads share one in-memory database
+    # connection, and two requests at once can break it: "bad parameter or other API misuse".)
+    phone.wait_for_load_state("networkidle")
     # Navigation stays reachable, and a tap opens the incident.
     expect(phone.get_by_role("link", name="Services")).to_be_visible()
     rows.first.locator(".title-link").tap()
