@@ -485,6 +485,16 @@ def incident_watch(request: AuthedRequest, ref: str) -> HttpResponse:
     return _done(request, incident)
 
 
+def _named_incident(request: AuthedRequest, form: forms.Form, field: str) -> Incident | None:
+    """The incident a valid ``form`` names in ``field``, if the user may see it; else None, with the reason put on
+    the field (a 400 of the form, not a 404 page: the incident in the URL exists)."""
+    try:
+        return selectors.get_incident_for_user_or_404(request.user, ref=form.cleaned_data[field])
+    except NotFound as exc:
+        form.add_error(field, exc.message)
+        return None
+
+
 @console_view
 @require_POST
 def incident_merge(request: AuthedRequest, ref: str) -> HttpResponse:
@@ -494,10 +504,8 @@ def incident_merge(request: AuthedRequest, ref: str) -> HttpResponse:
     form = MergeForm(request.POST)
     if not form.is_valid():
         return _detail(request, incident, status=400, merge_form=form)
-    try:
-        into = selectors.get_incident_for_user_or_404(request.user, ref=form.cleaned_data["into"])
-    except NotFound as exc:
-        form.add_error("into", exc.message)
+    into = _named_incident(request, form, "into")
+    if into is None:
         return _detail(request, incident, status=400, merge_form=form)
     try:
         kept = services.merge_incident(incident=incident, into=into, actor=request.user, source=SOURCE)
@@ -514,10 +522,8 @@ def incident_relate(request: AuthedRequest, ref: str) -> HttpResponse:
     form = RelateForm(request.POST)
     if not form.is_valid():
         return _detail(request, incident, status=400, relate_form=form)
-    try:
-        other = selectors.get_incident_for_user_or_404(request.user, ref=form.cleaned_data["ref"])
-    except NotFound as exc:
-        form.add_error("ref", exc.message)
+    other = _named_incident(request, form, "ref")
+    if other is None:
         return _detail(request, incident, status=400, relate_form=form)
     try:
         services.link_related(
