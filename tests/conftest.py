@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from hypothesis import settings
 
@@ -157,3 +158,17 @@ def migrated_data_dir(tmp_path: Path, _migrated_template: Path) -> Path:
 def demo_data_dir(tmp_path: Path, _demo_template: Path) -> Path:
     """A data dir holding the demo organisation, as ``warroom demo`` leaves it (``tmp_path/data``)."""
     return Path(shutil.copytree(_demo_template, tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """On SQLite the test database is a file in the data dir, not Django's default in-memory database.
+
+    With an in-memory database Django hands the live server's request threads and the test thread one shared
+    connection, and two of them using it at once fail at random ("bad parameter or other API misuse"): Chromium
+    loads a page while an earlier page's requests are still running. With a file, every thread has its own
+    connection and SQLite's locking (WAL, busy timeout) orders them, as in production."""
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = Path(os.environ.get("WARROOM_DATA_DIR") or ".pytest-data") / "test-database.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name.resolve())
