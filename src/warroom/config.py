@@ -244,6 +244,78 @@ class Slack:
     signing_secret: str = ""
 
 
+@dataclass(frozen=True)
+class Oidc:
+    """Single sign-on through an OpenID Connect provider (``WARROOM_OIDC_*``); ``issuer`` empty = off."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    #: what the sign-in button says: "Sign in with <name>"
+    name: str = "single sign-on"
+    scopes: str = "openid email profile"
+    #: create an account for a person the provider signs in who has none (else an admin adds them first)
+    create_users: bool = False
+    #: the email domains accounts may be created for (empty: any the provider signs in)
+    allowed_domains: tuple[str, ...] = ()
+    #: accept the provider's ``email`` claim without ``email_verified: true`` (providers that never send it)
+    trust_email: bool = False
+    #: seconds to wait for the provider's discovery, token and key endpoints
+    timeout: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.issuer}/.well-known/openid-configuration"
+
+
+def _oidc() -> Oidc:
+    issuer = env_str("WARROOM_OIDC_ISSUER").rstrip("/")
+    client_id, secret = env_str("WARROOM_OIDC_CLIENT_ID"), env_str("WARROOM_OIDC_CLIENT_SECRET")
+    if not issuer:
+        if client_id or secret:
+            raise ConfigError(
+                "WARROOM_OIDC_CLIENT_ID and WARROOM_OIDC_CLIENT_SECRET need WARROOM_OIDC_ISSUER"
+            )
+        return Oidc(issuer="", client_id="", client_secret="")
+    issuer = env_url("WARROOM_OIDC_ISSUER", issuer)
+    host = urlsplit(issuer).hostname or ""
+    if (
+        not issuer.startswith("https://")
+        and host != "localhost"
+        and not (_is_ip(host) and ipaddress.ip_address(host).is_loopback)
+    ):
+        raise ConfigError(
+            f"WARROOM_OIDC_ISSUER must be an https URL (plain http only on this machine), not {issuer!r}"
+        )
+    if not client_id or not secret:
+        raise ConfigError(
+            "WARROOM_OIDC_ISSUER needs WARROOM_OIDC_CLIENT_ID and WARROOM_OIDC_CLIENT_SECRET: the client the "
+            "identity provider registered for Warroom"
+        )
+    scopes = env_str("WARROOM_OIDC_SCOPES", "openid email profile")
+    if "openid" not in scopes.split():
+        raise ConfigError(f"WARROOM_OIDC_SCOPES must include openid, not {scopes!r}")
+    domains = tuple(domain.lower().lstrip("@") for domain in env_list("WARROOM_OIDC_ALLOWED_DOMAINS", []))
+    for domain in domains:
+        if not _DOMAIN.match(domain):
+            raise ConfigError(f"WARROOM_OIDC_ALLOWED_DOMAINS: {domain!r} is not an email domain")
+    return Oidc(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=secret,
+        name=env_str("WARROOM_OIDC_NAME", "single sign-on")[:60],
+        scopes=scopes,
+        create_users=env_bool("WARROOM_OIDC_CREATE_USERS", False),
+        allowed_domains=domains,
+        trust_email=env_bool("WARROOM_OIDC_TRUST_EMAIL", False),
+        timeout=env_float("WARROOM_OIDC_TIMEOUT", 10.0, minimum=1.0, maximum=60.0),
+    )
+
+
 def _smtp() -> Smtp:
     security = env_choice("WARROOM_SMTP_SECURITY", "starttls", ("starttls", "tls", "none"))
     default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
@@ -395,6 +467,7 @@ class Config:
     http_allow_private: tuple[str, ...]
     metrics_token: str = ""
     encryption_keys: tuple[str, ...] = ()
+    oidc: Oidc = Oidc(issuer="", client_id="", client_secret="")
 
     @property
     def is_sqlite(self) -> bool:
@@ -442,4 +515,5 @@ def load() -> Config:
         http_allow_private=env_networks("WARROOM_HTTP_ALLOW_PRIVATE"),
         metrics_token=_metrics_token(),
         encryption_keys=_encryption_keys(),
+        oidc=_oidc(),
     )

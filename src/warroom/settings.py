@@ -189,6 +189,7 @@ WARROOM_SLACK = CONFIG.slack
 WARROOM_HTTP_ALLOW_PRIVATE = CONFIG.http_allow_private
 # Secrets at rest (warroom.lib.sealed): explicit Fernet keys, the first sealing; then keys derived from SECRET_KEY.
 WARROOM_ENCRYPTION_KEYS = CONFIG.encryption_keys
+WARROOM_OIDC = CONFIG.oidc  # single sign-on (warroom.accounts.sso)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 

@@ -3,9 +3,6 @@ WARROOM_HTTP_ALLOW_PRIVATE, parsed strictly like every other WARROOM_* variable.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from warroom import config
@@ -15,13 +12,10 @@ SID = "AC" + "0123456789abcdef" * 2
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    for name in list(os.environ):
-        if name.startswith("WARROOM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WARROOM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("WARROOM_SECRET_KEY", "k" * 30 + "-0123456789abcdefghijklmnopqrstuvwxyz")
-    return monkeypatch
+def env(env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The clean environment (tests/config/conftest.py) with a secret key."""
+    env.setenv("WARROOM_SECRET_KEY", "k" * 30 + "-0123456789abcdefghijklmnopqrstuvwxyz")
+    return env
 
 
 def test_defaults_mean_not_configured(env: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,6 @@ the variable, and the embedded secret key generated once (mode 0600) and reused.
 
 from __future__ import annotations
 
-import os
 import stat
 import threading
 from pathlib import Path
@@ -12,16 +11,6 @@ import pytest
 
 from warroom import config
 from warroom.config import ConfigError
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """A clean environment: no WARROOM_* variable but a data dir of our own."""
-    for name in list(os.environ):
-        if name.startswith("WARROOM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WARROOM_DATA_DIR", str(tmp_path / "data"))
-    return monkeypatch
 
 
 def test_defaults(env: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from warroom import config
 from warroom.config import ConfigError
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    for name in list(os.environ):
-        if name.startswith("WARROOM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WARROOM_DATA_DIR", str(tmp_path / "data"))
-    return monkeypatch
 
 
 def test_unset_means_no_token(env: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
 from warroom.accounts import deactivation, services
-from warroom.accounts.models import ApiToken, Membership, Team, User
+from warroom.accounts.models import ApiToken, ExternalIdentity, Membership, Team, User
 from warroom.audit import services as audit
 from warroom.audit.admin_mixins import AuditedAdmin
 from warroom.lib.errors import ServiceError
@@ -120,6 +120,23 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(AuditedAdmin[ExternalIdentity]):
+    """A person's link to their account at the single sign-on provider (docs/sso.md). Read-only; deleting one
+    unlinks it (audited ``externalidentity.admin.delete``): their next sign-in through the provider links again
+    by verified email, for example to another account at the provider that now has their email."""
+
+    list_display = ["user", "email", "issuer", "subject", "created_at", "last_used_at"]
+    search_fields = ["user__email", "email", "subject"]
+    readonly_fields = ["user", "issuer", "subject", "email", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

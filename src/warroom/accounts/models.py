@@ -177,3 +177,25 @@ class SignInFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} from {self.address or '?'} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ExternalIdentity(models.Model):
+    """A person's account at the single sign-on provider (:mod:`warroom.accounts.sso`), linked to their Warroom
+    user the first time they sign in through it. The provider's ``sub`` never changes; their email may."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    issuer = models.CharField(max_length=255, help_text="The provider's issuer URL (the token's iss).")
+    subject = models.CharField(max_length=255, help_text="The person's id at the provider (the token's sub).")
+    email = models.CharField(max_length=254, blank=True, help_text="Their email at the last sign-in.")
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "external identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_unique"),
+            models.UniqueConstraint(fields=["user", "issuer"], name="external_identity_one_per_issuer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

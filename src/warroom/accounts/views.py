@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from warroom.accounts import selectors, services
+from warroom.accounts import selectors, services, sso
 from warroom.accounts.forms import (
     AddMemberForm,
     PasswordForm,
@@ -238,7 +238,12 @@ def _profile_page(
         form = ProfileForm(
             initial={"full_name": user.full_name, "time_zone": user.time_zone}, current_zone=user.time_zone
         )
-    return render(request, "accounts/profile.html", {"form": form}, status=status)
+    context = {
+        "form": form,
+        "sso": sso.config() if sso.enabled() else None,
+        "identities": list(user.external_identities.order_by("created_at")),
+    }
+    return render(request, "accounts/profile.html", context, status=status)
 
 
 @console_view

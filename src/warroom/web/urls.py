@@ -17,6 +17,8 @@ urlpatterns = [
     # browsers ask for /favicon.ico whatever the page's <link rel="icon"> says: answer with the icon, not a 404
     path("favicon.ico", views.favicon, name="favicon"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/sso/", views.sso_start, name="login-sso"),
+    path("login/sso/callback/", views.sso_callback, name="login-sso-callback"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     # incidents
     path("incidents/", incidents.incident_list, name="incident-list"),
