@@ -262,6 +262,8 @@ class Oidc:
     trust_email: bool = False
     #: seconds to wait for the provider's discovery, token and key endpoints
     timeout: float = 10.0
+    #: who may still sign in with a password: "everyone", or "admins" (organisation admins, as a break-glass)
+    password_sign_in: str = "everyone"
 
     @property
     def enabled(self) -> bool:
@@ -276,6 +278,10 @@ def _oidc() -> Oidc:
     issuer = env_str("WARROOM_OIDC_ISSUER").rstrip("/")
     client_id, secret = env_str("WARROOM_OIDC_CLIENT_ID"), env_str("WARROOM_OIDC_CLIENT_SECRET")
     if not issuer:
+        if env_str("WARROOM_OIDC_PASSWORD_SIGNIN", "everyone").lower() != "everyone":
+            raise ConfigError(
+                "WARROOM_OIDC_PASSWORD_SIGNIN needs WARROOM_OIDC_ISSUER: people must have a way in"
+            )
         if client_id or secret:
             raise ConfigError(
                 "WARROOM_OIDC_CLIENT_ID and WARROOM_OIDC_CLIENT_SECRET need WARROOM_OIDC_ISSUER"
@@ -313,6 +319,7 @@ def _oidc() -> Oidc:
         allowed_domains=domains,
         trust_email=env_bool("WARROOM_OIDC_TRUST_EMAIL", False),
         timeout=env_float("WARROOM_OIDC_TIMEOUT", 10.0, minimum=1.0, maximum=60.0),
+        password_sign_in=env_choice("WARROOM_OIDC_PASSWORD_SIGNIN", "everyone", ("everyone", "admins")),
     )
 
 

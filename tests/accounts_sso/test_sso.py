@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from tests.accounts_sso.idp import CLIENT_ID, CLIENT_SECRET, FakeIdP, follow
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from tests.notify.receivers import running
 from warroom.accounts import services as accounts
 from warroom.accounts.models import ExternalIdentity, User
@@ -262,3 +262,25 @@ def test_an_admin_removes_a_link_and_the_next_sign_in_links_again(
     sign_in(client)
     assert signed_in_as(client) == world.bob
     assert ExternalIdentity.objects.get(user=world.bob).subject == "idp-user-9"
+
+
+def test_password_sign_in_can_be_kept_for_organisation_admins_only(
+    world: World, client: Client, idp: FakeIdP, settings: object
+) -> None:
+    configure(settings, password_sign_in="admins")
+    page = client.get("/login/").content.decode()
+    assert "organisation admins: with a password" in page
+    refused = client.post("/login/", {"username": "bob@example.com", "password": PASSWORD})
+    assert refused.status_code == 200 and signed_in_as(client) is None
+    assert (
+        "Sign in with Acme Login: on this server only organisation admins sign in with a password."
+        in refused.content.decode()
+    )
+    # a wrong password says nothing about the policy, nor about whose email it is
+    wrong = client.post("/login/", {"username": "bob@example.com", "password": "not-it"}).content.decode()
+    assert "only organisation admins" not in wrong and "do not match an active account" in wrong
+    assert client.post("/login/", {"username": "olivia@example.com", "password": PASSWORD}).status_code == 302
+    assert signed_in_as(client) == world.olivia
+    client.logout()
+    sign_in(client)  # bob comes in through the provider
+    assert signed_in_as(client) == world.bob

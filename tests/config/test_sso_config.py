@@ -27,6 +27,16 @@ def test_single_sign_on_is_off_until_an_issuer_is_set(env: pytest.MonkeyPatch) -
     [
         ({"WARROOM_OIDC_ISSUER": "https://login.example.com"}, "needs WARROOM_OIDC_CLIENT_ID"),
         ({"WARROOM_OIDC_CLIENT_ID": "warroom"}, "need WARROOM_OIDC_ISSUER"),
+        ({"WARROOM_OIDC_PASSWORD_SIGNIN": "admins"}, "people must have a way in"),
+        (
+            {
+                "WARROOM_OIDC_ISSUER": "https://login.example.com",
+                "WARROOM_OIDC_CLIENT_ID": "w",
+                "WARROOM_OIDC_CLIENT_SECRET": "s",
+                "WARROOM_OIDC_PASSWORD_SIGNIN": "nobody",
+            },
+            "must be one of everyone, admins",
+        ),
         (
             {
                 "WARROOM_OIDC_ISSUER": "http://login.example.com",

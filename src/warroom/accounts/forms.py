@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from warroom.accounts import signin
+from warroom.accounts import signin, sso
 from warroom.accounts.models import Role, TokenScope
 from warroom.accounts.services import TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS
 from warroom.lib import zones
@@ -38,6 +38,17 @@ class SignInForm(AuthenticationForm):
             if wait is not None:
                 raise forms.ValidationError(signin.wait_message(wait), code="throttled")
         return super().clean()
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        """With ``WARROOM_OIDC_PASSWORD_SIGNIN=admins`` only organisation admins sign in with a password (checked
+        after the password, so the answer tells a stranger nothing about an email)."""
+        super().confirm_login_allowed(user)
+        oidc = sso.config()
+        if oidc.enabled and oidc.password_sign_in == "admins" and not user.is_org_admin:
+            raise forms.ValidationError(
+                f"Sign in with {oidc.name}: on this server only organisation admins sign in with a password.",
+                code="sso_required",
+            )
 
 
 def role_choices(*, with_admin: bool) -> list[tuple[str, str]]:
