@@ -264,6 +264,8 @@ class Oidc:
     timeout: float = 10.0
     #: who may still sign in with a password: "everyone", or "admins" (organisation admins, as a break-glass)
     password_sign_in: str = "everyone"
+    #: the ID token claim that lists the person's groups, for teams with an ``sso_group``
+    groups_claim: str = "groups"
 
     @property
     def enabled(self) -> bool:
@@ -319,6 +321,7 @@ def _oidc() -> Oidc:
         allowed_domains=domains,
         trust_email=env_bool("WARROOM_OIDC_TRUST_EMAIL", False),
         timeout=env_float("WARROOM_OIDC_TIMEOUT", 10.0, minimum=1.0, maximum=60.0),
+        groups_claim=env_str("WARROOM_OIDC_GROUPS_CLAIM", "groups"),
         password_sign_in=env_choice("WARROOM_OIDC_PASSWORD_SIGNIN", "everyone", ("everyone", "admins")),
     )
 

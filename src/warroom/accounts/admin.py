@@ -30,8 +30,8 @@ class MembershipInline(admin.TabularInline[Membership, Team]):
 
     model = Membership
     extra = 0
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["user", "role", "created_at"]
+    fields = ["user", "role", "via_sso", "created_at"]
+    readonly_fields = ["user", "role", "via_sso", "created_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -98,7 +98,7 @@ def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:
 class TeamAdmin(AuditedAdmin[Team]):
     """Changes are audited: ``team.admin.create``, ``team.admin.update``, ``team.admin.delete``."""
 
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "sso_group"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
 

@@ -24,6 +24,7 @@ from warroom.accounts.schemas import (
     TeamDetailOut,
     TeamIn,
     TeamOut,
+    TeamPatch,
     TokenCreatedOut,
     TokenIn,
     TokenOut,
@@ -130,6 +131,18 @@ def create_team(request: HttpRequest, payload: TeamIn) -> Status[dict[str, Any]]
 def get_team(request: HttpRequest, slug: str) -> dict[str, Any]:
     user = caller(request)
     return _team_detail(user, selectors.get_team_for_user_or_404(user, key=slug))
+
+
+@router.patch("/teams/{slug}", response=TeamDetailOut, summary="Link a team to a single sign-on group")
+def update_team(request: HttpRequest, slug: str, payload: TeamPatch) -> dict[str, Any]:
+    """Organisation admins only. Members of the group at the provider join the team as responders when they sign
+    in through it, and leave when they are no longer in it (docs/sso.md); ``""`` unlinks the team."""
+    user = caller(request)
+    team = selectors.get_team_for_user_or_404(user, key=slug)
+    team = services.set_team_sso_group(
+        team=team, group=payload.sso_group, actor=user, source=source_of(request)
+    )
+    return _team_detail(user, team)
 
 
 @router.get("/teams/{slug}/members", response=Page[MembershipOut], summary="List a team's members")

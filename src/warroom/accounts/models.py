@@ -71,6 +71,14 @@ class Team(models.Model):
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(User, through="Membership", related_name="teams")
+    sso_group = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text=(
+            "A group at the single sign-on provider (docs/sso.md): its members join this team as responders when "
+            "they sign in through the provider, and leave it when they are no longer in the group. Blank: none."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -97,6 +105,9 @@ class Membership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.RESPONDER)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: made by the single sign-on group sync (the team's ``sso_group``), which removes it when the person leaves
+    #: the group; a membership added by hand is never removed by the sync
+    via_sso = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

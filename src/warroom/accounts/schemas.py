@@ -167,6 +167,9 @@ class TeamOut(Schema):
     description: str
     created_at: datetime
     my_role: str | None = Field(description="Your role in this team, or null (organisation admins).")
+    sso_group: str = Field(
+        description='The single sign-on group whose members join this team at sign-in (docs/sso.md); "": none.'
+    )
 
 
 class TeamDetailOut(TeamOut):
@@ -178,6 +181,9 @@ class MembershipOut(Schema):
     team: TeamRef
     role: str
     created_at: datetime
+    via_sso: bool = Field(
+        description="Made by the single sign-on group sync, which removes it when they leave."
+    )
 
 
 class TokenOut(Schema):
@@ -204,6 +210,12 @@ class TokenCreatedOut(TokenOut):
 class TeamIn(InputSchema):
     name: str
     description: str = ""
+
+
+class TeamPatch(InputSchema):
+    sso_group: str = Field(
+        description='The single sign-on group whose members join this team at sign-in (docs/sso.md); "" unlinks.'
+    )
 
 
 class MembershipIn(InputSchema):
@@ -303,6 +315,7 @@ def team_json(team: Team, my_role: str | None) -> dict[str, Any]:
         "description": team.description,
         "created_at": team.created_at,
         "my_role": my_role,
+        "sso_group": team.sso_group,
     }
 
 
@@ -312,6 +325,7 @@ def membership_json(membership: Membership) -> dict[str, Any]:
         "team": team_ref(membership.team),
         "role": membership.role,
         "created_at": membership.created_at,
+        "via_sso": membership.via_sso,
     }
 
 

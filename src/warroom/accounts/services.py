@@ -246,6 +246,33 @@ def create_team(*, name: str, description: str = "", actor: User | None, source:
     return team
 
 
+def set_team_sso_group(*, team: Team, group: str, actor: User | None, source: str) -> Team:
+    """Link ``team`` to a group at the single sign-on provider ("" unlinks it; docs/sso.md). Organisation admins
+    only: the group decides who joins the team. Members who joined through the group stay until their next
+    sign-in; unlinking leaves them in the team. Audited as ``team.sso_group``."""
+    if actor is not None and not actor.is_org_admin:
+        raise PermissionDenied("only organisation admins link a team to a single sign-on group")
+    group = (group or "").strip()
+    if len(group) > 255:
+        raise ValidationFailed("a group name is at most 255 characters", field="sso_group")
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        if team.sso_group == group:
+            return team
+        before = {"sso_group": team.sso_group}
+        team.sso_group = group
+        team.save(update_fields=["sso_group"])
+        audit.record(
+            actor=actor,
+            source=source,
+            action="team.sso_group",
+            obj=team,
+            before=before,
+            after={"sso_group": group},
+        )
+    return team
+
+
 def _check_admin_change(actor: User | None, team: Team, *, current: str | None, wanted: str | None) -> None:
     """A team's managers change its members, but only its admins (and organisation admins) decide who is an
     admin: an admin sees the team's private incidents, so a manager may neither grant the role (to anyone,
@@ -283,6 +310,38 @@ def set_membership(*, team: Team, user: User, role: str, actor: User | None, sou
             after={"user": user.email, "team": team.slug, "role": role},
         )
     return membership
+
+
+def sync_sso_teams(*, user: User, groups: list[str], source: str) -> None:
+    """Make ``user``'s memberships follow their ``groups`` at the single sign-on provider (docs/sso.md): they join
+    each team whose ``sso_group`` is one of them as a responder (unless already a member, whatever the role), and
+    leave each team they joined that way whose group they are no longer in. Memberships added by hand are never
+    touched; neither are those of teams without an ``sso_group``. Audited as ``team.member.set`` and
+    ``team.member.remove`` with ``"via": "sso"``; the caller's transaction holds it all."""
+    wanted = {team.pk: team for team in Team.objects.filter(sso_group__in=[g for g in groups if g])}
+    memberships = {m.team_id: m for m in Membership.objects.select_for_update().filter(user=user)}
+    for team_id, team in sorted(wanted.items()):
+        if team_id in memberships:
+            continue
+        membership = Membership.objects.create(user=user, team=team, role=Role.RESPONDER, via_sso=True)
+        audit.record(
+            actor=None,
+            source=source,
+            action="team.member.set",
+            obj=membership,
+            after={"user": user.email, "team": team.slug, "role": Role.RESPONDER, "via": "sso"},
+        )
+    for team_id, membership in sorted(memberships.items()):
+        if not membership.via_sso or team_id in wanted or not membership.team.sso_group:
+            continue
+        audit.record(
+            actor=None,
+            source=source,
+            action="team.member.remove",
+            obj=membership,
+            before={"user": user.email, "team": membership.team.slug, "role": membership.role, "via": "sso"},
+        )
+        membership.delete()
 
 
 def remove_membership(*, team: Team, user: User, actor: User | None, source: str) -> None:

@@ -14,6 +14,9 @@ audience, expiry, nonce). This module decides who the verified person is in Warr
    that is empty): a new user without a password, linked. They belong to no team until a team admin adds them.
 4. Otherwise the sign-in is refused with the reason; nothing is written.
 
+Then, if the ID token lists the person's groups (``WARROOM_OIDC_GROUPS_CLAIM``), their memberships of teams with
+an ``sso_group`` follow them (:func:`warroom.accounts.services.sync_sso_teams`).
+
 A deactivated user is refused whichever way they were found.
 """
 
@@ -79,6 +82,17 @@ def _email_of(claims: Mapping[str, Any], oidc: Oidc) -> str:
     return ""
 
 
+def _groups_of(claims: Mapping[str, Any], oidc: Oidc) -> list[str] | None:
+    """The person's groups at the provider, or None when the token does not list them (then no team changes:
+    a provider that stopped sending groups must not empty the teams)."""
+    groups = claims.get(oidc.groups_claim)
+    if isinstance(groups, str):
+        return [groups]
+    if isinstance(groups, list):
+        return [str(group) for group in groups if isinstance(group, str | int)]
+    return None
+
+
 def _display_name(claims: Mapping[str, Any]) -> str:
     for key in ("name", "preferred_username"):
         value = claims.get(key)
@@ -101,7 +115,11 @@ def user_for(claims: Mapping[str, Any], *, issuer: str) -> User:
     now = clock.now()
     try:
         with transaction.atomic():
-            return _user_for(claims, issuer=issuer, subject=subject, email=email, shown=str(shown), now=now)
+            user = _user_for(claims, issuer=issuer, subject=subject, email=email, shown=str(shown), now=now)
+            groups = _groups_of(claims, oidc)
+            if groups is not None:
+                accounts.sync_sso_teams(user=user, groups=groups, source="web")
+            return user
     except IntegrityError:
         # two first sign-ins of one person at once: the other one linked it; use that link
         identity = (
