@@ -4,16 +4,19 @@ Organisation admins read every row; a team's admins the rows about their team's 
 see :mod:`warroom.audit.selectors`).
 Filters in the query string: ``actor`` (id or email), ``action`` (prefix), ``source``, ``object_type``,
 ``object_id``, ``since`` (included) and ``before`` (excluded) as ISO 8601 times with an offset. A bad time, a
-``since`` not before ``before`` or an unknown source is a 400 naming the field. Newest first.
+``since`` not before ``before`` or an unknown source is a 400 naming the field; an unknown source is answered as
+every filter with fixed choices answers one (``'email' is not one of 'web', 'api', …``, docs/api.md "Filters").
+Newest first.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema
+from pydantic import BeforeValidator
 
 from warroom.accounts.schemas import Page, Paging, TeamRef, caller, paginate, team_ref
 from warroom.audit import export, selectors
@@ -21,11 +24,26 @@ from warroom.audit.models import AuditEvent
 
 router = Router(tags=["audit"])
 
+#: the values of :class:`warroom.audit.models.Source`, as the filter's fixed choices (a test keeps them equal)
+SourceName = Literal["web", "api", "cli", "engine", "system"]
+
+
+def _blank_is_any(value: Any) -> Any:
+    """``?source=`` (an empty form field) filters nothing, and surrounding spaces are not part of the value."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+#: an unknown value is pydantic's ``literal_error``, which ``warroom.api`` answers as every filter with fixed
+#: choices: a 400 naming ``source``, the value and the choices
+QuerySource = Annotated[SourceName | None, BeforeValidator(_blank_is_any)]
+
 
 class AuditFilterQuery(Schema):
     actor: str | None = Field(None, description="A user id, or the actor's email address (any case).")
     action: str | None = Field(None, description="Actions starting with this, e.g. `incident.`.")
-    source: str | None = Field(None, description="web, api, cli, engine or system.")
+    source: QuerySource = Field(None, description="web, api, cli, engine or system.")
     object_type: str | None = Field(None, description="The object's model, e.g. `incidents.incident`.")
     object_id: str | None = Field(None, description="The object's id.")
     since: str | None = Field(None, description="From this time, included: ISO 8601 with offset.")

@@ -31,6 +31,7 @@ from warroom.comms.models import (
     StatusPage,
     Visibility,
 )
+from warroom.lib.apitypes import IsoDateTime
 from warroom.lib.errors import ValidationFailed
 from warroom.lib.schema import InputSchema
 
@@ -147,16 +148,16 @@ class PageDetailOut(PageOut):
 class MaintenanceIn(InputSchema):
     title: str
     message: str = ""
-    scheduled_start: datetime
-    scheduled_end: datetime
+    scheduled_start: IsoDateTime
+    scheduled_end: IsoDateTime
     components: list[int] = Field(default_factory=list, description="Components of this page (ids).")
 
 
 class MaintenancePatch(InputSchema):
     title: str | None = None
     message: str | None = None
-    scheduled_start: datetime | None = None
-    scheduled_end: datetime | None = None
+    scheduled_start: IsoDateTime | None = None
+    scheduled_end: IsoDateTime | None = None
     components: list[int] | None = None
 
 

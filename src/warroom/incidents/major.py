@@ -143,7 +143,9 @@ def _incident_url(incident: Incident) -> str:
 
 def _notify_group(incident: Incident, *, event: str, urgency: str, headline: str, body: str) -> str:
     """Queue one notification per group member (keyed by the incident's version, so a redo adds nothing);
-    return the sentence the timeline carries about who was told."""
+    return the sentence the timeline carries about who was told. A test incident's subject and body begin with
+    "[TEST]", as its pages do."""
+    mark = incident.message_mark
     reached: list[str] = []
     missed: list[str] = []
     members = group_members()
@@ -151,8 +153,8 @@ def _notify_group(incident: Incident, *, event: str, urgency: str, headline: str
         result = notify.enqueue(
             user=person,
             urgency=urgency,
-            subject=f"{incident.ref} {headline}: {incident.title}",
-            body=body,
+            subject=f"{mark}{incident.ref} {headline}: {incident.title}",
+            body=f"{mark}{body}",
             context={"url": _incident_url(incident), "incident": incident.ref, "event": event},
             dedup_key=f"major:{incident.pk}:{event}:v{incident.version}:{person.pk}",
             group=f"major:{incident.pk}",
@@ -517,9 +519,9 @@ def _remind_row(row: MajorUpdateRhythm, now: datetime, config: MajorIncidentSett
         result = notify.enqueue(
             user=person,
             urgency="high",
-            subject=f"{incident.ref} {headline}: {incident.title}",
-            body=f"{incident.ref} {incident.title} is a major incident: post an update (a timeline note). "
-            f"You are reminded as {capacity}.",
+            subject=f"{incident.message_mark}{incident.ref} {headline}: {incident.title}",
+            body=f"{incident.message_mark}{incident.ref} {incident.title} is a major incident: post an update (a "
+            f"timeline note). You are reminded as {capacity}.",
             context={"url": _incident_url(incident), "incident": incident.ref, "event": "update_overdue"},
             dedup_key=f"major-update:{incident.pk}:{due.isoformat()}:{person.pk}",
             group=f"major:{incident.pk}",

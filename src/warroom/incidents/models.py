@@ -103,6 +103,10 @@ class RoleType(models.Model):
         return self.name
 
 
+#: how every message about a test incident begins (pages, SLA notices, major-incident notices), so nobody is alarmed
+TEST_MARK = "[TEST] "
+
+
 class Incident(models.Model):
     number = models.BigIntegerField(unique=True)
     title = models.CharField(max_length=200)
@@ -200,6 +204,11 @@ class Incident(models.Model):
     @property
     def ref(self) -> str:
         return format_number(self.number)
+
+    @property
+    def message_mark(self) -> str:
+        """:data:`TEST_MARK` for a test incident, else nothing: the start of every message about it."""
+        return TEST_MARK if self.is_test else ""
 
     @property
     def is_open(self) -> bool:

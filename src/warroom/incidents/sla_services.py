@@ -524,14 +524,15 @@ def _announce(
         event, urgency = f"w{percent}", "low"
         headline = f"{_label(row)} at {percent}%"
         detail = f"{used}, {sla.format_duration(row.target - elapsed)} left, due {_when(row.due_at, cal)}"
+    mark = incident.message_mark  # "[TEST] " for a test incident, as its pages begin
     reached: list[str] = []
     missed: list[str] = []
     for person in recipients(incident):
         result = notify.enqueue(
             user=person,
             urgency=urgency,
-            subject=f"{incident.ref} {headline}: {incident.title}",
-            body=f"{headline} on {incident.ref} {incident.title} ({Priority(row.priority).label}, "
+            subject=f"{mark}{incident.ref} {headline}: {incident.title}",
+            body=f"{mark}{headline} on {incident.ref} {incident.title} ({Priority(row.priority).label}, "
             f"{_terms(row)}): {detail}.",
             context={
                 "url": _incident_url(incident),

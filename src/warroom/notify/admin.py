@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from warroom.notify.models import ContactMethod, DeliveryAttempt, Message, NotificationRule, WorkingHours
+from warroom.notify.models import (
+    ContactMethod,
+    DeliveryAttempt,
+    Message,
+    NotificationRule,
+    ShiftReminderSetting,
+    WorkingHours,
+)
 
 
 @admin.register(ContactMethod)
@@ -23,6 +30,26 @@ class NotificationRuleAdmin(admin.ModelAdmin[NotificationRule]):
 class WorkingHoursAdmin(admin.ModelAdmin[WorkingHours]):
     list_display = ["user", "time_zone", "days", "start", "end", "updated_at"]
     search_fields = ["user__email"]
+
+
+@admin.register(ShiftReminderSetting)
+class ShiftReminderSettingAdmin(admin.ModelAdmin[ShiftReminderSetting]):
+    """Read-only: people set their own reminders ("Before my on-call shifts" in the console, or
+    ``PUT /me/shift-reminders``) through :func:`warroom.notify.services.set_shift_reminder`, which audits it."""
+
+    list_display = ["user", "minutes_before", "updated_at"]
+    list_filter = ["minutes_before"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "minutes_before", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ShiftReminderSetting | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ShiftReminderSetting | None = None) -> bool:
+        return False
 
 
 class AttemptInline(admin.TabularInline[DeliveryAttempt, Message]):

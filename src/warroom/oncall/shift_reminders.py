@@ -20,6 +20,17 @@ The registry runs the module at most once every :data:`RUN_EVERY` (final schedul
 A reminder whose time passed while no engine ran goes late, as long as the shift has not started, and says how
 soon it starts; once the shift has started, nothing is sent. A person whose low-urgency rules reach nowhere gets
 nothing, and is looked at again next run (a rule added before the shift starts still brings the reminder).
+
+A reminder can wait in the outbox after it is queued (a rule's delay, a rule held for working hours). Before
+anything else, each run withdraws (:func:`withdraw_stale`) the waiting reminders whose shift is no longer on the
+schedule as planned: the schedule was deleted, or the final schedule no longer has a stretch of that person
+starting at that instant (an override took the shift, a layer changed, the stretch now starts earlier or later).
+Their outbox rows are cancelled (:func:`warroom.notify.services.cancel_pending`) with a note saying why, so the
+person's notification log shows them; the module runs before ``notify.send`` in a cycle, so a reminder withdrawn
+in a cycle is never sent in it. A change made less than :data:`RUN_EVERY` before a waiting reminder falls due can
+still let it go out (the next run has not looked yet). A shift that moved gets its own reminder, under its own
+key, as any shift does. Only the person and the start are checked: a stretch that now ends at another time keeps
+its reminder, which names the end as it was.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from django.urls import reverse
 from warroom.accounts.models import User
 from warroom.notify import selectors as notify_selectors
 from warroom.notify import services as notify
+from warroom.notify.models import Message, Status
 from warroom.notify.working_hours import zone_or_none
 from warroom.oncall import rotation, selectors
 from warroom.oncall.models import LayerMember, Override, Schedule
@@ -53,6 +65,12 @@ ON_TIME = timedelta(minutes=2)
 
 ONE_MINUTE = timedelta(minutes=1)
 
+#: how every reminder's dedup key and group begin (``oncall.shift:<schedule>:<person>:<start>``)
+KEY_PREFIX = "oncall.shift:"
+#: the note of a waiting reminder withdrawn because its shift changed, by what happened
+WITHDRAWN_SCHEDULE_GONE = "withdrawn before it was sent: the schedule was deleted"
+WITHDRAWN_SHIFT_GONE = "withdrawn before it was sent: the shift was removed or moved (other person or start)"
+
 
 @dataclass(frozen=True)
 class Due:
@@ -67,11 +85,37 @@ class Due:
     @property
     def key(self) -> str:
         """The reminder's dedup key and group: one per (schedule, person, shift start)."""
-        return f"oncall.shift:{self.schedule.pk}:{self.user_id}:{self.start.astimezone(UTC).isoformat()}"
+        return f"{KEY_PREFIX}{self.schedule.pk}:{self.user_id}:{self.start.astimezone(UTC).isoformat()}"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What a reminder's key says it is about: ``user_id``'s stretch on call on schedule ``schedule_id`` that
+    starts at ``start``."""
+
+    key: str
+    schedule_id: int
+    user_id: int
+    start: datetime
+
+
+def planned(key: str) -> Planned | None:
+    """The shift a reminder's key (:attr:`Due.key`) names; None for a key not made by :attr:`Due.key`."""
+    parts = key.removeprefix(KEY_PREFIX).split(":", 2)
+    if not key.startswith(KEY_PREFIX) or len(parts) != 3:
+        return None
+    schedule_id, user_id, start = parts
+    try:
+        when = datetime.fromisoformat(start)
+        return Planned(key, int(schedule_id), int(user_id), when) if when.tzinfo is not None else None
+    except ValueError:
+        return None
 
 
 def run(now: datetime) -> int:
-    """Enqueue the reminders that are due at ``now`` and not in the outbox yet; returns how many reached someone."""
+    """Withdraw the waiting reminders whose shift changed (:func:`withdraw_stale`), then enqueue the reminders
+    that are due at ``now`` and not in the outbox yet; returns how many reached someone."""
+    withdraw_stale()
     leads = {
         user_id: timedelta(minutes=minutes)
         for user_id, minutes in notify_selectors.people_wanting_shift_reminders().items()
@@ -99,6 +143,51 @@ def run(now: datetime) -> int:
             with transaction.atomic():
                 reached += remind(d, stretch, person, now)
     return reached
+
+
+def withdraw_stale() -> int:
+    """Cancel the reminders still waiting in the outbox (pending) whose shift is no longer on the schedule as their
+    key says: the schedule is gone, or its final schedule has no stretch of that person starting at that instant.
+    One final schedule per schedule with waiting reminders, over just the instants they name. Each withdrawal is
+    one :func:`~warroom.notify.services.cancel_pending` of the reminder's group, which leaves alone a message the
+    sender has already taken. Returns how many outbox rows were cancelled."""
+    waiting = (
+        Message.objects.filter(group__startswith=KEY_PREFIX, status=Status.PENDING)
+        .order_by()
+        .values_list("group", flat=True)
+        .distinct()
+    )
+    by_schedule: dict[int, list[Planned]] = defaultdict(list)
+    for key in waiting:
+        plan = planned(key)
+        if plan is not None:
+            by_schedule[plan.schedule_id].append(plan)
+    if not by_schedule:
+        return 0
+    schedules = Schedule.objects.in_bulk(list(by_schedule))
+    withdrawn = 0
+    for schedule_id, plans in sorted(by_schedule.items()):
+        schedule = schedules.get(schedule_id)
+        if schedule is None:
+            stale, why = plans, WITHDRAWN_SCHEDULE_GONE
+        else:
+            starts = _run_starts(schedule, min(p.start for p in plans), max(p.start for p in plans))
+            stale, why = [p for p in plans if (p.user_id, p.start) not in starts], WITHDRAWN_SHIFT_GONE
+        for plan in stale:
+            withdrawn += notify.cancel_pending(group=plan.key, reason=why)
+    return withdrawn
+
+
+def _run_starts(schedule: Schedule, first: datetime, last: datetime) -> set[tuple[int, datetime]]:
+    """(person, start) of every stretch on call on ``schedule`` that starts within ``[first, last]``, from a final
+    schedule that begins :data:`LOOKBACK` before ``first``, so a stretch already running then does not seem to
+    start at ``first``."""
+    final = selectors.final_schedule(schedule, start=first - LOOKBACK, end=last + LOOKBACK)
+    return {
+        (run[0].user_id, run[0].start)
+        for run in rotation.consecutive_runs(final.shifts)
+        if first <= run[0].start <= last
+    }
 
 
 def _schedules_naming(leads: dict[int, timedelta], now: datetime) -> list[tuple[Schedule, set[int]]]:

@@ -302,15 +302,6 @@ def why_paged(who: oncall.Resolved, label: str) -> str:
     return f"You are paged by {label}: you are {who.via}."
 
 
-#: how a page about a test incident (opened by a test alert) begins, so the person paged is not alarmed
-TEST_MARK = "[TEST] "
-
-
-def page_mark(incident: Incident) -> str:
-    """:data:`TEST_MARK` for a test incident, else nothing."""
-    return TEST_MARK if incident.is_test else ""
-
-
 def page_body(incident: Incident, who: oncall.Resolved, label: str, services: str, team: str) -> str:
     """What a page says, for every channel that shows more than a subject (email, chat, push, webhooks, the
     voice call reads it): the incident, its priority, service and team, since when, and why this person. A test
@@ -320,7 +311,7 @@ def page_body(incident: Incident, who: oncall.Resolved, label: str, services: st
     priority = str(Priority(incident.priority).label).split(" - ", 1)[-1]
     return "\n".join(
         [
-            f"{page_mark(incident)}{incident.ref} P{incident.priority} ({priority}): {incident.title}",
+            f"{incident.message_mark}{incident.ref} P{incident.priority} ({priority}): {incident.title}",
             f"Service: {services or 'none'} · Team: {team}",
             f"Opened: {opened:%Y-%m-%d %H:%M} {zone.key} · State: {State(incident.state).label}",
             why_paged(who, label),
@@ -343,7 +334,7 @@ def _page_person(
         into=batch.outbox,
         user=user,
         urgency=urgency_for(incident),
-        subject=f"{page_mark(incident)}{incident.ref} {incident.title}",
+        subject=f"{incident.message_mark}{incident.ref} {incident.title}",
         body=page_body(incident, who, label, services, team),
         context={
             "url": batch.incident_url(incident),
