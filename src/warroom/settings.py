@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "warroom.incidents",
     "warroom.reviews",
     "warroom.comms",
+    "warroom.automation",
     "warroom.analytics",
     "warroom.paging",
     "warroom.integrations",

@@ -310,6 +310,7 @@ LINE_LABELS: dict[tuple[str, str], str] = {
     (EntryKind.LINK, "related"): "Related incident",
     (EntryKind.LINK, "merged"): "Merged incident",
     (EntryKind.LINK, "major_update"): "Update reminder",
+    (EntryKind.LINK, "workflow"): "Workflow",
     # the SLA engine's lines (started, 50/75/90 % used, breached, met) are FIELD lines of these fields
     (EntryKind.FIELD, "sla"): "SLA",
     (EntryKind.FIELD, "sla_response"): "SLA",

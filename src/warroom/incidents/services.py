@@ -1064,6 +1064,23 @@ def record_alert(
     return entry
 
 
+def record_workflow(*, incident: Incident, source: str, message: str) -> TimelineEntry:
+    """Write the timeline line of a workflow run on ``incident`` (what it did, what it could not do)."""
+    with transaction.atomic():
+        now = clock.now()
+        entry = _entry(
+            incident,
+            actor=None,
+            source=source,
+            kind=EntryKind.LINK,
+            at=now,
+            field="workflow",
+            message=message,
+        )
+        Incident.objects.filter(pk=incident.pk).update(updated_at=now)
+    return entry
+
+
 def record_paging(
     *, incident: Incident, source: str, message: str, at: datetime | None = None
 ) -> TimelineEntry:

@@ -1,0 +1,99 @@
+"""Workflows: what a team wants done, every time, when something happens to one of its incidents (docs/automation.md).
+
+A workflow is a trigger (an incident is declared, changes priority, becomes major, is resolved), conditions on the
+incident (priorities, services) and a playbook of actions, run in this order: tasks added, roles given, people
+notified, a line on the timeline. The engine module ``automation.workflows`` runs them (:mod:`warroom.automation.runner`);
+each run is a :class:`WorkflowRun`, once per workflow and triggering timeline line.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from warroom.accounts.models import Team
+from warroom.catalog.models import Service
+from warroom.incidents.models import Incident
+
+
+class Trigger(models.TextChoices):
+    DECLARED = "declared", "An incident is declared"
+    PRIORITY = "priority", "An incident's priority changes"
+    MAJOR = "major", "An incident becomes major"
+    RESOLVED = "resolved", "An incident is resolved"
+
+
+class Urgency(models.TextChoices):
+    HIGH = "high", "High (pages through people's high-urgency rules)"
+    LOW = "low", "Low"
+
+
+class Workflow(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="workflows")
+    name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    #: conditions: the incident's priority is one of these (empty: any)
+    priorities = models.JSONField(default=list, blank=True)
+    #: conditions: the incident is about one of these services (none: any)
+    services = models.ManyToManyField(Service, blank=True, related_name="+")
+    #: actions: task titles added to the incident
+    tasks = models.JSONField(default=list, blank=True)
+    #: actions: {role type slug: user id}, given when the role is free
+    roles = models.JSONField(default=dict, blank=True)
+    #: actions: people told (through their own notification rules) with ``message``
+    notify_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    notify_urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.HIGH)
+    #: the notification's text, and a note on the incident's timeline
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="workflow_unique_name")]
+        indexes = [models.Index(fields=["trigger", "enabled"], name="workflow_trigger")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.team})"
+
+
+class WorkflowRun(models.Model):
+    """One run of a workflow for the timeline line that triggered it; what it did and what it could not do."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    #: the timeline line (``incidents.TimelineEntry``) that triggered it
+    entry_id = models.BigIntegerField()
+    at = models.DateTimeField()
+    done = models.JSONField(default=list)
+    failed = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "entry_id"], name="workflow_run_once")]
+        indexes = [models.Index(fields=["workflow", "-at"], name="workflow_run_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.workflow.name} on {self.incident.ref} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SeenEntry(models.Model):
+    """A triggering timeline line the runner has looked at (matched or not), so that a line whose transaction
+    committed late is still looked at once, and never twice. Deleted once older than the runner's look-back."""
+
+    entry_id = models.BigIntegerField(primary_key=True)
+    at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"timeline line {self.entry_id}"
+
+
+class ScanState(models.Model):
+    """The runner's one row: until when it has looked (the start of its last finished pass)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    scanned_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"scanned until {self.scanned_until:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,41 @@
+"""Reads of workflows, scoped to the reader's teams (another team's workflow is a 404)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from warroom.accounts import selectors as accounts
+from warroom.accounts.models import User
+from warroom.automation.models import Workflow, WorkflowRun
+from warroom.incidents import selectors as incidents
+from warroom.lib.errors import NotFound
+
+
+def visible_workflows(user: User) -> QuerySet[Workflow]:
+    """The workflows of the teams ``user`` belongs to (organisation admins: all)."""
+    workflows = Workflow.objects.select_related("team").prefetch_related("services", "notify_users")
+    if user.is_org_admin:
+        return workflows
+    return workflows.filter(team_id__in=accounts.team_ids(user))
+
+
+def get_workflow_for_user_or_404(user: User, workflow_id: int) -> Workflow:
+    workflow = visible_workflows(user).filter(pk=workflow_id).first()
+    if workflow is None:
+        raise NotFound(f"workflow {workflow_id} not found")
+    return workflow
+
+
+def can_change(user: User, workflow: Workflow) -> bool:
+    """A team's admins and managers (and organisation admins) change its workflows; its members read them."""
+    return accounts.can_manage_team(user, workflow.team_id)
+
+
+def recent_runs(workflow: Workflow, limit: int = 20) -> list[WorkflowRun]:
+    return list(workflow.runs.select_related("incident")[:limit])
+
+
+def visible_runs(user: User, workflow: Workflow) -> QuerySet[WorkflowRun]:
+    """The runs of ``workflow``, newest first, on the incidents ``user`` may see: a run on a private incident
+    shows only to those who may see the incident (its participants, its team's admins, organisation admins)."""
+    return workflow.runs.select_related("incident").filter(incident__in=incidents.visible_incidents(user))

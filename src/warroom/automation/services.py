@@ -1,0 +1,205 @@
+"""Every change to a workflow (docs/automation.md): create, change, delete; validated, audited, one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from warroom.accounts import selectors as accounts
+from warroom.accounts.models import Team, User
+from warroom.audit import services as audit
+from warroom.automation.models import Trigger, Urgency, Workflow
+from warroom.catalog.models import Service
+from warroom.incidents.models import RoleType
+from warroom.incidents.priority import Priority
+from warroom.incidents.services import TASK_TITLE_MAX
+from warroom.lib import clock
+from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
+
+NAME_MAX = 100
+MESSAGE_MAX = 2000
+TASKS_MAX = 20
+
+
+@dataclass
+class WorkflowSpec:
+    """What a workflow is, as its editor gives it (ids, slugs and plain values)."""
+
+    name: str
+    trigger: str
+    enabled: bool = True
+    priorities: list[int] = field(default_factory=list)
+    services: list[int] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+    roles: dict[str, int] = field(default_factory=dict)
+    notify_users: list[int] = field(default_factory=list)
+    notify_urgency: str = Urgency.HIGH
+    message: str = ""
+
+
+@dataclass
+class _Clean:
+    values: dict[str, Any]
+    services: list[Service]
+    notify_users: list[User]
+
+
+def _members(team: Team, user_ids: list[int], *, field_name: str) -> list[User]:
+    wanted = list(dict.fromkeys(user_ids))
+    found = {
+        u.pk: u for u in User.objects.filter(pk__in=wanted, is_active=True, memberships__team=team).distinct()
+    }
+    missing = [str(pk) for pk in wanted if pk not in found]
+    if missing:
+        raise ValidationFailed(
+            f"{field_name}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not an active member of "
+            f"{team.name}",
+            field=field_name,
+        )
+    return [found[pk] for pk in wanted]
+
+
+def _clean(team: Team, spec: WorkflowSpec) -> _Clean:
+    name = (spec.name or "").strip()
+    if not name:
+        raise ValidationFailed("a workflow needs a name", field="name")
+    if len(name) > NAME_MAX:
+        raise ValidationFailed(f"a workflow's name is at most {NAME_MAX} characters", field="name")
+    if spec.trigger not in Trigger.values:
+        raise ValidationFailed(f"trigger must be one of {', '.join(Trigger.values)}", field="trigger")
+    priorities = sorted(set(spec.priorities))
+    if any(p not in Priority.values for p in priorities):
+        raise ValidationFailed("priorities are 1 to 5", field="priorities")
+    service_ids = list(dict.fromkeys(spec.services))
+    services = list(Service.objects.filter(pk__in=service_ids, team=team))
+    if len(services) != len(service_ids):
+        known = {s.pk for s in services}
+        missing = ", ".join(str(pk) for pk in service_ids if pk not in known)
+        raise ValidationFailed(f"services: {missing} is not a service of {team.name}", field="services")
+    tasks = [title.strip() for title in spec.tasks if title.strip()]
+    if len(tasks) > TASKS_MAX:
+        raise ValidationFailed(f"at most {TASKS_MAX} tasks", field="tasks")
+    if any(len(title) > TASK_TITLE_MAX for title in tasks):
+        raise ValidationFailed(f"a task's title is at most {TASK_TITLE_MAX} characters", field="tasks")
+    known_roles = set(RoleType.objects.values_list("slug", flat=True))
+    unknown = sorted(slug for slug in spec.roles if slug not in known_roles)
+    if unknown:
+        raise ValidationFailed(
+            f"roles: {', '.join(unknown)} is not a role (one of {', '.join(sorted(known_roles))})",
+            field="roles",
+        )
+    role_holders = _members(team, list(spec.roles.values()), field_name="roles") if spec.roles else []
+    holders = {u.pk: u for u in role_holders}
+    notify_users = _members(team, spec.notify_users, field_name="notify_users")
+    if spec.notify_urgency not in Urgency.values:
+        raise ValidationFailed("notify_urgency must be high or low", field="notify_urgency")
+    message = (spec.message or "").strip()
+    if len(message) > MESSAGE_MAX:
+        raise ValidationFailed(f"the message is at most {MESSAGE_MAX} characters", field="message")
+    if notify_users and not message:
+        raise ValidationFailed("say what to tell the people notified (message)", field="message")
+    if not (tasks or spec.roles or notify_users or message):
+        raise ValidationFailed(
+            "a workflow needs something to do: tasks, roles, people to notify or a message", field="tasks"
+        )
+    return _Clean(
+        values={
+            "name": name,
+            "trigger": spec.trigger,
+            "enabled": bool(spec.enabled),
+            "priorities": priorities,
+            "tasks": tasks,
+            "roles": {slug: holders[pk].pk for slug, pk in sorted(spec.roles.items())},
+            "notify_urgency": spec.notify_urgency,
+            "message": message,
+        },
+        services=services,
+        notify_users=notify_users,
+    )
+
+
+def describe(workflow: Workflow) -> dict[str, Any]:
+    """The workflow as its audit rows record it."""
+    return {
+        "name": workflow.name,
+        "team": workflow.team_id,
+        "trigger": workflow.trigger,
+        "enabled": workflow.enabled,
+        "priorities": workflow.priorities,
+        "services": sorted(s.pk for s in workflow.services.all()),
+        "tasks": workflow.tasks,
+        "roles": workflow.roles,
+        "notify_users": sorted(u.pk for u in workflow.notify_users.all()),
+        "notify_urgency": workflow.notify_urgency,
+        "message": workflow.message,
+    }
+
+
+def _require_manager(actor: User | None, team: Team) -> None:
+    if actor is not None and not accounts.can_manage_team(actor, team.pk):
+        raise PermissionDenied(f"only the admins and managers of {team.name} change its workflows")
+
+
+def create_workflow(*, team: Team, spec: WorkflowSpec, actor: User | None, source: str) -> Workflow:
+    _require_manager(actor, team)
+    clean = _clean(team, spec)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            workflow = Workflow.objects.create(team=team, created_at=now, updated_at=now, **clean.values)
+            workflow.services.set(clean.services)
+            workflow.notify_users.set(clean.notify_users)
+            audit.record(
+                actor=actor, source=source, action="workflow.create", obj=workflow, after=describe(workflow)
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"{team.name} already has a workflow named {clean.values['name']!r}", field="name"
+        ) from None
+    return workflow
+
+
+def update_workflow(*, workflow: Workflow, spec: WorkflowSpec, actor: User | None, source: str) -> Workflow:
+    _require_manager(actor, workflow.team)
+    clean = _clean(workflow.team, spec)
+    try:
+        with transaction.atomic():
+            locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+            before = describe(locked)
+            for name, value in clean.values.items():
+                setattr(locked, name, value)
+            locked.updated_at = clock.now()
+            locked.save()
+            locked.services.set(clean.services)
+            locked.notify_users.set(clean.notify_users)
+            after = describe(locked)
+            if after != before:
+                audit.record(
+                    actor=actor,
+                    source=source,
+                    action="workflow.update",
+                    obj=locked,
+                    before=before,
+                    after=after,
+                )
+    except IntegrityError:
+        raise Conflict(
+            f"{workflow.team.name} already has a workflow named {clean.values['name']!r}", field="name"
+        ) from None
+    return locked
+
+
+def delete_workflow(*, workflow: Workflow, actor: User | None, source: str) -> None:
+    _require_manager(actor, workflow.team)
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            source=source,
+            action="workflow.delete",
+            obj=workflow,
+            before=describe(workflow),
+            team=workflow.team,
+        )
+        workflow.delete()
