@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import World
 from tests.paging.conftest import T0, declare, reachable
+from warroom.accounts import deactivation
+from warroom.accounts import services as accounts
 from warroom.accounts.models import User
 from warroom.automation import runner
 from warroom.automation import services as automation
@@ -239,3 +241,15 @@ def test_a_test_incident_says_test_in_what_the_workflow_sends(world: World, now:
     cycle()
     told = Message.objects.get(user=world.bob, group=f"workflow:{incident.pk}")
     assert told.subject.startswith("[TEST] ") and told.body.startswith("[TEST] ")
+
+
+def test_deactivating_someone_a_workflow_names_warns_and_the_run_says_so(world: World, now: datetime) -> None:
+    playbook(world)
+    accounts.set_active(user=world.bob, active=False, actor=world.olivia, source="web")
+    assert [(item.kind, item.name) for item in deactivation.left_behind(world.bob)] == [
+        ("workflow", "P1 playbook (Team A)")
+    ]
+    incident = declare(world, impact=1, urgency=1)
+    cycle()
+    assert "Not done: notify Bob Responder: deactivated." in workflow_lines(incident)[0]
+    assert not Message.objects.filter(user=world.bob, group=f"workflow:{incident.pk}").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from warroom.accounts import selectors as accounts
+from warroom.accounts.deactivation import LeftBehind
 from warroom.accounts.models import User
 from warroom.automation.models import Workflow, WorkflowRun
 from warroom.incidents import selectors as incidents
@@ -39,3 +40,15 @@ def visible_runs(user: User, workflow: Workflow) -> QuerySet[WorkflowRun]:
     """The runs of ``workflow``, newest first, on the incidents ``user`` may see: a run on a private incident
     shows only to those who may see the incident (its participants, its team's admins, organisation admins)."""
     return workflow.runs.select_related("incident").filter(incident__in=incidents.visible_incidents(user))
+
+
+def workflows_naming(user: User) -> list[LeftBehind]:
+    """Workflows that give ``user`` a role or notify them: what deactivating them leaves to hand over (the role is
+    then not given and the notification not sent, and the run says so on the incident's timeline)."""
+    workflows = Workflow.objects.select_related("team").order_by("name", "id")
+    found = [w for w in workflows.filter(notify_users=user)]
+    found += [w for w in workflows.exclude(notify_users=user) if user.pk in w.roles.values()]
+    return [
+        LeftBehind("workflow", f"{w.name} ({w.team.name})", "it gives them a role or notifies them")
+        for w in sorted(found, key=lambda w: (w.name, w.pk))
+    ]
