@@ -32,6 +32,8 @@ from django.utils.text import slugify
 from warroom.accounts import services as accounts
 from warroom.accounts.models import Role, User
 from warroom.alerts.models import Alert
+from warroom.automation import services as automation
+from warroom.automation.services import WorkflowSpec
 from warroom.catalog import services as catalog
 from warroom.comms import page_services as status_pages
 from warroom.comms import services as comms
@@ -530,6 +532,25 @@ STATUS_PAGE = (
 )
 
 
+def _create_workflows(world: World) -> None:
+    """The Platform team's P1 playbook (docs/automation.md), made now: it acts on incidents declared from here on,
+    not on the demo's history."""
+    automation.create_workflow(
+        team=world.teams["platform"],
+        spec=WorkflowSpec(
+            name="P1 playbook",
+            trigger="declared",
+            priorities=[1],
+            tasks=["Open the bridge call", "Post a first status page update", "Check the last deploy"],
+            roles={"incident-commander": world.people["priya"].pk},
+            notify_users=[world.people["marcus"].pk],
+            message="A P1 is open for Platform: join the bridge call.",
+        ),
+        actor=world.people["priya"],
+        source="system",
+    )
+
+
 def _create_status_page(world: World) -> None:
     admin = world.people["morgan"]
     page = status_pages.create_page(
@@ -709,6 +730,8 @@ def seed_demo(*, password: str, seed: int = 1042, now: datetime | None = None) -
         demo_engine.catch_up(now)
         _post_public_updates(world, now)
         demo_engine.finish(now)
+        with clock.frozen(now):
+            _create_workflows(world)
     return SeedResult(
         teams=len(world.teams),
         people=len(world.people),
