@@ -25,6 +25,7 @@ from warroom.incidents import major
 from warroom.incidents import services as incidents
 from warroom.incidents.models import Incident, IncidentRole, RoleType, Task, TimelineEntry
 from warroom.lib import clock
+from warroom.lib.errors import ValidationFailed
 from warroom.notify.models import Message
 
 
@@ -253,3 +254,16 @@ def test_deactivating_someone_a_workflow_names_warns_and_the_run_says_so(world: 
     cycle()
     assert "Not done: notify Bob Responder: deactivated." in workflow_lines(incident)[0]
     assert not Message.objects.filter(user=world.bob, group=f"workflow:{incident.pk}").exists()
+
+
+@pytest.mark.parametrize("bad", [-1, 10**19, 10**40])
+def test_ids_no_row_can_have_are_refused_naming_the_field(world: World, bad: int) -> None:
+    for field_name, spec in [
+        ("services", WorkflowSpec(name="W", trigger="declared", tasks=["t"], services=[bad])),
+        ("notify_users", WorkflowSpec(name="W", trigger="declared", message="m", notify_users=[bad])),
+        ("roles", WorkflowSpec(name="W", trigger="declared", roles={"incident-commander": bad})),
+    ]:
+        with pytest.raises(ValidationFailed) as refused:
+            automation.create_workflow(team=world.team_a, spec=spec, actor=world.alice, source="web")
+        assert refused.value.field == field_name and f"{bad} is not an id" in str(refused.value)
+    assert not Workflow.objects.exists()

@@ -32,10 +32,6 @@ def can_change(user: User, workflow: Workflow) -> bool:
     return accounts.can_manage_team(user, workflow.team_id)
 
 
-def recent_runs(workflow: Workflow, limit: int = 20) -> list[WorkflowRun]:
-    return list(workflow.runs.select_related("incident")[:limit])
-
-
 def visible_runs(user: User, workflow: Workflow) -> QuerySet[WorkflowRun]:
     """The runs of ``workflow``, newest first, on the incidents ``user`` may see: a run on a private incident
     shows only to those who may see the incident (its participants, its team's admins, organisation admins)."""

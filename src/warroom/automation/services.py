@@ -17,6 +17,7 @@ from warroom.incidents.priority import Priority
 from warroom.incidents.services import TASK_TITLE_MAX
 from warroom.lib import clock
 from warroom.lib.errors import Conflict, PermissionDenied, ValidationFailed
+from warroom.lib.ids import as_id
 
 NAME_MAX = 100
 MESSAGE_MAX = 2000
@@ -46,8 +47,17 @@ class _Clean:
     notify_users: list[User]
 
 
+def _ids(values: list[int], *, field_name: str) -> list[int]:
+    """``values`` as ids, in order, once each; a value no id can be (negative, beyond 64 bits) is a 400."""
+    ids = [as_id(value) for value in values]
+    bad = [str(value) for value, ident in zip(values, ids, strict=True) if ident is None]
+    if bad:
+        raise ValidationFailed(f"{field_name}: {', '.join(bad)} is not an id", field=field_name)
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
 def _members(team: Team, user_ids: list[int], *, field_name: str) -> list[User]:
-    wanted = list(dict.fromkeys(user_ids))
+    wanted = _ids(user_ids, field_name=field_name)
     found = {
         u.pk: u for u in User.objects.filter(pk__in=wanted, is_active=True, memberships__team=team).distinct()
     }
@@ -72,7 +82,7 @@ def _clean(team: Team, spec: WorkflowSpec) -> _Clean:
     priorities = sorted(set(spec.priorities))
     if any(p not in Priority.values for p in priorities):
         raise ValidationFailed("priorities are 1 to 5", field="priorities")
-    service_ids = list(dict.fromkeys(spec.services))
+    service_ids = _ids(spec.services, field_name="services")
     services = list(Service.objects.filter(pk__in=service_ids, team=team))
     if len(services) != len(service_ids):
         known = {s.pk for s in services}
@@ -194,6 +204,8 @@ def update_workflow(*, workflow: Workflow, spec: WorkflowSpec, actor: User | Non
 def delete_workflow(*, workflow: Workflow, actor: User | None, source: str) -> None:
     _require_manager(actor, workflow.team)
     with transaction.atomic():
+        if not Workflow.objects.select_for_update().filter(pk=workflow.pk).exists():
+            return  # deleted meanwhile: once is enough, and so is one audit row
         audit.record(
             actor=actor,
             source=source,

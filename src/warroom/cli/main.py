@@ -13,7 +13,7 @@ import typer
 from django.core.management import execute_from_command_line
 
 from warroom import config as server_config
-from warroom.cli import client
+from warroom.cli import client, workflows
 from warroom.cli.config import ConfigError, config_path, normalise_url, read_config_file
 from warroom.config import listen_url
 
@@ -29,6 +29,7 @@ app.add_typer(integration_app, name="integration")
 app.add_typer(client.incident_app, name="incident")
 app.add_typer(client.alert_app, name="alert")
 app.add_typer(client.action_item_app, name="action-item")
+app.add_typer(workflows.workflow_app, name="workflow")
 app.command("ack")(client.ack_page)
 app.command("oncall")(client.oncall_now)
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from warroom.accounts import views as accounts
 from warroom.alerts import views as alerts
 from warroom.audit import views as audit
+from warroom.automation import views as automation
 from warroom.catalog import views as catalog
 from warroom.incidents import views as incidents
 from warroom.reviews.urls import console_patterns as reviews_patterns
@@ -100,6 +101,11 @@ urlpatterns = [
         accounts.team_member_remove,
         name="team-member-remove",
     ),
+    # workflows (warroom.automation)
+    path("workflows/", automation.workflow_list, name="workflow-list"),
+    path("workflows/new/", automation.workflow_new, name="workflow-new"),
+    path("workflows/<int:workflow_id>/", automation.workflow_detail, name="workflow-detail"),
+    path("workflows/<int:workflow_id>/delete/", automation.workflow_delete, name="workflow-delete"),
     path("settings/profile/", accounts.profile, name="profile"),
     path("settings/password/", accounts.password, name="password"),
     path("settings/tokens/", accounts.token_list, name="token-list"),

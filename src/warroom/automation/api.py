@@ -1,0 +1,104 @@
+"""REST routes for workflows (docs/api.md#workflows): list, create, read, replace and delete a team's workflows, and
+read their runs.
+
+Members of a team read its workflows; its admins and managers (and organisation admins) change them (403 for the
+others, decided by :mod:`warroom.automation.services`). Another team's workflow is a 404; a team named in the
+body or in ``?team=`` that the caller cannot see is a 400 naming ``team``; bad input is a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from warroom.accounts import selectors as accounts
+from warroom.accounts.models import Team, User
+from warroom.accounts.schemas import Page, Paging, caller, lookup, paginate, source_of
+from warroom.automation import selectors, services
+from warroom.automation.models import Workflow
+from warroom.automation.schemas import (
+    WorkflowIn,
+    WorkflowOut,
+    WorkflowQuery,
+    WorkflowRunOut,
+    WorkflowUpdateIn,
+    run_json,
+    workflow_json,
+)
+
+router = Router(tags=["automation"])
+
+
+def _workflow(request: HttpRequest, workflow_id: int) -> tuple[User, Workflow]:
+    user = caller(request)
+    return user, selectors.get_workflow_for_user_or_404(user, workflow_id)
+
+
+def _json(user: User, workflow: Workflow) -> dict[str, Any]:
+    return workflow_json(workflow, viewer_may_change=selectors.can_change(user, workflow))
+
+
+def _fresh(user: User, workflow: Workflow) -> dict[str, Any]:
+    """A workflow just written, read again as the selectors give it (team, services and people loaded)."""
+    return _json(user, selectors.get_workflow_for_user_or_404(user, workflow.pk))
+
+
+def _team(user: User, key: str | int) -> Team:
+    """The team a body or a list's ``?team=`` names; one the caller cannot see is a 400 naming ``team``."""
+    return lookup("team", partial(accounts.get_team_for_user_or_404, user, key=key))
+
+
+@router.get("/workflows", response=Page[WorkflowOut], summary="List workflows")
+def list_workflows(request: HttpRequest, query: Query[WorkflowQuery]) -> dict[str, Any]:
+    """The workflows of your teams (organisation admins: all), by team and name. ``team`` narrows to one team
+    (slug or id); one you cannot see is a 400 naming it."""
+    user = caller(request)
+    workflows = selectors.visible_workflows(user).order_by("team__name", "name", "id")
+    if query.team:
+        workflows = workflows.filter(team=_team(user, query.team))
+    return paginate(workflows, query, partial(_json, user))
+
+
+@router.post("/workflows", response={201: WorkflowOut}, summary="Create a workflow")
+def create_workflow(request: HttpRequest, payload: WorkflowIn) -> Status[dict[str, Any]]:
+    """Team admins and managers. How and when it runs: docs/automation.md."""
+    user = caller(request)
+    team = _team(user, payload.team)
+    workflow = services.create_workflow(team=team, spec=payload.spec(), actor=user, source=source_of(request))
+    return Status(201, _fresh(user, workflow))
+
+
+@router.get("/workflows/{workflow_id}", response=WorkflowOut, summary="Get a workflow")
+def get_workflow(request: HttpRequest, workflow_id: int) -> dict[str, Any]:
+    user, workflow = _workflow(request, workflow_id)
+    return _json(user, workflow)
+
+
+@router.put("/workflows/{workflow_id}", response=WorkflowOut, summary="Replace a workflow")
+def replace_workflow(request: HttpRequest, workflow_id: int, payload: WorkflowUpdateIn) -> dict[str, Any]:
+    """Team admins and managers. The whole workflow: a field left out takes its default (``tasks`` left out: no
+    tasks). It stays in its team."""
+    user, workflow = _workflow(request, workflow_id)
+    updated = services.update_workflow(
+        workflow=workflow, spec=payload.spec(), actor=user, source=source_of(request)
+    )
+    return _fresh(user, updated)
+
+
+@router.delete("/workflows/{workflow_id}", response={204: None}, summary="Delete a workflow")
+def delete_workflow(request: HttpRequest, workflow_id: int) -> Status[None]:
+    """Team admins and managers. Its runs go with it; what it already did to incidents stays."""
+    user, workflow = _workflow(request, workflow_id)
+    services.delete_workflow(workflow=workflow, actor=user, source=source_of(request))
+    return Status(204, None)
+
+
+@router.get("/workflows/{workflow_id}/runs", response=Page[WorkflowRunOut], summary="List a workflow's runs")
+def list_runs(request: HttpRequest, workflow_id: int, paging: Query[Paging]) -> dict[str, Any]:
+    """Newest first: the incident, when, what was done and what could not be. Runs on a private incident show
+    only to those who may see it."""
+    user, workflow = _workflow(request, workflow_id)
+    return paginate(selectors.visible_runs(user, workflow), paging, run_json)

@@ -1,0 +1,203 @@
+"""Client verbs for workflows: ``warroom workflow list|show`` (read-only; workflows are written in the console or
+through ``/api/v1/workflows``). Server, token, output and exit codes as for every client verb
+(:mod:`warroom.cli.client`).
+
+No Django imports here: the client runs without settings.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from warroom.cli.client import (
+    ApiClient,
+    JsonOption,
+    TokenOption,
+    UrlOption,
+    _when,
+    connect,
+    out,
+    print_json,
+)
+
+workflow_app = typer.Typer(help="Read a team's workflows on a Warroom server.", no_args_is_help=True)
+
+WorkflowArgument = Annotated[int, typer.Argument(help="The workflow's number (its id).")]
+
+#: how the trigger reads in a table
+TRIGGERS = {
+    "declared": "declared",
+    "priority": "priority changes",
+    "major": "becomes major",
+    "resolved": "resolved",
+}
+
+
+def _conditions(workflow: dict[str, Any]) -> str:
+    parts = []
+    if workflow["priorities"]:
+        parts.append(", ".join(f"P{p}" for p in workflow["priorities"]))
+    if workflow["services"]:
+        parts.append(", ".join(s["name"] for s in workflow["services"]))
+    return "; ".join(parts) or "any incident"
+
+
+def _count(number: int, what: str) -> str:
+    return f"{number} {what}{'' if number == 1 else 's'}"
+
+
+def _actions(workflow: dict[str, Any]) -> str:
+    parts = []
+    if workflow["tasks"]:
+        parts.append(_count(len(workflow["tasks"]), "task"))
+    if workflow["roles"]:
+        parts.append(_count(len(workflow["roles"]), "role"))
+    if workflow["notify_users"]:
+        parts.append(f"notify {len(workflow['notify_users'])} ({workflow['notify_urgency']})")
+    elif workflow["message"]:
+        parts.append("timeline note")
+    return ", ".join(parts) or "—"
+
+
+def _workflow_table(page: dict[str, Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, show_edge=False)
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("Team", no_wrap=True, max_width=12, overflow="ellipsis")
+    table.add_column("Name", ratio=2)
+    table.add_column("When", no_wrap=True)
+    table.add_column("On", no_wrap=True)
+    table.add_column("If", ratio=1)
+    table.add_column("Does", ratio=1)
+    for item in page["items"]:
+        table.add_row(
+            Text(str(item["id"])),
+            Text(item["team"]["slug"]),
+            Text(item["name"]),
+            Text(TRIGGERS.get(item["trigger"], item["trigger"])),
+            Text("yes" if item["enabled"] else "no"),
+            Text(_conditions(item)),
+            Text(_actions(item)),
+        )
+    return table
+
+
+def _names(api: ApiClient, user_ids: list[int]) -> dict[int, str]:
+    """The names of the people holding roles, as far as the server shows them (someone who left: their id)."""
+    names: dict[int, str] = {}
+    for user_id in dict.fromkeys(user_ids):
+        try:
+            response = api.http.get(f"/users/{user_id}")
+        except httpx.HTTPError:  # a name is a nicety: the id still says who
+            continue
+        if response.status_code == 200:
+            names[user_id] = str(response.json().get("name") or user_id)
+    return names
+
+
+def _detail(workflow: dict[str, Any], holders: dict[int, str]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    rows = [
+        ("Workflow", f"{workflow['id']}  {workflow['name']}"),
+        ("Team", workflow["team"]["name"]),
+        ("Enabled", "yes" if workflow["enabled"] else "no (never runs)"),
+        ("When", f"an incident {TRIGGERS.get(workflow['trigger'], workflow['trigger'])}"),
+        ("Priorities", ", ".join(f"P{p}" for p in workflow["priorities"]) or "any"),
+        ("Services", ", ".join(s["name"] for s in workflow["services"]) or "any"),
+        ("Tasks", "; ".join(workflow["tasks"]) or "—"),
+        (
+            "Roles",
+            "; ".join(
+                f"{slug} → {holders.get(user_id, f'user {user_id}')}"
+                for slug, user_id in workflow["roles"].items()
+            )
+            or "—",
+        ),
+        (
+            "Notify",
+            f"{', '.join(u['name'] for u in workflow['notify_users'])} ({workflow['notify_urgency']} urgency)"
+            if workflow["notify_users"]
+            else "—",
+        ),
+        ("Message", workflow["message"] or "—"),
+        ("Created", _when(workflow["created_at"])),
+        ("Changed", _when(workflow["updated_at"])),
+    ]
+    for label, value in rows:
+        table.add_row(Text(label), Text(value))
+    return table
+
+
+def _runs_table(runs: list[dict[str, Any]]) -> Table:
+    table = Table(title="Recent runs", title_justify="left", header_style="bold")
+    table.add_column("When", no_wrap=True)
+    table.add_column("Incident", no_wrap=True)
+    table.add_column("Done", ratio=1)
+    table.add_column("Not done", ratio=1)
+    for run in runs:
+        table.add_row(
+            Text(_when(run["at"])),
+            Text(run["incident"]["ref"]),
+            Text("; ".join(run["done"]) or "—"),
+            Text("; ".join(run["failed"]) or "—"),
+        )
+    return table
+
+
+@workflow_app.command("list")
+def list_workflows(
+    team: Annotated[str | None, typer.Option("--team", help="Team slug.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-500).")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many.")] = 0,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """List the workflows of your teams, by team and name."""
+    params: list[tuple[str, str | int]] = [("limit", limit), ("offset", offset)]
+    if team:
+        params.append(("team", team))
+    page = connect(url, token).request("GET", "/workflows", params=params)
+    if as_json:
+        print_json(page)
+        return
+    if not page["items"]:
+        out.print("No workflows match.")
+        return
+    out.print(_workflow_table(page))
+    shown = len(page["items"])
+    if page["count"] > shown:
+        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
+
+
+@workflow_app.command("show")
+def show_workflow(
+    workflow_id: WorkflowArgument,
+    runs: Annotated[
+        int, typer.Option("--runs", help="Show this many recent runs (0: none).", min=0, max=500)
+    ] = 10,
+    as_json: JsonOption = False,
+    url: UrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Show one workflow: its trigger, conditions and actions, and what its recent runs did."""
+    api = connect(url, token)
+    workflow = api.request("GET", f"/workflows/{workflow_id}")
+    if as_json:
+        print_json(workflow)
+        return
+    out.print(_detail(workflow, _names(api, list(workflow["roles"].values()))))
+    if runs:
+        page = api.request("GET", f"/workflows/{workflow_id}/runs", params={"limit": runs})
+        out.print()
+        if page["items"]:
+            out.print(_runs_table(page["items"]))
+        else:
+            out.print("It has not run yet.")
