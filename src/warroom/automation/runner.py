@@ -24,7 +24,7 @@ from warroom.accounts.models import User
 from warroom.automation.models import ScanState, SeenEntry, Trigger, Workflow, WorkflowRun
 from warroom.engine import registry
 from warroom.incidents import services as incidents
-from warroom.incidents.models import EntryKind, Incident, IncidentRole, RoleType, TimelineEntry
+from warroom.incidents.models import TRIGGER_KINDS, EntryKind, Incident, IncidentRole, RoleType, TimelineEntry
 from warroom.incidents.priority import Priority
 from warroom.incidents.states import State
 from warroom.lib.errors import ServiceError
@@ -65,7 +65,9 @@ def run(now: datetime) -> int:
     since = state.scanned_until - LOOK_BACK
     seen = SeenEntry.objects.filter(at__gte=since).values("entry_id")
     lines = list(
-        TimelineEntry.objects.filter(TRIGGERING, at__gte=since).exclude(pk__in=seen).order_by("id")[:BATCH]
+        TimelineEntry.objects.filter(TRIGGERING, kind__in=TRIGGER_KINDS, at__gte=since)
+        .exclude(pk__in=seen)
+        .order_by("at", "id")[:BATCH]
     )
     runs = 0
     for line in lines:

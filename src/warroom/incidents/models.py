@@ -318,6 +318,10 @@ LINE_LABELS: dict[tuple[str, str], str] = {
 }
 
 
+#: the kinds of line that can trigger a workflow (warroom.automation.runner)
+TRIGGER_KINDS = ["created", "field", "state"]
+
+
 class TimelineEntry(models.Model):
     """An immutable line of the incident's timeline. Never updated, never deleted by Warroom."""
 
@@ -346,6 +350,13 @@ class TimelineEntry(models.Model):
             models.Index(fields=["incident", "at"]),
             models.Index(
                 fields=["actor"], condition=models.Q(actor__isnull=False), name="timeline_entry_actor"
+            ),
+            # the workflow runner's look-up of recent events (warroom.automation.runner): the kinds that can
+            # trigger a workflow, by time; the alert engine's lines (LINK) are not in it
+            models.Index(
+                fields=["at", "id"],
+                condition=models.Q(kind__in=TRIGGER_KINDS),
+                name="timeline_entry_trigger_at",
             ),
         ]
         verbose_name_plural = "timeline entries"
