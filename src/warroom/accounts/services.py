@@ -246,6 +246,34 @@ def create_team(*, name: str, description: str = "", actor: User | None, source:
     return team
 
 
+def set_team_description(*, team: Team, description: str, actor: User | None, source: str) -> Team:
+    """Change ``team``'s description (organisation admins, as they create teams). Audited as ``team.update``."""
+    if actor is not None and not actor.is_org_admin:
+        raise PermissionDenied("only organisation admins change a team's description")
+    description = description or ""
+    if len(description) > TEAM_DESCRIPTION_MAX:
+        raise ValidationFailed(
+            f"a team's description is at most {TEAM_DESCRIPTION_MAX} characters (got {len(description)})",
+            field="description",
+        )
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        if team.description == description:
+            return team
+        before = {"description": team.description}
+        team.description = description
+        team.save(update_fields=["description"])
+        audit.record(
+            actor=actor,
+            source=source,
+            action="team.update",
+            obj=team,
+            before=before,
+            after={"description": description},
+        )
+    return team
+
+
 def set_team_sso_group(*, team: Team, group: str, actor: User | None, source: str) -> Team:
     """Link ``team`` to a group at the single sign-on provider ("" unlinks it; docs/sso.md). Organisation admins
     only: the group decides who joins the team. Members who joined through the group stay until their next

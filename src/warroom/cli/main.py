@@ -1,4 +1,4 @@
-"""The ``warroom`` command: server commands (serve, web, engine, migrate, user, token, demo) and the client
+"""The ``warroom`` command: server commands (serve, web, engine, migrate, user, token, demo, apply) and the client
 verbs (incident ..., alert ...) that talk to a Warroom server over its REST API.
 
 Server commands set up Django and hand over to management commands in the apps; the client verbs never
@@ -125,6 +125,17 @@ def demo() -> None:
 def check() -> None:
     """Run Django's system checks, including Warroom's production-safety checks."""
     _django("check", "--deploy", "--fail-level", "ERROR")
+
+
+@app.command()
+def apply(
+    file: str = typer.Argument(
+        ..., help="The YAML file of teams, services, escalation policies and workflows.", show_default=False
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and change nothing."),
+) -> None:
+    """Apply a set-up kept as code (docs/apply.md): print the plan and change what differs, all or nothing."""
+    _django("warroom_apply", *(["--dry-run"] if dry_run else []), "--", file)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
