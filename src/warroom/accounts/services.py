@@ -246,6 +246,22 @@ def create_team(*, name: str, description: str = "", actor: User | None, source:
     return team
 
 
+def _set_team_field(
+    *, team: Team, name: str, value: str, actor: User | None, source: str, action: str
+) -> Team:
+    """Set one organisation-level field of ``team`` (organisation admins; the caller checked the value) in one
+    transaction with its audit row ``action``; nothing is written when it already has that value."""
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        if getattr(team, name) == value:
+            return team
+        before = {name: getattr(team, name)}
+        setattr(team, name, value)
+        team.save(update_fields=[name])
+        audit.record(actor=actor, source=source, action=action, obj=team, before=before, after={name: value})
+    return team
+
+
 def set_team_description(*, team: Team, description: str, actor: User | None, source: str) -> Team:
     """Change ``team``'s description (organisation admins, as they create teams). Audited as ``team.update``."""
     if actor is not None and not actor.is_org_admin:
@@ -256,22 +272,9 @@ def set_team_description(*, team: Team, description: str, actor: User | None, so
             f"a team's description is at most {TEAM_DESCRIPTION_MAX} characters (got {len(description)})",
             field="description",
         )
-    with transaction.atomic():
-        team = Team.objects.select_for_update().get(pk=team.pk)
-        if team.description == description:
-            return team
-        before = {"description": team.description}
-        team.description = description
-        team.save(update_fields=["description"])
-        audit.record(
-            actor=actor,
-            source=source,
-            action="team.update",
-            obj=team,
-            before=before,
-            after={"description": description},
-        )
-    return team
+    return _set_team_field(
+        team=team, name="description", value=description, actor=actor, source=source, action="team.update"
+    )
 
 
 def set_team_sso_group(*, team: Team, group: str, actor: User | None, source: str) -> Team:
@@ -283,22 +286,9 @@ def set_team_sso_group(*, team: Team, group: str, actor: User | None, source: st
     group = (group or "").strip()
     if len(group) > 255:
         raise ValidationFailed("a group name is at most 255 characters", field="sso_group")
-    with transaction.atomic():
-        team = Team.objects.select_for_update().get(pk=team.pk)
-        if team.sso_group == group:
-            return team
-        before = {"sso_group": team.sso_group}
-        team.sso_group = group
-        team.save(update_fields=["sso_group"])
-        audit.record(
-            actor=actor,
-            source=source,
-            action="team.sso_group",
-            obj=team,
-            before=before,
-            after={"sso_group": group},
-        )
-    return team
+    return _set_team_field(
+        team=team, name="sso_group", value=group, actor=actor, source=source, action="team.sso_group"
+    )
 
 
 def _check_admin_change(actor: User | None, team: Team, *, current: str | None, wanted: str | None) -> None:

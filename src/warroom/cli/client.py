@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
@@ -148,6 +149,23 @@ def connect(url: str | None, token: str | None) -> ApiClient:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def print_page(
+    page: dict[str, Any], *, as_json: bool, table: Callable[[dict[str, Any]], Any], none: str
+) -> None:
+    """A list answer: as JSON, or ``none`` when it is empty, or ``table(page)`` and, when the list goes on, how to
+    see more."""
+    if as_json:
+        print_json(page)
+        return
+    if not page["items"]:
+        out.print(none)
+        return
+    out.print(table(page))
+    shown = len(page["items"])
+    if page["count"] > shown:
+        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -352,16 +370,7 @@ def list_incidents(
     if major:
         params.append(("is_major", "true"))
     page = connect(url, token).request("GET", "/incidents", params=params, options=LIST_OPTIONS)
-    if as_json:
-        print_json(page)
-        return
-    if not page["items"]:
-        out.print("No incidents match.")
-        return
-    out.print(_incident_table(page))
-    shown = len(page["items"])
-    if page["count"] > shown:
-        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
+    print_page(page, as_json=as_json, table=_incident_table, none="No incidents match.")
 
 
 @incident_app.command("show")
@@ -949,16 +958,7 @@ def list_alerts(
     if open_only:
         params.append(("open", "true"))
     page = connect(url, token).request("GET", "/alerts", params=params)
-    if as_json:
-        print_json(page)
-        return
-    if not page["items"]:
-        out.print("No alerts match.")
-        return
-    out.print(_alert_table(page))
-    shown = len(page["items"])
-    if page["count"] > shown:
-        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
+    print_page(page, as_json=as_json, table=_alert_table, none="No alerts match.")
 
 
 @alert_app.command("show")
@@ -1107,16 +1107,7 @@ def list_action_items(
     ]
     params += [(name, value) for name, value in filters if value]
     page = connect(url, token).request("GET", "/action-items", params=params)
-    if as_json:
-        print_json(page)
-        return
-    if not page["items"]:
-        out.print("No action items match.")
-        return
-    out.print(_item_table(page))
-    shown = len(page["items"])
-    if page["count"] > shown:
-        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
+    print_page(page, as_json=as_json, table=_item_table, none="No action items match.")
 
 
 @action_item_app.command("done")

@@ -24,6 +24,7 @@ from warroom.cli.client import (
     connect,
     out,
     print_json,
+    print_page,
 )
 
 workflow_app = typer.Typer(help="Read a team's workflows on a Warroom server.", no_args_is_help=True)
@@ -165,16 +166,7 @@ def list_workflows(
     if team:
         params.append(("team", team))
     page = connect(url, token).request("GET", "/workflows", params=params)
-    if as_json:
-        print_json(page)
-        return
-    if not page["items"]:
-        out.print("No workflows match.")
-        return
-    out.print(_workflow_table(page))
-    shown = len(page["items"])
-    if page["count"] > shown:
-        out.print(Text(f"{shown} of {page['count']} shown; use --offset {page['offset'] + shown} for more."))
+    print_page(page, as_json=as_json, table=_workflow_table, none="No workflows match.")
 
 
 @workflow_app.command("show")
