@@ -36,6 +36,9 @@ class FakeIdP(Receiver):
         self.tamper: dict[str, Any] = {}
         #: sign ID tokens with a key the JWKS endpoint does not publish
         self.other_key = False
+        #: what the userinfo endpoint answers for a valid access token (claims besides the ID token's)
+        self.userinfo: dict[str, Any] = {}
+        self.access_tokens: set[str] = set()
         #: answer the authorization request with this error instead of a code (e.g. "access_denied")
         self.deny = ""
         self.codes: dict[str, dict[str, Any]] = {}
@@ -55,6 +58,7 @@ class FakeIdP(Receiver):
                     "authorization_endpoint": self.url("/authorize"),
                     "token_endpoint": self.url("/token"),
                     "jwks_uri": self.url("/jwks"),
+                    "userinfo_endpoint": self.url("/userinfo"),
                     "response_types_supported": ["code"],
                     "subject_types_supported": ["public"],
                     "id_token_signing_alg_values_supported": ["RS256"],
@@ -68,6 +72,8 @@ class FakeIdP(Receiver):
             return self._authorize({k: v[0] for k, v in request.query.items()})
         if request.path == "/token" and request.method == "POST":
             return self._token(request)
+        if request.path == "/userinfo":
+            return self._userinfo(request)
         return as_json(404, {"error": "not_found"})
 
     def _authorize(self, query: dict[str, str]) -> Answer:
@@ -111,15 +117,18 @@ class FakeIdP(Receiver):
         }
         key = RSAKey.generate_key(2048, parameters={"kid": "key-1"}) if self.other_key else self.key
         id_token = jwt.encode({"alg": "RS256", "kid": "key-1", "typ": "JWT"}, claims, key)
+        access_token = secrets.token_urlsafe(24)
+        self.access_tokens.add(access_token)
         return as_json(
             200,
-            {
-                "access_token": secrets.token_urlsafe(24),
-                "token_type": "Bearer",
-                "expires_in": 300,
-                "id_token": id_token,
-            },
+            {"access_token": access_token, "token_type": "Bearer", "expires_in": 300, "id_token": id_token},
         )
+
+    def _userinfo(self, request: Received) -> Answer:
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if bearer not in self.access_tokens:
+            return as_json(401, {"error": "invalid_token"})
+        return as_json(200, self.userinfo)
 
 
 def follow(location: str) -> str:

@@ -16,7 +16,7 @@ from tests.accounts_sso.idp import CLIENT_ID, CLIENT_SECRET, FakeIdP, follow
 from tests.conftest import PASSWORD, World
 from tests.notify.receivers import running
 from warroom.accounts import services as accounts
-from warroom.accounts.models import ExternalIdentity, User
+from warroom.accounts.models import ExternalIdentity, Membership, User
 from warroom.audit.models import AuditEvent
 from warroom.config import Oidc
 
@@ -284,3 +284,27 @@ def test_password_sign_in_can_be_kept_for_organisation_admins_only(
     client.logout()
     sign_in(client)  # bob comes in through the provider
     assert signed_in_as(client) == world.bob
+
+
+def test_claims_the_id_token_leaves_out_come_from_the_userinfo_endpoint(
+    world: World, client: Client, idp: FakeIdP
+) -> None:
+    accounts.set_team_sso_group(team=world.team_b, group="billing", actor=world.olivia, source="web")
+    # an ID token with the subject alone, as Okta sends by default; the rest at the userinfo endpoint
+    idp.person = {"sub": "idp-user-1"}
+    idp.userinfo = {
+        "sub": "idp-user-1",
+        "email": "bob@example.com",
+        "email_verified": True,
+        "groups": ["billing"],
+    }
+    sign_in(client)
+    assert signed_in_as(client) == world.bob
+    assert Membership.objects.get(user=world.bob, team=world.team_b).via_sso
+    # userinfo about someone else is not believed
+    client.logout()
+    idp.person = {"sub": "idp-user-7"}
+    idp.userinfo = {"sub": "idp-user-1", "email": "bob@example.com", "email_verified": True}
+    response = sign_in(client)
+    assert response.status_code == 403  # type: ignore[attr-defined]
+    assert "did not say who you are by email" in response.content.decode()  # type: ignore[attr-defined]

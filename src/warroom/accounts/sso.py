@@ -23,6 +23,7 @@ A deactivated user is refused whichever way they were found.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +36,8 @@ from warroom.accounts.models import ExternalIdentity, User
 from warroom.audit import services as audit
 from warroom.config import Oidc
 from warroom.lib import clock
+
+log = logging.getLogger(__name__)
 
 
 class SignInRefused(Exception):
@@ -69,6 +72,36 @@ def _client(oidc: Oidc) -> Any:
             "default_timeout": oidc.timeout,
         },
     )
+
+
+#: the claims Warroom reads that a provider may leave out of the ID token and give only at its userinfo endpoint
+USERINFO_CLAIMS = ("email", "email_verified", "name", "preferred_username", "given_name", "family_name")
+
+
+def claims_of(token: Mapping[str, Any]) -> dict[str, Any]:
+    """The verified ID token's claims, completed from the provider's userinfo endpoint when the token lacks the
+    email or the groups (Okta and others put them there by default). Userinfo only adds claims the token does not
+    have, and only when its ``sub`` is the token's (OpenID Connect Core 5.3.2); if it fails, the token's claims are
+    used as they are."""
+    claims = dict(token.get("userinfo") or {})
+    oidc = config()
+    if not claims or ("email" in claims and oidc.groups_claim in claims):
+        return claims
+    provider = client()
+    if not provider.load_server_metadata().get("userinfo_endpoint"):
+        return claims
+    try:
+        extra = dict(provider.userinfo(token=dict(token)))
+    except Exception as exc:
+        log.warning("sso: the userinfo endpoint failed, using the ID token's claims: %s", exc)
+        return claims
+    if extra.get("sub") != claims.get("sub"):
+        log.warning("sso: the userinfo endpoint answered for another subject; ignored")
+        return claims
+    for key in (*USERINFO_CLAIMS, oidc.groups_claim):
+        if key not in claims and key in extra:
+            claims[key] = extra[key]
+    return claims
 
 
 def _email_of(claims: Mapping[str, Any], oidc: Oidc) -> str:

@@ -117,7 +117,7 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
             "The identity provider did not answer properly. Try again, or sign in with your password.",
             status=502,
         )
-    claims = token.get("userinfo")
+    claims = sso.claims_of(token)
     if not claims:
         return _sso_refused(
             request, "The identity provider sent no ID token (is the openid scope allowed?).", status=400
