@@ -585,10 +585,22 @@ def _close_quietly() -> None:
 # the dispatcher
 
 
+#: a first path segment the intake shares with the REST API (``/api/v1/``): its intake URLs are matched whole
+SHARED_FIRST = "api"
+
+
 def _intake_prefixes() -> tuple[str, ...]:
-    """The first path segments of the intake URLs (``/v2/``, ``/integrations/``): only these are resolved."""
-    firsts = {str(pattern.pattern).split("/", 1)[0] for pattern in intake_urls.urlpatterns}
-    return tuple(sorted(f"/{first}/" for first in firsts if first))
+    """The first path segments of the intake URLs (``/v2/``, ``/integrations/``), and the whole path of those
+    under ``/api/`` (GoAlert's ``/api/v2/generic/incoming``), so REST API requests are never resolved here."""
+    prefixes = set()
+    for pattern in intake_urls.urlpatterns:
+        text = str(pattern.pattern)
+        first = text.split("/", 1)[0]
+        if first == SHARED_FIRST:
+            prefixes.add(f"/{text}")
+        elif first:
+            prefixes.add(f"/{first}/")
+    return tuple(sorted(prefixes))
 
 
 def _unavailable(message: str) -> JsonResponse:

@@ -29,6 +29,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -114,6 +115,11 @@ def read_body(request: HttpRequest) -> bytes:
         raise BadRequest(
             415, [("content-type", f"Content-Type must be application/json (got {content_type!r})")]
         )
+    return _capped_body(request)
+
+
+def _capped_body(request: HttpRequest) -> bytes:
+    """The raw body, at most :data:`MAX_BODY` bytes, or :class:`BadRequest` (413)."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -729,6 +735,111 @@ def parse_webhook(data: dict[str, Any], errors: Errors) -> Parsed:
     return parsed
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# GoAlert's generic API (drop-in): ``POST /api/v2/generic/incoming?token=<key>``, fields in the query string, a
+# form or a JSON body (the body wins), ``action=close`` resolves; docs/integrations/goalert.md
+
+GOALERT_DETAILS_MAX = 15000
+GOALERT_META_MAX = 50
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def read_goalert(request: HttpRequest) -> dict[str, Any]:
+    """GoAlert's parameters, from the query string and the body (JSON or a form; the body's win), with ``meta``
+    as a mapping (``meta=key=value`` pairs in a query string or form), or :class:`BadRequest`."""
+    params: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+
+    def take(pairs: list[tuple[str, str]], where: str) -> None:
+        for name, value in pairs:
+            if name == "meta":
+                key, sep, text = value.partition("=")
+                if not sep or not key:
+                    raise BadRequest(
+                        400, [("meta", f"meta in the {where} must be key=value (got {value!r})")]
+                    )
+                meta[key] = text
+            else:
+                params[name] = value
+
+    take([(name, value) for name in request.GET for value in request.GET.getlist(name)], "query string")
+    body = _capped_body(request) if has_body(request) else b""
+    content_type = (request.content_type or "").strip().lower()
+    if body and _JSON_TYPE.match(content_type):
+        data = parse_json(body)
+        given = data.pop("meta", None)
+        if given is not None and not isinstance(given, dict):
+            raise BadRequest(400, [("meta", "meta must be an object of keys and values")])
+        meta.update(given or {})
+        params.update(data)
+    elif body and content_type == _FORM_TYPE:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(400, [("body", f"the body is not valid UTF-8 (byte {exc.start})")]) from None
+        take(parse_qsl(text, keep_blank_values=True), "form")
+    elif body:
+        raise BadRequest(
+            415,
+            [
+                (
+                    "content-type",
+                    f"Content-Type must be application/json or {_FORM_TYPE} (got {content_type!r}), or send "
+                    "the fields in the query string",
+                )
+            ],
+        )
+    if meta:
+        params["meta"] = meta
+    return params
+
+
+def goalert_dedup_key(summary: str, details: str) -> str:
+    """GoAlert's default: calls with the same summary and details update the same alert."""
+    text = f"{summary}\n{details}" if details else summary
+    if len(text) <= DEDUP_KEY_MAX:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_goalert(data: dict[str, Any], errors: Errors) -> Parsed:
+    """GoAlert generic API: ``summary`` (required), ``details``, ``dedup``, ``action`` (``close`` resolves),
+    ``meta`` (key/value pairs, kept in the alert's details)."""
+    action = data.get("action") or ""
+    if action not in ("", "close"):
+        errors.append(("action", f"action must be close, or left out to raise an alert (got {action!r})"))
+    summary = _text(
+        data, "summary", errors, label="summary", limit=SUMMARY_MAX, required=not data.get("dedup")
+    )
+    details = _text(data, "details", errors, label="details", limit=GOALERT_DETAILS_MAX)
+    dedup = _text(data, "dedup", errors, label="dedup", limit=DEDUP_KEY_MAX)
+    meta = data.get("meta") or {}
+    if len(meta) > GOALERT_META_MAX:
+        errors.append(("meta", f"at most {GOALERT_META_MAX} meta keys (got {len(meta)})"))
+    dedup_key = dedup or goalert_dedup_key(summary, details)
+    fields: dict[str, Any] = {}
+    if action != "close":
+        extra = {"details": details} if details else {}
+        fields = {
+            "summary": summary,
+            "severity": Severity.ERROR,
+            "source": "",
+            "details": {**extra, **({"meta": meta} if meta else {})},
+            "links": [],
+        }
+    parsed = Parsed(answer={"status": "accepted", "dedup": dedup_key})
+    if not errors:
+        parsed.events.append(
+            _event(
+                action=Action.RESOLVE if action == "close" else Action.TRIGGER,
+                dedup_key=dedup_key,
+                fields=fields,
+                payload=data,
+            )
+        )
+    return parsed
+
+
 WEBHOOK_SIGNATURE_HEADER = "X-Warroom-Signature"
 WEBHOOK_TIMESTAMP_HEADER = "X-Warroom-Timestamp"
 
@@ -1321,3 +1432,27 @@ def opsgenie_close(request: HttpRequest, identifier: str) -> HttpResponse:
 def opsgenie_acknowledge(request: HttpRequest, identifier: str) -> HttpResponse:
     """``POST /v2/alerts/{identifier}/acknowledge?identifierType=alias``: acknowledges it."""
     return _opsgenie_follow_up(request, identifier, Action.ACKNOWLEDGE)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# GoAlert's generic API (drop-in)
+
+
+@intake_view
+def goalert_generic(request: HttpRequest) -> HttpResponse:
+    """``POST /api/v2/generic/incoming?token=<key>``: GoAlert's generic API. As GoAlert: 204 without a body, or,
+    with ``Accept: application/json``, a JSON answer (202: the alert is made by the engine a moment later, so it
+    names the dedup key, not an alert id)."""
+    data: dict[str, Any] | BadRequest
+    try:
+        data = read_goalert(request)
+        secret = data.pop("token", "")
+    except BadRequest as exc:
+        data, secret = exc, request.GET.get("token", "")
+    if not isinstance(secret, str) or not secret:
+        outcome = Outcome(401, [("token", "send the key as token=<key> in the query string or the body")])
+    else:
+        outcome = _intake(secret, Kind.GOALERT, data, parse_goalert, "token")
+    if outcome.status == 202 and "application/json" not in request.headers.get("Accept", ""):
+        return HttpResponse(status=204)
+    return _json_answer(outcome)

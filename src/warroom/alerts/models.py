@@ -47,6 +47,7 @@ class Kind(models.TextChoices):
     OPSGENIE = "opsgenie", "Opsgenie Alert API"
     EMAIL = "email", "Email"
     HEARTBEAT = "heartbeat", "Heartbeat monitor"
+    GOALERT = "goalert", "GoAlert generic API"
 
 
 class Grouping(models.TextChoices):

@@ -28,6 +28,7 @@ PATHS: dict[str, str] = {
     Kind.WEBHOOK: "/integrations/webhook",
     Kind.OPSGENIE: "/v2/alerts",
     Kind.HEARTBEAT: "/integrations/heartbeat",
+    Kind.GOALERT: "/api/v2/generic/incoming",
 }
 
 #: How the key travels, per kind.
@@ -39,6 +40,7 @@ KEY_HINTS: dict[str, str] = {
     Kind.OPSGENIE: "Authorization: GenieKey <key>",
     Kind.HEARTBEAT: "the key is the last part of the ping URL (or Authorization: Bearer <key>)",
     Kind.EMAIL: "no key: the address is the credential, keep it private",
+    Kind.GOALERT: "token=<key> in the query string or the body, as GoAlert's generic API",
 }
 
 
@@ -348,6 +350,24 @@ def _email(address: str, integration: Integration) -> list[Snippet]:
     ]
 
 
+def _goalert(url: str, key: str) -> list[Snippet]:
+    tools = (
+        "Anything that calls GoAlert's generic API: change the host, keep the path, use the new key.\n"
+        f"  URL: {url}?token={key}\n"
+        "  Fields (query string, form or JSON): summary, details, dedup, action=close, meta=key=value\n"
+    )
+    curl = (
+        f"curl -sS -X POST '{url}?token={key}&summary=Disk%20at%2099%25%20on%20srv01&dedup=srv01-disk'\n"
+        f"curl -sS -X POST '{url}?token={key}&dedup=srv01-disk&action=close'\n"
+        f"curl -sS -X POST '{url}' -H 'Content-Type: application/json' \\\n"
+        f"  -d '{json.dumps({'token': key, 'summary': 'Disk at 99% on srv01', 'meta': {'host': 'srv01'}})}'\n"
+    )
+    return [
+        Snippet("goalert", "GoAlert-speaking tools", "Replace the GoAlert host; the path stays.", tools),
+        Snippet("curl", "curl", "Raise and close an alert by hand.", curl),
+    ]
+
+
 def snippets(
     integration: Integration, secret: str | None = None, *, heartbeat_interval: int | None = None
 ) -> list[Snippet]:
@@ -370,4 +390,6 @@ def snippets(
             return _heartbeat(url, heartbeat_interval)
         case Kind.EMAIL:
             return _email(url, integration)
+        case Kind.GOALERT:
+            return _goalert(url, key)
     return []

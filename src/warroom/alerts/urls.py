@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("integrations/webhook", intake.webhook, name="alerts-webhook"),
     path("integrations/webhook/<str:key>", intake.webhook, name="alerts-webhook-key"),
+    path("api/v2/generic/incoming", intake.goalert_generic, name="alerts-goalert"),
     path("integrations/heartbeat", heartbeat.heartbeat_ping, name="alerts-heartbeat"),
     path("integrations/heartbeat/fail", heartbeat.heartbeat_fail, name="alerts-heartbeat-fail"),
     path("integrations/heartbeat/<str:key>", heartbeat.heartbeat_ping, name="alerts-heartbeat-key"),
