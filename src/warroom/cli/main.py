@@ -250,7 +250,9 @@ def _use_base_url(explicit: str, *, show_note: bool) -> None:
 def integration_create(
     service: str = typer.Option(..., "--service", help="The service's slug."),
     kind: str = typer.Option(
-        ..., "--kind", help="pagerduty, alertmanager, grafana, opsgenie, goalert, webhook, email or heartbeat."
+        ...,
+        "--kind",
+        help="pagerduty, alertmanager, grafana, opsgenie, goalert, webhook, email or heartbeat.",
     ),
     name: str = typer.Option(..., "--name", help="What sends to it, e.g. 'Prometheus prod'."),
     grouping: str = typer.Option(
