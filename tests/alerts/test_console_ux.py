@@ -219,7 +219,7 @@ def test_fields_are_marked_with_the_kinds_they_apply_to(client_for: ClientFor, w
     assert 'data-show-if="kind=email"' in _field(page, "email_resolve_pattern")
     assert 'data-show-if="kind=webhook"' in _field(page, "field_mapping")
     assert 'data-show-if="kind=webhook grafana"' in _field(page, "signing_secret")
-    assert 'data-show-if="kind=pagerduty alertmanager webhook grafana opsgenie"' in _field(
+    assert 'data-show-if="kind=pagerduty alertmanager webhook grafana opsgenie goalert"' in _field(
         page, "rate_limit_per_minute"
     )
     assert 'data-show-if="grouping=window"' in _field(page, "window_minutes")
