@@ -151,6 +151,16 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def detail_grid(rows: list[tuple[str, str]]) -> Table:
+    """One object as label / value lines, labels in bold (the ``show`` verbs)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for label, value in rows:
+        table.add_row(Text(label), Text(value))
+    return table
+
+
 def print_page(
     page: dict[str, Any], *, as_json: bool, table: Callable[[dict[str, Any]], Any], none: str
 ) -> None:
@@ -228,9 +238,6 @@ def _incident_table(page: dict[str, Any]) -> Table:
 
 
 def _detail_table(incident: dict[str, Any]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column()
     rows: list[tuple[str, str]] = [
         ("Incident", f"{incident['ref']}  {incident['title']}"),
         (
@@ -271,9 +278,7 @@ def _detail_table(incident: dict[str, Any]) -> Table:
         rows.append(
             ("Next", ", ".join(f"{t['verb']} → {t['label']}" for t in incident["allowed_transitions"]))
         )
-    for label, value in rows:
-        table.add_row(Text(label), Text(value))
-    return table
+    return detail_grid(rows)
 
 
 def _tasks_table(tasks: list[dict[str, Any]]) -> Table:
@@ -891,9 +896,6 @@ def _alert_table(page: dict[str, Any]) -> Table:
 
 
 def _alert_detail(alert: dict[str, Any]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column()
     incident = alert["incident"]
     rows = [
         ("Alert", f"{alert['id']}  {alert['summary']}"),
@@ -917,9 +919,7 @@ def _alert_detail(alert: dict[str, Any]) -> Table:
     ]
     if alert["suppressed_by"]:
         rows.append(("Suppressed by", alert["suppressed_by"]["title"]))
-    for label, value in rows:
-        table.add_row(Text(label), Text(value))
-    return table
+    return detail_grid(rows)
 
 
 @alert_app.command("list")

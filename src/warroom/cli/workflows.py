@@ -22,6 +22,7 @@ from warroom.cli.client import (
     UrlOption,
     _when,
     connect,
+    detail_grid,
     out,
     print_json,
     print_page,
@@ -102,9 +103,6 @@ def _names(api: ApiClient, user_ids: list[int]) -> dict[int, str]:
 
 
 def _detail(workflow: dict[str, Any], holders: dict[int, str]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column()
     rows = [
         ("Workflow", f"{workflow['id']}  {workflow['name']}"),
         ("Team", workflow["team"]["name"]),
@@ -131,9 +129,7 @@ def _detail(workflow: dict[str, Any], holders: dict[int, str]) -> Table:
         ("Created", _when(workflow["created_at"])),
         ("Changed", _when(workflow["updated_at"])),
     ]
-    for label, value in rows:
-        table.add_row(Text(label), Text(value))
-    return table
+    return detail_grid(rows)
 
 
 def _runs_table(runs: list[dict[str, Any]]) -> Table:
