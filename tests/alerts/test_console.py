@@ -419,6 +419,35 @@ def test_incident_page_lists_its_alerts(client_for: ClientFor, world: World) -> 
     assert reverse("web:alert-detail", args=[alert.pk]) in page
 
 
+def test_a_storms_incident_shows_its_first_alerts_and_links_to_all_of_them(
+    client_for: ClientFor, world: World
+) -> None:
+    storm = make_integration(world, "webhook", grouping="window", window_minutes=10)
+    for n in range(53):  # more than the panel shows
+        body = {"summary": f"disk full on node-{n}", "severity": "error", "dedup_key": f"disk/{n}"}
+        assert post("/integrations/webhook", body, key=storm.key).status_code == 202
+    lone = _fire(make_integration(world, "webhook", name="other", grouping="alert"), dedup_key="other/1")
+    cycle()
+    incident = Incident.objects.get(alerts__dedup_key="disk/0")
+    assert incident.alerts.count() == 53 and lone.incident_id != incident.pk
+    bob = client_for(world.bob)
+
+    page = bob.get(reverse("web:incident-detail", args=[incident.ref])).content.decode()
+    assert "first 10 of 53" in page
+    link = re.search(r'href="([^"]+)" id="incident-all-alerts"', page)
+    assert link is not None
+    listing = bob.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert "<strong>53</strong> alerts" in listing
+    assert f'id="incident-filter">Incident {incident.ref}' in listing
+    assert "other/1" not in listing and reverse("web:alert-detail", args=[lone.pk]) not in listing
+
+    # a number nobody may see here is refused and said so, never taken as "every alert"
+    charlie = client_for(world.charlie).get(reverse("web:alert-list"), {"incident": incident.ref})
+    assert "Ignored the incident filter" in charlie.content.decode()
+    missing = bob.get(reverse("web:alert-list"), {"incident": "INC9999999"}).content.decode()
+    assert "no incident you can see has that number" in missing and 'id="incident-filter"' not in missing
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # maintenance windows, the service page
 

@@ -347,6 +347,8 @@ class AlertFilterForm(forms.Form):
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
     service = forms.ChoiceField(required=False)
     integration = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    #: an incident's number (``INC0001042`` or ``1042``): its alerts (the incident page's "all alerts" link)
+    incident = forms.CharField(required=False, max_length=32)
 
     def __init__(
         self, *args: Any, services: list[Service], integrations: list[Integration], **kwargs: Any
@@ -383,12 +385,14 @@ class AlertFilterForm(forms.Form):
 
 
 FILTER_LABELS = {"q": "search", "status": "status", "severity": "severity", "service": "service"}
+NO_SUCH_INCIDENT = "no incident you can see has that number"
 FILTER_REASONS = {
     "q": "search text is at most 200 characters",
     "status": "not a status; choose triggered, acknowledged, resolved or all",
     "severity": "not a severity; choose critical, error, warning or info",
     "service": "no service you can see has that slug",
     "integration": "no integration you can see has that number",
+    "incident": NO_SUCH_INCIDENT,
 }
 
 

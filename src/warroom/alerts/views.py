@@ -26,12 +26,22 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from warroom.accounts.models import User
 from warroom.alerts import actions, selectors, services, snippets
-from warroom.alerts.forms import AlertFilterForm, EventFilterForm, IntegrationForm, WindowForm, labelled
+from warroom.alerts.forms import (
+    NO_SUCH_INCIDENT,
+    AlertFilterForm,
+    EventFilterForm,
+    IntegrationForm,
+    WindowForm,
+    labelled,
+)
 from warroom.alerts.models import Alert, Integration, Kind, MaintenanceWindow, Recurrence, Severity
 from warroom.alerts.services import NewKey
 from warroom.catalog import selectors as catalog
 from warroom.catalog.models import Service
+from warroom.incidents import selectors as incident_selectors
+from warroom.incidents.models import Incident
 from warroom.lib import clock
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError
 from warroom.web import shown_once
@@ -305,7 +315,7 @@ def _page_links(params: dict[str, Any], page: Any) -> dict[str, str]:
 # alerts
 
 
-def _alert_filter(form: AlertFilterForm) -> selectors.AlertFilter:
+def _alert_filter(form: AlertFilterForm, incident: Incident | None = None) -> selectors.AlertFilter:
     status = form.value("status")
     severity = form.value("severity")
     return selectors.AlertFilter(
@@ -314,8 +324,22 @@ def _alert_filter(form: AlertFilterForm) -> selectors.AlertFilter:
         severity=[severity] if severity else None,
         service=form.value("service"),
         integration=form.value("integration"),
+        incident=incident,
         text=form.value("q"),
     )
+
+
+def _filter_incident(user: User, form: AlertFilterForm) -> Incident | None:
+    """The incident the ``incident`` filter names, if the user can see it; else the filter is refused (and the
+    list says so) rather than showing every alert as if it were that incident's."""
+    ref = form.value("incident")
+    if not ref:
+        return None
+    try:
+        return incident_selectors.get_incident_for_user_or_404(user, ref=ref.strip())
+    except NotFound:
+        form.add_error("incident", NO_SUCH_INCIDENT)
+        return None
 
 
 @console_view
@@ -329,7 +353,8 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
         integrations=list(selectors.visible_integrations(user)),
     )
     form.is_valid()
-    alerts = selectors.filter_alerts(user, _alert_filter(form))
+    incident = _filter_incident(user, form)
+    alerts = selectors.filter_alerts(user, _alert_filter(form, incident))
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
     params = {name: request.GET.get(name, "") for name in form.fields if form.value(name) is not None}
     context = {
@@ -337,6 +362,7 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
         "filter_problems": form.problems(),
         "page": page,
         "incidents_shown": selectors.visible_incident_ids(user, page.object_list),
+        "incident": incident,
         "params": params,
         "filtered": bool(params),
         **_page_links(params, page),

@@ -20,7 +20,7 @@ from warroom.lib import clock
 register = template.Library()
 
 RECENT_CHANGES = 5
-PANEL_ALERTS = 50
+PANEL_ALERTS = 10  # the incident page's side column; the panel links to the alert list for the rest
 
 _STATUS: dict[str, str] = {
     AlertStatus.TRIGGERED: "state-new",
@@ -91,9 +91,14 @@ def service_alerts_panel(context: template.Context, service: Service) -> dict[st
 
 @register.inclusion_tag("alerts/_incident_alerts.html", takes_context=True)
 def incident_alerts(context: template.Context, incident: Incident) -> dict[str, Any]:
-    """The alerts grouped into ``incident`` (the incident page)."""
+    """The first ``PANEL_ALERTS`` alerts grouped into ``incident`` (the incident page), and how many there are:
+    a storm's incident holds thousands, and the panel links to the alert list for all of them."""
     user = context["request"].user
-    return {"incident": incident, "alerts": list(selectors.alerts_of_incident(user, incident)[:PANEL_ALERTS])}
+    alerts = list(selectors.alerts_of_incident(user, incident)[:PANEL_ALERTS])
+    total = (
+        len(alerts) if len(alerts) < PANEL_ALERTS else selectors.alerts_of_incident(user, incident).count()
+    )
+    return {"incident": incident, "alerts": alerts, "total": total}
 
 
 @register.filter
