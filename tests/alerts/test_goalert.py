@@ -100,6 +100,34 @@ def test_a_form_or_json_body_works_and_wins_over_the_query_string(goalert: Hooke
     assert alerts["from JSON"].details == {"details": "**markdown**", "meta": {"host": "srv02"}}
 
 
+def test_a_multipart_form_as_curl_dash_f_sends_it_works_too(goalert: Hooked) -> None:
+    # curl -F token=... -F summary=... -F meta=host=srv03 https://<host>/api/v2/generic/incoming
+    answer = Client().post(
+        URL,
+        data={"token": goalert.key, "summary": "from curl -F", "meta": ["host=srv03"], "dedup": "multi"},
+    )  # Django's test client sends a dict as multipart/form-data, as curl -F does
+    assert answer.status_code == 204, answer.content
+    cycle()
+    alert = Alert.objects.get()
+    assert (alert.summary, alert.dedup_key, alert.details) == (
+        "from curl -F",
+        "multi",
+        {"meta": {"host": "srv03"}},
+    )
+
+
+def test_a_form_that_is_not_utf8_is_refused_and_logged_with_its_bytes(goalert: Hooked) -> None:
+    answer = Client().post(
+        f"{URL}?token={goalert.key}",
+        data=b"summary=caf\xe9",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["message"] == "the body is not valid UTF-8 (byte 11)"
+    logged = IntakeEvent.objects.get()
+    assert logged.status == "rejected" and logged.payload == {"raw": "summary=caf\ufffd"}
+
+
 def test_asked_for_json_the_answer_names_the_dedup_key(goalert: Hooked) -> None:
     answer = incoming(
         {"token": goalert.key, "summary": "test", "dedup": "disk-check"}, accept="application/json"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import io
 import json
 import logging
 import re
@@ -31,8 +32,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from warroom.alerts.models import (
@@ -155,13 +158,25 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     return parse_json(read_body(request))
 
 
+def _raw(body: bytes) -> str:
+    """What the event log keeps of a body it could not read: its first ``RAW_KEEP`` bytes as text."""
+    return body[:RAW_KEEP].decode("utf-8", errors="replace").replace("\x00", "")
+
+
+def _utf8(body: bytes) -> str:
+    """``body`` as text, or :class:`BadRequest` (400) naming the first byte that is not UTF-8."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            400, [("body", f"the body is not valid UTF-8 (byte {exc.start})")], _raw(body)
+        ) from None
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
     """``body`` as a JSON object, or :class:`BadRequest` (400)."""
-    raw = body[:RAW_KEEP].decode("utf-8", errors="replace").replace("\x00", "")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadRequest(400, [("body", f"the body is not valid UTF-8 (byte {exc.start})")], raw) from None
+    raw = _raw(body)
+    text = _utf8(body)
     try:
         data = jsontext.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -742,6 +757,7 @@ def parse_webhook(data: dict[str, Any], errors: Errors) -> Parsed:
 GOALERT_DETAILS_MAX = 15000
 GOALERT_META_MAX = 50
 _FORM_TYPE = "application/x-www-form-urlencoded"
+_MULTIPART_TYPE = "multipart/form-data"
 
 
 def read_goalert(request: HttpRequest) -> dict[str, Any]:
@@ -773,25 +789,34 @@ def read_goalert(request: HttpRequest) -> dict[str, Any]:
         meta.update(given or {})
         params.update(data)
     elif body and content_type == _FORM_TYPE:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadRequest(400, [("body", f"the body is not valid UTF-8 (byte {exc.start})")]) from None
-        take(parse_qsl(text, keep_blank_values=True), "form")
+        take(parse_qsl(_utf8(body), keep_blank_values=True), "form")
+    elif body and content_type == _MULTIPART_TYPE:  # curl -F, as GoAlert takes it too
+        take(_multipart_fields(request, body), "form")
     elif body:
         raise BadRequest(
             415,
             [
                 (
                     "content-type",
-                    f"Content-Type must be application/json or {_FORM_TYPE} (got {content_type!r}), or send "
-                    "the fields in the query string",
+                    f"Content-Type must be application/json, {_FORM_TYPE} or {_MULTIPART_TYPE} (got "
+                    f"{content_type!r}), or send the fields in the query string",
                 )
             ],
         )
     if meta:
         params["meta"] = meta
     return params
+
+
+def _multipart_fields(request: HttpRequest, body: bytes) -> list[tuple[str, str]]:
+    """The fields of a ``multipart/form-data`` body already read (files are left out, as GoAlert leaves them),
+    or :class:`BadRequest` (400)."""
+    meta = {**request.META, "CONTENT_LENGTH": str(len(body))}
+    try:
+        fields, _files = MultiPartParser(meta, io.BytesIO(body), request.upload_handlers, "utf-8").parse()
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        raise BadRequest(400, [("body", f"the multipart form cannot be read: {exc}")], _raw(body)) from None
+    return [(name, value) for name, values in fields.lists() for value in values]
 
 
 def goalert_dedup_key(summary: str, details: str) -> str:
