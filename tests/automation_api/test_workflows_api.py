@@ -57,6 +57,9 @@ def test_a_team_admin_creates_reads_replaces_and_deletes_a_workflow(api: Clients
         "services": [{"id": world.service_a.pk, "name": "Checkout"}],
         "tasks": ["Open a bridge call", "Tell customer support"],
         "roles": {"incident-commander": world.alice.pk},
+        "role_holders": {
+            "incident-commander": {"id": world.alice.pk, "email": "alice@example.com", "name": "Alice Admin"}
+        },
         "notify_users": [{"id": world.bob.pk, "email": "bob@example.com", "name": "Bob Responder"}],
         "notify_urgency": "high",
         "message": "A P1 is open on Checkout: join the bridge.",
@@ -67,6 +70,7 @@ def test_a_team_admin_creates_reads_replaces_and_deletes_a_workflow(api: Clients
     assert read.status_code == 200 and read.json()["name"] == "P1 playbook"
     listed = api.alice.get("/workflows").json()
     assert (listed["count"], [w["id"] for w in listed["items"]]) == (1, [workflow_id])
+    assert listed["items"][0]["role_holders"]["incident-commander"]["name"] == "Alice Admin"
 
     # PUT replaces the whole workflow: what is left out takes its default
     replaced = api.alice.put(

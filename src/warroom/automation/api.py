@@ -37,8 +37,12 @@ def _workflow(request: HttpRequest, workflow_id: int) -> tuple[User, Workflow]:
     return user, selectors.get_workflow_for_user_or_404(user, workflow_id)
 
 
-def _json(user: User, workflow: Workflow) -> dict[str, Any]:
-    return workflow_json(workflow, viewer_may_change=selectors.can_change(user, workflow))
+def _json(user: User, workflow: Workflow, holders: dict[int, User] | None = None) -> dict[str, Any]:
+    return workflow_json(
+        workflow,
+        viewer_may_change=selectors.can_change(user, workflow),
+        holders=selectors.role_holders([workflow]) if holders is None else holders,
+    )
 
 
 def _fresh(user: User, workflow: Workflow) -> dict[str, Any]:
@@ -59,7 +63,13 @@ def list_workflows(request: HttpRequest, query: Query[WorkflowQuery]) -> dict[st
     workflows = selectors.visible_workflows(user).order_by("team__name", "name", "id")
     if query.team:
         workflows = workflows.filter(team=_team(user, query.team))
-    return paginate(workflows, query, partial(_json, user))
+    holders: dict[int, User] = {}
+    return paginate(
+        workflows,
+        query,
+        lambda workflow: _json(user, workflow, holders),
+        prepare=lambda page: holders.update(selectors.role_holders(page)),
+    )
 
 
 @router.post("/workflows", response={201: WorkflowOut}, summary="Create a workflow")

@@ -7,6 +7,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from warroom.accounts.models import User
 from warroom.accounts.schemas import Paging, TeamRef, UserRef, team_ref, user_ref
 from warroom.automation.models import Trigger, Urgency, Workflow, WorkflowRun
 from warroom.automation.services import MESSAGE_MAX, NAME_MAX, TASKS_MAX, WorkflowSpec
@@ -96,6 +97,9 @@ class WorkflowOut(Schema):
     services: list[WorkflowServiceRef]
     tasks: list[str]
     roles: dict[str, int] = Field(description="Role type slug → user id.")
+    role_holders: dict[str, UserRef | None] = Field(
+        description="Role type slug → the person ``roles`` names (null: no longer a user)."
+    )
     notify_users: list[UserRef]
     notify_urgency: str
     message: str
@@ -118,8 +122,9 @@ class WorkflowRunOut(Schema):
 # rendering
 
 
-def workflow_json(workflow: Workflow, *, viewer_may_change: bool) -> dict[str, Any]:
-    """``workflow`` as JSON (its services and notify_users prefetched, as the selectors give it)."""
+def workflow_json(workflow: Workflow, *, viewer_may_change: bool, holders: dict[int, User]) -> dict[str, Any]:
+    """``workflow`` as JSON (its services and notify_users prefetched, as the selectors give it; ``holders``: the
+    people its roles name, from :func:`warroom.automation.selectors.role_holders`)."""
     return {
         "id": workflow.pk,
         "team": team_ref(workflow.team),
@@ -130,6 +135,7 @@ def workflow_json(workflow: Workflow, *, viewer_may_change: bool) -> dict[str, A
         "services": [{"id": s.pk, "name": s.name} for s in workflow.services.all()],
         "tasks": workflow.tasks,
         "roles": workflow.roles,
+        "role_holders": {slug: user_ref(holders.get(user_id)) for slug, user_id in workflow.roles.items()},
         "notify_users": [user_ref(u) for u in workflow.notify_users.all()],
         "notify_urgency": workflow.notify_urgency,
         "message": workflow.message,

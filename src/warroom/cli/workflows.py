@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from warroom.cli.client import (
-    ApiClient,
     JsonOption,
     TokenOption,
     UrlOption,
@@ -89,20 +87,13 @@ def _workflow_table(page: dict[str, Any]) -> Table:
     return table
 
 
-def _names(api: ApiClient, user_ids: list[int]) -> dict[int, str]:
-    """The names of the people holding roles, as far as the server shows them (someone who left: their id)."""
-    names: dict[int, str] = {}
-    for user_id in dict.fromkeys(user_ids):
-        try:
-            response = api.http.get(f"/users/{user_id}")
-        except httpx.HTTPError:  # a name is a nicety: the id still says who
-            continue
-        if response.status_code == 200:
-            names[user_id] = str(response.json().get("name") or user_id)
-    return names
+def _holder(workflow: dict[str, Any], slug: str) -> str:
+    """Who a role action names: the name the server gives (an older server gives only the id)."""
+    person = workflow.get("role_holders", {}).get(slug)
+    return str(person["name"]) if person else f"user {workflow['roles'][slug]}"
 
 
-def _detail(workflow: dict[str, Any], holders: dict[int, str]) -> Table:
+def _detail(workflow: dict[str, Any]) -> Table:
     rows = [
         ("Workflow", f"{workflow['id']}  {workflow['name']}"),
         ("Team", workflow["team"]["name"]),
@@ -113,11 +104,7 @@ def _detail(workflow: dict[str, Any], holders: dict[int, str]) -> Table:
         ("Tasks", "; ".join(workflow["tasks"]) or "—"),
         (
             "Roles",
-            "; ".join(
-                f"{slug} → {holders.get(user_id, f'user {user_id}')}"
-                for slug, user_id in workflow["roles"].items()
-            )
-            or "—",
+            "; ".join(f"{slug} → {_holder(workflow, slug)}" for slug in workflow["roles"]) or "—",
         ),
         (
             "Notify",
@@ -181,7 +168,7 @@ def show_workflow(
     if as_json:
         print_json(workflow)
         return
-    out.print(_detail(workflow, _names(api, list(workflow["roles"].values()))))
+    out.print(_detail(workflow))
     if runs:
         page = api.request("GET", f"/workflows/{workflow_id}/runs", params={"limit": runs})
         out.print()
