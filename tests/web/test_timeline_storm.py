@@ -52,6 +52,7 @@ def test_a_storm_shows_its_first_and_last_alert_lines_and_every_note(
 
     assert sorted(_shown_alerts(html)) == [*range(1, 11), *range(991, 1001)]
     assert "980 more alert lines" in html
+    assert f'href="/alerts/?incident={incident.ref}&amp;status=all"' in html  # where they all are
     assert "Paused the disk cleaner" in html
     total = TimelineEntry.objects.filter(incident=incident).count()
     assert f"{total:,} entries" in html  # 1,002
