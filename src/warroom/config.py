@@ -266,6 +266,8 @@ class Oidc:
     password_sign_in: str = "everyone"
     #: the ID token claim that lists the person's groups, for teams with an ``sso_group``
     groups_claim: str = "groups"
+    #: signing out of Warroom after a single sign-on also ends the session at the provider (RP-initiated logout)
+    end_session: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -322,6 +324,7 @@ def _oidc() -> Oidc:
         trust_email=env_bool("WARROOM_OIDC_TRUST_EMAIL", False),
         timeout=env_float("WARROOM_OIDC_TIMEOUT", 10.0, minimum=1.0, maximum=60.0),
         groups_claim=env_str("WARROOM_OIDC_GROUPS_CLAIM", "groups"),
+        end_session=env_bool("WARROOM_OIDC_END_SESSION", False),
         password_sign_in=env_choice("WARROOM_OIDC_PASSWORD_SIGNIN", "everyone", ("everyone", "admins")),
     )
 

@@ -44,6 +44,9 @@ class FakeIdP(Receiver):
         self.codes: dict[str, dict[str, Any]] = {}
         self.authorize_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
+        #: advertise an end_session_endpoint (RP-initiated logout) in the discovery document
+        self.end_session = True
+        self.id_tokens: list[str] = []  # every ID token issued, in order
 
     @property
     def issuer(self) -> str:
@@ -64,6 +67,7 @@ class FakeIdP(Receiver):
                     "id_token_signing_alg_values_supported": ["RS256"],
                     "code_challenge_methods_supported": ["S256"],
                     "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                    **({"end_session_endpoint": self.url("/logout?realm=acme")} if self.end_session else {}),
                 },
             )
         if request.path == "/jwks":
@@ -117,6 +121,7 @@ class FakeIdP(Receiver):
         }
         key = RSAKey.generate_key(2048, parameters={"kid": "key-1"}) if self.other_key else self.key
         id_token = jwt.encode({"alg": "RS256", "kid": "key-1", "typ": "JWT"}, claims, key)
+        self.id_tokens.append(id_token)
         access_token = secrets.token_urlsafe(24)
         self.access_tokens.add(access_token)
         return as_json(

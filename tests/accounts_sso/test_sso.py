@@ -16,6 +16,7 @@ from tests.accounts_sso.idp import CLIENT_ID, CLIENT_SECRET, FakeIdP, follow
 from tests.conftest import PASSWORD, World
 from tests.notify.receivers import running
 from warroom.accounts import services as accounts
+from warroom.accounts import sso
 from warroom.accounts.models import ExternalIdentity, Membership, User
 from warroom.audit.models import AuditEvent
 from warroom.config import Oidc
@@ -308,3 +309,43 @@ def test_claims_the_id_token_leaves_out_come_from_the_userinfo_endpoint(
     response = sign_in(client)
     assert response.status_code == 403  # type: ignore[attr-defined]
     assert "did not say who you are by email" in response.content.decode()  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# signing out (WARROOM_OIDC_END_SESSION)
+
+
+def test_signing_out_ends_the_providers_session_too_when_asked(
+    world: World, client: Client, idp: FakeIdP, settings: object
+) -> None:
+    configure(settings, end_session=True)
+    sign_in(client)
+    assert signed_in_as(client) == world.bob
+    response = client.post("/logout/")
+    assert response.status_code == 302
+    where = urlsplit(response["Location"])
+    assert f"{where.scheme}://{where.netloc}{where.path}" == idp.url("/logout")
+    asked = {name: values[0] for name, values in parse_qs(where.query).items()}
+    assert asked == {
+        "realm": "acme",  # the endpoint's own query is kept
+        "id_token_hint": idp.id_tokens[-1],
+        "client_id": CLIENT_ID,
+        "post_logout_redirect_uri": f"{django_settings.WARROOM_BASE_URL}/login/",
+    }
+    assert signed_in_as(client) is None  # signed out of Warroom before leaving
+
+
+def test_signing_out_stays_local_by_default_after_a_password_sign_in_or_without_an_endpoint(
+    world: World, client: Client, idp: FakeIdP, settings: object
+) -> None:
+    sign_in(client)
+    assert client.post("/logout/")["Location"] == "/login/"  # the setting is off by default
+    configure(settings, end_session=True)
+    assert client.login(username=world.bob.email, password=PASSWORD)
+    assert client.post("/logout/")["Location"] == "/login/"  # no single sign-on: nothing to end there
+    idp.end_session = False
+    sso_client = Client()
+    sign_in(sso_client)
+    sso._client.cache_clear()  # the provider's metadata is cached with the client: forget it
+    assert sso_client.post("/logout/")["Location"] == "/login/"
+    assert signed_in_as(sso_client) is None

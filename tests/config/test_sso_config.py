@@ -18,6 +18,10 @@ def test_single_sign_on_is_off_until_an_issuer_is_set(env: pytest.MonkeyPatch) -
     env.setenv("WARROOM_OIDC_ALLOWED_DOMAINS", "example.com, @Corp.Example")
     oidc = config.load().oidc
     assert oidc.enabled and oidc.name == "Acme Login" and oidc.create_users
+    assert oidc.end_session is False  # signing out stays local unless asked
+    env.setenv("WARROOM_OIDC_END_SESSION", "true")
+    oidc = config.load().oidc
+    assert oidc.end_session is True
     assert oidc.metadata_url == "https://login.example.com/realms/ops/.well-known/openid-configuration"
     assert oidc.allowed_domains == ("example.com", "corp.example")
 

@@ -26,7 +26,9 @@ import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
+import requests
 from authlib.integrations.django_client import OAuth
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -72,6 +74,30 @@ def _client(oidc: Oidc) -> Any:
             "default_timeout": oidc.timeout,
         },
     )
+
+
+def end_session_url(id_token: str, *, back_to: str) -> str:
+    """Where to send the browser to end its session at the provider (OpenID Connect RP-initiated logout), then
+    back to ``back_to``; "" when the provider advertises no ``end_session_endpoint`` or cannot be reached (the
+    person is then signed out of Warroom only, and the log says why)."""
+    oidc = config()
+    try:
+        metadata = client().load_server_metadata()
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        log.warning("sso: the identity provider's discovery document could not be read at sign-out: %s", exc)
+        return ""
+    endpoint = metadata.get("end_session_endpoint")
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        log.warning(
+            "sso: WARROOM_OIDC_END_SESSION is on, but %s advertises no end_session_endpoint: signed out of "
+            "Warroom only",
+            oidc.issuer,
+        )
+        return ""
+    query = urlencode(
+        {"id_token_hint": id_token, "client_id": oidc.client_id, "post_logout_redirect_uri": back_to}
+    )
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 
 #: the claims Warroom reads that a provider may leave out of the ID token and give only at its userinfo endpoint

@@ -45,6 +45,7 @@ class LoginView(auth_views.LoginView):
 
 #: where the sign-in through the identity provider goes after the callback, kept in the session meanwhile
 SSO_NEXT = "warroom_sso_next"
+SSO_ID_TOKEN = "warroom_sso_id_token"  # the ID token of a single sign-on, for signing out at the provider
 
 
 def _safe_next(request: HttpRequest, target: str | None) -> str:
@@ -128,11 +129,24 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
         return _sso_refused(request, str(exc), status=403)
     target = request.session.pop(SSO_NEXT, None)
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    # kept for signing out at the provider too (WARROOM_OIDC_END_SESSION): its id_token_hint
+    request.session[SSO_ID_TOKEN] = str(token.get("id_token") or "")
     return redirect(_safe_next(request, target))
 
 
 class LogoutView(auth_views.LogoutView):
-    """Sign out (POST only, as Django requires)."""
+    """Sign out (POST only, as Django requires). After a single sign-on with ``WARROOM_OIDC_END_SESSION`` on, the
+    browser goes on to the provider to end its session there, and comes back to the sign-in page."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        id_token = str(request.session.get(SSO_ID_TOKEN) or "")
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        if id_token and sso.enabled() and sso.config().end_session:
+            back_to = settings.WARROOM_BASE_URL + reverse("web:login")
+            url = sso.end_session_url(id_token, back_to=back_to)
+            if url:
+                return redirect(url)
+        return response
 
 
 @require_GET
