@@ -210,3 +210,15 @@ def test_an_alert_keeps_when_its_source_says_it_began_and_detection_counts_from_
     assert incident is not None
     detect = facts.gather(incident, covers_children=False, mitigated_at=None).durations.detect
     assert detect is not None and 8 * 60 <= detect < 8 * 60 + 30, detect
+
+
+def test_each_alerts_raw_event_keeps_the_alert_and_its_group_as_sent(am: Hooked) -> None:
+    body = am_group([am_alert("web-1:8080", "a1b2c3d4e5f60718"), am_alert("web-3:8080", "3c4d5e6f70819a2b")])
+    body["commonAnnotations"]["description"] = "Plus de 5 % des requêtes échouent — 5xx « durables »"
+    body["alerts"][1]["annotations"]["summary"] = "Température > 90 °C sur web-3"
+    for _ in range(2):  # the second time the key is known: intake takes its shortest way to the database
+        assert post("/integrations/alertmanager", body, key=am.key).status_code == 202
+    group = {name: value for name, value in body.items() if name != "alerts"}
+    stored = [event.payload for event in IntakeEvent.objects.order_by("id")]
+    sent = [{"alert": alert, "group": group} for alert in body["alerts"]]
+    assert stored == sent * 2

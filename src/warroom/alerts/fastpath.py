@@ -515,6 +515,14 @@ class _OneStatement:
         self._sql = ""
         self._fields: list[Any] = []
         self._key_column = -1
+        self._preparers: list[Callable[[IntakeEvent], Any]] = []
+
+    def _prepare(self, wrapper: Any) -> list[Callable[[IntakeEvent], Any]]:
+        """Per column, how an event's value goes to the database (:func:`warroom.lib.bulk.preparer`: as
+        ``bulk_create`` would, with its short cuts for plain values and JSON already encoded)."""
+        if not self._preparers:
+            self._preparers = [bulk.preparer(f, wrapper) for f in self._fields]
+        return self._preparers
 
     def run(self, keys: dict[int, tuple[Any, ...]], events: list[IntakeEvent]) -> set[int]:
         """Insert ``events`` of the keys in ``keys`` (key id → versions) still at those versions and not
@@ -524,9 +532,7 @@ class _OneStatement:
         columns = list(zip(*(keys[key] for key in ids), strict=True))
         params: list[Any] = [ids, *(list(column) for column in columns)]
         wrapper = bulk.db()
-        params += [
-            [f.get_db_prep_save(f.pre_save(event, True), wrapper) for event in events] for f in self._fields
-        ]
+        params += [[prepare(event) for event in events] for prepare in self._prepare(wrapper)]
         with psycopg.Cursor(bulk.raw_connection(prepare=True)) as raw:
             raw.execute(sql, params)
             return {row[0] for row in raw.fetchall()}

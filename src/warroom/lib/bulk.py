@@ -21,6 +21,9 @@ import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields import AutoFieldMixin
+from psycopg.types.json import Jsonb
+
+from warroom.lib import jsontext
 
 MULTIROW_MAX = 16  # rows up to which one multi-row INSERT is sent; beyond, COPY
 MAX_PARAMS = 30_000  # per statement, under every backend's limit
@@ -71,10 +74,12 @@ _AS_IS = (
 )
 
 
-def _preparer(model_field: Any, wrapper: BaseDatabaseWrapper) -> Callable[[models.Model], Any]:
+def preparer(model_field: Any, wrapper: BaseDatabaseWrapper) -> Callable[[models.Model], Any]:
     """How to get a field's value of a row ready for the database, as ``bulk_create`` would (``pre_save``, then
     ``get_db_prep_save``), but without the long way for the plain values that way hands on unchanged: strings,
-    numbers, booleans and keys, and aware datetimes on PostgreSQL. Anything else takes the long way."""
+    numbers, booleans and keys, and aware datetimes on PostgreSQL; and on PostgreSQL a JSON object whose text is
+    made already (:class:`~warroom.lib.jsontext.Encoded`) is sent as that text. Anything else takes the long
+    way."""
     attname = model_field.attname
     prep = model_field.get_db_prep_save
     automatic = getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False)
@@ -88,6 +93,20 @@ def _preparer(model_field: Any, wrapper: BaseDatabaseWrapper) -> Callable[[model
             return value if value is None or type(value) in plain else prep(value, wrapper)
 
         return as_is
+    if (
+        isinstance(model_field, models.JSONField)
+        and model_field.encoder is None
+        and wrapper.vendor == "postgresql"
+    ):
+
+        def json_value(row: models.Model) -> Any:
+            value = getattr(row, attname)
+            # a JSON object whose text was made already (the intake's payloads): send that text
+            return (
+                Jsonb(value, dumps=_encoded_text) if type(value) is jsontext.Encoded else prep(value, wrapper)
+            )
+
+        return json_value
     if isinstance(model_field, models.DateTimeField) and wrapper.vendor == "postgresql":
 
         def aware(row: models.Model) -> Any:
@@ -96,6 +115,10 @@ def _preparer(model_field: Any, wrapper: BaseDatabaseWrapper) -> Callable[[model
 
         return aware
     return lambda row: prep(getattr(row, attname), wrapper)
+
+
+def _encoded_text(value: jsontext.Encoded) -> str:
+    return value.text
 
 
 @dataclass(frozen=True)
@@ -116,7 +139,7 @@ class _Table:
         ]
         wrapper = db()
         quote = wrapper.ops.quote_name
-        preparers = [_preparer(f, wrapper) for f in fields]
+        preparers = [preparer(f, wrapper) for f in fields]
         return cls(quote(opts.db_table), ", ".join(quote(column(f)) for f in fields), fields, preparers)
 
     def values(self, row: models.Model) -> list[Any]:

@@ -15,6 +15,23 @@ from typing import Any
 _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
+class Encoded(dict[str, Any]):
+    """A JSON object together with its text as ``json.dumps(obj, ensure_ascii=False)`` writes it, made once and
+    reused by whoever needs the text (the intake's size cap, the database insert, :mod:`warroom.lib.bulk`). It must
+    not change once made: the text would no longer say what it holds."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, data: dict[str, Any], text: str) -> None:
+        super().__init__(data)
+        self.text = text
+
+
+def text_of(obj: dict[str, Any]) -> str:
+    """``obj`` as JSON text (``ensure_ascii=False``), made again only if it is not :class:`Encoded`."""
+    return obj.text if isinstance(obj, Encoded) else json.dumps(obj, ensure_ascii=False)
+
+
 def _constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
