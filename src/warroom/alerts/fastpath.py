@@ -46,7 +46,7 @@ import psycopg
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.urls import Resolver404, ResolverMatch, resolve
 
 from warroom.alerts import intake
@@ -609,8 +609,8 @@ def _intake_prefixes() -> tuple[str, ...]:
     return tuple(sorted(prefixes))
 
 
-def _unavailable(message: str) -> JsonResponse:
-    response = JsonResponse(
+def _unavailable(message: str) -> HttpResponse:
+    response = intake.json_response(
         {"status": "error", "message": message, "detail": message, "code": "unavailable", "errors": []},
         status=503,
     )
@@ -618,9 +618,9 @@ def _unavailable(message: str) -> JsonResponse:
     return response
 
 
-def _server_error() -> JsonResponse:
+def _server_error() -> HttpResponse:
     message = "the server failed to handle the request; nothing was stored"
-    return JsonResponse(
+    return intake.json_response(
         {"status": "error", "message": message, "detail": message, "code": "error"}, status=500
     )
 
