@@ -336,7 +336,7 @@ def _filter_incident(user: User, form: AlertFilterForm) -> Incident | None:
     if not ref:
         return None
     try:
-        return incident_selectors.get_incident_for_user_or_404(user, ref=ref.strip())
+        return incident_selectors.get_incident_for_user_or_404(user, ref=ref)
     except NotFound:
         form.add_error("incident", NO_SUCH_INCIDENT)
         return None
