@@ -76,8 +76,10 @@ WORKFLOW_FIELDS = (
     "notify",
     "urgency",
     "message",
+    "webhook_url",
 )
 NAME_MAX = 100
+WEBHOOK_URL_MAX = 500
 #: the longest value a plan line shows (longer ones, and text with line breaks, are named only)
 SHOWN_MAX = 40
 
@@ -147,6 +149,7 @@ class WorkflowDoc:
     notify: list[str] | None = None
     urgency: str | None = None
     message: str | None = None
+    webhook_url: str | None = None
 
 
 @dataclass
@@ -398,6 +401,7 @@ def _read_workflow(r: _Reader, item: object, place: str) -> WorkflowDoc | None:
     if "urgency" in raw:
         doc.urgency = r.choice(raw["urgency"], f"{place}.urgency", "urgency", Urgency.values)
     doc.message = r.text(raw.get("message"), f"{place}.message", max_len=automation.MESSAGE_MAX)
+    doc.webhook_url = r.text(raw.get("webhook_url"), f"{place}.webhook_url", max_len=WEBHOOK_URL_MAX)
     return doc  # a new workflow needs a trigger: checked against the database (an existing one keeps its own)
 
 
@@ -894,6 +898,7 @@ class _Applier:
             if doc.urgency is not None
             else base.get("notify_urgency", Urgency.HIGH),
             message=doc.message if doc.message is not None else base.get("message", ""),
+            webhook_url=doc.webhook_url if doc.webhook_url is not None else base.get("webhook_url", ""),
         )
 
     def apply_workflow(self, doc: WorkflowDoc) -> None:
@@ -901,17 +906,33 @@ class _Applier:
         existing = Workflow.objects.filter(team=team, name__iexact=doc.name).first()
         spec = self.spec(doc, team, existing)
         if existing is None:
-            self.call(doc.place, automation.create_workflow, team=team, spec=spec)
+            made = self.call(doc.place, automation.create_workflow, team=team, spec=spec)
             self.plan.add(_line("+", "workflow", doc.name))
+            self.reveal(made)
             return
         before = automation.describe(existing)
         after = _described(spec, team)
         changes = [
             _change(FILE_NAMES.get(k, k), before[k], v) for k, v in after.items() if before.get(k) != v
         ]
+        updated = None
         if changes:
-            self.call(doc.place, automation.update_workflow, workflow=existing, spec=spec)
+            updated = self.call(doc.place, automation.update_workflow, workflow=existing, spec=spec)
         self.plan.add(_line("~" if changes else "=", "workflow", existing.name, changes))
+        if updated is not None:
+            self.reveal(updated)
+
+    def reveal(self, workflow: Workflow) -> None:
+        """A new webhook signing secret is printed under its workflow's line, this once (never in a dry run,
+        whose secret is not kept)."""
+        if not workflow.revealed_secret:
+            return
+        if self.plan.dry_run:
+            self.plan.add("    its webhook would get a new signing secret, shown when applied")
+        else:
+            self.plan.add(
+                f"    its webhook's new signing secret (shown only now): {workflow.revealed_secret}"
+            )
 
 
 #: the file's name of a workflow field
@@ -932,6 +953,7 @@ def _described(spec: automation.WorkflowSpec, team: Team) -> dict[str, Any]:
         "notify_users": sorted(set(spec.notify_users)),
         "notify_urgency": spec.notify_urgency,
         "message": (spec.message or "").strip(),
+        "webhook_url": (spec.webhook_url or "").strip(),
     }
 
 

@@ -63,6 +63,8 @@ def test_a_team_admin_creates_reads_replaces_and_deletes_a_workflow(api: Clients
         "notify_users": [{"id": world.bob.pk, "email": "bob@example.com", "name": "Bob Responder"}],
         "notify_urgency": "high",
         "message": "A P1 is open on Checkout: join the bridge.",
+        "webhook_url": "",
+        "webhook_secret": None,
         "can_change": True,
     }
 
@@ -196,7 +198,7 @@ def test_the_team_filter_and_an_organisation_admin(api: Clients, world: World) -
         (
             {"tasks": [], "roles": {}, "notify_users": [], "message": ""},
             "tasks",
-            "a workflow needs something to do: tasks, roles, people to notify or a message",
+            "a workflow needs something to do: tasks, roles, people to notify, a message or a webhook",
         ),
     ],
 )

@@ -214,7 +214,7 @@ def test_olivia_picks_the_team_first(client_for: ClientFor, world: World) -> Non
             {"tasks": "", COMMANDER: "", "notify_users": None, "message": ""},
             "tasks",
             400,
-            "a workflow needs something to do: tasks, roles, people to notify or a message",
+            "a workflow needs something to do: tasks, roles, people to notify, a message or a webhook",
         ),
         ({"message": "  "}, "message", 400, "say what to tell the people notified (message)"),
         ({"name": "x" * 101}, "name", 400, "a workflow's name is at most 100 characters"),

@@ -46,8 +46,11 @@ def _json(user: User, workflow: Workflow, holders: dict[int, User] | None = None
 
 
 def _fresh(user: User, workflow: Workflow) -> dict[str, Any]:
-    """A workflow just written, read again as the selectors give it (team, services and people loaded)."""
-    return _json(user, selectors.get_workflow_for_user_or_404(user, workflow.pk))
+    """A workflow just written, read again as the selectors give it (team, services and people loaded), with the
+    signing secret its service made, if it made one (shown this once)."""
+    fresh = selectors.get_workflow_for_user_or_404(user, workflow.pk)
+    fresh.revealed_secret = workflow.revealed_secret
+    return _json(user, fresh)
 
 
 def _team(user: User, key: str | int) -> Team:
@@ -74,7 +77,8 @@ def list_workflows(request: HttpRequest, query: Query[WorkflowQuery]) -> dict[st
 
 @router.post("/workflows", response={201: WorkflowOut}, summary="Create a workflow")
 def create_workflow(request: HttpRequest, payload: WorkflowIn) -> Status[dict[str, Any]]:
-    """Team admins and managers. How and when it runs: docs/automation.md."""
+    """Team admins and managers. How and when it runs: docs/automation.md. A webhook given without a signing
+    secret gets a new one, in this answer only (``webhook_secret``)."""
     user = caller(request)
     team = _team(user, payload.team)
     workflow = services.create_workflow(team=team, spec=payload.spec(), actor=user, source=source_of(request))
@@ -90,7 +94,9 @@ def get_workflow(request: HttpRequest, workflow_id: int) -> dict[str, Any]:
 @router.put("/workflows/{workflow_id}", response=WorkflowOut, summary="Replace a workflow")
 def replace_workflow(request: HttpRequest, workflow_id: int, payload: WorkflowUpdateIn) -> dict[str, Any]:
     """Team admins and managers. The whole workflow: a field left out takes its default (``tasks`` left out: no
-    tasks). It stays in its team."""
+    tasks; ``webhook_url`` left out: no webhook). It stays in its team. The webhook keeps its signing secret
+    unless ``webhook_secret`` gives another; a workflow that gets its first webhook gets a new secret, in this
+    answer only."""
     user, workflow = _workflow(request, workflow_id)
     updated = services.update_workflow(
         workflow=workflow, spec=payload.spec(), actor=user, source=source_of(request)

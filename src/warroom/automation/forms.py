@@ -90,6 +90,20 @@ class WorkflowForm(FieldWording):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Sent to the people notified, and written on the incident's timeline.",
     )
+    webhook_url = forms.CharField(
+        label="Webhook",
+        required=False,
+        max_length=500,
+        widget=forms.URLInput(attrs={"autocomplete": "off", "placeholder": "https://"}),
+        help_text="An https URL that gets the incident as signed JSON each time the workflow runs.",
+    )
+    webhook_secret = forms.CharField(
+        label="Signing secret",
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep the webhook's secret, or to get a new one (shown once).",
+    )
 
     def __init__(
         self,
@@ -164,6 +178,8 @@ class WorkflowForm(FieldWording):
             notify_users=[u.pk for u in data["notify_users"]],
             notify_urgency=data["notify_urgency"],
             message=data["message"],
+            webhook_url=data["webhook_url"],
+            webhook_secret=data["webhook_secret"],
         )
 
     def note_departed(self, workflow: Workflow, names: dict[int, str]) -> None:
@@ -198,5 +214,6 @@ def workflow_initial(workflow: Workflow) -> dict[str, Any]:
         "notify_users": [u.pk for u in workflow.notify_users.all()],
         "notify_urgency": workflow.notify_urgency,
         "message": workflow.message,
+        "webhook_url": workflow.webhook_url,
         **{ROLE_PREFIX + slug: user_id for slug, user_id in workflow.roles.items()},
     }

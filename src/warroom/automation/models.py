@@ -2,7 +2,7 @@
 
 A workflow is a trigger (an incident is declared, changes priority, becomes major, is resolved), conditions on the
 incident (priorities, services) and a playbook of actions, run in this order: tasks added, roles given, people
-notified, a line on the timeline. The engine module ``automation.workflows`` runs them (:mod:`warroom.automation.runner`);
+notified, a webhook called, a line on the timeline. The engine module ``automation.workflows`` runs them (:mod:`warroom.automation.runner`);
 each run is a :class:`WorkflowRun`, once per workflow and triggering timeline line.
 """
 
@@ -13,7 +13,9 @@ from django.db import models
 
 from warroom.accounts.models import Team
 from warroom.catalog.models import Service
+from warroom.comms.models import Delivery
 from warroom.incidents.models import Incident
+from warroom.lib.sealed import SealedJSONField
 
 
 class Trigger(models.TextChoices):
@@ -46,8 +48,16 @@ class Workflow(models.Model):
     notify_urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.HIGH)
     #: the notification's text, and a note on the incident's timeline
     message = models.TextField(blank=True)
+    #: actions: an https URL that gets the incident as signed JSON (sent by the subscriber outbox, ``comms.deliver``)
+    webhook_url = models.CharField(max_length=500, blank=True)
+    #: ``{"signing_secret": …}`` for ``webhook_url`` (sealed at rest; shown once, when made)
+    webhook_secret = SealedJSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+
+    #: not stored: a signing secret the service that saved this workflow has just made, for the one answer that
+    #: shows it (``automation.services``)
+    revealed_secret: str = ""
 
     class Meta:
         ordering = ["team__name", "name"]
@@ -68,6 +78,8 @@ class WorkflowRun(models.Model):
     at = models.DateTimeField()
     done = models.JSONField(default=list)
     failed = models.JSONField(default=list)
+    #: the webhook call this run queued, if the workflow has a webhook (its status, attempts and last error)
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -5,7 +5,7 @@ written since the last pass, less :data:`LOOK_BACK` so that a line whose transac
 :class:`~warroom.automation.models.SeenEntry` makes sure each line is looked at once. For each line, in one
 transaction: the enabled workflows of the incident's team with that trigger whose conditions the incident meets
 (now) run, each once (:class:`~warroom.automation.models.WorkflowRun` is unique per workflow and line), their actions
-in order (tasks, roles, notifications, the timeline line), each in a savepoint: an action that cannot be done (a
+in order (tasks, roles, notifications, the webhook, the timeline line), each in a savepoint: an action that cannot be done (a
 role already held, an incident closed meanwhile) is recorded as not done, and the others still are. The first
 pass starts now, and so does every pass while no workflow is enabled: lines from before a workflow was enabled
 never run anything.
@@ -22,15 +22,20 @@ from django.urls import reverse
 
 from warroom.accounts.models import User
 from warroom.automation.models import ScanState, SeenEntry, Trigger, Workflow, WorkflowRun
+from warroom.comms import outbox
+from warroom.comms.models import RecipientKind
 from warroom.engine import registry
 from warroom.incidents import services as incidents
 from warroom.incidents.models import TRIGGER_KINDS, EntryKind, Incident, IncidentRole, RoleType, TimelineEntry
 from warroom.incidents.priority import Priority
 from warroom.incidents.states import State
+from warroom.integrations.base import elide_url
 from warroom.lib.errors import ServiceError
 from warroom.notify import services as notify
 
 SOURCE = "engine"
+#: a workflow's webhook call is a ``warroom.workflow`` message to its receiver
+WEBHOOK_CATEGORY = "workflow"
 #: how far before the last pass a pass looks again, for lines whose transaction committed late
 LOOK_BACK = timedelta(minutes=5)
 #: triggering lines per pass
@@ -152,8 +157,13 @@ def run_workflow(workflow: Workflow, incident: Incident, line: TimelineEntry) ->
         )
     if workflow.notify_users.exists():
         _notify(workflow, incident, run, done, failed)
+    if workflow.webhook_url:
+        attempt(
+            f"webhook to {elide_url(workflow.webhook_url)} queued",
+            lambda: _call_webhook(workflow, incident, line, run),
+        )
     run.done, run.failed = done, failed
-    run.save(update_fields=["done", "failed"])
+    run.save(update_fields=["done", "failed", "delivery"])
     summary = f"Workflow “{workflow.name}” ({Trigger(workflow.trigger).label.lower()})"
     summary += f": {'; '.join(done)}." if done else ": nothing to do."
     if failed:
@@ -162,6 +172,43 @@ def run_workflow(workflow: Workflow, incident: Incident, line: TimelineEntry) ->
         summary += f"\n{workflow.message}"
     incidents.record_workflow(incident=incident, source=SOURCE, message=summary)
     return run
+
+
+def _call_webhook(workflow: Workflow, incident: Incident, line: TimelineEntry, run: WorkflowRun) -> None:
+    """Queue the signed POST of the incident to the workflow's webhook (the subscriber outbox sends it, with
+    retries, ``comms.deliver``); the run keeps the delivery, so its page shows whether it arrived."""
+    url = _incident_url(incident)
+    trigger = Trigger(workflow.trigger)
+    context = {
+        "event": "workflow",
+        "url": url,
+        "workflow": {"id": workflow.pk, "name": workflow.name, "trigger": trigger.value, "run": run.pk},
+        "trigger": {"at": line.at.isoformat(), "what": line.message},
+        "incident": {
+            "ref": incident.ref,
+            "number": incident.number,
+            "title": incident.title,
+            "state": incident.state,
+            "priority": incident.priority,
+            "impact": incident.impact,
+            "urgency": incident.urgency,
+            "is_major": incident.is_major,
+            "is_test": incident.is_test,
+            "team": incident.team.slug,
+            "services": sorted(s.name for s in incident.services.all()),
+            "url": url,
+        },
+    }
+    run.delivery = outbox.enqueue(
+        kind=RecipientKind.WEBHOOK,
+        address=workflow.webhook_url,
+        secret={"url": workflow.webhook_url, **workflow.webhook_secret},
+        subject=f"{incident.message_mark}{incident.ref} {workflow.name}: {incident.title}",
+        body=f"{incident.message_mark}{workflow.message}" if workflow.message else "",
+        context=context,
+        dedup_key=f"workflow:{run.pk}:webhook",
+        category=WEBHOOK_CATEGORY,
+    )
 
 
 def _give_role(incident: Incident, role_type: RoleType, user: User) -> str | None:

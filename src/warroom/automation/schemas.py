@@ -10,8 +10,10 @@ from ninja import Field, Schema
 from warroom.accounts.models import User
 from warroom.accounts.schemas import Paging, TeamRef, UserRef, team_ref, user_ref
 from warroom.automation.models import Trigger, Urgency, Workflow, WorkflowRun
-from warroom.automation.services import MESSAGE_MAX, NAME_MAX, TASKS_MAX, WorkflowSpec
+from warroom.automation.services import MESSAGE_MAX, NAME_MAX, SECRET_MAX, SECRET_MIN, TASKS_MAX, WorkflowSpec
+from warroom.comms.models import Delivery
 from warroom.incidents.schemas import IncidentRef, incident_ref
+from warroom.integrations.base import elide_url
 from warroom.lib.schema import InputSchema
 
 TRIGGERS = ", ".join(Trigger.values)
@@ -58,6 +60,16 @@ class WorkflowUpdateIn(InputSchema):
         description=f"What the people notified are told, also noted on the incident's timeline (at most "
         f"{MESSAGE_MAX} characters).",
     )
+    webhook_url: str = Field(
+        "",
+        description="Action: an https URL that gets the incident as signed JSON (type `warroom.workflow`); "
+        '"": none.',
+    )
+    webhook_secret: str = Field(
+        "",
+        description=f"The webhook's signing secret ({SECRET_MIN}-{SECRET_MAX} characters). Left out: the workflow "
+        "keeps the one it has, or gets a new one, shown once as `webhook_secret` in this answer.",
+    )
 
     def spec(self) -> WorkflowSpec:
         return WorkflowSpec(
@@ -71,6 +83,8 @@ class WorkflowUpdateIn(InputSchema):
             notify_users=list(self.notify_users),
             notify_urgency=self.notify_urgency,
             message=self.message,
+            webhook_url=self.webhook_url,
+            webhook_secret=self.webhook_secret,
         )
 
 
@@ -103,11 +117,27 @@ class WorkflowOut(Schema):
     notify_users: list[UserRef]
     notify_urgency: str
     message: str
+    webhook_url: str = Field(
+        description='The webhook ("": none): in full for those who may change the workflow, else scheme and host '
+        "only (a URL may carry a secret)."
+    )
+    webhook_secret: str | None = Field(
+        None,
+        description="Only in the answer that made a new signing secret (create or replace without one): keep it, "
+        "it is not shown again.",
+    )
     created_at: datetime
     updated_at: datetime
     can_change: bool = Field(
         description="Whether you may change or delete it (the team's admins and managers)."
     )
+
+
+class WebhookCallOut(Schema):
+    status: str = Field(description="pending, sending, sent or failed.")
+    attempts: int
+    last_error: str = Field(description="Why the last attempt failed (empty once sent).")
+    delivery_id: str = Field(description="Sent as `Warroom-Delivery-Id` with every attempt.")
 
 
 class WorkflowRunOut(Schema):
@@ -116,6 +146,7 @@ class WorkflowRunOut(Schema):
     at: datetime = Field(description="When the timeline line that triggered the run was written.")
     done: list[str] = Field(description="The actions done, in words.")
     failed: list[str] = Field(description="The actions that could not be done, each with the reason.")
+    webhook: WebhookCallOut | None = Field(description="The webhook call the run queued, and how it went.")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -139,17 +170,37 @@ def workflow_json(workflow: Workflow, *, viewer_may_change: bool, holders: dict[
         "notify_users": [user_ref(u) for u in workflow.notify_users.all()],
         "notify_urgency": workflow.notify_urgency,
         "message": workflow.message,
+        "webhook_url": workflow.webhook_url if viewer_may_change else _elided(workflow.webhook_url),
+        "webhook_secret": workflow.revealed_secret or None,
         "created_at": workflow.created_at,
         "updated_at": workflow.updated_at,
         "can_change": viewer_may_change,
     }
 
 
+def _elided(url: str) -> str:
+    return elide_url(url) if url else ""
+
+
+def webhook_call_json(delivery: Delivery | None) -> dict[str, Any] | None:
+    if delivery is None:
+        return None
+    return {
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+        "delivery_id": delivery.delivery_id,
+    }
+
+
 def run_json(run: WorkflowRun) -> dict[str, Any]:
+    """``run`` as JSON (its incident and delivery loaded, as :func:`~warroom.automation.selectors.visible_runs`
+    gives them)."""
     return {
         "id": run.pk,
         "incident": incident_ref(run.incident),
         "at": run.at,
         "done": run.done,
         "failed": run.failed,
+        "webhook": webhook_call_json(run.delivery),
     }

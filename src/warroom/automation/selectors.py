@@ -35,7 +35,9 @@ def can_change(user: User, workflow: Workflow) -> bool:
 def visible_runs(user: User, workflow: Workflow) -> QuerySet[WorkflowRun]:
     """The runs of ``workflow``, newest first, on the incidents ``user`` may see: a run on a private incident
     shows only to those who may see the incident (its participants, its team's admins, organisation admins)."""
-    return workflow.runs.select_related("incident").filter(incident__in=incidents.visible_incidents(user))
+    return workflow.runs.select_related("incident", "delivery").filter(
+        incident__in=incidents.visible_incidents(user)
+    )
 
 
 def workflows_naming(user: User) -> list[LeftBehind]:

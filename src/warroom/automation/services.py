@@ -12,6 +12,7 @@ from warroom.accounts.models import Team, User
 from warroom.audit import services as audit
 from warroom.automation.models import Trigger, Urgency, Workflow
 from warroom.catalog.models import Service
+from warroom.comms import services as comms
 from warroom.incidents.models import RoleType
 from warroom.incidents.priority import Priority
 from warroom.incidents.services import TASK_TITLE_MAX
@@ -22,6 +23,7 @@ from warroom.lib.ids import as_id
 NAME_MAX = 100
 MESSAGE_MAX = 2000
 TASKS_MAX = 20
+SECRET_MIN, SECRET_MAX = 16, 200
 
 
 @dataclass
@@ -38,6 +40,10 @@ class WorkflowSpec:
     notify_users: list[int] = field(default_factory=list)
     notify_urgency: str = Urgency.HIGH
     message: str = ""
+    #: an https URL that gets the incident as signed JSON ("": none)
+    webhook_url: str = ""
+    #: the webhook's signing secret ("": keep the one it has, or make one)
+    webhook_secret: str = ""
 
 
 @dataclass
@@ -45,6 +51,9 @@ class _Clean:
     values: dict[str, Any]
     services: list[Service]
     notify_users: list[User]
+    #: ``{"signing_secret": …}``: the one given, else a new one (``_secret`` keeps an existing one instead)
+    webhook_secret: dict[str, str]
+    secret_given: bool
 
 
 def _ids(values: list[int], *, field_name: str) -> list[int]:
@@ -110,9 +119,11 @@ def _clean(team: Team, spec: WorkflowSpec) -> _Clean:
         raise ValidationFailed(f"the message is at most {MESSAGE_MAX} characters", field="message")
     if notify_users and not message:
         raise ValidationFailed("say what to tell the people notified (message)", field="message")
-    if not (tasks or spec.roles or notify_users or message):
+    webhook_url, webhook_secret = _webhook(spec)
+    if not (tasks or spec.roles or notify_users or message or webhook_url):
         raise ValidationFailed(
-            "a workflow needs something to do: tasks, roles, people to notify or a message", field="tasks"
+            "a workflow needs something to do: tasks, roles, people to notify, a message or a webhook",
+            field="tasks",
         )
     return _Clean(
         values={
@@ -124,10 +135,39 @@ def _clean(team: Team, spec: WorkflowSpec) -> _Clean:
             "roles": {slug: holders[pk].pk for slug, pk in sorted(spec.roles.items())},
             "notify_urgency": spec.notify_urgency,
             "message": message,
+            "webhook_url": webhook_url,
         },
         services=services,
         notify_users=notify_users,
+        webhook_secret=webhook_secret,
+        secret_given=bool((spec.webhook_secret or "").strip()),
     )
+
+
+def _webhook(spec: WorkflowSpec) -> tuple[str, dict[str, str]]:
+    """The webhook's URL and signing secret (a new one unless given); ("", {}) for none."""
+    url = (spec.webhook_url or "").strip()
+    secret = (spec.webhook_secret or "").strip()
+    if not url:
+        if secret:
+            raise ValidationFailed("a signing secret needs a webhook URL", field="webhook_secret")
+        return "", {}
+    if secret and not SECRET_MIN <= len(secret) <= SECRET_MAX:
+        raise ValidationFailed(
+            f"a signing secret is {SECRET_MIN} to {SECRET_MAX} characters; leave it out to have one made",
+            field="webhook_secret",
+        )
+    return comms.webhook_target(url, field="webhook_url", signing_secret=secret)
+
+
+def _secret(clean: _Clean, current: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The signing secret to store, and the one to show this once (a new one only)."""
+    if not clean.values["webhook_url"]:
+        return {}, ""
+    if clean.secret_given or not current.get("signing_secret"):
+        made = "" if clean.secret_given else clean.webhook_secret["signing_secret"]
+        return clean.webhook_secret, made
+    return dict(current), ""
 
 
 def describe(workflow: Workflow) -> dict[str, Any]:
@@ -144,6 +184,7 @@ def describe(workflow: Workflow) -> dict[str, Any]:
         "notify_users": sorted(u.pk for u in workflow.notify_users.all()),
         "notify_urgency": workflow.notify_urgency,
         "message": workflow.message,
+        "webhook_url": workflow.webhook_url,
     }
 
 
@@ -156,9 +197,12 @@ def create_workflow(*, team: Team, spec: WorkflowSpec, actor: User | None, sourc
     _require_manager(actor, team)
     clean = _clean(team, spec)
     now = clock.now()
+    secret, made = _secret(clean, {})
     try:
         with transaction.atomic():
-            workflow = Workflow.objects.create(team=team, created_at=now, updated_at=now, **clean.values)
+            workflow = Workflow.objects.create(
+                team=team, created_at=now, updated_at=now, webhook_secret=secret, **clean.values
+            )
             workflow.services.set(clean.services)
             workflow.notify_users.set(clean.notify_users)
             audit.record(
@@ -168,6 +212,7 @@ def create_workflow(*, team: Team, spec: WorkflowSpec, actor: User | None, sourc
         raise Conflict(
             f"{team.name} already has a workflow named {clean.values['name']!r}", field="name"
         ) from None
+    workflow.revealed_secret = made
     return workflow
 
 
@@ -180,11 +225,14 @@ def update_workflow(*, workflow: Workflow, spec: WorkflowSpec, actor: User | Non
             before = describe(locked)
             for name, value in clean.values.items():
                 setattr(locked, name, value)
+            locked.webhook_secret, made = _secret(clean, dict(locked.webhook_secret or {}))
             locked.updated_at = clock.now()
             locked.save()
             locked.services.set(clean.services)
             locked.notify_users.set(clean.notify_users)
             after = describe(locked)
+            if made or clean.secret_given:  # the audit row says that the secret changed, never what it is
+                after["webhook_secret"] = "changed"
             if after != before:
                 audit.record(
                     actor=actor,
@@ -198,6 +246,7 @@ def update_workflow(*, workflow: Workflow, spec: WorkflowSpec, actor: User | Non
         raise Conflict(
             f"{workflow.team.name} already has a workflow named {clean.values['name']!r}", field="name"
         ) from None
+    locked.revealed_secret = made
     return locked
 
 

@@ -27,6 +27,7 @@ from warroom.automation import selectors, services
 from warroom.automation.forms import WorkflowForm, workflow_initial
 from warroom.automation.models import Trigger, Urgency, Workflow
 from warroom.incidents import selectors as incidents
+from warroom.integrations.base import elide_url
 from warroom.lib.errors import PermissionDenied, ServiceError
 from warroom.lib.ids import as_id
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
@@ -75,6 +76,8 @@ def actions_of(workflow: Workflow, roles: dict[str, str], people: dict[int, str]
     if notified:
         urgency = "high urgency" if workflow.notify_urgency == Urgency.HIGH else "low urgency"
         lines.append(f"Notify {', '.join(notified)} ({urgency})")
+    if workflow.webhook_url:
+        lines.append(f"Call the webhook {elide_url(workflow.webhook_url)}")
     if workflow.message:
         lines.append("Note on the timeline")
     return lines
@@ -172,6 +175,9 @@ def workflow_new(request: AuthedRequest) -> HttpResponse:
     when = str(Trigger(workflow.trigger).label)
     note = f"it runs when {when[0].lower()}{when[1:]}." if workflow.enabled else "disabled: it never runs."
     messages.success(request, f"{workflow.name} created: {note}")
+    if workflow.revealed_secret:  # shown on this answer only: never stored where it could be shown again
+        made = selectors.get_workflow_for_user_or_404(user, workflow.pk)
+        return _detail(request, made, status=201, reveal=workflow.revealed_secret)
     return redirect("web:workflow-detail", workflow_id=workflow.pk)
 
 
@@ -180,11 +186,18 @@ def workflow_new(request: AuthedRequest) -> HttpResponse:
 
 
 def _detail(
-    request: AuthedRequest, workflow: Workflow, *, form: WorkflowForm | None = None, status: int = 200
+    request: AuthedRequest,
+    workflow: Workflow,
+    *,
+    form: WorkflowForm | None = None,
+    status: int = 200,
+    reveal: str = "",
 ) -> HttpResponse:
     user = request.user
     can_change = selectors.can_change(user, workflow)
     people = people_named([workflow])
+    # a run on an incident the reader may not see (private, or moved to another team) is left out
+    runs = list(selectors.visible_runs(user, workflow)[:RECENT_RUNS])
     if form is None and can_change:
         form = WorkflowForm(user=user, workflow=workflow, initial=workflow_initial(workflow))
         form.note_departed(workflow, people)
@@ -196,9 +209,11 @@ def _detail(
         "trigger": Trigger(workflow.trigger).label,
         "conditions": conditions_of(workflow),
         "actions": actions_of(workflow, role_names(), people),
-        # a run on an incident the reader may not see (private, or moved to another team) is left out
-        "runs": list(selectors.visible_runs(user, workflow)[:RECENT_RUNS]),
+        "runs": runs,
         "recent": RECENT_RUNS,
+        "reveal": reveal,
+        # a run's webhook call stays shown after the webhook was taken off the workflow
+        "has_calls": any(run.delivery_id for run in runs),
     }
     return render(request, "automation/workflow_form.html", context, status=status)
 
@@ -221,6 +236,9 @@ def workflow_detail(request: AuthedRequest, workflow_id: int) -> HttpResponse:
     except ServiceError as exc:
         return _detail(request, workflow, form=form, status=form_error(form, exc))
     messages.success(request, f"{updated.name} saved.")
+    if updated.revealed_secret:  # shown on this answer only
+        fresh = selectors.get_workflow_for_user_or_404(user, updated.pk)
+        return _detail(request, fresh, reveal=updated.revealed_secret)
     return redirect("web:workflow-detail", workflow_id=updated.pk)
 
 

@@ -386,6 +386,9 @@ class Delivery(models.Model):
     body = models.TextField(blank=True)
     #: channel context: the JSON a webhook carries, links an email shows (unsubscribe, incident page)
     context = models.JSONField(default=dict, blank=True)
+    #: what the message is to its channel: a webhook's ``type`` is ``warroom.<category>`` (a stakeholder update,
+    #: or a workflow's call, ``automation.runner``)
+    category = models.CharField(max_length=32, default="stakeholder_update", db_default="stakeholder_update")
     dedup_key = models.CharField(max_length=300, unique=True)
     delivery_id = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)

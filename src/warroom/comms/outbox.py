@@ -78,6 +78,7 @@ def _row(
     update: StatusUpdate | None,
     maintenance: Maintenance | None,
     now: datetime,
+    category: str = "",
 ) -> Delivery:
     """A checked, unsaved pending delivery, due at ``now``."""
     if kind not in RecipientKind.values:
@@ -103,6 +104,7 @@ def _row(
         body=body or "",
         context=_checked_context(context or {}),
         dedup_key=dedup_key,
+        category=category or CATEGORY,
         delivery_id=new_delivery_id(),
         status=DeliveryStatus.PENDING,
         next_attempt_at=now,
@@ -123,6 +125,7 @@ def enqueue(
     dedup_key: str,
     update: StatusUpdate | None = None,
     maintenance: Maintenance | None = None,
+    category: str = "",
 ) -> Delivery | None:
     """Insert one pending delivery, due now, in the caller's transaction; returns it, or None when a row with
     ``dedup_key`` exists already (nothing is inserted, the existing row is left alone).
@@ -130,7 +133,8 @@ def enqueue(
     ``kind`` is ``email`` or ``webhook``; ``address`` the email address or, for a webhook, the URL (the webhook
     channel reads the URL from ``secret["url"]``; it is filled in from ``address`` when missing) and ``secret``
     holds ``signing_secret`` for webhooks. ``context`` is the JSON a webhook carries under ``context`` (and the
-    links an email shows: ``url``). Raises :class:`ValidationFailed` on a bad kind, an empty address or subject,
+    links an email shows: ``url``); ``category`` what the message is to its channel (a webhook's ``type`` is
+    ``warroom.<category>``; by default a stakeholder update). Raises :class:`ValidationFailed` on a bad kind, an empty address or subject,
     or an oversized field."""
     row = _row(
         kind=kind,
@@ -143,6 +147,7 @@ def enqueue(
         update=update,
         maintenance=maintenance,
         now=clock.now(),
+        category=category,
     )
     with transaction.atomic():
         # INSERT … ON CONFLICT DO NOTHING: a concurrent producer of the same key waits for the other's commit,
@@ -210,7 +215,8 @@ BATCH = 100
 MAX_BATCHES = 20
 WORKERS = 8
 MAX_ATTEMPTS = 8
-#: what the channels see as the message's category (a webhook's ``type`` is ``warroom.stakeholder_update``)
+#: what the channels see as a delivery's category unless it says another (a webhook's ``type`` is
+#: ``warroom.stakeholder_update``)
 CATEGORY = email_channel.SUBSCRIPTION
 
 
@@ -268,7 +274,7 @@ def _leased(row: Delivery) -> Leased:
             subject=row.subject,
             body=row.body,
             urgency="low",
-            category=CATEGORY,
+            category=row.category or CATEGORY,
             url=str(row.context.get("url") or ""),
             created_at=row.created_at,
             context=dict(row.context),

@@ -439,20 +439,34 @@ def _parse_subscriber(kind: str, address: Any) -> tuple[str, dict[str, str], dic
     if not channel.configured():
         raise ValidationFailed(channel.not_configured_reason(), field="kind")
     if clean_kind == RecipientKind.WEBHOOK:
-        try:
-            scheme = httpx.URL(text).scheme
-        except (httpx.InvalidURL, TypeError, ValueError):
-            raise ValidationFailed(f"{text[:80]!r} is not a URL", field="address") from None
-        if scheme != "https":
-            raise ValidationFailed("a webhook URL must start with https://", field="address")
+        url, secret = webhook_target(text, field="address")
+        return url, secret, dict(secret)
     try:
         target = channel.parse_address(text)
     except InvalidAddress as exc:
         raise ValidationFailed(str(exc), field="address") from None
-    if clean_kind == RecipientKind.WEBHOOK:
-        secret = {"signing_secret": str(target.secret["signing_secret"])}
-        return str(target.secret["url"]), secret, dict(secret)
     return target.value, {}, {}
+
+
+def webhook_target(address: str, *, field: str, signing_secret: str = "") -> tuple[str, dict[str, str]]:
+    """An https URL that Warroom may POST signed JSON to, as the subscriber outbox sends it (subscriptions,
+    workflows' webhooks): the URL and the secret to store (``{"signing_secret": …}``: ``signing_secret`` if
+    given, 16 to 200 characters, else a new one). Refuses (400 on ``field``) what is not https, carries
+    credentials or names a private, loopback or link-local address (the SSRF-safe client's rules)."""
+    text = address.strip()
+    try:
+        scheme = httpx.URL(text).scheme
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise ValidationFailed(f"{text[:80]!r} is not a URL", field=field) from None
+    if scheme != "https":
+        raise ValidationFailed("a webhook URL must start with https://", field=field)
+    if len(text) > ADDRESS_MAX:
+        raise ValidationFailed(f"a webhook URL is at most {ADDRESS_MAX} characters", field=field)
+    try:
+        target = registry.get(RecipientKind.WEBHOOK).parse_address(text, token=signing_secret)
+    except InvalidAddress as exc:
+        raise ValidationFailed(str(exc), field=field) from None
+    return str(target.secret["url"]), {"signing_secret": str(target.secret["signing_secret"])}
 
 
 def create_subscription(

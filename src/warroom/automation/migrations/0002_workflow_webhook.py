@@ -1,0 +1,35 @@
+import django.db.models.deletion
+from django.db import migrations, models
+
+import warroom.lib.sealed
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("automation", "0001_initial"),
+        ("comms", "0005_delivery_category"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="workflow",
+            name="webhook_secret",
+            field=warroom.lib.sealed.SealedJSONField(blank=True, default=dict),
+        ),
+        migrations.AddField(
+            model_name="workflow",
+            name="webhook_url",
+            field=models.CharField(blank=True, max_length=500),
+        ),
+        migrations.AddField(
+            model_name="workflowrun",
+            name="delivery",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="comms.delivery",
+            ),
+        ),
+    ]
