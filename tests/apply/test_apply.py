@@ -440,3 +440,46 @@ def test_a_teams_description_follows_the_file(world: World) -> None:
     assert AuditEvent.objects.get(action="team.update").after == {"description": "Checkout and payments"}
     again = configfile.apply_text("teams: [{name: Team A, description: Checkout and payments}]\n")
     assert again.lines == ["= unchanged team Team A"]
+
+
+HOOKED = dedent(
+    """\
+    workflows:
+      - name: Tell the ticket bot
+        team: Team A
+        trigger: declared
+        webhook_url: https://hooks.example.com/warroom/T0K3N
+    """
+)
+
+
+def test_a_workflows_webhook_follows_the_file_and_its_new_secret_is_printed_once(world: World) -> None:
+    dry = configfile.apply_text(HOOKED, dry_run=True)
+    assert dry.lines == [
+        "+ create workflow Tell the ticket bot",
+        "    its webhook would get a new signing secret, shown when applied",
+    ]
+    assert not Workflow.objects.exists()
+    plan = configfile.apply_text(HOOKED)
+    workflow = Workflow.objects.get()
+    secret = workflow.webhook_secret["signing_secret"]
+    assert plan.lines == [
+        "+ create workflow Tell the ticket bot",
+        f"    its webhook's new signing secret (shown only now): {secret}",
+    ]
+    assert configfile.summary(plan) == "applied: 1 created, 0 updated, 0 unchanged"
+    # again: nothing changes, the secret stays and is not printed
+    assert configfile.apply_text(HOOKED).lines == ["= unchanged workflow Tell the ticket bot"]
+    # a file that does not name the webhook leaves it as it is; a new URL keeps the secret and is not shown
+    quiet = "workflows: [{name: Tell the ticket bot, team: Team A, message: Filed.}]\n"
+    assert configfile.apply_text(quiet).lines == ["~ update workflow Tell the ticket bot (message)"]
+    moved = HOOKED.replace("T0K3N", "N3W")
+    assert configfile.apply_text(moved).lines == ["~ update workflow Tell the ticket bot (webhook_url)"]
+    workflow.refresh_from_db()
+    assert workflow.webhook_url.endswith("/N3W") and workflow.webhook_secret["signing_secret"] == secret
+    refused = HOOKED.replace("https://", "http://")
+    with pytest.raises(configfile.ApplyFailed) as failed:
+        configfile.apply_text(refused)
+    assert str(failed.value).endswith(
+        'workflows["Tell the ticket bot"].webhook_url: a webhook URL must start with https://'
+    )

@@ -16,6 +16,7 @@ from warroom.automation import runner
 from warroom.automation import services as automation
 from warroom.automation.models import Workflow
 from warroom.automation.services import WorkflowSpec
+from warroom.comms import outbox
 from warroom.lib import clock
 
 # serialized_rollback: the flush after a transactional test would drop the rows the migrations seed.
@@ -94,3 +95,25 @@ def test_refusals(run: Run, world: World) -> None:
     filtered = run("list", "--team", "team-b")
     assert filtered.returncode == 1
     assert filtered.stderr.strip() == "error: team: team 'team-b' not found"
+
+
+def test_show_says_where_the_webhook_goes_and_when_its_call_failed(
+    run: Run, world: World, settings: Any
+) -> None:
+    settings.WARROOM_HTTP_ALLOW_PRIVATE = ("127.0.0.0/8",)
+    with clock.frozen(T0):
+        hooked = playbook(world, name="Ticket bot", webhook_url="https://127.0.0.1:9/hooks/T0K3N")
+        runner.run(clock.now())
+        incident = declare(world, title="Checkout returns 500", impact=1, urgency=1)
+        clock.advance(timedelta(seconds=5))
+        assert runner.run(clock.now()) == 1
+        settings.WARROOM_HTTP_ALLOW_PRIVATE = ()  # no longer allowed: the call fails for good
+        assert outbox.run(clock.now()) == 1
+
+    row = next(line for line in run("list").stdout.splitlines() if "Ticket bot" in line)
+    assert "webhook" in row
+    shown = run("show", str(hooked.pk))
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.split())  # the table wraps long cells
+    assert "Webhook https://127.0.0.1:9/…" in text and "T0K3N" not in text  # bob reads, he does not edit
+    assert incident.ref in text and "webhook failed: webhook: 127.0.0.1" in text

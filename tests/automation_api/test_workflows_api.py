@@ -365,3 +365,106 @@ def test_a_path_naming_no_workflow_is_a_4xx_not_a_500(
     response = api.alice.get(f"/workflows/{key}{suffix}")
     assert response.status_code in (404, 422), (response.status_code, response.content[:300])
     assert error(response)["detail"]
+
+
+HOOK = "https://hooks.example.com/warroom/T0K3N"
+
+
+def stored_secret(workflow_id: int) -> str:
+    return str(Workflow.objects.get(pk=workflow_id).webhook_secret.get("signing_secret", ""))
+
+
+def test_a_webhooks_signing_secret_is_shown_once_and_kept_until_replaced(api: Clients, world: World) -> None:
+    created = create(api, world, webhook_url=HOOK)
+    workflow_id, made = created["id"], created["webhook_secret"]
+    assert made.startswith("whsec_") and stored_secret(workflow_id) == made
+    assert created["webhook_url"] == HOOK
+    # never again: not to its managers, not in the list; the others see only where it goes
+    mine = api.alice.get(f"/workflows/{workflow_id}").json()
+    assert (mine["webhook_url"], mine["webhook_secret"]) == (HOOK, None)
+    assert api.alice.get("/workflows").json()["items"][0]["webhook_secret"] is None
+    theirs = api.bob.get(f"/workflows/{workflow_id}").json()
+    assert (theirs["webhook_url"], theirs["webhook_secret"]) == ("https://hooks.example.com/…", None)
+
+    def put(**changes: Any) -> dict[str, Any]:
+        data = body(world, **changes)
+        del data["team"]
+        response = api.alice.put(f"/workflows/{workflow_id}", data)
+        assert response.status_code == 200, response.content
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    # replaced without a secret: the webhook keeps its own, even at a new URL
+    moved = put(webhook_url=HOOK + "/v2")
+    assert (moved["webhook_url"], moved["webhook_secret"], stored_secret(workflow_id)) == (
+        HOOK + "/v2",
+        None,
+        made,
+    )
+    # a secret of one's own replaces it, and is not echoed
+    own = "my-own-signing-secret-0123"
+    assert put(webhook_url=HOOK, webhook_secret=own)["webhook_secret"] is None
+    assert stored_secret(workflow_id) == own
+    # left out: no webhook, and its secret goes with it
+    assert put()["webhook_url"] == "" and Workflow.objects.get(pk=workflow_id).webhook_secret == {}
+    # a webhook again: a new secret, shown this once
+    again = put(webhook_url=HOOK)["webhook_secret"]
+    assert again.startswith("whsec_") and again not in (made, own) and stored_secret(workflow_id) == again
+
+    audit = api.alice.get("/audit", action="workflow.").json()["items"]
+    assert not any(secret in str(row) for row in audit for secret in (made, own, again))
+    assert [row["after"].get("webhook_secret") for row in audit if row["action"] == "workflow.update"] == [
+        "changed",
+        None,
+        "changed",
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"webhook_url": "http://hooks.example.com/x"},
+            "webhook_url",
+            "a webhook URL must start with https://",
+        ),
+        ({"webhook_url": "hooks.example.com/x"}, "webhook_url", "a webhook URL must start with https://"),
+        ({"webhook_url": "https://10.1.2.3/hook"}, "webhook_url", "webhook URL refused: "),
+        ({"webhook_url": "https://user:pw@hooks.example.com/x"}, "webhook_url", "webhook URL refused: "),
+        ({"webhook_url": HOOK + "x" * 500}, "webhook_url", "a webhook URL is at most 500 characters"),
+        (
+            {"webhook_url": HOOK, "webhook_secret": "short"},
+            "webhook_secret",
+            "a signing secret is 16 to 200 characters; leave it out to have one made",
+        ),
+        (
+            {"webhook_secret": "a-secret-without-a-url"},
+            "webhook_secret",
+            "a signing secret needs a webhook URL",
+        ),
+    ],
+)
+def test_a_webhook_that_cannot_be_called_is_400_naming_the_field(
+    api: Clients, world: World, changes: dict[str, Any], field: str, message: str
+) -> None:
+    response = api.alice.post("/workflows", body(world, **changes))
+    assert response.status_code == 400, response.content
+    [found] = error(response)["errors"]
+    assert found["field"] == field and found["message"].startswith(message), found
+    assert not Workflow.objects.exists()
+
+
+def test_a_run_shows_how_its_webhook_call_went(api: Clients, world: World) -> None:
+    with clock.frozen(T0):
+        workflow_id = create(api, world, webhook_url=HOOK, priorities=[])["id"]
+        runner.run(clock.now())  # the runner's first pass starts its clock
+        incident = declare(world)
+        clock.advance(timedelta(seconds=5))
+        assert runner.run(clock.now()) == 1
+    [run] = api.alice.get(f"/workflows/{workflow_id}/runs").json()["items"]
+    assert run["incident"]["ref"] == incident.ref
+    assert "webhook to https://hooks.example.com/… queued" in run["done"]
+    webhook = run["webhook"]
+    assert (webhook["status"], webhook["attempts"], webhook["last_error"]) == ("pending", 0, "")
+    assert webhook["delivery_id"].startswith("wrd_")

@@ -446,3 +446,63 @@ def test_a_run_on_an_incident_bob_may_not_see_is_left_out(alice: Client, bob: Cl
     assert "No runs to show yet." in runs
     assert "Never" in _section(_page(bob.get(LIST)), "workflows")
     assert "Never" not in _section(_page(alice.get(LIST)), "workflows")
+
+
+# --------------------------------------------------------------------------------------------------- webhook
+
+HOOK = "https://hooks.example.com/warroom/T0K3N"
+
+
+def test_a_webhooks_signing_secret_is_shown_once_on_the_page_that_made_it(
+    alice: Client, bob: Client, world: World
+) -> None:
+    page = _page(alice.post(NEW, _form_data(world, webhook_url=HOOK)), 201)
+    workflow = Workflow.objects.get()
+    secret = workflow.webhook_secret["signing_secret"]
+    reveal = _section(page, "reveal")
+    assert "never show it again" in reveal and f'value="{secret}"' in reveal
+    # the next visit shows where it goes, never the secret
+    again = _page(alice.get(_detail_url(workflow)))
+    assert secret not in again and 'id="reveal"' not in again
+    assert f'value="{HOOK}"' in again  # the editor's form
+    assert "Call the webhook https://hooks.example.com/…" in html.unescape(
+        _page(bob.get(_detail_url(workflow)))
+    )
+    assert HOOK not in _page(bob.get(_detail_url(workflow)))  # a responder sees scheme and host only
+    # saving without touching the secret keeps it, and shows nothing
+    data = _form_data(world, webhook_url=HOOK + "/v2")
+    del data["team"]
+    response = alice.post(_detail_url(workflow), data)
+    assert response.status_code == 302
+    workflow.refresh_from_db()
+    assert (workflow.webhook_url, workflow.webhook_secret["signing_secret"]) == (HOOK + "/v2", secret)
+
+
+def test_a_webhook_that_cannot_be_called_is_shown_on_its_field(alice: Client, world: World) -> None:
+    page = _page(alice.post(NEW, _form_data(world, webhook_url="http://hooks.example.com/x")), 400)
+    assert _field_errors(page, "webhook_url") == ["a webhook URL must start with https://"]
+    page = _page(alice.post(NEW, _form_data(world, webhook_url=HOOK, webhook_secret="short")), 400)
+    assert _field_errors(page, "webhook_secret") == [
+        "a signing secret is 16 to 200 characters; leave it out to have one made"
+    ]
+    assert not Workflow.objects.exists()
+
+
+def test_the_runs_show_how_each_webhook_call_went(alice: Client, world: World) -> None:
+    with clock.frozen(T0):
+        workflow = _playbook(world, webhook_url=HOOK, priorities=[])
+        runner.run(clock.now())
+        incidents.declare_incident(
+            actor=world.alice,
+            source="web",
+            title="Checkout returns 500",
+            team=world.team_a,
+            services=[world.service_a],
+            impact=1,
+            urgency=1,
+        )
+        clock.advance(timedelta(seconds=5))
+        assert runner.run(clock.now()) == 1
+    runs = _section(_page(alice.get(_detail_url(workflow))), "workflow-runs")
+    assert ">Webhook</th>" in runs and ">Pending</span>" in runs
+    assert "webhook to https://hooks.example.com/… queued" in html.unescape(runs)

@@ -62,6 +62,8 @@ def _actions(workflow: dict[str, Any]) -> str:
         parts.append(f"notify {len(workflow['notify_users'])} ({workflow['notify_urgency']})")
     elif workflow["message"]:
         parts.append("timeline note")
+    if workflow.get("webhook_url"):  # an older server has no webhooks
+        parts.append("webhook")
     return ", ".join(parts) or "—"
 
 
@@ -113,6 +115,7 @@ def _detail(workflow: dict[str, Any]) -> Table:
             else "—",
         ),
         ("Message", workflow["message"] or "—"),
+        ("Webhook", workflow.get("webhook_url") or "—"),
         ("Created", _when(workflow["created_at"])),
         ("Changed", _when(workflow["updated_at"])),
     ]
@@ -126,11 +129,17 @@ def _runs_table(runs: list[dict[str, Any]]) -> Table:
     table.add_column("Done", ratio=1)
     table.add_column("Not done", ratio=1)
     for run in runs:
+        failed = list(run["failed"])
+        call = run.get("webhook")  # the webhook call's outcome, when it went wrong
+        if call and call["status"] == "failed":
+            failed.append(f"webhook failed: {call['last_error']}")
+        elif call and call["status"] == "pending" and call["last_error"]:
+            failed.append(f"webhook retrying: {call['last_error']}")
         table.add_row(
             Text(_when(run["at"])),
             Text(run["incident"]["ref"]),
             Text("; ".join(run["done"]) or "—"),
-            Text("; ".join(run["failed"]) or "—"),
+            Text("; ".join(failed) or "—"),
         )
     return table
 
