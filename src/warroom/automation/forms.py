@@ -91,7 +91,7 @@ class WorkflowForm(FieldWording):
         help_text="Sent to the people notified, and written on the incident's timeline.",
     )
     webhook_url = forms.CharField(
-        label="Webhook",
+        label="URL",
         required=False,
         max_length=500,
         widget=forms.URLInput(attrs={"autocomplete": "off", "placeholder": "https://"}),
