@@ -538,6 +538,10 @@ class _BatchLookups(_Lookups):
                     self.siblings[key] = alert
 
 
+#: the fields of an alert the open-alert look-up reads or tests (their columns come from the model)
+_OPEN_ALERT_FIELDS = ("id", "integration", "dedup_key", "count", "last_seen", "is_test", "status")
+
+
 def _open_alerts(keys: set[tuple[int, str]]) -> Sequence[Alert]:
     """The open real alerts of ``keys`` (integration id, dedup key), locked in id order (the order a person's
     change locks an incident's alerts in, :mod:`warroom.alerts.signals`), with only what a repeat changes.
@@ -551,14 +555,14 @@ def _open_alerts(keys: set[tuple[int, str]]) -> Sequence[Alert]:
     if bulk.postgres():
         quote = connection.ops.quote_name
         table = quote(Alert._meta.db_table)
+        col = {name: "a." + quote(bulk.column(Alert._meta.get_field(name))) for name in _OPEN_ALERT_FIELDS}
         pairs = sorted(keys)
         # Only model table and column names (quoted) and placeholders: no value is formatted into the SQL.
         sql = (
-            f"SELECT a.{quote('id')}, a.{quote('integration_id')}, a.{quote('dedup_key')}, a.{quote('count')}, "  # noqa: S608
-            f"a.{quote('last_seen')} FROM unnest(%s::bigint[], %s::text[]) AS k(integration_id, dedup_key) "
-            f"JOIN {table} a ON a.{quote('integration_id')} = k.integration_id "
-            f"AND a.{quote('dedup_key')} = k.dedup_key "
-            f"WHERE NOT a.{quote('is_test')} AND NOT a.{quote('status')} = %s ORDER BY a.{quote('id')} FOR UPDATE OF a"
+            f"SELECT {col['id']}, {col['integration']}, {col['dedup_key']}, {col['count']}, {col['last_seen']} "  # noqa: S608
+            f"FROM unnest(%s::bigint[], %s::text[]) AS k(integration_id, dedup_key) "
+            f"JOIN {table} a ON {col['integration']} = k.integration_id AND {col['dedup_key']} = k.dedup_key "
+            f"WHERE NOT {col['is_test']} AND NOT {col['status']} = %s ORDER BY {col['id']} FOR UPDATE OF a"
         )
         params = [[i for i, _ in pairs], [d for _, d in pairs], AlertStatus.RESOLVED.value]
         return list(Alert.objects.raw(sql, params))

@@ -9,6 +9,8 @@ import json
 from typing import Any
 
 from django import template
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from warroom.alerts import selectors
 from warroom.alerts.forms import LEVELS
@@ -105,3 +107,10 @@ def incident_alerts(context: template.Context, incident: Incident) -> dict[str, 
 def level(value: Any) -> str:
     """An impact or urgency as the forms name it: ``1`` → ``High``."""
     return LEVELS.get(value, str(value)) if isinstance(value, int) else str(value)
+
+
+@register.simple_tag
+def incident_alerts_url(incident: Incident) -> str:
+    """The Alerts page narrowed to every alert of ``incident``, whatever their status: where the incident page's
+    alert panel and its folded storm timeline send a reader for the alerts they leave out."""
+    return f"{reverse('web:alert-list')}?{urlencode({'incident': incident.ref, 'status': 'all'})}"
