@@ -16,10 +16,12 @@ from tests.conftest import World
 from tests.notify.receivers import Receiver, text
 from tests.paging.conftest import T0, declare, reachable
 from warroom.automation import runner
+from warroom.automation import services as automation
 from warroom.automation.models import Workflow, WorkflowRun
 from warroom.comms.models import DeliveryStatus
 from warroom.engine import registry
 from warroom.lib import clock
+from warroom.lib.errors import PermissionDenied, ValidationFailed
 
 
 @pytest.fixture
@@ -142,3 +144,36 @@ def test_a_webhook_the_outbound_client_refuses_is_a_failed_call_on_the_run(
     assert run.delivery is not None and run.delivery.status == DeliveryStatus.FAILED
     assert "is a loopback address" in run.delivery.last_error
     assert https_receiver.requests == []
+
+
+def test_a_test_call_reaches_the_webhook_signed_and_its_result_is_kept(
+    world: World, now: datetime, https_receiver: Receiver
+) -> None:
+    workflow = hooked(world, https_receiver)
+    secret = workflow.revealed_secret
+    delivery = automation.send_test_call(workflow=workflow, actor=world.alice, source="web")
+    cycle()
+    [request] = https_receiver.requests
+    assert verify_signature(request, secret)
+    sent = request.json()
+    assert sent["type"] == "warroom.test" and sent["subject"] == "Test call from the workflow P1 playbook"
+    assert sent["context"]["event"] == "workflow.test"
+    assert sent["context"]["workflow"] == {"id": workflow.pk, "name": "P1 playbook", "trigger": "declared"}
+    assert "incident" not in sent["context"]
+    workflow.refresh_from_db()
+    assert workflow.last_test_call == delivery
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert not WorkflowRun.objects.exists()  # a test is not a run
+
+
+def test_only_a_workflow_with_a_webhook_can_be_tested_by_its_managers(world: World, now: datetime) -> None:
+    workflow = playbook(world)
+    with pytest.raises(ValidationFailed) as refused:
+        automation.send_test_call(workflow=workflow, actor=world.alice, source="web")
+    assert (refused.value.field, refused.value.message) == (
+        "webhook_url",
+        "the workflow has no webhook to test",
+    )
+    with pytest.raises(PermissionDenied):
+        automation.send_test_call(workflow=workflow, actor=world.bob, source="web")

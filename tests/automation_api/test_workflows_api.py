@@ -65,6 +65,7 @@ def test_a_team_admin_creates_reads_replaces_and_deletes_a_workflow(api: Clients
         "message": "A P1 is open on Checkout: join the bridge.",
         "webhook_url": "",
         "webhook_secret": None,
+        "last_test_call": None,
         "can_change": True,
     }
 
@@ -468,3 +469,23 @@ def test_a_run_shows_how_its_webhook_call_went(api: Clients, world: World) -> No
     webhook = run["webhook"]
     assert (webhook["status"], webhook["attempts"], webhook["last_error"]) == ("pending", 0, "")
     assert webhook["delivery_id"].startswith("wrd_")
+
+
+def test_a_test_call_is_queued_and_shown_as_the_workflows_last(api: Clients, world: World) -> None:
+    plain = create(api, world)["id"]
+    refused = api.alice.post(f"/workflows/{plain}/webhook/test")
+    assert refused.status_code == 400
+    assert error(refused)["errors"] == [
+        {"field": "webhook_url", "message": "the workflow has no webhook to test"}
+    ]
+
+    workflow_id = create(api, world, name="Ticket bot", webhook_url=HOOK)["id"]
+    assert api.alice.get(f"/workflows/{workflow_id}").json()["last_test_call"] is None
+    assert api.bob.post(f"/workflows/{workflow_id}/webhook/test").status_code == 403
+    queued = api.alice.post(f"/workflows/{workflow_id}/webhook/test")
+    assert queued.status_code == 202, queued.content
+    call = queued.json()
+    assert (call["status"], call["attempts"], call["last_error"]) == ("pending", 0, "")
+    assert api.bob.get(f"/workflows/{workflow_id}").json()["last_test_call"] == call
+    [row] = api.alice.get("/audit", action="workflow.webhook_test").json()["items"]
+    assert (row["source"], row["object_id"]) == ("api", str(workflow_id))

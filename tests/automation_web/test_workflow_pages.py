@@ -506,3 +506,21 @@ def test_the_runs_show_how_each_webhook_call_went(alice: Client, world: World) -
     runs = _section(_page(alice.get(_detail_url(workflow))), "workflow-runs")
     assert ">Webhook</th>" in runs and ">Pending</span>" in runs
     assert "webhook to https://hooks.example.com/… queued" in html.unescape(runs)
+
+
+def test_a_test_call_from_the_workflows_page(alice: Client, bob: Client, world: World) -> None:
+    workflow = _playbook(world, webhook_url=HOOK)
+    test_url = reverse("web:workflow-webhook-test", args=[workflow.pk])
+    section = _section(_page(alice.get(_detail_url(workflow))), "webhook-test")
+    assert "No test call yet." in section and f'action="{test_url}"' in section
+    response = alice.post(test_url, follow=True)
+    assert response.redirect_chain == [(_detail_url(workflow), 302)]
+    page = response.content.decode()
+    assert "Test call queued" in page
+    assert "Last test call: <span" in _section(page, "webhook-test") and ">Pending</span>" in page
+    # a responder sees the result, not the button; a POST is refused
+    theirs = _section(_page(bob.get(_detail_url(workflow))), "webhook-test")
+    assert "Last test call" in theirs and test_url not in theirs
+    assert bob.post(test_url).status_code == 403
+    workflow.refresh_from_db()
+    assert workflow.last_test_call is not None and workflow.last_test_call.status == "pending"

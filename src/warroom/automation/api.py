@@ -20,12 +20,14 @@ from warroom.accounts.schemas import Page, Paging, caller, lookup, paginate, sou
 from warroom.automation import selectors, services
 from warroom.automation.models import Workflow
 from warroom.automation.schemas import (
+    WebhookCallOut,
     WorkflowIn,
     WorkflowOut,
     WorkflowQuery,
     WorkflowRunOut,
     WorkflowUpdateIn,
     run_json,
+    webhook_call_json,
     workflow_json,
 )
 
@@ -118,3 +120,17 @@ def list_runs(request: HttpRequest, workflow_id: int, paging: Query[Paging]) -> 
     only to those who may see it."""
     user, workflow = _workflow(request, workflow_id)
     return paginate(selectors.visible_runs(user, workflow), paging, run_json)
+
+
+@router.post(
+    "/workflows/{workflow_id}/webhook/test",
+    response={202: WebhookCallOut},
+    summary="Test a workflow's webhook",
+)
+def test_webhook(request: HttpRequest, workflow_id: int) -> Status[dict[str, Any] | None]:
+    """Team admins and managers. Queues a signed test call of the workflow's webhook (type `warroom.test`, no
+    incident), sent within seconds; its status shows here and as the workflow's `last_test_call`. A workflow
+    without a webhook is a 400 naming `webhook_url`."""
+    user, workflow = _workflow(request, workflow_id)
+    delivery = services.send_test_call(workflow=workflow, actor=user, source=source_of(request))
+    return Status(202, webhook_call_json(delivery))

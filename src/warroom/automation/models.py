@@ -52,6 +52,10 @@ class Workflow(models.Model):
     webhook_url = models.CharField(max_length=500, blank=True)
     #: ``{"signing_secret": …}`` for ``webhook_url`` (sealed at rest; shown once, when made)
     webhook_secret = SealedJSONField(default=dict, blank=True)
+    #: the last test call of the webhook someone asked for (its status shows on the workflow's page)
+    last_test_call = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

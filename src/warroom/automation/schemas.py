@@ -101,6 +101,13 @@ class WorkflowServiceRef(Schema):
     name: str
 
 
+class WebhookCallOut(Schema):
+    status: str = Field(description="pending, sending, sent or failed.")
+    attempts: int
+    last_error: str = Field(description="Why the last attempt failed (empty once sent).")
+    delivery_id: str = Field(description="Sent as `Warroom-Delivery-Id` with every attempt.")
+
+
 class WorkflowOut(Schema):
     id: int
     team: TeamRef
@@ -126,18 +133,14 @@ class WorkflowOut(Schema):
         description="Only in the answer that made a new signing secret (create or replace without one): keep it, "
         "it is not shown again.",
     )
+    last_test_call: WebhookCallOut | None = Field(
+        description="The last test call of the webhook (`POST /workflows/{id}/webhook/test`), and how it went."
+    )
     created_at: datetime
     updated_at: datetime
     can_change: bool = Field(
         description="Whether you may change or delete it (the team's admins and managers)."
     )
-
-
-class WebhookCallOut(Schema):
-    status: str = Field(description="pending, sending, sent or failed.")
-    attempts: int
-    last_error: str = Field(description="Why the last attempt failed (empty once sent).")
-    delivery_id: str = Field(description="Sent as `Warroom-Delivery-Id` with every attempt.")
 
 
 class WorkflowRunOut(Schema):
@@ -172,6 +175,7 @@ def workflow_json(workflow: Workflow, *, viewer_may_change: bool, holders: dict[
         "message": workflow.message,
         "webhook_url": workflow.webhook_url if viewer_may_change else _elided(workflow.webhook_url),
         "webhook_secret": workflow.revealed_secret or None,
+        "last_test_call": webhook_call_json(workflow.last_test_call),
         "created_at": workflow.created_at,
         "updated_at": workflow.updated_at,
         "can_change": viewer_may_change,

@@ -14,7 +14,9 @@ from warroom.lib.errors import NotFound
 
 def visible_workflows(user: User) -> QuerySet[Workflow]:
     """The workflows of the teams ``user`` belongs to (organisation admins: all)."""
-    workflows = Workflow.objects.select_related("team").prefetch_related("services", "notify_users")
+    workflows = Workflow.objects.select_related("team", "last_test_call").prefetch_related(
+        "services", "notify_users"
+    )
     if user.is_org_admin:
         return workflows
     return workflows.filter(team_id__in=accounts.team_ids(user))

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from warroom.accounts import selectors as accounts
 from warroom.accounts.models import Team, User
 from warroom.audit import services as audit
 from warroom.automation.models import Trigger, Urgency, Workflow
 from warroom.catalog.models import Service
+from warroom.comms import outbox
 from warroom.comms import services as comms
+from warroom.comms.models import Delivery, RecipientKind
 from warroom.incidents.models import RoleType
 from warroom.incidents.priority import Priority
 from warroom.incidents.services import TASK_TITLE_MAX
@@ -264,3 +269,39 @@ def delete_workflow(*, workflow: Workflow, actor: User | None, source: str) -> N
             team=workflow.team,
         )
         workflow.delete()
+
+
+#: a test call is a ``warroom.test`` message to the webhook, as a contact method's test message is
+TEST_CATEGORY = "test"
+
+
+def send_test_call(*, workflow: Workflow, actor: User | None, source: str) -> Delivery:
+    """Queue a test call of the workflow's webhook (team admins and managers): signed like a real call, with the
+    workflow and no incident, sent by the subscriber outbox within seconds. The workflow keeps it as its last
+    test call, whose status its page shows."""
+    _require_manager(actor, workflow.team)
+    with transaction.atomic():
+        locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        if not locked.webhook_url:
+            raise ValidationFailed("the workflow has no webhook to test", field="webhook_url")
+        page = settings.WARROOM_BASE_URL.rstrip("/") + reverse("web:workflow-detail", args=[locked.pk])
+        delivery = outbox.enqueue(
+            kind=RecipientKind.WEBHOOK,
+            address=locked.webhook_url,
+            secret={"url": locked.webhook_url, **locked.webhook_secret},
+            subject=f"Test call from the workflow {locked.name}",
+            body="A test of this webhook from Warroom. No incident: nothing to do.",
+            context={
+                "event": "workflow.test",
+                "url": page,
+                "workflow": {"id": locked.pk, "name": locked.name, "trigger": locked.trigger},
+            },
+            dedup_key=f"workflow-test:{locked.pk}:{uuid.uuid4().hex}",
+            category=TEST_CATEGORY,
+        )
+        assert delivery is not None  # a fresh dedup key: always inserted
+        locked.last_test_call = delivery
+        locked.save(update_fields=["last_test_call"])
+        audit.record(actor=actor, source=source, action="workflow.webhook_test", obj=locked)
+    workflow.last_test_call = delivery
+    return delivery

@@ -28,7 +28,7 @@ from warroom.automation.forms import WorkflowForm, workflow_initial
 from warroom.automation.models import Trigger, Urgency, Workflow
 from warroom.incidents import selectors as incidents
 from warroom.integrations.base import elide_url
-from warroom.lib.errors import PermissionDenied, ServiceError
+from warroom.lib.errors import PermissionDenied, ServiceError, ValidationFailed
 from warroom.lib.ids import as_id
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
 
@@ -214,6 +214,7 @@ def _detail(
         "reveal": reveal,
         # a run's webhook call stays shown after the webhook was taken off the workflow
         "has_calls": any(run.delivery_id for run in runs),
+        "webhook_host": elide_url(workflow.webhook_url) if workflow.webhook_url else "",
     }
     return render(request, "automation/workflow_form.html", context, status=status)
 
@@ -251,3 +252,17 @@ def workflow_delete(request: AuthedRequest, workflow_id: int) -> HttpResponse:
     services.delete_workflow(workflow=workflow, actor=request.user, source=SOURCE)
     messages.success(request, f"{name} deleted from {team}.")
     return redirect("web:workflow-list")
+
+
+@console_view
+@require_POST
+def workflow_webhook_test(request: AuthedRequest, workflow_id: int) -> HttpResponse:
+    """Queue a test call of the workflow's webhook; its page shows how it went."""
+    workflow = selectors.get_workflow_for_user_or_404(request.user, workflow_id)
+    try:
+        services.send_test_call(workflow=workflow, actor=request.user, source=SOURCE)
+    except ValidationFailed as exc:  # no webhook (any more): said on the page; a refusal is the 403 page
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Test call queued: it is sent within seconds, and its result shows below.")
+    return redirect("web:workflow-detail", workflow_id=workflow.pk)

@@ -106,6 +106,11 @@ urlpatterns = [
     path("workflows/new/", automation.workflow_new, name="workflow-new"),
     path("workflows/<int:workflow_id>/", automation.workflow_detail, name="workflow-detail"),
     path("workflows/<int:workflow_id>/delete/", automation.workflow_delete, name="workflow-delete"),
+    path(
+        "workflows/<int:workflow_id>/webhook/test/",
+        automation.workflow_webhook_test,
+        name="workflow-webhook-test",
+    ),
     path("settings/profile/", accounts.profile, name="profile"),
     path("settings/password/", accounts.password, name="password"),
     path("settings/tokens/", accounts.token_list, name="token-list"),

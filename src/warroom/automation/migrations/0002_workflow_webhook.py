@@ -22,6 +22,17 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
+            model_name="workflow",
+            name="last_test_call",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="comms.delivery",
+            ),
+        ),
+        migrations.AddField(
             model_name="workflowrun",
             name="delivery",
             field=models.ForeignKey(
