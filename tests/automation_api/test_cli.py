@@ -116,4 +116,5 @@ def test_show_says_where_the_webhook_goes_and_when_its_call_failed(
     assert shown.returncode == 0, shown.stderr
     text = " ".join(shown.stdout.split())  # the table wraps long cells
     assert "Webhook https://127.0.0.1:9/…" in text and "T0K3N" not in text  # bob reads, he does not edit
-    assert incident.ref in text and "webhook failed: webhook: 127.0.0.1" in text
+    assert incident.ref in text and "webhook failed after 1 attempt: webhook: 127.0.0.1" in text
+    assert "Last test call —" in text

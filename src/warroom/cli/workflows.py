@@ -95,6 +95,16 @@ def _holder(workflow: dict[str, Any], slug: str) -> str:
     return str(person["name"]) if person else f"user {workflow['roles'][slug]}"
 
 
+def _call(call: dict[str, Any] | None) -> str:
+    """A webhook call's outcome: ``sent``, ``pending``, ``failed after 8 attempts: …``."""
+    if not call:
+        return "—"
+    text = str(call["status"])
+    if call["status"] == "failed":
+        text += f" after {call['attempts']} attempt{'' if call['attempts'] == 1 else 's'}"
+    return f"{text}: {call['last_error']}" if call["last_error"] else text
+
+
 def _detail(workflow: dict[str, Any]) -> Table:
     rows = [
         ("Workflow", f"{workflow['id']}  {workflow['name']}"),
@@ -116,6 +126,7 @@ def _detail(workflow: dict[str, Any]) -> Table:
         ),
         ("Message", workflow["message"] or "—"),
         ("Webhook", workflow.get("webhook_url") or "—"),
+        ("Last test call", _call(workflow.get("last_test_call"))),
         ("Created", _when(workflow["created_at"])),
         ("Changed", _when(workflow["updated_at"])),
     ]
@@ -131,10 +142,8 @@ def _runs_table(runs: list[dict[str, Any]]) -> Table:
     for run in runs:
         failed = list(run["failed"])
         call = run.get("webhook")  # the webhook call's outcome, when it went wrong
-        if call and call["status"] == "failed":
-            failed.append(f"webhook failed: {call['last_error']}")
-        elif call and call["status"] == "pending" and call["last_error"]:
-            failed.append(f"webhook retrying: {call['last_error']}")
+        if call and call["last_error"]:
+            failed.append(f"webhook {_call(call)}")
         table.add_row(
             Text(_when(run["at"])),
             Text(run["incident"]["ref"]),
