@@ -303,7 +303,7 @@ def test_a_dry_run_prints_the_same_plan_and_writes_nothing(world: World, on_call
         ),
         (
             "workflows: [{name: W, team: Team A, trigger: opened, tasks: [x]}]\n",
-            'workflows["W"].trigger: trigger must be one of declared, priority, major, resolved',
+            'workflows["W"].trigger: trigger must be one of declared, acknowledged, priority, major, resolved, closed',
         ),
         (
             "workflows: [{name: W, team: Team A, priorities: [0], tasks: [x], trigger: declared}]\n",
@@ -344,7 +344,7 @@ def test_a_file_of_the_wrong_shape_is_refused_with_its_place(world: World, text:
         ),
         (
             "workflows: [{name: W, team: Team A, tasks: [x]}]\n",
-            'workflows["W"].trigger: a new workflow needs a trigger (declared, priority, major, resolved)',
+            'workflows["W"].trigger: a new workflow needs a trigger (declared, acknowledged, priority, major, resolved, closed)',
         ),
         (
             "workflows: [{name: W, team: Team A, trigger: declared, services: [Billing], tasks: [x]}]\n",

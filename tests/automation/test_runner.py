@@ -267,3 +267,45 @@ def test_ids_no_row_can_have_are_refused_naming_the_field(world: World, bad: int
             automation.create_workflow(team=world.team_a, spec=spec, actor=world.alice, source="web")
         assert refused.value.field == field_name and f"{bad} is not an id" in str(refused.value)
     assert not Workflow.objects.exists()
+
+
+def test_acknowledged_is_the_first_response_only_and_closed_is_a_trigger(world: World, now: datetime) -> None:
+    lean = {"priorities": [], "roles": {}, "notify_users": [], "message": ""}
+    playbook(world, name="Acked", trigger="acknowledged", tasks=["Post the first update"], **lean)
+    # a closed incident takes no more tasks: a closed workflow notifies, calls a webhook or leaves a note
+    playbook(
+        world, name="Closed", trigger="closed", tasks=[], **{**lean, "message": "Archive the bridge notes."}
+    )
+    held = declare(world, impact=1, urgency=1)
+    worked = declare(world, impact=1, urgency=1, title="Search is slow")
+
+    def move(incident: Incident, to: str, **fields: str) -> None:
+        incidents.transition_incident(incident=incident, actor=world.alice, source="web", to=to, **fields)
+
+    def tasks(incident: Incident) -> list[str]:
+        return list(Task.objects.filter(incident=incident).order_by("id").values_list("title", flat=True))
+
+    move(held, "on_hold", hold_reason="awaiting_caller")  # out of New: a first response
+    move(worked, "in_progress")
+    cycle()
+    assert tasks(held) == tasks(worked) == ["Post the first update"]
+    # back from On Hold, resolved and reopened: never acknowledged again
+    move(held, "in_progress")
+    move(worked, "resolved", resolution_code="workaround", resolution_notes="Restarted")
+    cycle()
+    move(worked, "in_progress")
+    cycle()
+    assert tasks(held) == tasks(worked) == ["Post the first update"]
+    # closed, by the engine after the resolution period: the closed workflow runs
+    move(worked, "resolved", resolution_code="workaround", resolution_notes="Restarted again")
+    clock.advance(timedelta(days=30))
+    assert incidents.close_resolved_incidents(older_than=clock.now()) == 1
+    cycle()
+    assert workflow_lines(worked)[-1] == (
+        "Workflow “Closed” (an incident is closed): nothing to do.\nArchive the bridge notes."
+    )
+    assert [line.split(" (")[0] for line in workflow_lines(worked)] == [
+        "Workflow “Acked”",
+        "Workflow “Closed”",
+    ]
+    assert [line.split(" (")[0] for line in workflow_lines(held)] == ["Workflow “Acked”"]

@@ -189,7 +189,11 @@ def test_the_team_filter_and_an_organisation_admin(api: Clients, world: World) -
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"trigger": "created"}, "trigger", "trigger must be one of declared, priority, major, resolved"),
+        (
+            {"trigger": "created"},
+            "trigger",
+            "trigger must be one of declared, acknowledged, priority, major, resolved, closed",
+        ),
         ({"priorities": [1, 9]}, "priorities", "priorities are 1 to 5"),
         ({"name": "  "}, "name", "a workflow needs a name"),
         ({"name": "x" * 101}, "name", "a workflow's name is at most 100 characters"),

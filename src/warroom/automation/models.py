@@ -1,9 +1,10 @@
 """Workflows: what a team wants done, every time, when something happens to one of its incidents (docs/automation.md).
 
-A workflow is a trigger (an incident is declared, changes priority, becomes major, is resolved), conditions on the
-incident (priorities, services) and a playbook of actions, run in this order: tasks added, roles given, people
-notified, a webhook called, a line on the timeline. The engine module ``automation.workflows`` runs them (:mod:`warroom.automation.runner`);
-each run is a :class:`WorkflowRun`, once per workflow and triggering timeline line.
+A workflow is a trigger (an incident is declared, acknowledged, changes priority, becomes major, is resolved or
+closed), conditions on the incident (priorities, services) and a playbook of actions, run in this order: tasks
+added, roles given, people notified, a webhook called, a line on the timeline. The engine module
+``automation.workflows`` runs them (:mod:`warroom.automation.runner`); each run is a :class:`WorkflowRun`, once per
+workflow and triggering timeline line.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from warroom.lib.sealed import SealedJSONField
 
 class Trigger(models.TextChoices):
     DECLARED = "declared", "An incident is declared"
+    ACKNOWLEDGED = "acknowledged", "An incident is acknowledged"
     PRIORITY = "priority", "An incident's priority changes"
     MAJOR = "major", "An incident becomes major"
     RESOLVED = "resolved", "An incident is resolved"
+    CLOSED = "closed", "An incident is closed"
 
 
 class Urgency(models.TextChoices):

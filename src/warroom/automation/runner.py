@@ -1,14 +1,14 @@
 """The workflow runner (engine module ``automation.workflows``, docs/automation.md).
 
-Each pass looks at the triggering timeline lines (an incident declared, its priority changed, made major, resolved)
-written since the last pass, less :data:`LOOK_BACK` so that a line whose transaction committed late is still seen;
-:class:`~warroom.automation.models.SeenEntry` makes sure each line is looked at once. For each line, in one
-transaction: the enabled workflows of the incident's team with that trigger whose conditions the incident meets
-(now) run, each once (:class:`~warroom.automation.models.WorkflowRun` is unique per workflow and line), their actions
-in order (tasks, roles, notifications, the webhook, the timeline line), each in a savepoint: an action that cannot be done (a
-role already held, an incident closed meanwhile) is recorded as not done, and the others still are. The first
-pass starts now, and so does every pass while no workflow is enabled: lines from before a workflow was enabled
-never run anything.
+Each pass looks at the triggering timeline lines (an incident declared, acknowledged, its priority changed, made
+major, resolved, closed) written since the last pass, less :data:`LOOK_BACK` so that a line whose transaction
+committed late is still seen; :class:`~warroom.automation.models.SeenEntry` makes sure each line is looked at once.
+For each line, in one transaction: the enabled workflows of the incident's team with that trigger whose conditions
+the incident meets (now) run, each once (:class:`~warroom.automation.models.WorkflowRun` is unique per workflow and
+line), their actions in order (tasks, roles, notifications, the webhook, the timeline line), each in a savepoint:
+an action that cannot be done (a role already held, an incident closed meanwhile) is recorded as not done, and the
+others still are. The first pass starts now, and so does every pass while no workflow is enabled: lines from
+before a workflow was enabled never run anything.
 """
 
 from __future__ import annotations
@@ -41,11 +41,22 @@ LOOK_BACK = timedelta(minutes=5)
 #: triggering lines per pass
 BATCH = 200
 
+#: a state line's new state → its trigger. Acknowledged is the move out of New to In Progress or On Hold (the
+#: first response; an incident back from On Hold or reopened is not acknowledged again: ``TRIGGERING``)
+STATE_TRIGGERS = {
+    State.RESOLVED.label: Trigger.RESOLVED,
+    State.CLOSED.label: Trigger.CLOSED,
+    State.IN_PROGRESS.label: Trigger.ACKNOWLEDGED,
+    State.ON_HOLD.label: Trigger.ACKNOWLEDGED,
+}
+_ACKNOWLEDGED = [State.IN_PROGRESS.label, State.ON_HOLD.label]
+
 TRIGGERING = (
     Q(kind=EntryKind.CREATED)
     | Q(kind=EntryKind.FIELD, field="priority")
     | Q(kind=EntryKind.FIELD, field="is_major", new_value="yes")
-    | Q(kind=EntryKind.STATE, new_value=State.RESOLVED.label)
+    | Q(kind=EntryKind.STATE, new_value__in=[State.RESOLVED.label, State.CLOSED.label])
+    | Q(kind=EntryKind.STATE, old_value=State.NEW.label, new_value__in=_ACKNOWLEDGED)
 )
 
 
@@ -53,7 +64,7 @@ def trigger_of(entry: TimelineEntry) -> str:
     if entry.kind == EntryKind.CREATED:
         return Trigger.DECLARED
     if entry.kind == EntryKind.STATE:
-        return Trigger.RESOLVED
+        return STATE_TRIGGERS[entry.new_value]
     return Trigger.MAJOR if entry.field == "is_major" else Trigger.PRIORITY
 
 

@@ -36,6 +36,8 @@ TRIGGERS = {
     "priority": "priority changes",
     "major": "becomes major",
     "resolved": "resolved",
+    "acknowledged": "acknowledged",
+    "closed": "closed",
 }
 
 

@@ -43,4 +43,19 @@ class Migration(migrations.Migration):
                 to="comms.delivery",
             ),
         ),
+        migrations.AlterField(
+            model_name="workflow",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("declared", "An incident is declared"),
+                    ("acknowledged", "An incident is acknowledged"),
+                    ("priority", "An incident's priority changes"),
+                    ("major", "An incident becomes major"),
+                    ("resolved", "An incident is resolved"),
+                    ("closed", "An incident is closed"),
+                ],
+                max_length=16,
+            ),
+        ),
     ]
