@@ -489,20 +489,7 @@ def test_a_webhook_that_cannot_be_called_is_shown_on_its_field(alice: Client, wo
 
 
 def test_the_runs_show_how_each_webhook_call_went(alice: Client, world: World) -> None:
-    with clock.frozen(T0):
-        workflow = _playbook(world, webhook_url=HOOK, priorities=[])
-        runner.run(clock.now())
-        incidents.declare_incident(
-            actor=world.alice,
-            source="web",
-            title="Checkout returns 500",
-            team=world.team_a,
-            services=[world.service_a],
-            impact=1,
-            urgency=1,
-        )
-        clock.advance(timedelta(seconds=5))
-        assert runner.run(clock.now()) == 1
+    workflow, _ = _run_on(world, {"webhook_url": HOOK})
     runs = _section(_page(alice.get(_detail_url(workflow))), "workflow-runs")
     assert ">Webhook</th>" in runs and ">Pending</span>" in runs
     assert "webhook to https://hooks.example.com/… queued" in html.unescape(runs)
