@@ -4,9 +4,11 @@ FTS5, PostgreSQL with tsvector), and with the token-overlap fallback."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from tests.api.conftest import Clients, error
 from tests.conftest import World
@@ -177,3 +179,34 @@ def test_words_are_safe_in_queries(world: World, known: dict[str, Problem]) -> N
         known["gateway"].ref
     ]
     assert search.tokens("The the a an of 502 ÄÖÜ Überlast") == ["502", "äöü", "überlast"]
+
+
+# --------------------------------------------------------------------------------------------------- declaring
+
+SUGGEST = "/known-errors/suggestions/"
+
+
+def test_the_declare_form_finds_known_errors_while_typing(
+    world: World, known: dict[str, Problem], client_for: Any
+) -> None:
+    alice = client_for(world.alice)
+    declare_page = alice.get("/incidents/declare/").content.decode()
+    assert 'id="declare-known-errors"' in declare_page and f'hx-get="{SUGGEST}"' in declare_page
+
+    found = alice.get(SUGGEST, {"title": "Payment gateway timeouts", "description": ""}).content.decode()
+    assert known["gateway"].ref in found and "Switch payments to the secondary acquirer." in found
+    assert "Known errors that may match" in found
+    assert "Team B" not in found and "secret trick" not in found  # another team's problem stays theirs
+    assert known["unknown"].ref not in found  # no workaround: not a known error
+    # a service picked, nothing typed yet: the service's known errors
+    by_service = alice.get(SUGGEST, {"services": [str(world.service_a.pk)]}).content.decode()
+    assert known["crash"].ref in by_service and known["closed"].ref not in by_service
+    # an empty form, or one still being filled in with values that are no ids: nothing, never an error
+    assert alice.get(SUGGEST).content.decode().strip() == ""
+    odd = alice.get(SUGGEST, {"title": "", "services": ["x", "-1", str(10**30), str(world.service_b.pk)]})
+    assert odd.status_code == 200 and odd.content.decode().strip() == ""  # Billing's known error is team B's
+
+
+def test_the_finder_answers_only_signed_in_people(world: World) -> None:
+    response = Client().get(SUGGEST, {"title": "gateway"})
+    assert response.status_code == 302 and response["Location"].startswith("/login/")

@@ -44,6 +44,7 @@ console_patterns = [
     path("action-items/", views.action_item_list, name="action-item-list"),
     path("action-items/<int:item_id>/", views.action_item_detail, name="action-item-detail"),
     path("action-items/<int:item_id>/status/", views.action_item_status, name="action-item-status"),
+    path("known-errors/suggestions/", views.known_error_suggestions, name="known-error-suggestions"),
     path("problems/", views.problem_list, name="problem-list"),
     path("problems/<str:ref>/", views.problem_detail, name="problem-detail"),
     path("problems/<str:ref>/edit/", views.problem_edit, name="problem-edit"),

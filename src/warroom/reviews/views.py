@@ -24,7 +24,8 @@ from warroom.incidents import selectors as incident_selectors
 from warroom.incidents.priority import Priority
 from warroom.lib import clock
 from warroom.lib.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from warroom.reviews import export, selectors, services
+from warroom.lib.ids import as_id
+from warroom.reviews import export, search, selectors, services
 from warroom.reviews.export import fact_rows
 from warroom.reviews.forms import (
     ActionItemEditForm,
@@ -844,3 +845,32 @@ def review_settings(request: AuthedRequest) -> HttpResponse:
         "can_change": user.is_org_admin,
     }
     return render(request, "reviews/settings.html", context, status=status)
+
+
+#: known errors the declare form's finder shows at the most
+FINDER_MATCHES = 3
+#: characters of the title and of the description the finder reads (it searches with their first words anyway)
+FINDER_TEXT_MAX = 2000
+
+
+@console_view
+@require_GET
+def known_error_suggestions(request: AuthedRequest) -> HttpResponse:
+    """The declare form's finder: the known errors the user may see that share words with ``title`` and
+    ``description`` or a service with ``services`` (ids), best first; nothing for an empty form. Values that are
+    not ids are passed over (the form is still being filled in)."""
+    text = " ".join(
+        str(request.GET.get(name, ""))[:FINDER_TEXT_MAX] for name in ("title", "description")
+    ).strip()
+    wanted = {ident for value in request.GET.getlist("services") if (ident := as_id(value)) is not None}
+    service_ids = (
+        list(catalog.visible_services(request.user).filter(pk__in=wanted).values_list("pk", flat=True))
+        if wanted
+        else []
+    )
+    matches = (
+        search.match_known_errors(request.user, text=text, service_ids=service_ids, limit=FINDER_MATCHES)
+        if text or service_ids
+        else []
+    )
+    return render(request, "reviews/_known_error_suggestions.html", {"known_errors": matches})

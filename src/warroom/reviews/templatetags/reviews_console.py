@@ -84,3 +84,10 @@ def incident_reviews(context: template.Context, incident: Incident) -> dict[str,
         "problems": list(selectors.problems_of_incident(user, incident)[:5]),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("reviews/_known_error_finder.html")
+def known_error_finder() -> dict[str, Any]:
+    """The declare form's known-error finder (``{% known_error_finder %}``): the known errors that match what is
+    typed show up while declaring, before the incident exists."""
+    return {}
