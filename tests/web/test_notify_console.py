@@ -224,3 +224,49 @@ def test_a_contact_method_the_server_sends_through_has_no_such_note(
     assert "is not set up on this server" not in bob.get(URL).content.decode()
     tested = bob.post(reverse("notify-method-test", args=[method.pk]), follow=True)
     assert "A test message is on its way to Work mail." in tested.content.decode()
+
+
+def test_a_rule_is_changed_in_place(client_for: ClientFor, world: World, twilio: None) -> None:
+    bob = client_for(world.bob)
+    verified(world.bob, "email", "bob@example.com", name="Mail")
+    sms = verified(world.bob, "sms", "+14155550100", name="Phone")
+    rule = NotificationRule.objects.get(contact_method__name="Mail", urgency="low")
+    prefix = f"rule-{rule.pk}"
+    page = bob.get(URL).content.decode()
+    edit = page.split(f'id="edit-rule-{rule.pk}"')[1].split("</details>")[0]
+    assert f'action="{reverse("notify-rule-edit", args=[rule.pk])}"' in edit
+    assert f'name="{prefix}-delay_minutes"' in edit and 'value="0"' in edit  # the rule as it is
+
+    changed = {
+        f"{prefix}-urgency": "low",
+        f"{prefix}-delay_minutes": "15",
+        f"{prefix}-contact_method": str(sms.pk),
+        f"{prefix}-working_hours_only": "on",
+    }
+    assert bob.post(reverse("notify-rule-edit", args=[rule.pk]), changed).status_code == 302
+    rule.refresh_from_db()
+    assert (rule.delay_minutes, rule.contact_method_id, rule.working_hours_only) == (15, sms.pk, True)
+    low = bob.get(URL).content.decode().split('id="ladder-low"')[1].split("</ol>")[0]
+    assert "At <strong>15 min</strong> via Phone" in low
+
+    # refused: shown in that rule's own form, open, and nothing changes
+    refused = bob.post(
+        reverse("notify-rule-edit", args=[rule.pk]), {**changed, f"{prefix}-delay_minutes": "-5"}
+    )
+    assert refused.status_code == 400
+    form = refused.content.decode().split(f'id="edit-rule-{rule.pk}"')[1].split("</details>")[0]
+    assert form.startswith(" open") and "greater than or equal to 0" in form
+    # the same as another rule of the ladder: a 409, said on the form
+    high_mail = NotificationRule.objects.get(contact_method__name="Mail", urgency="high")
+    clash = {**changed, f"{prefix}-urgency": "high", f"{prefix}-delay_minutes": str(high_mail.delay_minutes)}
+    clash[f"{prefix}-contact_method"] = str(high_mail.contact_method_id)
+    clash.pop(f"{prefix}-working_hours_only")
+    answer = bob.post(reverse("notify-rule-edit", args=[rule.pk]), clash)
+    assert answer.status_code == 409
+    assert "that rule exists already" in answer.content.decode().split(f'id="edit-rule-{rule.pk}"')[1]
+    rule.refresh_from_db()
+    assert (rule.urgency, rule.delay_minutes) == ("low", 15)
+    # someone else's rule is a 404
+    assert (
+        client_for(world.alice).post(reverse("notify-rule-edit", args=[rule.pk]), changed).status_code == 404
+    )

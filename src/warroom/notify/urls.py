@@ -31,6 +31,7 @@ urlpatterns = [
         name="notify-method-delete",
     ),
     path("settings/notifications/rules/", views.rule_create, name="notify-rule-create"),
+    path("settings/notifications/rules/<int:rule_id>/", views.rule_edit, name="notify-rule-edit"),
     path("settings/notifications/rules/<int:rule_id>/delete/", views.rule_delete, name="notify-rule-delete"),
     path("settings/notifications/working-hours/", views.working_hours_save, name="notify-working-hours"),
     path(

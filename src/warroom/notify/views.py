@@ -21,7 +21,7 @@ from warroom.integrations import registry
 from warroom.lib.errors import ServiceError
 from warroom.notify import selectors, services, throttle
 from warroom.notify.forms import ContactMethodForm, RuleForm, ShiftReminderForm, VerifyForm, WorkingHoursForm
-from warroom.notify.models import Urgency, WorkingHours
+from warroom.notify.models import NotificationRule, Urgency, WorkingHours
 from warroom.notify.working_hours import describe
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
 
@@ -39,6 +39,7 @@ def _page(
     reveal: dict[str, str] | None = None,
     hours_form: WorkingHoursForm | None = None,
     shift_form: ShiftReminderForm | None = None,
+    rule_edit: tuple[int, RuleForm] | None = None,
 ) -> HttpResponse:
     user = request.user
     hours = selectors.working_hours_of(user)
@@ -59,6 +60,10 @@ def _page(
         m.last_high = bool(working_high) and all(r.contact_method_id == m.pk for r in working_high)  # type: ignore[attr-defined]
     for r in rules:
         r.last_high = working_high == [r]  # type: ignore[attr-defined]
+        # its "Change…" form: the one refused just now (shown open with its errors), else the rule as it is
+        r.edit_form = (  # type: ignore[attr-defined]
+            rule_edit[1] if rule_edit is not None and rule_edit[0] == r.pk else _rule_edit_form(r)
+        )
     ladders = [
         {"urgency": value, "label": label, "rules": [r for r in rules if r.urgency == value]}
         for value, label in Urgency.choices
@@ -95,6 +100,24 @@ def _page(
     if reveal:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def _rule_prefix(rule: NotificationRule) -> str:
+    """Each rule's form has fields of its own on the page (``rule-<id>-delay_minutes`` ...)."""
+    return f"rule-{rule.pk}"
+
+
+def _rule_edit_form(rule: NotificationRule) -> RuleForm:
+    return RuleForm(
+        user=rule.user,
+        prefix=_rule_prefix(rule),
+        initial={
+            "urgency": rule.urgency,
+            "delay_minutes": rule.delay_minutes,
+            "contact_method": rule.contact_method_id,
+            "working_hours_only": rule.working_hours_only,
+        },
+    )
 
 
 def _urgencies_words(urgencies: set[str]) -> str:
@@ -238,6 +261,31 @@ def rule_create(request: AuthedRequest) -> HttpResponse:
     except ServiceError as exc:
         return _page(request, status=form_error(form, exc), rule_form=form)
     messages.success(request, "Rule added.")
+    return redirect("notify-settings")
+
+
+@console_view
+@require_POST
+def rule_edit(request: AuthedRequest, rule_id: int) -> HttpResponse:
+    """Change a rule in place: its urgency, delay, contact method and working-hours hold."""
+    rule = selectors.get_own_rule_or_404(request.user, rule_id=rule_id)
+    form = RuleForm(request.POST, user=request.user, prefix=_rule_prefix(rule))
+    if not form.is_valid():
+        return _page(request, status=400, rule_edit=(rule.pk, form))
+    data = form.cleaned_data
+    try:
+        services.update_rule(
+            rule=rule,
+            actor=request.user,
+            source=SOURCE,
+            contact_method=data["contact_method"],
+            urgency=data["urgency"],
+            delay_minutes=data["delay_minutes"],
+            working_hours_only=data["working_hours_only"],
+        )
+    except ServiceError as exc:
+        return _page(request, status=form_error(form, exc), rule_edit=(rule.pk, form))
+    messages.success(request, "Rule changed.")
     return redirect("notify-settings")
 
 
