@@ -40,12 +40,16 @@ def test_alice_writes_a_p1_playbook(
     form.get_by_label("P1", exact=True).check()
     form.get_by_label("Tasks").fill("Open a bridge call\nTell customer support")
     form.get_by_label("Incident Commander").select_option(label="Alice Admin")
+    form.get_by_label("URL").fill("https://hooks.example.com/warroom/T0K3N")
     form.get_by_role("button", name="Create workflow").click()
 
     expect(page.locator("#flash")).to_contain_text(
         "P1 playbook created: it runs when an incident is declared."
     )
     workflow = Workflow.objects.get(name="P1 playbook")
+    # the webhook's new signing secret, on this page only
+    expect(page.locator("#reveal")).to_contain_text("never show it again")
+    expect(page.locator("#reveal-secret")).to_have_value(workflow.webhook_secret["signing_secret"])
     assert (workflow.team, workflow.trigger, workflow.priorities) == (world.team_a, "declared", [1])
     assert workflow.tasks == ["Open a bridge call", "Tell customer support"]
     assert workflow.roles == {"incident-commander": world.alice.pk}
@@ -73,6 +77,9 @@ def test_alice_writes_a_p1_playbook(
     expect(runs.get_by_role("link", name=incident.ref)).to_be_visible()
     expect(runs).to_contain_text("task “Open a bridge call”")
     expect(runs).to_contain_text("Incident Commander → Alice Admin")
+    expect(runs).to_contain_text("webhook to https://hooks.example.com/… queued")
+    expect(runs.locator(".run-webhook")).to_contain_text("Pending")  # no engine sends it in this test
+    expect(page.locator("#reveal")).to_have_count(0)
     expect(page.get_by_label("Name", exact=True)).to_have_value("P1 playbook")
     page.screenshot(path=str(target / "workflow.png"), full_page=True)
     assert not console.errors, console.errors
