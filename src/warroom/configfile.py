@@ -79,7 +79,7 @@ WORKFLOW_FIELDS = (
     "webhook_url",
 )
 NAME_MAX = 100
-WEBHOOK_URL_MAX = 500
+WEBHOOK_URL_MAX = Workflow._meta.get_field("webhook_url").max_length or 0
 #: the longest value a plan line shows (longer ones, and text with line breaks, are named only)
 SHOWN_MAX = 40
 

@@ -16,6 +16,7 @@ from warroom.accounts.models import Team
 from warroom.catalog.models import Service
 from warroom.comms.models import Delivery
 from warroom.incidents.models import Incident
+from warroom.integrations.base import elide_url
 from warroom.lib.sealed import SealedJSONField
 
 
@@ -73,6 +74,11 @@ class Workflow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.team})"
+
+    @property
+    def webhook_host(self) -> str:
+        """Where the webhook goes, for those who may not see its whole URL (``https://host/…``); "" for none."""
+        return elide_url(self.webhook_url) if self.webhook_url else ""
 
 
 class WorkflowRun(models.Model):

@@ -21,15 +21,13 @@ from django.db.models import Q
 from django.urls import reverse
 
 from warroom.accounts.models import User
+from warroom.automation import services as automation
 from warroom.automation.models import ScanState, SeenEntry, Trigger, Workflow, WorkflowRun
-from warroom.comms import outbox
-from warroom.comms.models import RecipientKind
 from warroom.engine import registry
 from warroom.incidents import services as incidents
 from warroom.incidents.models import TRIGGER_KINDS, EntryKind, Incident, IncidentRole, RoleType, TimelineEntry
 from warroom.incidents.priority import Priority
 from warroom.incidents.states import State
-from warroom.integrations.base import elide_url
 from warroom.lib.errors import ServiceError
 from warroom.notify import services as notify
 
@@ -170,7 +168,7 @@ def run_workflow(workflow: Workflow, incident: Incident, line: TimelineEntry) ->
         _notify(workflow, incident, run, done, failed)
     if workflow.webhook_url:
         attempt(
-            f"webhook to {elide_url(workflow.webhook_url)} queued",
+            f"webhook to {workflow.webhook_host} queued",
             lambda: _call_webhook(workflow, incident, line, run),
         )
     run.done, run.failed = done, failed
@@ -210,10 +208,8 @@ def _call_webhook(workflow: Workflow, incident: Incident, line: TimelineEntry, r
             "url": url,
         },
     }
-    run.delivery = outbox.enqueue(
-        kind=RecipientKind.WEBHOOK,
-        address=workflow.webhook_url,
-        secret={"url": workflow.webhook_url, **workflow.webhook_secret},
+    run.delivery = automation.queue_webhook_call(
+        workflow,
         subject=f"{incident.message_mark}{incident.ref} {workflow.name}: {incident.title}",
         body=f"{incident.message_mark}{workflow.message}" if workflow.message else "",
         context=context,

@@ -13,7 +13,6 @@ from warroom.automation.models import Trigger, Urgency, Workflow, WorkflowRun
 from warroom.automation.services import MESSAGE_MAX, NAME_MAX, SECRET_MAX, SECRET_MIN, TASKS_MAX, WorkflowSpec
 from warroom.comms.models import Delivery
 from warroom.incidents.schemas import IncidentRef, incident_ref
-from warroom.integrations.base import elide_url
 from warroom.lib.schema import InputSchema
 
 TRIGGERS = ", ".join(Trigger.values)
@@ -173,17 +172,13 @@ def workflow_json(workflow: Workflow, *, viewer_may_change: bool, holders: dict[
         "notify_users": [user_ref(u) for u in workflow.notify_users.all()],
         "notify_urgency": workflow.notify_urgency,
         "message": workflow.message,
-        "webhook_url": workflow.webhook_url if viewer_may_change else _elided(workflow.webhook_url),
+        "webhook_url": workflow.webhook_url if viewer_may_change else workflow.webhook_host,
         "webhook_secret": workflow.revealed_secret or None,
         "last_test_call": webhook_call_json(workflow.last_test_call),
         "created_at": workflow.created_at,
         "updated_at": workflow.updated_at,
         "can_change": viewer_may_change,
     }
-
-
-def _elided(url: str) -> str:
-    return elide_url(url) if url else ""
 
 
 def webhook_call_json(delivery: Delivery | None) -> dict[str, Any] | None:

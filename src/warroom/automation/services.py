@@ -275,6 +275,23 @@ def delete_workflow(*, workflow: Workflow, actor: User | None, source: str) -> N
 TEST_CATEGORY = "test"
 
 
+def queue_webhook_call(
+    workflow: Workflow, *, subject: str, body: str, context: dict[str, Any], dedup_key: str, category: str
+) -> Delivery | None:
+    """Queue one signed call of ``workflow``'s webhook in the subscriber outbox (``comms.deliver`` sends it), in
+    the caller's transaction; None when ``dedup_key`` was queued already."""
+    return outbox.enqueue(
+        kind=RecipientKind.WEBHOOK,
+        address=workflow.webhook_url,
+        secret=dict(workflow.webhook_secret),  # the outbox adds the URL
+        subject=subject,
+        body=body,
+        context=context,
+        dedup_key=dedup_key,
+        category=category,
+    )
+
+
 def send_test_call(*, workflow: Workflow, actor: User | None, source: str) -> Delivery:
     """Queue a test call of the workflow's webhook (team admins and managers): signed like a real call, with the
     workflow and no incident, sent by the subscriber outbox within seconds. The workflow keeps it as its last
@@ -285,10 +302,8 @@ def send_test_call(*, workflow: Workflow, actor: User | None, source: str) -> De
         if not locked.webhook_url:
             raise ValidationFailed("the workflow has no webhook to test", field="webhook_url")
         page = settings.WARROOM_BASE_URL.rstrip("/") + reverse("web:workflow-detail", args=[locked.pk])
-        delivery = outbox.enqueue(
-            kind=RecipientKind.WEBHOOK,
-            address=locked.webhook_url,
-            secret={"url": locked.webhook_url, **locked.webhook_secret},
+        delivery = queue_webhook_call(
+            locked,
             subject=f"Test call from the workflow {locked.name}",
             body="A test of this webhook from Warroom. No incident: nothing to do.",
             context={

@@ -27,7 +27,6 @@ from warroom.automation import selectors, services
 from warroom.automation.forms import WorkflowForm, workflow_initial
 from warroom.automation.models import Trigger, Urgency, Workflow
 from warroom.incidents import selectors as incidents
-from warroom.integrations.base import elide_url
 from warroom.lib.errors import PermissionDenied, ServiceError, ValidationFailed
 from warroom.lib.ids import as_id
 from warroom.web.console import SOURCE, AuthedRequest, console_view, form_error
@@ -77,7 +76,7 @@ def actions_of(workflow: Workflow, roles: dict[str, str], people: dict[int, str]
         urgency = "high urgency" if workflow.notify_urgency == Urgency.HIGH else "low urgency"
         lines.append(f"Notify {', '.join(notified)} ({urgency})")
     if workflow.webhook_url:
-        lines.append(f"Call the webhook {elide_url(workflow.webhook_url)}")
+        lines.append(f"Call the webhook {workflow.webhook_host}")
     if workflow.message:
         lines.append("Note on the timeline")
     return lines
@@ -214,7 +213,6 @@ def _detail(
         "reveal": reveal,
         # a run's webhook call stays shown after the webhook was taken off the workflow
         "has_calls": any(run.delivery_id for run in runs),
-        "webhook_host": elide_url(workflow.webhook_url) if workflow.webhook_url else "",
     }
     return render(request, "automation/workflow_form.html", context, status=status)
 
